@@ -1,0 +1,6 @@
+import type {CommandRun} from './registry.js';
+
+export const run: CommandRun = async () => {
+	console.error('plasma-tui init: not implemented yet');
+	return 70;
+};

@@ -1,0 +1,40 @@
+// The run engine's vocabulary. Services emit these, the engine sequences them,
+// and both front ends (TUI panes, plain lines) only consume them.
+
+export const NODE_PHASES = ['pending', 'booting', 'console', 'ssh-ready', 'installing', 'installed', 'validating', 'healthy', 'failed'] as const;
+export type NodePhase = (typeof NODE_PHASES)[number];
+
+export type StageStatus = 'start' | 'done' | 'failed' | 'skipped';
+
+export type RunEvent =
+	| {type: 'stage'; stage: string; status: StageStatus; message?: string; at: number}
+	| {type: 'node-phase'; node: string; phase: NodePhase; reason?: string; at: number}
+	// A wait in progress: what it waits for and the last error seen.
+	| {type: 'node-wait'; node: string; waitingFor: string; lastError?: string; elapsedMs: number; at: number}
+	| {type: 'console'; node: string; line: string; at: number}
+	| {type: 'install-output'; node: string; line: string; at: number}
+	| {type: 'check'; node?: string; check: string; status: 'waiting' | 'ok' | 'failed'; detail?: string; at: number}
+	| {type: 'log'; node?: string; level: 'info' | 'warn' | 'error'; message: string; at: number};
+
+export type RunEventListener = (event: RunEvent) => void;
+
+// Plain-line rendering shared by headless commands: one line per event, prefixed with the node.
+export function formatEventLine(event: RunEvent): string | undefined {
+	const prefix = 'node' in event && event.node ? `${event.node}: ` : '';
+	switch (event.type) {
+		case 'stage':
+			return `[${event.stage}] ${event.status}${event.message ? `: ${event.message}` : ''}`;
+		case 'node-phase':
+			return `${prefix}${event.phase}${event.reason ? `: ${event.reason}` : ''}`;
+		case 'node-wait':
+			return `${prefix}waiting for ${event.waitingFor}${event.lastError ? `: ${event.lastError}` : ''}, ${Math.round(event.elapsedMs / 1000)}s`;
+		case 'console':
+			return `${prefix}| ${event.line}`;
+		case 'install-output':
+			return `${prefix}> ${event.line}`;
+		case 'check':
+			return `${prefix}check ${event.check}: ${event.status}${event.detail ? ` (${event.detail})` : ''}`;
+		case 'log':
+			return `${prefix}${event.level === 'info' ? '' : `${event.level}: `}${event.message}`;
+	}
+}

@@ -1,0 +1,312 @@
+import path from 'node:path';
+import type {KeyType, Profile} from './profile-schema.js';
+import {type FieldError, fieldError} from './field-error.js';
+import {ipPrefixLength, resolveNodes, type ResolvedNode} from './resolve.js';
+
+// The plan is a pure function of the profile and a few host facts passed in
+// (where work and cache directories are, which accelerator preflight chose).
+// Every path, name and argument the run uses is decided here, once.
+
+export type PlanContext = {
+	// Directory that holds one work directory per profile (services/paths.ts).
+	clustersDir: string;
+	// Where the project's demo netboot image is built and cached.
+	imageDir: string;
+	// Accelerator chosen by preflight; absent means "not probed yet" (planned as TCG).
+	accel?: 'kvm' | 'tcg';
+};
+
+export type NodePlan = ResolvedNode & {
+	dir: string;
+	bootstrap: boolean;
+	secrets: {
+		dir: string;
+		ca: string;
+		cert: string;
+		key: string;
+		caName: string;
+		certName: string;
+		keyName: string;
+		remoteDir: string;
+		remoteCa: string;
+		remoteCert: string;
+		remoteKey: string;
+	};
+	files: {
+		clusterConfig: string;
+		hosts: string;
+		nixosModule: string;
+		disko: string;
+		hostKey: string;
+		hostKeyPub: string;
+	};
+	disk: {path: string; sizeGiB: number; backing?: string};
+	runtime: {
+		consoleSocket: string;
+		consoleLog: string;
+		qmpSocket: string;
+		pidfile: string;
+		installLog: string;
+	};
+	append: string;
+	qemuArgs: string[];
+};
+
+export type PlannedThing = {
+	kind: 'dir' | 'file' | 'secret' | 'disk' | 'socket' | 'port' | 'process';
+	path: string;
+	note: string;
+};
+
+export type Plan = {
+	profileName: string;
+	workDir: string;
+	accel: 'kvm' | 'tcg';
+	accelNote: string;
+	keyType: KeyType;
+	vde: {dir: string; socket: string; mgmt: string; pidfile: string; log: string};
+	ssh: {dir: string; privateKey: string; publicKey: string; user: string};
+	tls: {dir: string; caCert: string; caKey: string; reuseExisting: boolean; validityDays: number; caSubject: string};
+	boot: {mode: Profile['boot']['mode']; kernel?: string; initrd?: string; iso?: string; diskImage?: string; readyPattern?: string};
+	stateFile: string;
+	report: {json: string; text: string};
+	nodes: NodePlan[];
+	creates: PlannedThing[];
+	stages: string[];
+	problems: FieldError[];
+};
+
+// Linux limits a unix socket path to 107 bytes.
+const MAX_SOCKET_PATH = 107;
+
+export const QEMU_BINARY = 'qemu-system-x86_64';
+export const DEMO_READY_PATTERN = 'plasma-ready';
+
+export function fillTemplate(template: string, vars: Record<string, string | number>): string {
+	return template.replace(/\{([a-zA-Z]+)\}/g, (whole, key: string) => (key in vars ? String(vars[key]) : whole));
+}
+
+export function workDirFor(profile: Profile, context: PlanContext): string {
+	return profile.workDir ?? path.join(context.clustersDir, profile.name);
+}
+
+function nodeVars(node: ResolvedNode, profile: Profile): Record<string, string | number> {
+	return {
+		name: node.name,
+		node: node.name,
+		hostname: node.hostname,
+		fqdn: node.fqdn,
+		ip: node.ip,
+		prefix: ipPrefixLength(profile),
+		mac: node.mac,
+		sshPort: node.sshPort,
+		domain: profile.cluster.domain,
+		cluster: profile.cluster.name,
+	};
+}
+
+function bootPaths(profile: Profile, context: PlanContext, workDir: string): Plan['boot'] {
+	const {boot} = profile;
+	const readyPattern = boot.readyPattern ?? (boot.image === 'demo' ? DEMO_READY_PATTERN : undefined);
+	if (boot.mode === 'netboot' && boot.image === 'demo') {
+		return {mode: 'netboot', kernel: path.join(context.imageDir, 'vmlinuz'), initrd: path.join(context.imageDir, 'initrd.img'), readyPattern};
+	}
+	if (boot.mode === 'netboot' && boot.image === 'nix') {
+		const out = path.join(workDir, 'netboot');
+		return {mode: 'netboot', kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), readyPattern};
+	}
+	return {mode: boot.mode, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, readyPattern};
+}
+
+// QEMU splits option values on commas; a literal comma is written twice.
+export function qemuValue(text: string): string {
+	return text.replaceAll(',', ',,');
+}
+
+export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 'vde' | 'ssh' | 'profileName'>): string[] {
+	const args = [
+		'-name', `${node.name},process=plasma-tui:${plan.profileName}:${node.name}`,
+		'-nodefaults', '-no-user-config', '-display', 'none',
+		'-machine', 'q35',
+		...(plan.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg']),
+		'-smp', String(node.vcpus),
+		'-m', String(node.memoryMiB),
+		'-drive', `file=${qemuValue(node.disk.path)},if=virtio,format=qcow2`,
+	];
+	if (plan.boot.mode === 'netboot') {
+		args.push('-kernel', plan.boot.kernel ?? '', '-initrd', plan.boot.initrd ?? '', '-append', node.append);
+	} else if (plan.boot.mode === 'iso') {
+		args.push('-cdrom', plan.boot.iso ?? '', '-boot', 'once=d');
+	}
+	args.push(
+		'-netdev', `vde,id=cluster,sock=${qemuValue(plan.vde.socket)}`,
+		'-device', `virtio-net-pci,netdev=cluster,mac=${node.mac}`,
+		'-netdev', `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${node.sshPort}-:22`,
+		'-device', 'virtio-net-pci,netdev=mgmt',
+		'-chardev', `socket,id=console,path=${qemuValue(node.runtime.consoleSocket)},server=on,wait=off,logfile=${qemuValue(node.runtime.consoleLog)}`,
+		'-serial', 'chardev:console',
+		'-qmp', `unix:${qemuValue(node.runtime.qmpSocket)},server=on,wait=off`,
+		'-pidfile', node.runtime.pidfile,
+		'-fw_cfg', `name=opt/plasma/authorized_keys,file=${qemuValue(plan.ssh.publicKey)}`,
+		'-fw_cfg', `name=opt/plasma/ssh_host_ed25519_key,file=${qemuValue(node.files.hostKey)}`,
+	);
+	return args;
+}
+
+export function buildPlan(profile: Profile, context: PlanContext): Plan {
+	const workDir = workDirFor(profile, context);
+	const accel = context.accel ?? (profile.boot.accel === 'kvm' ? 'kvm' : 'tcg');
+	const accelNote = context.accel
+		? `${accel.toUpperCase()} (chosen by preflight)`
+		: profile.boot.accel === 'auto'
+			? 'TCG until preflight probes KVM'
+			: `${accel.toUpperCase()} (set in the profile)`;
+	const runDir = path.join(workDir, 'run');
+	const vdeDir = path.join(runDir, 'vde');
+	const sshDir = path.join(workDir, 'ssh');
+	const tlsDir = path.join(workDir, 'tls');
+	const tls = profile.tls;
+	const base = {
+		profileName: profile.name,
+		accel,
+		boot: bootPaths(profile, context, workDir),
+		vde: {
+			dir: vdeDir,
+			socket: profile.network.vdeSocket ?? path.join(vdeDir, 'switch.sock'),
+			mgmt: path.join(vdeDir, 'mgmt.sock'),
+			pidfile: path.join(vdeDir, 'switch.pid'),
+			log: path.join(vdeDir, 'switch.log'),
+		},
+		ssh: {
+			dir: sshDir,
+			privateKey: profile.ssh.keyPath ?? path.join(sshDir, 'id_ed25519'),
+			publicKey: `${profile.ssh.keyPath ?? path.join(sshDir, 'id_ed25519')}.pub`,
+			user: profile.ssh.user,
+		},
+	};
+	const resolved = resolveNodes(profile);
+	const controlPlane = resolved.filter(n => n.role === 'control-plane');
+	const nodes: NodePlan[] = resolved.map(node => {
+		const dir = path.join(workDir, 'nodes', node.name);
+		const secretsDir = path.join(dir, 'secrets');
+		const caName = fillTemplate(tls.fileNames.ca, {node: node.name});
+		const certName = fillTemplate(tls.fileNames.cert, {node: node.name});
+		const keyName = fillTemplate(tls.fileNames.key, {node: node.name});
+		const nodeRunDir = path.join(runDir, node.name);
+		const partial: NodePlan = {
+			...node,
+			dir,
+			bootstrap: node.role === 'control-plane',
+			secrets: {
+				dir: secretsDir,
+				ca: path.join(secretsDir, caName),
+				cert: path.join(secretsDir, certName),
+				key: path.join(secretsDir, keyName),
+				caName,
+				certName,
+				keyName,
+				remoteDir: tls.remoteDir,
+				remoteCa: path.posix.join(tls.remoteDir, caName),
+				remoteCert: path.posix.join(tls.remoteDir, certName),
+				remoteKey: path.posix.join(tls.remoteDir, keyName),
+			},
+			files: {
+				clusterConfig: path.join(secretsDir, 'cluster-config.json'),
+				hosts: path.join(dir, 'hosts'),
+				nixosModule: path.join(dir, 'configuration.nix'),
+				disko: path.join(dir, 'disko.nix'),
+				hostKey: path.join(dir, 'ssh_host_ed25519_key'),
+				hostKeyPub: path.join(dir, 'ssh_host_ed25519_key.pub'),
+			},
+			disk: {
+				path: path.join(dir, 'disk.qcow2'),
+				sizeGiB: node.diskGiB,
+				backing: profile.boot.mode === 'disk' ? profile.boot.diskImage : undefined,
+			},
+			runtime: {
+				consoleSocket: path.join(nodeRunDir, 'console.sock'),
+				consoleLog: path.join(nodeRunDir, 'console.log'),
+				qmpSocket: path.join(nodeRunDir, 'qmp.sock'),
+				pidfile: path.join(nodeRunDir, 'qemu.pid'),
+				installLog: path.join(nodeRunDir, 'install.log'),
+			},
+			append: fillTemplate(profile.boot.append, nodeVars(node, profile)),
+			qemuArgs: [],
+		};
+		partial.qemuArgs = qemuArgsFor(partial, base);
+		return partial;
+	});
+
+	const plan: Plan = {
+		...base,
+		workDir,
+		accelNote,
+		keyType: tls.keyType,
+		tls: {
+			dir: tlsDir,
+			caCert: tls.existingCa?.cert ?? path.join(tlsDir, 'ca.crt'),
+			caKey: tls.existingCa?.key ?? path.join(tlsDir, 'ca.key'),
+			reuseExisting: tls.existingCa !== undefined,
+			validityDays: tls.validityDays,
+			caSubject: tls.caSubject,
+		},
+		stateFile: path.join(workDir, 'state.json'),
+		report: {json: path.join(workDir, 'report.json'), text: path.join(workDir, 'report.txt')},
+		nodes,
+		creates: [],
+		stages: stagesFor(profile),
+		problems: [],
+	};
+	plan.creates = plannedThings(plan, controlPlane.length);
+	plan.problems = socketProblems(plan);
+	return plan;
+}
+
+function stagesFor(profile: Profile): string[] {
+	const stages = ['preflight'];
+	if (profile.boot.image === 'demo') stages.push('image');
+	if (profile.boot.image === 'nix') stages.push('nix build');
+	stages.push('certificates', 'boot');
+	if (profile.install.method !== 'none') stages.push(`install (${profile.install.method})`);
+	if (profile.checks.length > 0) stages.push('validate');
+	return stages;
+}
+
+function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {
+	const things: PlannedThing[] = [
+		{kind: 'dir', path: plan.workDir, note: 'work directory'},
+		{kind: 'secret', path: plan.ssh.privateKey, note: 'SSH key for the nodes (0600), created if absent'},
+		{kind: 'file', path: plan.tls.caCert, note: plan.tls.reuseExisting ? 'existing CA certificate (reused)' : 'CA certificate (reused if valid)'},
+		{kind: 'secret', path: plan.tls.caKey, note: plan.tls.reuseExisting ? 'existing CA key (reused, never copied to nodes)' : 'CA key (0400)'},
+		{kind: 'process', path: 'vde_switch', note: `L2 switch for ${plan.nodes.length} nodes`},
+		{kind: 'socket', path: plan.vde.socket, note: 'VDE switch data socket'},
+		{kind: 'socket', path: plan.vde.mgmt, note: 'VDE switch management socket'},
+		{kind: 'file', path: plan.stateFile, note: 'state: every PID, socket and port of the run'},
+	];
+	for (const node of plan.nodes) {
+		things.push(
+			{kind: 'file', path: node.secrets.ca, note: `${node.name}: CA certificate (0644)`},
+			{kind: 'file', path: node.secrets.cert, note: `${node.name}: certificate for ${node.hostname}, ${node.fqdn}, ${node.ip} (0644)`},
+			{kind: 'secret', path: node.secrets.key, note: `${node.name}: private key (0400)`},
+			{kind: 'file', path: node.files.clusterConfig, note: `${node.name}: cluster config (${node.role}, bootstrap ${node.bootstrap}, ${controlPlaneCount} control-plane peers)`},
+			{kind: 'file', path: node.files.hosts, note: `${node.name}: hosts entries for every node`},
+			{kind: 'file', path: node.files.nixosModule, note: `${node.name}: NixOS module`},
+			{kind: 'file', path: node.files.disko, note: `${node.name}: disko layout`},
+			{kind: 'secret', path: node.files.hostKey, note: `${node.name}: SSH host key (kept across reboots)`},
+			{kind: 'disk', path: node.disk.path, note: `${node.name}: ${node.disk.sizeGiB} GiB qcow2 (sparse)`},
+			{kind: 'socket', path: node.runtime.consoleSocket, note: `${node.name}: serial console (log ${node.runtime.consoleLog})`},
+			{kind: 'socket', path: node.runtime.qmpSocket, note: `${node.name}: QMP`},
+			{kind: 'port', path: `127.0.0.1:${node.sshPort}`, note: `${node.name}: SSH forward to guest port 22`},
+			{kind: 'process', path: QEMU_BINARY, note: `${node.name}: ${node.vcpus} vCPU, ${node.memoryMiB} MiB, MAC ${node.mac}, IP ${node.ip}`},
+		);
+	}
+	return things;
+}
+
+function socketProblems(plan: Plan): FieldError[] {
+	const sockets = [plan.vde.socket, plan.vde.mgmt, ...plan.nodes.flatMap(n => [n.runtime.consoleSocket, n.runtime.qmpSocket])];
+	const tooLong = sockets.find(s => Buffer.byteLength(s) > MAX_SOCKET_PATH);
+	return tooLong
+		? [fieldError('workDir', `socket path ${tooLong} is longer than ${MAX_SOCKET_PATH} bytes`, 'choose a shorter work directory (workDir in the profile or PLASMA_TUI_HOME)')]
+		: [];
+}

@@ -1,0 +1,186 @@
+import {z} from 'zod';
+
+// The one schema of a profile. Every type the tool uses for profile data is
+// inferred from here (see `Profile`, `NodeSpec`, `CheckSpec` below).
+
+export const PROFILE_VERSION = 1;
+
+export const roleSchema = z.enum(['control-plane', 'worker']);
+export const keyTypeSchema = z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-4096']);
+export const accelSchema = z.enum(['auto', 'kvm', 'tcg']);
+export const bootModeSchema = z.enum(['netboot', 'iso', 'disk']);
+export const installMethodSchema = z.enum(['nixos-anywhere', 'push', 'none']);
+
+export const nodeSchema = z.object({
+	name: z.string(),
+	role: roleSchema.default('control-plane'),
+	// Optional overrides; absent values are auto-assigned (see resolve.ts).
+	hostname: z.string().optional(),
+	ip: z.string().optional(),
+	mac: z.string().optional(),
+	sshPort: z.number().int().optional(),
+	vcpus: z.number().int().optional(),
+	memoryMiB: z.number().int().optional(),
+	diskGiB: z.number().int().optional(),
+});
+
+export const networkSchema = z.object({
+	subnet: z.string().default('192.168.100.0/24'),
+	// First node gets subnet network address + hostOffset (T036: .11, .12, .13).
+	hostOffset: z.number().int().default(11),
+	gateway: z.string().optional(),
+	// Three octets after 52:54:00 are <macPrefix>:<node index>. Absent: derived from the profile name.
+	macPrefix: z.string().optional(),
+	sshPortBase: z.number().int().default(2201),
+	vdeSocket: z.string().optional(),
+});
+
+export const bootSchema = z.object({
+	mode: bootModeSchema.default('netboot'),
+	// `image: 'demo'` takes kernel and initrd from the project's demo image cache.
+	image: z.enum(['demo', 'custom', 'nix']).default('custom'),
+	kernel: z.string().optional(),
+	initrd: z.string().optional(),
+	iso: z.string().optional(),
+	diskImage: z.string().optional(),
+	nixAttr: z.string().optional(),
+	append: z.string().default('console=ttyS0'),
+	accel: accelSchema.default('auto'),
+	readyPattern: z.string().optional(),
+	sshTimeoutSec: z.number().int().default(240),
+	stallSec: z.number().int().default(60),
+});
+
+export const sshSchema = z.object({
+	user: z.string().default('root'),
+	// Absent: a per-profile ed25519 key under the work directory.
+	keyPath: z.string().optional(),
+	// Pinned host keys, `SHA256:...` by node name, set on first contact.
+	hostKeys: z.record(z.string(), z.string()).default({}),
+});
+
+export const tlsSchema = z.object({
+	caSubject: z.string().default('CN=plasma-tui CA'),
+	keyType: keyTypeSchema.default('ecdsa-p256'),
+	validityDays: z.number().int().default(365),
+	existingCa: z.object({cert: z.string(), key: z.string()}).optional(),
+	fileNames: z
+		.object({
+			ca: z.string().default('ca.crt'),
+			cert: z.string().default('{node}.crt'),
+			key: z.string().default('{node}.key'),
+		})
+		.prefault({}),
+	// Where the node's secrets live on the node itself.
+	remoteDir: z.string().default('/etc/nixos/secrets'),
+});
+
+export const pushFileSchema = z.object({
+	src: z.string(),
+	dest: z.string(),
+	mode: z.string().default('0644'),
+});
+
+export const installSchema = z.object({
+	method: installMethodSchema.default('none'),
+	concurrency: z.number().int().default(3),
+	timeoutSec: z.number().int().default(1800),
+	nixosAnywhere: z
+		.object({
+			flake: z.string().default('.'),
+			extraArgs: z.array(z.string()).default([]),
+		})
+		.prefault({}),
+	push: z
+		.object({
+			files: z.array(pushFileSchema).default([]),
+			commands: z.array(z.string()).default([]),
+		})
+		.prefault({}),
+});
+
+const checkBase = {
+	name: z.string().optional(),
+	timeoutSec: z.number().int().default(60),
+};
+
+export const checkSchema = z.discriminatedUnion('type', [
+	z.object({...checkBase, type: z.literal('ssh')}),
+	z.object({...checkBase, type: z.literal('l2-mesh')}),
+	z.object({...checkBase, type: z.literal('hosts-resolve')}),
+	z.object({...checkBase, type: z.literal('tcp-port'), port: z.number().int()}),
+	z.object({
+		...checkBase,
+		type: z.literal('http'),
+		port: z.number().int(),
+		path: z.string().default('/'),
+		https: z.boolean().default(true),
+		clientCert: z.boolean().default(true),
+		expectStatus: z.number().int().default(200),
+		jsonField: z.string().optional(),
+		jsonEquals: z.string().optional(),
+	}),
+	z.object({...checkBase, type: z.literal('raft-quorum'), port: z.number().int().default(2379)}),
+	z.object({...checkBase, type: z.literal('crud'), port: z.number().int().default(2379)}),
+	z.object({
+		...checkBase,
+		type: z.literal('persistence'),
+		port: z.number().int().default(2379),
+		restartCommand: z.string(),
+	}),
+	z.object({
+		...checkBase,
+		type: z.literal('metrics'),
+		port: z.number().int(),
+		path: z.string().default('/metrics'),
+		https: z.boolean().default(true),
+	}),
+	z.object({...checkBase, type: z.literal('tls'), port: z.number().int()}),
+	z.object({...checkBase, type: z.literal('systemd-unit'), unit: z.string()}),
+	z.object({
+		...checkBase,
+		type: z.literal('command'),
+		command: z.string(),
+		expectExit: z.number().int().default(0),
+		expectOutput: z.string().optional(),
+	}),
+]);
+
+export const profileSchema = z.object({
+	version: z.literal(PROFILE_VERSION).default(PROFILE_VERSION),
+	name: z.string(),
+	description: z.string().default(''),
+	cluster: z
+		.object({
+			name: z.string().default('plasma'),
+			domain: z.string().default('cluster.local'),
+		})
+		.prefault({}),
+	defaults: z
+		.object({
+			vcpus: z.number().int().default(1),
+			memoryMiB: z.number().int().default(512),
+			diskGiB: z.number().int().default(1),
+		})
+		.prefault({}),
+	network: networkSchema.prefault({}),
+	nodes: z.array(nodeSchema),
+	boot: bootSchema.prefault({}),
+	ssh: sshSchema.prefault({}),
+	tls: tlsSchema.prefault({}),
+	install: installSchema.prefault({}),
+	checks: z.array(checkSchema).default([]),
+	workDir: z.string().optional(),
+});
+
+export type Profile = z.infer<typeof profileSchema>;
+export type ProfileInput = z.input<typeof profileSchema>;
+export type NodeSpec = z.infer<typeof nodeSchema>;
+export type NodeRole = z.infer<typeof roleSchema>;
+export type KeyType = z.infer<typeof keyTypeSchema>;
+export type Accel = z.infer<typeof accelSchema>;
+export type BootMode = z.infer<typeof bootModeSchema>;
+export type InstallMethod = z.infer<typeof installMethodSchema>;
+export type CheckSpec = z.infer<typeof checkSchema>;
+export type CheckType = CheckSpec['type'];
+export type PushFile = z.infer<typeof pushFileSchema>;

@@ -1,0 +1,42 @@
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+// Where things live on the host. PLASMA_TUI_HOME moves all of it (tests use a temp dir).
+export type ToolPaths = {
+	home: string;
+	configDir: string;
+	clustersDir: string;
+	imageDir: string;
+};
+
+export function toolPaths(env: NodeJS.ProcessEnv = process.env): ToolPaths {
+	const home = env['PLASMA_TUI_HOME'];
+	if (home) {
+		return {
+			home,
+			configDir: path.join(home, 'config'),
+			clustersDir: path.join(home, 'clusters'),
+			imageDir: env['PLASMA_TUI_IMAGE_DIR'] ?? path.join(home, 'image'),
+		};
+	}
+	const userHome = os.homedir();
+	const dataHome = env['XDG_DATA_HOME'] ?? path.join(userHome, '.local', 'share');
+	const configHome = env['XDG_CONFIG_HOME'] ?? path.join(userHome, '.config');
+	const cacheHome = env['XDG_CACHE_HOME'] ?? path.join(userHome, '.cache');
+	return {
+		home: path.join(dataHome, 'plasma-tui'),
+		configDir: path.join(configHome, 'plasma-tui'),
+		clustersDir: path.join(dataHome, 'plasma-tui', 'clusters'),
+		imageDir: env['PLASMA_TUI_IMAGE_DIR'] ?? path.join(cacheHome, 'plasma-tui', 'image'),
+	};
+}
+
+// The package root, from dist/services or source/services alike.
+export function packageRoot(): string {
+	return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+export function templatesDir(): string {
+	return path.join(packageRoot(), 'profiles');
+}
