@@ -1,6 +1,80 @@
+import {formatFieldErrors} from '../model/field-error.js';
+import {listTemplates, loadTemplate, readProfileFile, writeProfileFile, ProfileStoreError} from '../services/profiles.js';
+import {EXIT, profileStore} from './common.js';
 import type {CommandRun} from './registry.js';
 
-export const run: CommandRun = async () => {
-	console.error('plasma-tui profiles: not implemented yet');
-	return 70;
+const USAGE = 'usage: plasma-tui profiles [list | export NAME FILE | import FILE | rename FROM TO | delete NAME]';
+
+export const run: CommandRun = async ({positionals}) => {
+	const [action = 'list', ...args] = positionals;
+	try {
+		return await dispatch(action, args);
+	} catch (error) {
+		if (!(error instanceof ProfileStoreError)) throw error;
+		console.error(`plasma-tui profiles: ${error.message} (fix: ${error.fix})`);
+		return EXIT.failed;
+	}
 };
+
+async function dispatch(action: string, args: string[]): Promise<number> {
+	const store = profileStore();
+	switch (action) {
+		case 'list': {
+			const saved = store.list();
+			console.log('saved profiles:');
+			for (const name of saved) console.log(`  ${name}`);
+			if (saved.length === 0) console.log('  (none yet: "plasma-tui init" or the wizard saves one)');
+			console.log('templates:');
+			for (const name of listTemplates()) console.log(`  ${name}`);
+			return EXIT.ok;
+		}
+		case 'export': {
+			const [name, file] = args;
+			if (!name || !file) return usage();
+			const result = store.has(name) ? store.load(name) : loadTemplate(name);
+			if (!result.ok) return invalid(result.errors);
+			await writeProfileFile(file, result.profile);
+			console.log(`exported ${name} to ${file}`);
+			return EXIT.ok;
+		}
+		case 'import': {
+			const [file] = args;
+			if (!file) return usage();
+			const result = await readProfileFile(file);
+			if (!result.ok) return invalid(result.errors);
+			store.save(result.profile);
+			console.log(`imported ${result.profile.name} from ${file}`);
+			return EXIT.ok;
+		}
+		case 'rename': {
+			const [from, to] = args;
+			if (!from || !to) return usage();
+			const errors = store.rename(from, to);
+			if (errors.length > 0) return invalid(errors);
+			console.log(`renamed ${from} to ${to}`);
+			return EXIT.ok;
+		}
+		case 'delete': {
+			const [name] = args;
+			if (!name) return usage();
+			if (!store.delete(name)) {
+				console.error(`plasma-tui profiles: no saved profile named "${name}"`);
+				return EXIT.badInput;
+			}
+			console.log(`deleted ${name}`);
+			return EXIT.ok;
+		}
+		default:
+			return usage();
+	}
+}
+
+function usage(): number {
+	console.error(USAGE);
+	return EXIT.badInput;
+}
+
+function invalid(errors: Parameters<typeof formatFieldErrors>[0]): number {
+	console.error(`plasma-tui profiles: the profile has problems:\n${formatFieldErrors(errors)}`);
+	return EXIT.badInput;
+}
