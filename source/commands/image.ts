@@ -1,6 +1,21 @@
+import {stat} from 'node:fs/promises';
+import {ensureDemoImage} from '../services/image.js';
+import {toolPaths} from '../services/paths.js';
+import {EXIT} from './common.js';
 import type {CommandRun} from './registry.js';
 
-export const run: CommandRun = async () => {
-	console.error('plasma-tui image: not implemented yet');
-	return 70;
+export const run: CommandRun = async ({values}) => {
+	const {imageDir} = toolPaths();
+	try {
+		const image = await ensureDemoImage(imageDir, {rebuild: values['rebuild'] === true, onLine: line => console.log(`image: ${line}`)});
+		const sizes = await Promise.all([stat(image.kernel), stat(image.initrd)]);
+		console.log(`${image.built ? 'built' : 'cached'}: ${imageDir}`);
+		console.log(`  kernel ${image.kernel} (${(sizes[0].size / 2 ** 20).toFixed(1)} MiB)`);
+		console.log(`  initrd ${image.initrd} (${(sizes[1].size / 2 ** 20).toFixed(1)} MiB)`);
+		for (const line of image.versions.trim().split('\n')) console.log(`  ${line}`);
+		return EXIT.ok;
+	} catch (error) {
+		console.error(`plasma-tui image: ${(error as Error).message}`);
+		return EXIT.failed;
+	}
 };

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds the plasma-tui demo netboot image: the Debian kernel plus an initramfs
+# with busybox, OpenSSH (sshd + SFTP), etcd and etcdctl, taken from Debian packages.
+# Usage: build-image.sh OUT_DIR   (writes OUT_DIR/vmlinuz, OUT_DIR/initrd.img, OUT_DIR/versions.txt)
+set -euo pipefail
+out=${1:?usage: build-image.sh OUT_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+need() { command -v "$1" >/dev/null || { echo "missing $1: apt-get install $2" >&2; exit 3; }; }
+need busybox busybox-static; need cpio cpio; need dpkg-deb dpkg; need xz xz-utils
+[ -x /usr/sbin/sshd ] || { echo "missing /usr/sbin/sshd: apt-get install openssh-server" >&2; exit 3; }
+need etcd etcd-server; need etcdctl etcd-client; need ssh-keygen openssh-client
+busybox --list | grep -qx udhcpc || { echo "busybox lacks applets: apt-get install busybox-static" >&2; exit 3; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/plasma-image.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+
+echo "step: kernel package"
+kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n1)
+if [ -z "$kpkg" ]; then
+	echo "apt lists missing; running apt-get update"
+	apt-get update -qq
+	kpkg=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n1)
+fi
+[ -n "$kpkg" ] || { echo "cannot resolve the Debian kernel package (linux-image-amd64)" >&2; exit 3; }
+(cd "$work" && apt-get download -q "$kpkg" >/dev/null)
+dpkg-deb -x "$work"/"$kpkg"_*.deb "$work/kernel"
+kver=${kpkg#linux-image-}
+echo "kernel: $kver"
+
+echo "step: initramfs tree"
+mkdir -p "$root"/{bin,sbin,etc/ssh,proc,sys,dev,run,tmp,root,var/log,var/lib/etcd,var/empty,usr/bin,usr/sbin}
+cp /bin/busybox "$root/bin/busybox"
+for applet in $(busybox --list); do
+	case $applet in init) target=$root/sbin/init ;; *) target=$root/bin/$applet ;; esac
+	[ -e "$target" ] || ln -s /bin/busybox "$target"
+done
+cp "$here/init" "$root/init"; chmod 755 "$root/init"
+cp "$here/svc" "$root/sbin/svc"; cp "$here/plasma-ready" "$root/sbin/plasma-ready"; chmod 755 "$root/sbin/svc" "$root/sbin/plasma-ready"
+cp "$here/inittab" "$root/etc/inittab"
+cp /usr/bin/etcd /usr/bin/etcdctl "$root/usr/bin/"
+cp /usr/sbin/sshd "$root/usr/sbin/sshd"
+cp /usr/bin/ssh-keygen "$root/usr/bin/ssh-keygen"
+for bin in /usr/sbin/sshd /usr/bin/ssh-keygen; do
+	ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"
+	done
+done
+cat > "$root/etc/passwd" <<'PW'
+root:x:0:0:root:/root:/bin/sh
+sshd:x:74:65534:sshd privsep:/var/empty:/bin/false
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+PW
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+printf 'root:*:19000:0:99999:7:::\n' > "$root/etc/shadow"; chmod 600 "$root/etc/shadow"
+printf 'hosts: files dns\n' > "$root/etc/nsswitch.conf"
+cat > "$root/etc/ssh/sshd_config" <<'SC'
+Port 22
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+AuthorizedKeysFile .ssh/authorized_keys
+Subsystem sftp internal-sftp
+MaxSessions 20
+SC
+chmod 755 "$root/var/empty"
+
+echo "step: kernel modules"
+# Debian ships these as modules; the init script insmods them in this order.
+moddir=$work/kernel/lib/modules/$kver
+mkdir -p "$root/lib/modules"
+: > "$root/lib/modules/load-order"
+for mod in failover net_failover virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net virtio_blk qemu_fw_cfg; do
+	file=$(find "$moddir" -name "$mod.ko" -o -name "$mod.ko.xz" | head -n1)
+	[ -n "$file" ] || continue
+	case $file in
+		*.xz) xz -dc "$file" > "$root/lib/modules/$mod.ko" ;;
+		*) cp "$file" "$root/lib/modules/$mod.ko" ;;
+	esac
+	echo "$mod" >> "$root/lib/modules/load-order"
+done
+echo "modules: $(tr '\n' ' ' < "$root/lib/modules/load-order")"
+
+echo "step: pack"
+mkdir -p "$out"
+cp "$work/kernel/boot/vmlinuz-$kver" "$work/vmlinuz"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.img"
+{
+	echo "kernel $kpkg"
+	for p in busybox-static openssh-server etcd-server etcd-client; do echo "$p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo unknown)"; done
+} > "$work/versions.txt"
+mv "$work/vmlinuz" "$out/vmlinuz"; mv "$work/initrd.img" "$out/initrd.img"; mv "$work/versions.txt" "$out/versions.txt"
+echo "done: $(du -h "$out/initrd.img" | cut -f1) initrd, kernel $kver"

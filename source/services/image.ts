@@ -1,0 +1,126 @@
+import {createHash} from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {execa} from 'execa';
+import {packageRoot} from './paths.js';
+
+// The demo netboot image: built from Debian packages by image/build-image.sh,
+// cached under the image directory with a stamp of its inputs, rebuilt only
+// when the image sources or the host's package versions change.
+
+export type DemoImage = {kernel: string; initrd: string; stampFile: string; built: boolean; versions: string};
+
+const SOURCES = ['build-image.sh', 'init', 'svc', 'inittab', 'plasma-ready'];
+const PACKAGES = ['busybox-static', 'openssh-server', 'etcd-server', 'etcd-client'];
+const BUILD_TIMEOUT_MS = 10 * 60_000;
+const LOCK_WAIT_MS = 10 * 60_000;
+
+async function inputStamp(): Promise<string> {
+	const hash = createHash('sha256');
+	for (const file of SOURCES) hash.update(file).update(await fs.readFile(path.join(packageRoot(), 'image', file)));
+	const versions = await execa('dpkg-query', ['-W', '-f=${Package} ${Version}\n', ...PACKAGES], {reject: false});
+	hash.update(versions.stdout);
+	return hash.digest('hex');
+}
+
+async function readStamp(file: string): Promise<string | undefined> {
+	try {
+		return (JSON.parse(await fs.readFile(file, 'utf8')) as {stamp?: string}).stamp;
+	} catch {
+		return undefined;
+	}
+}
+
+async function exists(file: string): Promise<boolean> {
+	return fs.access(file).then(
+		() => true,
+		() => false,
+	);
+}
+
+// Two runs building at once (two tests, two terminals) would race on the
+// same files: a lock directory serialises them, and a stale lock (its owner
+// gone) is taken over.
+async function withLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
+	const lock = `${dir}.lock`;
+	const started = Date.now();
+	for (;;) {
+		try {
+			await fs.mkdir(lock);
+			await fs.writeFile(path.join(lock, 'pid'), String(process.pid));
+			break;
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+			const owner = Number(await fs.readFile(path.join(lock, 'pid'), 'utf8').catch(() => '0'));
+			if (owner > 0 && !isAlive(owner)) {
+				await fs.rm(lock, {recursive: true, force: true});
+				continue;
+			}
+			if (Date.now() - started > LOCK_WAIT_MS) throw new Error(`timed out waiting for another image build (lock ${lock})`);
+			await new Promise(resolve => setTimeout(resolve, 500));
+		}
+	}
+	try {
+		return await work();
+	} finally {
+		await fs.rm(lock, {recursive: true, force: true});
+	}
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+export async function demoImageStatus(imageDir: string): Promise<{current: boolean; kernel: string; initrd: string; versions?: string}> {
+	const kernel = path.join(imageDir, 'vmlinuz');
+	const initrd = path.join(imageDir, 'initrd.img');
+	const stamp = await readStamp(path.join(imageDir, 'stamp.json'));
+	const current = stamp !== undefined && stamp === (await inputStamp()) && (await exists(kernel)) && (await exists(initrd));
+	const versions = await fs.readFile(path.join(imageDir, 'versions.txt'), 'utf8').catch(() => undefined);
+	return {current, kernel, initrd, versions};
+}
+
+export async function ensureDemoImage(
+	imageDir: string,
+	options: {rebuild?: boolean; onLine?: (line: string) => void; signal?: AbortSignal} = {},
+): Promise<DemoImage> {
+	await fs.mkdir(path.dirname(imageDir), {recursive: true});
+	return withLock(imageDir, async () => {
+		const stampFile = path.join(imageDir, 'stamp.json');
+		const kernel = path.join(imageDir, 'vmlinuz');
+		const initrd = path.join(imageDir, 'initrd.img');
+		const stamp = await inputStamp();
+		if (!options.rebuild && (await readStamp(stampFile)) === stamp && (await exists(kernel)) && (await exists(initrd))) {
+			return {kernel, initrd, stampFile, built: false, versions: await fs.readFile(path.join(imageDir, 'versions.txt'), 'utf8')};
+		}
+		// Build next to the cache and swap in, so a failed build leaves the old image (or none), never half of one.
+		const staging = `${imageDir}.building`;
+		await fs.rm(staging, {recursive: true, force: true});
+		const build = execa('bash', [path.join(packageRoot(), 'image', 'build-image.sh'), staging], {
+			all: true,
+			reject: false,
+			timeout: BUILD_TIMEOUT_MS,
+			cancelSignal: options.signal,
+		});
+		let last: string[] = [];
+		for await (const line of build.iterable({from: 'all'})) {
+			last = [...last.slice(-9), String(line)];
+			options.onLine?.(String(line));
+		}
+		const result = await build;
+		if (result.exitCode !== 0 || result.isCanceled || result.timedOut) {
+			await fs.rm(staging, {recursive: true, force: true});
+			const why = result.timedOut ? `timed out after ${BUILD_TIMEOUT_MS / 60_000} min` : result.isCanceled ? 'cancelled' : `exit ${result.exitCode}`;
+			throw new Error(`demo image build failed (${why}):\n${last.join('\n')}`);
+		}
+		await fs.writeFile(path.join(staging, 'stamp.json'), `${JSON.stringify({stamp, builtAt: new Date().toISOString()})}\n`);
+		await fs.rm(imageDir, {recursive: true, force: true});
+		await fs.rename(staging, imageDir);
+		return {kernel, initrd, stampFile, built: true, versions: await fs.readFile(path.join(imageDir, 'versions.txt'), 'utf8')};
+	});
+}
