@@ -65,6 +65,12 @@ async function main(argv: string[]): Promise<number> {
 	return run({values: parsed.values as CommandOptions, positionals: parsed.positionals});
 }
 
+// `plasma-tui plan | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+	if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+	throw error;
+});
+
 main(process.argv.slice(2)).then(
 	code => {
 		process.exitCode = code;

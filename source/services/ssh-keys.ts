@@ -1,0 +1,48 @@
+import {createHash} from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import ssh2 from 'ssh2';
+import {writeFileAtomic} from './atomic-file.js';
+
+const {utils} = ssh2;
+
+// ed25519 keys in OpenSSH format: the profile's client key and one host key
+// per node. The guest receives its host key through QEMU fw_cfg, so a node
+// keeps the same host key across reboots and the pinned fingerprint holds.
+
+async function exists(file: string): Promise<boolean> {
+	return fs.access(file).then(
+		() => true,
+		() => false,
+	);
+}
+
+// Returns true when a new key was written.
+export async function ensureKeyPair(privatePath: string, publicPath: string, comment: string): Promise<boolean> {
+	if (await exists(privatePath)) {
+		if (!(await exists(publicPath))) await writeFileAtomic(publicPath, `${publicKeyOf(await fs.readFile(privatePath, 'utf8'))} ${comment}\n`, 0o644);
+		return false;
+	}
+	await fs.mkdir(path.dirname(privatePath), {recursive: true, mode: 0o700});
+	const pair = utils.generateKeyPairSync('ed25519', {comment});
+	await writeFileAtomic(privatePath, pair.private, 0o600);
+	await writeFileAtomic(publicPath, `${pair.public}\n`, 0o644);
+	return true;
+}
+
+export function publicKeyOf(privateKeyText: string): string {
+	const parsed = utils.parseKey(privateKeyText);
+	if (parsed instanceof Error) throw parsed;
+	const key = Array.isArray(parsed) ? parsed[0]! : parsed;
+	return `${key.type} ${key.getPublicSSH().toString('base64')}`;
+}
+
+// Same text as `ssh-keygen -l`: SHA256 of the wire-format key, base64 without padding.
+export function fingerprintOfPublicKey(publicKeyLine: string): string {
+	const blob = Buffer.from(publicKeyLine.trim().split(/\s+/)[1] ?? '', 'base64');
+	return fingerprintOfBlob(blob);
+}
+
+export function fingerprintOfBlob(blob: Buffer): string {
+	return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
