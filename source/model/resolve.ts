@@ -28,45 +28,28 @@ export function macPrefixOf(profile: Profile): string {
 	return profile.network.macPrefix ?? macPrefixFor(profile.name);
 }
 
-// Auto-assigned values skip what an override already took, so an override on
-// node03 never collides with the value auto-assignment would give node04.
+// Auto-assigned values follow node position (node03 keeps .13 when node02 is
+// overridden) and skip what an override or an earlier node already took.
 export function resolveNodes(profile: Profile): ResolvedNode[] {
 	const subnet = parseSubnet(profile.network.subnet);
 	const taken = {
-		ip: new Set(profile.nodes.map(n => n.ip).filter(Boolean)),
-		mac: new Set(profile.nodes.map(n => n.mac?.toLowerCase()).filter(Boolean)),
-		port: new Set(profile.nodes.map(n => n.sshPort).filter(p => p !== undefined)),
+		ip: new Set(profile.nodes.flatMap(n => (n.ip ? [n.ip] : []))),
+		mac: new Set(profile.nodes.flatMap(n => (n.mac ? [n.mac.toLowerCase()] : []))),
+		port: new Set(profile.nodes.flatMap(n => (n.sshPort === undefined ? [] : [n.sshPort]))),
 	};
-	let nextIp = subnet ? subnet.network + profile.network.hostOffset : undefined;
-	let nextMacIndex = 0;
-	let nextPort = profile.network.sshPortBase;
 	const prefix = macPrefixOf(profile);
+	const free = <T>(set: Set<T>, candidate: (k: number) => T, start: number): T => {
+		let k = start;
+		while (set.has(candidate(k))) k++;
+		const value = candidate(k);
+		set.add(value);
+		return value;
+	};
 
 	return profile.nodes.map((spec: NodeSpec, index) => {
-		let ip = spec.ip;
-		if (ip === undefined) {
-			if (nextIp === undefined) ip = '';
-			else {
-				while (taken.ip.has(formatIpv4(nextIp))) nextIp++;
-				ip = formatIpv4(nextIp);
-				nextIp++;
-			}
-		}
-
-		let mac = spec.mac?.toLowerCase();
-		if (mac === undefined) {
-			while (taken.mac.has(macFor(prefix, nextMacIndex))) nextMacIndex++;
-			mac = macFor(prefix, nextMacIndex);
-			nextMacIndex++;
-		}
-
-		let sshPort = spec.sshPort;
-		if (sshPort === undefined) {
-			while (taken.port.has(nextPort)) nextPort++;
-			sshPort = nextPort;
-			nextPort++;
-		}
-
+		const ip = spec.ip ?? (subnet ? free(taken.ip, k => formatIpv4(subnet.network + profile.network.hostOffset + k), index) : '');
+		const mac = spec.mac?.toLowerCase() ?? free(taken.mac, k => macFor(prefix, k), index);
+		const sshPort = spec.sshPort ?? free(taken.port, k => profile.network.sshPortBase + k, index);
 		const hostname = spec.hostname ?? spec.name;
 		return {
 			index,

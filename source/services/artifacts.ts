@@ -26,7 +26,11 @@ export async function writeArtifacts(profile: Profile, plan: Plan): Promise<Arti
 
 	const certs = await ensureCertificates(plan);
 	note(plan.tls.caCert, !certs.ca.reused);
-	for (const cert of certs.nodes) note(cert.path, !cert.reused);
+	if (!plan.tls.reuseExisting) note(plan.tls.caKey, !certs.ca.reused);
+	certs.nodes.forEach((cert, index) => {
+		note(cert.path, !cert.reused);
+		note(plan.nodes[index]!.secrets.key, !cert.reused);
+	});
 
 	const hosts = hostsEntries(plan);
 	for (const node of plan.nodes) {

@@ -1,0 +1,54 @@
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {readFileSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {spawnSync} from 'node:child_process';
+import {tempDir, template} from '../helpers.js';
+
+function cli(args: string[], home: string) {
+	return spawnSync(process.execPath, ['--import', 'tsx', 'source/cli.tsx', ...args], {encoding: 'utf8', env: {...process.env, PLASMA_TUI_HOME: home}});
+}
+
+test('plan prints nodes, files and every QEMU argument; --json is the same plan', () => {
+	const home = tempDir();
+	const result = cli(['plan', '--profile', 'demo'], home);
+	assert.equal(result.status, 0, result.stderr);
+	assert.match(result.stdout, /stages: preflight -> image -> certificates -> boot -> install \(push\) -> validate/);
+	assert.match(result.stdout, /node02 +control-plane 192\.168\.100\.12/);
+	assert.match(result.stdout, /secret +\S+\/nodes\/node03\/secrets\/node03\.key +\(node03: private key \(0400\)\)/);
+	assert.match(result.stdout, /qemu-system-x86_64 for node01:\n {2}-name node01,process=plasma-tui:demo:node01\n/);
+	assert.match(result.stdout, / {2}-netdev user,id=mgmt,restrict=on,hostfwd=tcp:127\.0\.0\.1:2241-:22\n/);
+	const json = JSON.parse(cli(['plan', '--json'], home).stdout);
+	assert.equal(json.nodes.length, 3);
+	assert.ok(json.nodes[2].qemuArgs.includes('-kernel'));
+});
+
+test('a bad profile file exits 2 with the field-level message', () => {
+	const home = tempDir();
+	const profile = template();
+	profile.nodes[0]!.ip = '10.1.2.3';
+	profile.nodes[1]!.sshPort = 80;
+	const file = path.join(home, 'bad.json');
+	writeFileSync(file, JSON.stringify(profile));
+	for (const command of ['plan', 'certs']) {
+		const result = cli([command, '--profile-file', file], home);
+		assert.equal(result.status, 2);
+		assert.match(result.stderr, /nodes\[0\]\.ip: 10\.1\.2\.3 is outside the subnet 192\.168\.100\.0\/24 \(fix: choose an address in 192\.168\.100\.1-192\.168\.100\.254, or change network\.subnet\)/);
+		assert.match(result.stderr, /nodes\[1\]\.sshPort: 80 is not a usable SSH port/);
+	}
+	assert.equal(cli(['plan', '--profile', 'nope'], home).status, 2);
+});
+
+test('certs writes the bundle, then reports it unchanged', () => {
+	const home = tempDir();
+	const first = cli(['certs'], home);
+	assert.equal(first.status, 0, first.stderr);
+	assert.match(first.stdout, /^written +\S+node01\.key$/m);
+	assert.match(first.stdout, /^node01 +ECDSA P-256 +expires \S+ +([0-9A-F]{2}:){31}[0-9A-F]{2}$/m);
+	const second = cli(['certs'], home);
+	assert.doesNotMatch(second.stdout, /^written/m);
+	assert.match(second.stdout, /^CA .*\(reused\)$/m);
+	assert.doesNotMatch(first.stdout + second.stdout, /PRIVATE KEY/);
+	const ca = readFileSync(path.join(home, 'clusters', 'demo', 'tls', 'ca.crt'), 'utf8');
+	assert.match(ca, /BEGIN CERTIFICATE/);
+});
