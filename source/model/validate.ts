@@ -187,6 +187,11 @@ function validateTls(profile: Profile): FieldError[] {
 			errors.push(fieldError(`tls.fileNames.${key}`, `"${printable(name)}" is not a plain file name`, 'use letters, digits, dots, dashes and {node}, e.g. {node}.crt'));
 		}
 	}
+	if (tls.existingCa) {
+		for (const part of ['cert', 'key'] as const) {
+			if (tls.existingCa[part] === '') errors.push(fieldError(`tls.existingCa.${part}`, `the existing CA needs its ${part === 'cert' ? 'certificate' : 'key'} file too`, 'give both paths, or clear both to create a new CA'));
+		}
+	}
 	if (tls.fileNames.cert === tls.fileNames.key) {
 		errors.push(fieldError('tls.fileNames.key', 'certificate and key would be written to the same file', 'give the key its own name, e.g. {node}.key'));
 	}

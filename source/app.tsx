@@ -1,0 +1,209 @@
+import {Box, Text, useApp, useInput, useStdin} from 'ink';
+import {useMemo, useState, type ReactNode} from 'react';
+import type {Profile} from './model/profile-schema.js';
+import {validateProfile} from './model/validate.js';
+import {buildPlan} from './model/plan.js';
+import {formatPlan} from './model/plan-format.js';
+import {KeyScopeContext} from './screens/components/key-scope.js';
+import {Frame} from './screens/components/frame.js';
+import {ProfileScreen, type ProfileChoice} from './screens/profile-screen.js';
+import {TopologyScreen} from './screens/topology-screen.js';
+import {NetworkScreen} from './screens/network-screen.js';
+import {CertificatesScreen} from './screens/certificates-screen.js';
+import {PlanScreen} from './screens/plan-screen.js';
+import {HelpOverlay, type KeyHelp} from './screens/help-overlay.js';
+import {QuitConfirm} from './screens/quit-confirm.js';
+import {useProfileDraft} from './hooks/use-profile-draft.js';
+import {useCertificates} from './hooks/use-certificates.js';
+import {useHostChecks} from './hooks/use-host-checks.js';
+import {useTerminalSize} from './hooks/use-terminal-size.js';
+import {useStateRef} from './hooks/use-state-ref.js';
+import type {WizardServices} from './hooks/wizard-services.js';
+
+export const STEPS = ['profile', 'topology', 'network', 'certificates', 'plan', 'run'] as const;
+export type Step = (typeof STEPS)[number];
+
+const STEP_KEYS: Record<Step, KeyHelp> = {
+	profile: [['enter', 'choose; "New profile" asks for a name']],
+	topology: [['← → / enter', 'change a role'], ['enter on Next', 'go to the network screen']],
+	network: [['← → tab', 'move between cells'], ['enter', 'edit a cell, enter again to keep it'], ['ctrl-u', 'return a cell to its auto value']],
+	certificates: [['← →', 'change the key type'], ['enter on Generate', 'write the CA, certificates and node files']],
+	plan: [['↑ ↓ PgUp PgDn', 'scroll'], ['s', 'save the profile'], ['enter', 'save and run']],
+	run: [],
+};
+
+type Props = {
+	services: WizardServices;
+	initialProfile?: Profile;
+	// The run step (boot, install, validate) is mounted by the caller.
+	renderRun?: (profile: Profile, onExit: () => void) => ReactNode;
+	onExit?: (outcome: {profile?: Profile; saved: boolean}) => void;
+};
+
+export function App({services, initialProfile, renderRun, onExit}: Props) {
+	const {exit} = useApp();
+	const {isRawModeSupported} = useStdin();
+	const {rows} = useTerminalSize();
+	const [step, setStep] = useState<Step>(initialProfile ? 'topology' : 'profile');
+	const [overlay, setOverlay, overlayRef] = useStateRef<'help' | 'quit' | undefined>(undefined);
+	const [editing, setEditing, editingRef] = useStateRef(false);
+	const [notice, setNotice] = useState<string | undefined>();
+	const [saved, setSaved] = useState(false);
+	const draft = useProfileDraft(services.store, step);
+	const certificates = useCertificates(services);
+	const keyScope = useMemo(() => ({setEditing}), []);
+	const [startup] = useState(() => {
+		try {
+			return {draft: services.store.loadDraft(), saved: services.store.list(), error: undefined};
+		} catch (error) {
+			return {draft: undefined, saved: [] as string[], error: (error as Error).message};
+		}
+	});
+	if (initialProfile && !draft.profile) draft.setProfile(initialProfile, {fresh: true});
+	const profile = draft.profile;
+	const errors = useMemo(() => (profile ? validateProfile(profile) : []), [profile]);
+	const hostErrors = useHostChecks(services, step === 'network' || step === 'plan' ? profile : undefined);
+	const allErrors = useMemo(() => [...errors, ...hostErrors.filter(h => !errors.some(e => e.field === h.field))], [errors, hostErrors]);
+	const plan = useMemo(() => (profile && step === 'plan' ? buildPlan(profile, services.planContext) : undefined), [profile, step, services.planContext]);
+	const height = Math.max(10, rows - 1);
+
+	const quit = (outcome: {saved: boolean}) => {
+		draft.flush();
+		onExit?.({profile, saved: outcome.saved});
+		exit();
+	};
+
+	useInput(
+		(input, key) => {
+			const overlay = overlayRef.current;
+			if (overlay === 'help') {
+				if (key.escape || input === '?') setOverlay(undefined);
+				return;
+			}
+			if (overlay === 'quit') {
+				if (input === 'y') quit({saved: false});
+				else if (input === 's') quit({saved: draft.save()});
+				else if (input === 'n' || key.escape) setOverlay(undefined);
+				return;
+			}
+			if (editingRef.current || step === 'run') return;
+			if (input === '?') setOverlay('help');
+			else if (input === 'q') {
+				if (draft.unsaved) setOverlay('quit');
+				else quit({saved});
+			}
+		},
+		{isActive: isRawModeSupported},
+	);
+
+	const choose = (choice: ProfileChoice) => {
+		let loaded: Profile | undefined;
+		if (choice.kind === 'resume') {
+			if (!startup.draft) return;
+			draft.setProfile(startup.draft.profile);
+			const screen = STEPS.includes(startup.draft.screen as Step) && startup.draft.screen !== 'run' ? (startup.draft.screen as Step) : 'topology';
+			setStep(screen === 'profile' ? 'topology' : screen);
+			return;
+		}
+		if (choice.kind === 'new') {
+			const base = services.loadTemplate('demo');
+			if (!base.ok) return setNotice('the demo template is invalid');
+			loaded = {...base.profile, name: choice.name, description: ''};
+			draft.setProfile(loaded);
+		} else {
+			const result = choice.kind === 'template' ? services.loadTemplate(choice.name) : services.store.load(choice.name);
+			if (!result.ok) return setNotice(result.errors.map(e => `${e.field}: ${e.message}`).join('; '));
+			draft.setProfile(result.profile, {fresh: true});
+		}
+		setStep('topology');
+	};
+
+	const go = (next: Step) => {
+		setNotice(undefined);
+		setStep(next);
+	};
+	const active = isRawModeSupported && overlay === undefined;
+	const stepIndex = STEPS.indexOf(step);
+
+	let body: ReactNode;
+	if (step === 'profile' || !profile) {
+		body = (
+			<ProfileScreen
+				draft={startup.draft ? {name: startup.draft.profile.name, screen: startup.draft.screen, savedAt: startup.draft.savedAt} : undefined}
+				saved={startup.saved}
+				templates={services.listTemplates()}
+				error={notice ?? startup.error}
+				isActive={active}
+				onChoose={choose}
+				checkName={name => validateProfile({...(services.loadTemplate('demo') as {profile: Profile}).profile, name}).find(e => e.field === 'name')?.message}
+			/>
+		);
+	} else if (step === 'topology') {
+		body = <TopologyScreen profile={profile} errors={allErrors} isActive={active} onChange={draft.setProfile} onNext={() => go('network')} onBack={() => go('profile')} />;
+	} else if (step === 'network') {
+		body = <NetworkScreen profile={profile} errors={allErrors} isActive={active} onChange={draft.setProfile} onNext={() => go('certificates')} onBack={() => go('topology')} />;
+	} else if (step === 'certificates') {
+		body = (
+			<CertificatesScreen
+				profile={profile}
+				errors={allErrors}
+				certs={certificates.certs}
+				isActive={active}
+				onChange={next => {
+					certificates.reset();
+					draft.setProfile(next);
+				}}
+				onGenerate={() => void certificates.generate(profile)}
+				onNext={() => go('plan')}
+				onBack={() => go('network')}
+			/>
+		);
+	} else if (step === 'plan' && plan) {
+		const problems = [...allErrors, ...plan.problems];
+		const lines = [...problems.map(e => `✗ ${e.field}: ${e.message} (fix: ${e.fix})`), ...formatPlan(plan).split('\n')];
+		body = (
+			<PlanScreen
+				lines={lines}
+				height={height - 2}
+				saved={saved && !draft.unsaved}
+				message={notice}
+				isActive={active}
+				onBack={() => go('certificates')}
+				onSave={() => {
+					if (draft.save()) {
+						setSaved(true);
+						setNotice(`saved profile "${profile.name}"`);
+					}
+				}}
+				onRun={() => {
+					if (problems.length > 0) return setNotice('fix the problems marked ✗ at the top of the plan first');
+					if (!draft.save()) return;
+					setSaved(true);
+					if (renderRun) setStep('run');
+					else quit({saved: true});
+				}}
+			/>
+		);
+	} else if (step === 'run' && profile && renderRun) {
+		body = renderRun(profile, () => quit({saved: true}));
+	}
+
+	return (
+		<KeyScopeContext.Provider value={keyScope}>
+			<Frame
+				title={profile ? `profile ${profile.name}` : 'new cluster'}
+				step={stepIndex >= 0 ? {index: stepIndex + 1, of: STEPS.length, name: step} : undefined}
+				unsaved={draft.unsaved}
+				height={height}
+				footer={editing ? 'editing: enter keeps, esc cancels, ctrl-u clears' : '↑↓ tab move · enter select · esc back · ? help · q quit'}
+			>
+				{overlay === 'help' ? <HelpOverlay title={step} keys={STEP_KEYS[step]} /> : null}
+				{overlay === 'quit' && profile ? <QuitConfirm profileName={profile.name} /> : null}
+				{draft.error ? <Text color="red">{draft.error}</Text> : null}
+				<Box display={overlay ? 'none' : 'flex'} flexDirection="column">
+					{body}
+				</Box>
+			</Frame>
+		</KeyScopeContext.Provider>
+	);
+}

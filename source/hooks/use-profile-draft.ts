@@ -1,0 +1,64 @@
+import {useCallback, useEffect, useRef, useState} from 'react';
+import type {Profile} from '../model/profile-schema.js';
+import type {WizardServices} from './wizard-services.js';
+
+const DRAFT_DELAY_MS = 250;
+
+// The profile being edited. Every change is written to the draft file shortly
+// after it is made, so a crash or a kill loses at most a quarter second.
+export function useProfileDraft(store: WizardServices['store'], screen: string) {
+	const [profile, setProfileState] = useState<Profile | undefined>();
+	const [unsaved, setUnsaved] = useState(false);
+	const [error, setError] = useState<string | undefined>();
+	const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+	const latest = useRef<{profile?: Profile; screen: string}>({screen});
+	latest.current.screen = screen;
+
+	const flush = useCallback(() => {
+		if (pending.current) clearTimeout(pending.current);
+		pending.current = undefined;
+		const current = latest.current.profile;
+		if (!current) return;
+		try {
+			store.saveDraft(current, latest.current.screen);
+		} catch (caught) {
+			setError(`draft not saved: ${(caught as Error).message}`);
+		}
+	}, [store]);
+
+	const setProfile = useCallback(
+		(next: Profile, options: {fresh?: boolean} = {}) => {
+			latest.current.profile = next;
+			setProfileState(next);
+			if (options.fresh) return;
+			setUnsaved(true);
+			if (pending.current) clearTimeout(pending.current);
+			pending.current = setTimeout(flush, DRAFT_DELAY_MS);
+		},
+		[flush],
+	);
+
+	const save = useCallback(() => {
+		const current = latest.current.profile;
+		if (!current) return false;
+		try {
+			store.save(current);
+			if (pending.current) clearTimeout(pending.current);
+			pending.current = undefined;
+			store.clearDraft();
+			setUnsaved(false);
+			return true;
+		} catch (caught) {
+			setError(`profile not saved: ${(caught as Error).message}`);
+			return false;
+		}
+	}, [store]);
+
+	useEffect(() => () => flush(), [flush]);
+	// Screen changes are worth recording too: resume returns to the same screen.
+	useEffect(() => {
+		if (unsaved) flush();
+	}, [screen]);
+
+	return {profile, setProfile, unsaved, save, flush, error};
+}

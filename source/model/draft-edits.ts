@@ -1,0 +1,72 @@
+import type {KeyType, NodeRole, Profile} from './profile-schema.js';
+import {MAX_NODES} from './validate.js';
+import {withNodeCount} from './resolve.js';
+
+// Pure edits of a draft profile, one per wizard field. Screens call these
+// through the app; the profile stays the single source of truth.
+
+export const KEY_TYPES: KeyType[] = ['ecdsa-p256', 'rsa-2048', 'rsa-4096'];
+export const KEY_TYPE_LABELS: Record<KeyType, string> = {'ecdsa-p256': 'ECDSA P-256', 'rsa-2048': 'RSA 2048', 'rsa-4096': 'RSA 4096'};
+const ROLES: NodeRole[] = ['control-plane', 'worker'];
+
+export type NodeCell = 'ip' | 'mac' | 'hostname' | 'sshPort';
+
+// Whole numbers typed as text; anything else is reported by the caller.
+export function parseWholeNumber(text: string): number | undefined {
+	return /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : undefined;
+}
+
+export function setNodeCount(profile: Profile, text: string): Profile | string {
+	const count = parseWholeNumber(text);
+	if (count === undefined || count < 1 || count > MAX_NODES) return `node count must be a number from 1 to ${MAX_NODES}`;
+	return withNodeCount(profile, count);
+}
+
+export function setNodeName(profile: Profile, index: number, name: string): Profile {
+	const nodes = profile.nodes.map((n, i) => (i === index ? {...n, name} : n));
+	return {...profile, nodes};
+}
+
+export function cycleRole(profile: Profile, index: number): Profile {
+	const nodes = profile.nodes.map((n, i) => (i === index ? {...n, role: ROLES[(ROLES.indexOf(n.role) + 1) % ROLES.length]!} : n));
+	return {...profile, nodes};
+}
+
+// An empty value clears the override: the cell goes back to auto-assignment.
+export function setNodeCell(profile: Profile, index: number, cell: NodeCell, text: string): Profile | string {
+	const value = text.trim();
+	let update: string | number | undefined = value === '' ? undefined : value;
+	if (cell === 'sshPort' && value !== '') {
+		update = parseWholeNumber(value);
+		if (update === undefined) return `nodes[${index}].sshPort: "${value}" is not a number`;
+	}
+	if (cell === 'mac' && typeof update === 'string') update = update.toLowerCase();
+	const nodes = profile.nodes.map((n, i) => {
+		if (i !== index) return n;
+		const copy = {...n};
+		if (update === undefined) delete copy[cell];
+		else (copy as Record<string, unknown>)[cell] = update;
+		return copy;
+	});
+	return {...profile, nodes};
+}
+
+export function cycleKeyType(profile: Profile, direction: 1 | -1): Profile {
+	const next = KEY_TYPES[(KEY_TYPES.indexOf(profile.tls.keyType) + direction + KEY_TYPES.length) % KEY_TYPES.length]!;
+	return {...profile, tls: {...profile.tls, keyType: next}};
+}
+
+export function setValidityDays(profile: Profile, text: string): Profile | string {
+	const days = parseWholeNumber(text);
+	if (days === undefined) return `tls.validityDays: "${text}" is not a number of days`;
+	return {...profile, tls: {...profile.tls, validityDays: days}};
+}
+
+export function setExistingCa(profile: Profile, part: 'cert' | 'key', text: string): Profile {
+	const current = profile.tls.existingCa ?? {cert: '', key: ''};
+	const next = {...current, [part]: text.trim()};
+	const tls = {...profile.tls};
+	if (next.cert === '' && next.key === '') delete tls.existingCa;
+	else tls.existingCa = next;
+	return {...profile, tls};
+}

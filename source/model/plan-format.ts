@@ -1,0 +1,28 @@
+import type {Plan} from './plan.js';
+
+// Arguments are shown one option per line so a long QEMU command stays readable.
+export function formatPlan(plan: Plan): string {
+	const lines = [
+		`profile ${plan.profileName}: ${plan.nodes.length} nodes, accelerator ${plan.accelNote}`,
+		`work directory ${plan.workDir}`,
+		`stages: ${plan.stages.join(' -> ')}`,
+		'',
+		'nodes:',
+		...plan.nodes.map(n => `  ${n.name.padEnd(8)} ${n.role.padEnd(13)} ${n.ip.padEnd(15)} ${n.mac}  ${n.hostname}  ssh 127.0.0.1:${n.sshPort}  ${n.vcpus} vCPU  ${n.memoryMiB} MiB  ${n.diskGiB} GiB`),
+		'',
+		'will create:',
+		...plan.creates.map(t => `  ${t.kind.padEnd(7)} ${t.path}  (${t.note})`),
+	];
+	for (const node of plan.nodes) {
+		lines.push('', `qemu-system-x86_64 for ${node.name}:`);
+		const args = node.qemuArgs;
+		for (let i = 0; i < args.length; i++) {
+			const next = args[i + 1];
+			if (args[i]!.startsWith('-') && next !== undefined && !next.startsWith('-')) {
+				lines.push(`  ${args[i]} ${next}`);
+				i++;
+			} else lines.push(`  ${args[i]}`);
+		}
+	}
+	return lines.join('\n');
+}

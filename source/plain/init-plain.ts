@@ -1,0 +1,98 @@
+import enquirer from 'enquirer';
+import type {Profile} from '../model/profile-schema.js';
+import {formatFieldError, type FieldError} from '../model/field-error.js';
+import {validateProfile} from '../model/validate.js';
+import {resolveNodes} from '../model/resolve.js';
+import {KEY_TYPES, KEY_TYPE_LABELS, setNodeCell, setNodeCount, setValidityDays, type NodeCell} from '../model/draft-edits.js';
+import {hostChecks} from '../services/host-checks.js';
+import {listTemplates, loadTemplate} from '../services/profiles.js';
+import {EXIT, profileStore} from '../commands/common.js';
+
+// Line-by-line questions for terminals where a full-screen UI cannot run
+// (TERM=dumb, screen readers, a serial line). Same model, same checks, same
+// messages as the wizard; a field with a problem is asked again.
+
+type Ask = (question: Record<string, unknown>) => Promise<Record<string, string>>;
+const ask: Ask = question => enquirer.prompt(question as never) as Promise<Record<string, string>>;
+
+function problemFor(profile: Profile, field: RegExp | string): string | true {
+	const error = validateProfile(profile).find(e => (typeof field === 'string' ? e.field === field : field.test(e.field)));
+	return error ? formatFieldError(error) : true;
+}
+
+export async function runPlainInit(options: {template?: string; ask?: Ask}): Promise<number> {
+	// Piped answers can run out mid-way; say so instead of exiting as if all went well.
+	const onEnd = () => {
+		console.error('\nplasma-tui init: input ended before the profile was complete; nothing was saved');
+		process.exitCode = EXIT.failed;
+	};
+	process.stdin.once('end', onEnd);
+	try {
+		return await askAll(options);
+	} finally {
+		process.stdin.off('end', onEnd);
+	}
+}
+
+async function askAll(options: {template?: string; ask?: Ask}): Promise<number> {
+	const prompt = options.ask ?? ask;
+	const store = profileStore();
+	const templates = listTemplates();
+	const templateName = options.template ?? (await prompt({type: 'select', name: 'value', message: 'Start from template', choices: templates}))['value']!;
+	const base = loadTemplate(templateName);
+	if (!base.ok) {
+		console.error(base.errors.map(formatFieldError).join('\n'));
+		return EXIT.badInput;
+	}
+	let profile: Profile = base.profile;
+	// The answer is checked by the same functions as the wizard; a problem is printed and the question asked again.
+	const textAsk = async (message: string, initial: string, check: (value: string) => string | true): Promise<string> => {
+		for (;;) {
+			const value = (await prompt({type: 'input', name: 'value', message, initial}))['value'] ?? '';
+			const verdict = check(value);
+			if (verdict === true) return value;
+			console.log(verdict);
+		}
+	};
+
+	const name = await textAsk('Profile name', templateName === 'demo' ? 'my-cluster' : `${templateName}-copy`, value => problemFor({...profile, name: value}, 'name'));
+	profile = {...profile, name};
+	const count = await textAsk('Number of nodes (1-16)', String(profile.nodes.length), value => {
+		const next = setNodeCount(profile, value);
+		return typeof next === 'string' ? next : true;
+	});
+	profile = setNodeCount(profile, count) as Profile;
+	const subnet = await textAsk('Cluster subnet', profile.network.subnet, value => problemFor({...profile, network: {...profile.network, subnet: value}}, /^network\./));
+	profile = {...profile, network: {...profile.network, subnet}};
+
+	const {value: editNodes} = await prompt({type: 'confirm', name: 'value', message: 'Edit per-node IP, MAC, hostname or SSH port?', initial: false});
+	if (editNodes === (true as unknown as string) || editNodes === 'true') {
+		for (let index = 0; index < profile.nodes.length; index++) {
+			for (const cell of ['ip', 'mac', 'hostname', 'sshPort'] as NodeCell[]) {
+				const auto = String(resolveNodes(profile)[index]![cell]);
+				const value = await textAsk(`${profile.nodes[index]!.name} ${cell} (empty: ${auto})`, '', text => {
+					if (text.trim() === '') return true;
+					const next = setNodeCell(profile, index, cell, text);
+					return typeof next === 'string' ? next : problemFor(next, `nodes[${index}].${cell}`);
+				});
+				if (value.trim() !== '') profile = setNodeCell(profile, index, cell, value) as Profile;
+			}
+		}
+	}
+
+	const keyChoice = (await prompt({type: 'select', name: 'value', message: 'Certificate key type', choices: KEY_TYPES.map(k => ({name: k, message: KEY_TYPE_LABELS[k]}))}))['value'] as Profile['tls']['keyType'];
+	profile = {...profile, tls: {...profile.tls, keyType: KEY_TYPES.includes(keyChoice) ? keyChoice : 'ecdsa-p256'}};
+	const validity = await textAsk('Certificate validity (days)', String(profile.tls.validityDays), value => {
+		const next = setValidityDays(profile, value);
+		return typeof next === 'string' ? next : problemFor(next, 'tls.validityDays');
+	});
+	profile = setValidityDays(profile, validity) as Profile;
+
+	const problems: FieldError[] = [...validateProfile(profile), ...(await hostChecks(profile))];
+	if (problems.length > 0) {
+		console.log(`The profile still has problems (saved anyway; fix them with the wizard or by editing it):\n${problems.map(formatFieldError).join('\n')}`);
+	}
+	store.save(profile);
+	console.log(`Saved profile "${profile.name}". Next: plasma-tui plan --profile ${profile.name}, then plasma-tui up --profile ${profile.name} --yes`);
+	return problems.length > 0 ? EXIT.badInput : EXIT.ok;
+}

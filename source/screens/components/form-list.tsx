@@ -1,0 +1,95 @@
+import {Box, Text, useInput} from 'ink';
+import {useStateRef} from '../../hooks/use-state-ref.js';
+import {editValue} from './edit-keys.js';
+import {useKeyScope} from './key-scope.js';
+
+export type FormField = {
+	id: string;
+	label: string;
+	value: string;
+	// text: enter edits; choice: left/right or enter cycles; action: enter runs it.
+	kind: 'text' | 'choice' | 'action';
+	error?: string;
+	hint?: string;
+};
+
+type Props = {
+	fields: FormField[];
+	isActive: boolean;
+	onChange: (id: string, value: string) => void;
+	onCycle?: (id: string, direction: 1 | -1) => void;
+	onAction: (id: string) => void;
+	onBack: () => void;
+	labelWidth?: number;
+};
+
+// A vertical list of fields: arrows or tab move, enter edits / cycles / runs,
+// esc cancels an edit or goes back.
+export function FormList({fields, isActive, onChange, onCycle, onAction, onBack, labelWidth = 18}: Props) {
+	const [focus, setFocus, focusRef] = useStateRef(0);
+	const [editing, setEditingRaw, editingRef] = useStateRef<{id: string; original: string; text: string} | undefined>(undefined);
+	const scope = useKeyScope();
+	// The app must know at once (not after a render) that keys are text now.
+	const setEditing = (next: typeof editingRef.current) => {
+		setEditingRaw(next);
+		scope.setEditing(next !== undefined);
+	};
+
+	useInput(
+		(input, key) => {
+			const current = fields[Math.min(focusRef.current, fields.length - 1)];
+			if (!current) return;
+			const edit = editingRef.current;
+			if (edit) {
+				if (key.escape) {
+					onChange(edit.id, edit.original);
+					return setEditing(undefined);
+				}
+				const step = editValue(edit.text, input, key);
+				if (step === undefined) return;
+				if (step.value !== edit.text) onChange(edit.id, step.value);
+				setEditing(step.commit ? undefined : {...edit, text: step.value});
+				return;
+			}
+			if (key.upArrow || (key.tab && key.shift)) return setFocus(f => (f - 1 + fields.length) % fields.length);
+			if (key.downArrow || key.tab) return setFocus(f => (f + 1) % fields.length);
+			if (key.escape) return onBack();
+			if (current.kind === 'choice' && (key.leftArrow || key.rightArrow)) return onCycle?.(current.id, key.leftArrow ? -1 : 1);
+			if (key.return) {
+				if (current.kind === 'text') setEditing({id: current.id, original: current.value, text: current.value});
+				else if (current.kind === 'choice') onCycle?.(current.id, 1);
+				else onAction(current.id);
+			}
+		},
+		{isActive},
+	);
+
+	return (
+		<Box flexDirection="column">
+			{fields.map((field, index) => {
+				const focused = index === focus;
+				const isEditing = editing?.id === field.id;
+				if (field.kind === 'action') {
+					return (
+						<Text key={field.id} inverse={focused} color={focused ? 'cyan' : undefined}>
+							{` ${field.label} `}
+						</Text>
+					);
+				}
+				return (
+					<Box key={field.id} flexDirection="column">
+						<Box>
+							<Text color={focused ? 'cyan' : undefined}>{`${focused ? '›' : ' '} ${field.label.padEnd(labelWidth)}`}</Text>
+							<Text inverse={focused && !isEditing} underline={isEditing}>
+								{field.kind === 'choice' ? `‹ ${field.value} ›` : field.value || ' '}
+							</Text>
+							{isEditing ? <Text inverse> </Text> : null}
+							{field.hint && focused ? <Text dimColor>{`  ${field.hint}`}</Text> : null}
+						</Box>
+						{field.error ? <Text color="red">{`    ✗ ${field.error}`}</Text> : null}
+					</Box>
+				);
+			})}
+		</Box>
+	);
+}

@@ -1,0 +1,74 @@
+import {Box, Text} from 'ink';
+import {useState} from 'react';
+import type {Profile} from '../model/profile-schema.js';
+import type {FieldError} from '../model/field-error.js';
+import {cycleRole, setNodeCount, setNodeName} from '../model/draft-edits.js';
+import {FormList, type FormField} from './components/form-list.js';
+
+type Props = {
+	profile: Profile;
+	errors: FieldError[];
+	isActive: boolean;
+	onChange: (profile: Profile) => void;
+	onNext: () => void;
+	onBack: () => void;
+};
+
+const SCREEN_FIELDS = /^(cluster\.|nodes$|nodes\[\d+\]\.(name|role)$)/;
+
+export function TopologyScreen({profile, errors, isActive, onChange, onNext, onBack}: Props) {
+	const [countText, setCountText] = useState(String(profile.nodes.length));
+	const [countError, setCountError] = useState<string | undefined>();
+	const [blocked, setBlocked] = useState(false);
+	const errorFor = (field: string) => errors.find(e => e.field === field);
+	const show = (field: string) => {
+		const error = errorFor(field);
+		return error ? `${error.field}: ${error.message} (fix: ${error.fix})` : undefined;
+	};
+	const fields: FormField[] = [
+		{id: 'cluster.name', label: 'Cluster name', value: profile.cluster.name, kind: 'text', error: show('cluster.name')},
+		{id: 'cluster.domain', label: 'Domain', value: profile.cluster.domain, kind: 'text', error: show('cluster.domain')},
+		{id: 'count', label: 'Nodes (1-16)', value: countText, kind: 'text', error: countError ?? show('nodes'), hint: 'overrides of the remaining nodes are kept'},
+		...profile.nodes.flatMap((node, i): FormField[] => [
+			{id: `name:${i}`, label: `Node ${i + 1} name`, value: node.name, kind: 'text', error: show(`nodes[${i}].name`)},
+			{id: `role:${i}`, label: `Node ${i + 1} role`, value: node.role, kind: 'choice'},
+		]),
+		{id: 'next', label: 'Next: network →', value: '', kind: 'action'},
+	];
+
+	const change = (id: string, value: string) => {
+		setBlocked(false);
+		if (id === 'cluster.name') return onChange({...profile, cluster: {...profile.cluster, name: value}});
+		if (id === 'cluster.domain') return onChange({...profile, cluster: {...profile.cluster, domain: value}});
+		if (id === 'count') {
+			setCountText(value);
+			const next = setNodeCount(profile, value);
+			if (typeof next === 'string') return setCountError(next);
+			setCountError(undefined);
+			return onChange(next);
+		}
+		const [kind, index] = id.split(':');
+		if (kind === 'name') onChange(setNodeName(profile, Number(index), value));
+	};
+
+	return (
+		<Box flexDirection="column">
+			<Text bold>Topology</Text>
+			<Text dimColor>How many nodes, what they are called and what they do.</Text>
+			<Box marginTop={1}>
+				<FormList
+					fields={fields}
+					isActive={isActive}
+					onChange={change}
+					onCycle={id => onChange(cycleRole(profile, Number(id.split(':')[1])))}
+					onAction={() => {
+						if (countError || errors.some(e => SCREEN_FIELDS.test(e.field))) return setBlocked(true);
+						onNext();
+					}}
+					onBack={onBack}
+				/>
+			</Box>
+			{blocked ? <Text color="red">Fix the errors marked ✗ before going on.</Text> : null}
+		</Box>
+	);
+}
