@@ -40,10 +40,21 @@ type Props = {
 	onExit?: (outcome: {profile?: Profile; saved: boolean}) => void;
 };
 
+// Long plan lines (paths, QEMU options) are wrapped, not cut: every character matters there.
+function wrapLines(lines: string[], width: number): string[] {
+	return lines.flatMap(line => {
+		if (line.length <= width) return [line];
+		const indent = '    ';
+		const parts = [line.slice(0, width)];
+		for (let at = width; at < line.length; at += width - indent.length) parts.push(indent + line.slice(at, at + width - indent.length));
+		return parts;
+	});
+}
+
 export function App({services, initialProfile, renderRun, onExit}: Props) {
 	const {exit} = useApp();
 	const {isRawModeSupported} = useStdin();
-	const {rows} = useTerminalSize();
+	const {rows, columns} = useTerminalSize();
 	const [step, setStep] = useState<Step>(initialProfile ? 'topology' : 'profile');
 	const [overlay, setOverlay, overlayRef] = useStateRef<'help' | 'quit' | undefined>(undefined);
 	const [editing, setEditing, editingRef] = useStateRef(false);
@@ -160,7 +171,7 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 		);
 	} else if (step === 'plan' && plan) {
 		const problems = [...allErrors, ...plan.problems];
-		const lines = [...problems.map(e => `✗ ${e.field}: ${e.message} (fix: ${e.fix})`), ...formatPlan(plan).split('\n')];
+		const lines = wrapLines([...problems.map(e => `✗ ${e.field}: ${e.message} (fix: ${e.fix})`), ...formatPlan(plan).split('\n')], columns - 1);
 		body = (
 			<PlanScreen
 				lines={lines}

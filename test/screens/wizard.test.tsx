@@ -1,0 +1,132 @@
+import {test, afterEach} from 'node:test';
+import assert from 'node:assert/strict';
+import {existsSync} from 'node:fs';
+import path from 'node:path';
+import {render, cleanup} from 'ink-testing-library';
+import {App} from '../../source/app.js';
+import {template} from '../helpers.js';
+import {flat, KEYS, press, realServices, type, waitForFrame} from './ink-helpers.js';
+
+afterEach(() => cleanup());
+
+async function toNetwork(stdin: {write: (d: string) => void}, lastFrame: () => string | undefined) {
+	await waitForFrame(lastFrame, f => f.includes('Template: demo'), 'the profile screen');
+	await press(stdin, KEYS.down, KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('Topology'), 'the topology screen');
+	await press(stdin, KEYS.up, KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('Auto-assigned values are dim'), 'the network screen');
+}
+
+test('a bad IP typed into the network table shows its error with the field and the fix', async () => {
+	const {stdin, lastFrame} = render(<App services={realServices()} />);
+	await toNetwork(stdin, lastFrame);
+	await press(stdin, KEYS.down, KEYS.enter, KEYS.ctrlU);
+	await type(stdin, '10.0.0.5');
+	await press(stdin, KEYS.enter);
+	const frame = await waitForFrame(lastFrame, f => f.includes('✗ nodes[0].ip'), 'the IP error');
+	assert.match(frame, /✗ nodes\[0\]\.ip: 10\.0\.0\.5 is outside the subnet 192\.168\.100\.0\/24 \(fix: choose an address in 192\.168\.100\.1-192\.168\.100\.254/);
+	// Next is refused while the error stands.
+	await press(stdin, KEYS.down, KEYS.down, KEYS.down, KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('Fix the errors marked ✗ before going on.'), 'the refusal');
+	// Clearing the cell returns it to auto and the error goes away.
+	await press(stdin, KEYS.up, KEYS.up, KEYS.up, KEYS.ctrlU);
+	const fixed = await waitForFrame(lastFrame, f => !f.includes('✗'), 'the error to clear');
+	assert.match(fixed, /node01 +192\.168\.100\.11 /);
+});
+
+test('duplicate SSH ports are flagged on the second node', async () => {
+	const {stdin, lastFrame} = render(<App services={realServices()} />);
+	await toNetwork(stdin, lastFrame);
+	// Auto-assigned ports step around an override, so the duplicate needs two overrides.
+	await press(stdin, KEYS.down, KEYS.right, KEYS.right, KEYS.right, KEYS.enter, KEYS.ctrlU);
+	await type(stdin, '2300');
+	await press(stdin, KEYS.enter, KEYS.down, KEYS.enter, KEYS.ctrlU);
+	await type(stdin, '2300');
+	await press(stdin, KEYS.enter);
+	const frame = await waitForFrame(lastFrame, f => f.includes('✗ nodes[1].sshPort'), 'the duplicate port error');
+	assert.match(frame, /duplicate SSH port 2300: node01 has it already/);
+});
+
+test('topology -> network -> certificates -> plan completes with real certificates and a full plan', async () => {
+	const services = realServices();
+	const {stdin, lastFrame} = render(<App services={services} />);
+	await toNetwork(stdin, lastFrame);
+	await press(stdin, KEYS.down, KEYS.down, KEYS.down, KEYS.down, KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('Subject alternative names'), 'the certificates screen');
+	let frame = flat(lastFrame()!);
+	assert.match(frame, /node02 +DNS node02, node02\.demo\.internal, localhost +IP 192\.168\.100\.12, 127\.0\.0\.1/);
+	await press(stdin, KEYS.down, KEYS.down, KEYS.down, KEYS.down, KEYS.enter);
+	frame = await waitForFrame(lastFrame, f => f.includes('Written'), 'the generated certificates', 10_000);
+	assert.match(frame, /node03 +ECDSA P-256 +expires \d{4}-\d\d-\d\d +([0-9A-F]{2}:){9}[0-9A-F]{2}…  new/);
+	assert.ok(existsSync(path.join(services.home, 'clusters', 'demo', 'nodes', 'node03', 'secrets', 'node03.key')));
+	await press(stdin, KEYS.down, KEYS.enter);
+	frame = await waitForFrame(lastFrame, f => f.includes('step 5/6: plan'), 'the plan screen');
+	assert.match(frame, /stages: preflight -> image -> certificates -> boot -> install \(push\) -> validate/);
+	assert.match(frame, /node01 +control-plane 192\.168\.100\.11/);
+	// The QEMU arguments are further down: scroll to the end.
+	await press(stdin, '\u001B[F');
+	frame = await waitForFrame(lastFrame, f => f.includes('-fw_cfg'), 'the QEMU arguments');
+	// Wrapped continuation lines are indented by four spaces.
+	assert.match(lastFrame()!.replace(/\n {4}/g, ''), /-fw_cfg name=opt\/plasma\/ssh_host_ed25519_key,file=\S+node03\/ssh_host_ed25519_key/);
+	await press(stdin, 's');
+	await waitForFrame(lastFrame, f => f.includes('saved profile "demo"'), 'the save notice');
+	assert.deepEqual(services.store.list(), ['demo']);
+});
+
+test('? opens the help for the screen and esc closes it', async () => {
+	const {stdin, lastFrame} = render(<App services={realServices()} initialProfile={template()} />);
+	await waitForFrame(lastFrame, f => f.includes('Topology'), 'the topology screen');
+	await press(stdin, '?');
+	const help = await waitForFrame(lastFrame, f => f.includes('Keys: topology'), 'the help overlay');
+	assert.match(help, /q +quit \(asks first when something is unsaved\)/);
+	await press(stdin, KEYS.escape);
+	await waitForFrame(lastFrame, f => !f.includes('Keys: topology') && f.includes('Cluster name'), 'the help to close');
+});
+
+test('q and ? typed into a text field are text, not commands', async () => {
+	const {stdin, lastFrame} = render(<App services={realServices()} initialProfile={template()} />);
+	await waitForFrame(lastFrame, f => f.includes('Topology'), 'the topology screen');
+	await press(stdin, KEYS.enter, KEYS.ctrlU);
+	await type(stdin, 'q?x');
+	const frame = await waitForFrame(lastFrame, f => f.includes('q?x'), 'the typed text');
+	assert.doesNotMatch(frame, /Keys: topology|Quit\?/);
+	assert.match(frame, /cluster\.name: cluster name "q\?x" is not an RFC 1123 label/);
+});
+
+test('q with unsaved changes asks first; the draft survives and is offered on the next start', async () => {
+	const services = realServices();
+	const first = render(<App services={services} />);
+	await toNetwork(first.stdin, first.lastFrame);
+	await press(first.stdin, KEYS.down, KEYS.right, KEYS.right, KEYS.enter);
+	await type(first.stdin, 'x');
+	await press(first.stdin, KEYS.enter);
+	await waitForFrame(first.lastFrame, f => f.includes('node01x'), 'the edited hostname');
+	await press(first.stdin, 'q');
+	await waitForFrame(first.lastFrame, f => f.includes('Quit? "demo" has unsaved changes.'), 'the quit question');
+	await press(first.stdin, 'n');
+	await waitForFrame(first.lastFrame, f => !f.includes('Quit?'), 'the question to close');
+	await press(first.stdin, 'q', 'y');
+	first.unmount();
+
+	const second = render(<App services={services} />);
+	const frame = await waitForFrame(second.lastFrame, f => f.includes('Resume draft'), 'the resume offer');
+	assert.match(frame, /Resume draft "demo" \(network, saved \d{4}-\d\d-\d\d \d\d:\d\d\)/);
+	await press(second.stdin, KEYS.enter);
+	const resumed = await waitForFrame(second.lastFrame, f => f.includes('Auto-assigned values are dim'), 'the resumed network screen');
+	assert.match(resumed, /node01x/);
+});
+
+test('the node count keeps the overrides of the nodes that remain', async () => {
+	const profile = template();
+	profile.nodes[1]!.ip = '192.168.100.77';
+	const {stdin, lastFrame} = render(<App services={realServices()} initialProfile={profile} />);
+	await waitForFrame(lastFrame, f => f.includes('Topology'), 'the topology screen');
+	await press(stdin, KEYS.down, KEYS.down, KEYS.enter, KEYS.ctrlU, '5', KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('Node 5 name'), 'five nodes');
+	await press(stdin, KEYS.enter, KEYS.ctrlU, '2', KEYS.enter);
+	await waitForFrame(lastFrame, f => !f.includes('Node 3 name'), 'two nodes');
+	await press(stdin, ...Array(5).fill(KEYS.down), KEYS.enter);
+	const frame = await waitForFrame(lastFrame, f => f.includes('Auto-assigned values are dim'), 'the network screen');
+	assert.match(frame, /node02 +192\.168\.100\.77/);
+	assert.doesNotMatch(frame, /node03/);
+});
