@@ -1,0 +1,218 @@
+import {constants as fsConstants} from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {execa} from 'execa';
+import type {Profile} from '../model/profile-schema.js';
+import {QEMU_BINARY, type Plan} from '../model/plan.js';
+import {hostChecks} from './host-checks.js';
+import {liveEntries, readState} from './state.js';
+import {isOurProcess} from './processes.js';
+
+// What must hold on the host before anything starts. Each finding says ok,
+// warn or fail, and what to do about it.
+
+export type Finding = {id: string; status: 'ok' | 'warn' | 'fail'; message: string; fix?: string};
+
+const TOOLS: Array<[string, string]> = [
+	[QEMU_BINARY, 'qemu-system-x86'],
+	['qemu-img', 'qemu-utils'],
+	['vde_switch', 'vde2'],
+];
+// Per VM beyond its RAM: QEMU itself, TCG translation cache.
+const VM_OVERHEAD_MIB = 200;
+const KVM_PROBE_MS = 8000;
+
+export async function onPath(tool: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+	for (const dir of (env['PATH'] ?? '').split(':').filter(Boolean)) {
+		const candidate = path.join(dir, tool);
+		try {
+			await fs.access(candidate, fsConstants.X_OK);
+			return candidate;
+		} catch {
+			// next
+		}
+	}
+	return undefined;
+}
+
+async function toolFindings(env: NodeJS.ProcessEnv): Promise<Finding[]> {
+	const findings: Finding[] = [];
+	for (const [tool, pkg] of TOOLS) {
+		const found = await onPath(tool, env);
+		if (!found) {
+			findings.push({id: `tool:${tool}`, status: 'fail', message: `${tool} is not installed`, fix: `apt-get install ${pkg}`});
+			continue;
+		}
+		let version = '';
+		if (tool === QEMU_BINARY) version = (await execa(found, ['--version'], {reject: false, timeout: 5000})).stdout.split('\n')[0] ?? '';
+		findings.push({id: `tool:${tool}`, status: 'ok', message: version || `${tool}: ${found}`});
+	}
+	return findings;
+}
+
+// /dev/kvm can exist and still be useless (guests hang, or -cpu host aborts):
+// only a short real boot under KVM decides.
+export async function probeKvm(kernel: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<{usable: boolean; why: string}> {
+	try {
+		await fs.access('/dev/kvm', fsConstants.R_OK | fsConstants.W_OK);
+	} catch {
+		return {usable: false, why: '/dev/kvm is missing or not accessible'};
+	}
+	if (!kernel) return {usable: false, why: 'no kernel to probe KVM with yet'};
+	const qemu = await onPath(QEMU_BINARY, env);
+	if (!qemu) return {usable: false, why: `${QEMU_BINARY} is not installed`};
+	const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plasma-kvm-probe-'));
+	const log = path.join(dir, 'serial.log');
+	const probe = execa(qemu, ['-accel', 'kvm', '-cpu', 'host', '-nodefaults', '-no-user-config', '-display', 'none', '-m', '128', '-serial', `file:${log}`, '-kernel', kernel, '-append', 'console=ttyS0 panic=-1 rdinit=/nonexistent', '-no-reboot'], {
+		reject: false,
+		detached: true,
+		timeout: KVM_PROBE_MS,
+		killSignal: 'SIGKILL',
+	});
+	const deadline = Date.now() + KVM_PROBE_MS;
+	let booted = false;
+	while (Date.now() < deadline && probe.exitCode === null) {
+		const text = await fs.readFile(log, 'utf8').catch(() => '');
+		if (/Linux version|Run \/|Kernel panic/.test(text)) {
+			booted = true;
+			break;
+		}
+		await new Promise(resolve => setTimeout(resolve, 200));
+	}
+	if (probe.pid && probe.exitCode === null) {
+		try {
+			process.kill(-probe.pid, 'SIGKILL');
+		} catch {
+			// already gone
+		}
+	}
+	const result = await probe;
+	await fs.rm(dir, {recursive: true, force: true});
+	if (booted) return {usable: true, why: 'a probe kernel booted under KVM'};
+	const stderr = result.stderr?.toString().trim().split('\n')[0];
+	return {usable: false, why: stderr ? `KVM probe failed: ${stderr}` : `KVM probe printed nothing within ${KVM_PROBE_MS / 1000} s (guest hangs)`};
+}
+
+// The probe's verdict holds until the host reboots: cached per boot id.
+async function cachedProbe(kernel: string | undefined, env: NodeJS.ProcessEnv, cacheFile?: string): Promise<{usable: boolean; why: string}> {
+	const bootId = (await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
+	if (cacheFile && bootId) {
+		const cached = JSON.parse(await fs.readFile(cacheFile, 'utf8').catch(() => '{}')) as {bootId?: string; usable?: boolean; why?: string};
+		if (cached.bootId === bootId && typeof cached.usable === 'boolean') return {usable: cached.usable, why: `${cached.why} (probed earlier since this boot)`};
+	}
+	const result = await probeKvm(kernel, env);
+	if (cacheFile && bootId && kernel) {
+		await fs.mkdir(path.dirname(cacheFile), {recursive: true});
+		await fs.writeFile(cacheFile, JSON.stringify({bootId, ...result}));
+	}
+	return result;
+}
+
+async function accelFinding(profile: Profile, plan: Plan, probe: boolean, env: NodeJS.ProcessEnv, cacheFile?: string): Promise<Finding> {
+	if (profile.boot.accel === 'tcg') return {id: 'accel', status: 'ok', message: 'TCG (set in the profile)'};
+	if (!probe) return {id: 'accel', status: 'ok', message: 'TCG (KVM not probed)'};
+	const kernel = plan.boot.kernel && (await fs.access(plan.boot.kernel).then(() => plan.boot.kernel, () => undefined));
+	const result = await cachedProbe(kernel, env, cacheFile);
+	if (result.usable) return {id: 'accel', status: 'ok', message: `KVM (${result.why})`};
+	if (profile.boot.accel === 'kvm') return {id: 'accel', status: 'fail', message: `KVM requested but unusable: ${result.why}`, fix: 'set boot.accel to auto or tcg'};
+	return {id: 'accel', status: 'warn', message: `TCG: ${result.why}`, fix: 'nodes boot slower under TCG (about 10 s for the demo image)'};
+}
+
+export function chosenAccel(findings: Finding[]): 'kvm' | 'tcg' {
+	const accel = findings.find(f => f.id === 'accel');
+	return accel?.status === 'ok' && accel.message.startsWith('KVM') ? 'kvm' : 'tcg';
+}
+
+async function resourceFindings(plan: Plan): Promise<Finding[]> {
+	const meminfo = await fs.readFile('/proc/meminfo', 'utf8').catch(() => '');
+	const availableMiB = Number(/MemAvailable:\s+(\d+)/.exec(meminfo)?.[1] ?? 0) / 1024;
+	const neededMiB = plan.nodes.reduce((sum, n) => sum + n.memoryMiB + VM_OVERHEAD_MIB, 0);
+	const findings: Finding[] = [
+		availableMiB >= neededMiB
+			? {id: 'ram', status: 'ok', message: `RAM: ${Math.round(neededMiB)} MiB needed, ${Math.round(availableMiB)} MiB available`}
+			: {id: 'ram', status: 'fail', message: `RAM: ${Math.round(neededMiB)} MiB needed, only ${Math.round(availableMiB)} MiB available`, fix: 'lower memoryMiB per node or the node count'},
+	];
+	let dir = plan.workDir;
+	while (!(await fs.access(dir).then(() => true, () => false))) dir = path.dirname(dir);
+	const stats = await fs.statfs(dir);
+	const freeGiB = (stats.bavail * stats.bsize) / 2 ** 30;
+	const diskGiB = plan.nodes.reduce((sum, n) => sum + n.diskGiB, 0);
+	findings.push(
+		freeGiB >= diskGiB
+			? {id: 'disk', status: 'ok', message: `disk: ${diskGiB} GiB of qcow2 disks (sparse), ${freeGiB.toFixed(1)} GiB free at ${dir}`}
+			: {id: 'disk', status: 'warn', message: `disk: the nodes may grow to ${diskGiB} GiB, only ${freeGiB.toFixed(1)} GiB free at ${dir}`, fix: 'qcow2 disks are sparse, but a full install can fill them: free space or lower diskGiB'},
+	);
+	return findings;
+}
+
+async function bootFileFindings(profile: Profile, plan: Plan): Promise<Finding[]> {
+	const findings: Finding[] = [];
+	for (const [label, file] of [['kernel', plan.boot.kernel], ['initrd', plan.boot.initrd], ['ISO', plan.boot.iso], ['disk image', plan.boot.diskImage]] as const) {
+		if (!file) continue;
+		const ok = await fs.access(file, fsConstants.R_OK).then(() => true, () => false);
+		if (ok) findings.push({id: `boot:${label}`, status: 'ok', message: `${label}: ${file}`});
+		else if (profile.boot.image === 'demo') findings.push({id: `boot:${label}`, status: 'warn', message: `${label}: the demo image is not built yet`, fix: 'it is built on first use (plasma-tui image)'});
+		else if (profile.boot.image === 'nix') findings.push({id: `boot:${label}`, status: 'warn', message: `${label}: ${file} not built yet`, fix: `it is built with nix build ${profile.boot.nixAttr ?? ''}`.trim()});
+		else findings.push({id: `boot:${label}`, status: 'fail', message: `${label}: ${file} does not exist or is not readable`, fix: `check boot.${label === 'disk image' ? 'diskImage' : label.toLowerCase()} in the profile`});
+	}
+	return findings;
+}
+
+async function nixFindings(profile: Profile, env: NodeJS.ProcessEnv): Promise<Finding[]> {
+	if (profile.install.method !== 'nixos-anywhere' && profile.boot.image !== 'nix') return [];
+	const findings: Finding[] = [];
+	for (const tool of ['nix', ...(profile.install.method === 'nixos-anywhere' ? ['nixos-anywhere'] : [])]) {
+		findings.push((await onPath(tool, env)) ? {id: `tool:${tool}`, status: 'ok', message: `${tool} found`} : {id: `tool:${tool}`, status: 'fail', message: `${tool} is not on the PATH`, fix: tool === 'nix' ? 'install Nix (https://nixos.org/download)' : 'nix profile install github:nix-community/nixos-anywhere'});
+	}
+	const flake = profile.install.nixosAnywhere.flake;
+	const git = await execa('git', ['-C', flake, 'status', '--porcelain', '--untracked-files=all'], {reject: false, timeout: 10_000});
+	if (git.exitCode !== 0) findings.push({id: 'flake', status: 'warn', message: `the flake ${flake} is not in a git tree`, fix: 'flakes in git copy only tracked files; check the path in install.nixosAnywhere.flake'});
+	else {
+		const untracked = git.stdout.split('\n').filter(line => line.startsWith('??')).map(line => line.slice(3));
+		findings.push(
+			untracked.length > 0
+				? {id: 'flake', status: 'fail', message: `the flake's git tree has untracked files a flake build would silently leave out: ${untracked.slice(0, 5).join(', ')}${untracked.length > 5 ? ` and ${untracked.length - 5} more` : ''}`, fix: 'git add them (or remove them) before installing'}
+				: {id: 'flake', status: 'ok', message: `flake ${flake}: no untracked files`},
+		);
+	}
+	return findings;
+}
+
+async function earlierRunFinding(plan: Plan): Promise<Finding> {
+	let state;
+	try {
+		state = await readState(plan.stateFile);
+	} catch (error) {
+		return {id: 'state', status: 'warn', message: (error as Error).message};
+	}
+	const live = await liveEntries(state);
+	if (live.length > 0) return {id: 'state', status: 'warn', message: `an earlier run is still up (${live.map(e => e.node ?? e.kind).join(', ')})`, fix: '"plasma-tui up" attaches to it; "plasma-tui down" stops it'};
+	if (state) return {id: 'state', status: 'ok', message: 'earlier run found, nothing of it is running'};
+	return {id: 'state', status: 'ok', message: 'no earlier run'};
+}
+
+export async function runPreflight(profile: Profile, plan: Plan, options: {probeKvm?: boolean; env?: NodeJS.ProcessEnv; probeCacheFile?: string} = {}): Promise<Finding[]> {
+	const env = options.env ?? process.env;
+	const state = await readState(plan.stateFile).catch(() => undefined);
+	const ownPorts = new Set<number>();
+	for (const entry of await liveEntries(state)) for (const port of entry.ports) if (await isOurProcess(entry.pid, entry.tag)) ownPorts.add(port);
+	const portErrors = (await hostChecks(profile, {ownPorts})).filter(e => /sshPort/.test(e.field));
+	const tools = await toolFindings(env);
+	const qemuMissing = tools.some(f => f.id === `tool:${QEMU_BINARY}` && f.status === 'fail');
+	return [
+		...tools,
+		qemuMissing ? {id: 'accel', status: 'fail', message: 'no accelerator check without QEMU'} : await accelFinding(profile, plan, options.probeKvm ?? true, env, options.probeCacheFile),
+		...(await resourceFindings(plan)),
+		...(portErrors.length > 0
+			? portErrors.map((e): Finding => ({id: `port:${e.field}`, status: 'fail', message: e.message, fix: e.fix}))
+			: [{id: 'ports', status: 'ok', message: `SSH ports free: ${plan.nodes.map(n => n.sshPort).join(', ')}`} satisfies Finding]),
+		...(await bootFileFindings(profile, plan)),
+		...(await nixFindings(profile, env)),
+		await earlierRunFinding(plan),
+	];
+}
+
+export function formatFinding(finding: Finding): string {
+	return `${finding.status.padEnd(4)} ${finding.message}${finding.fix && finding.status !== 'ok' ? ` (fix: ${finding.fix})` : ''}`;
+}

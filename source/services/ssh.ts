@@ -1,0 +1,311 @@
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import type {Duplex} from 'node:stream';
+import tls from 'node:tls';
+import ssh2 from 'ssh2';
+import {writeFileAtomic} from './atomic-file.js';
+import {fingerprintOfBlob} from './ssh-keys.js';
+
+const {Client} = ssh2;
+
+// SSH to the nodes through ssh2, in-process. Host keys are pinned per profile
+// on first contact; a changed key is refused, never re-pinned silently.
+
+export type SshTarget = {node: string; host: string; port: number; username: string; privateKeyPath: string; pinStorePath: string; pinned?: string};
+
+export class HostKeyMismatchError extends Error {
+	constructor(
+		readonly node: string,
+		readonly expected: string,
+		readonly presented: string,
+		pinStorePath: string,
+	) {
+		super(
+			`${node} presented host key ${presented}, but ${expected} is pinned for it: refusing to connect (fix: if the node was really reinstalled, remove its entry from ${pinStorePath} or ssh.hostKeys in the profile; otherwise find out who answers on that port)`,
+		);
+	}
+}
+
+type PinStore = Record<string, {fingerprint: string; host: string; port: number; pinnedAt: string}>;
+
+async function readPins(file: string): Promise<PinStore> {
+	try {
+		return JSON.parse(await fs.readFile(file, 'utf8')) as PinStore;
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+		throw new Error(`pinned host keys ${file} cannot be read (${(error as Error).message}); it was left as it is`);
+	}
+}
+
+// Pins from several nodes arrive at once; one writer at a time.
+let pinWrites: Promise<unknown> = Promise.resolve();
+function pinHostKey(target: SshTarget, fingerprint: string): Promise<void> {
+	const write = pinWrites.then(async () => {
+		const pins = await readPins(target.pinStorePath);
+		if (pins[target.node]) return;
+		pins[target.node] = {fingerprint, host: target.host, port: target.port, pinnedAt: new Date().toISOString()};
+		await fs.mkdir(path.dirname(target.pinStorePath), {recursive: true, mode: 0o700});
+		await writeFileAtomic(target.pinStorePath, `${JSON.stringify(pins, null, 2)}\n`, 0o600);
+	});
+	pinWrites = write.catch(() => undefined);
+	return write;
+}
+
+export async function pinnedKeyFor(target: SshTarget): Promise<string | undefined> {
+	return target.pinned ?? (await readPins(target.pinStorePath))[target.node]?.fingerprint;
+}
+
+// Messages a person can act on, for the pane and the plain output.
+function explain(error: Error & {level?: string; code?: string}, target: SshTarget, tcpConnected: boolean, timeoutMs: number): Error {
+	if (error instanceof HostKeyMismatchError) return error;
+	const where = `${target.host}:${target.port}`;
+	if (error.code === 'ECONNREFUSED') return new Error(`connection refused on ${where}`);
+	if (error.code === 'ECONNRESET') return new Error(`connection reset by ${where}`);
+	if (error.level === 'client-timeout' || /handshake/i.test(error.message)) {
+		return new Error(tcpConnected ? `connected to ${where} but no SSH banner within ${Math.round(timeoutMs / 1000)} s` : `no TCP connection to ${where} within ${Math.round(timeoutMs / 1000)} s`);
+	}
+	if (error.level === 'client-authentication') return new Error(`authentication failed for ${target.username} with ${target.privateKeyPath}`);
+	return new Error(`${where}: ${error.message}`);
+}
+
+const MAX_CHANNELS = 8;
+
+export type ExecResult = {code: number | null; signal?: string; stdout: string; stderr: string};
+
+export class NodeSsh {
+	#client: InstanceType<typeof Client>;
+	#active = 0;
+	#queue: Array<() => void> = [];
+	#closed = false;
+
+	private constructor(
+		client: InstanceType<typeof Client>,
+		readonly target: SshTarget,
+		readonly hostKey: string,
+	) {
+		this.#client = client;
+		client.on('close', () => (this.#closed = true));
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	static async connect(target: SshTarget, options: {timeoutMs: number; signal?: AbortSignal}): Promise<NodeSsh> {
+		options.signal?.throwIfAborted();
+		const privateKey = await fs.readFile(target.privateKeyPath);
+		const pinned = await pinnedKeyFor(target);
+		const client = new Client();
+		let presented = '';
+		let mismatch: HostKeyMismatchError | undefined;
+		let tcpConnected = false;
+		return new Promise<NodeSsh>((resolve, reject) => {
+			const onAbort = () => {
+				client.destroy();
+				reject(options.signal!.reason ?? new Error('aborted'));
+			};
+			options.signal?.addEventListener('abort', onAbort, {once: true});
+			const done = () => options.signal?.removeEventListener('abort', onAbort);
+			client.on('connect', () => (tcpConnected = true));
+			client.on('ready', () => {
+				done();
+				const finish = () => resolve(new NodeSsh(client, target, presented));
+				if (pinned) finish();
+				else pinHostKey(target, presented).then(finish, error => {
+					client.end();
+					reject(error);
+				});
+			});
+			client.on('error', error => {
+				done();
+				client.destroy();
+				reject(mismatch ?? explain(error as Error & {level?: string}, target, tcpConnected, options.timeoutMs));
+			});
+			client.connect({
+				host: target.host,
+				port: target.port,
+				username: target.username,
+				privateKey,
+				readyTimeout: options.timeoutMs,
+				keepaliveInterval: 15_000,
+				hostVerifier: (key: Buffer) => {
+					presented = fingerprintOfBlob(key);
+					if (pinned && pinned !== presented) {
+						mismatch = new HostKeyMismatchError(target.node, pinned, presented, target.pinStorePath);
+						return false;
+					}
+					return true;
+				},
+			});
+		});
+	}
+
+	async #channel<T>(open: () => Promise<T>): Promise<T> {
+		if (this.#active >= MAX_CHANNELS) await new Promise<void>(resolve => this.#queue.push(resolve));
+		this.#active++;
+		try {
+			return await open();
+		} finally {
+			this.#active--;
+			this.#queue.shift()?.();
+		}
+	}
+
+	exec(command: string, options: {timeoutMs?: number; signal?: AbortSignal; onLine?: (line: string, stream: 'stdout' | 'stderr') => void} = {}): Promise<ExecResult> {
+		return this.#channel(
+			() =>
+				new Promise<ExecResult>((resolve, reject) => {
+					this.#client.exec(command, (error, stream) => {
+						if (error) return reject(new Error(`${this.target.node}: cannot run a command: ${error.message}`));
+						let stdout = '';
+						let stderr = '';
+						const partial = {stdout: '', stderr: ''};
+						const feed = (which: 'stdout' | 'stderr', chunk: Buffer) => {
+							const text = chunk.toString();
+							if (which === 'stdout') stdout += text;
+							else stderr += text;
+							if (!options.onLine) return;
+							const lines = (partial[which] + text).split('\n');
+							partial[which] = lines.pop() ?? '';
+							for (const line of lines) options.onLine(line.replace(/\r$/, ''), which);
+						};
+						const timer = options.timeoutMs
+							? setTimeout(() => {
+									stream.close();
+									reject(new Error(`${this.target.node}: "${command.slice(0, 60)}" did not finish within ${Math.round(options.timeoutMs! / 1000)} s`));
+								}, options.timeoutMs)
+							: undefined;
+						const onAbort = () => stream.close();
+						options.signal?.addEventListener('abort', onAbort, {once: true});
+						stream.on('data', (chunk: Buffer) => feed('stdout', chunk));
+						stream.stderr.on('data', (chunk: Buffer) => feed('stderr', chunk));
+						stream.on('close', (code: number | null, signal?: string) => {
+							clearTimeout(timer);
+							options.signal?.removeEventListener('abort', onAbort);
+							for (const which of ['stdout', 'stderr'] as const) if (partial[which] && options.onLine) options.onLine(partial[which], which);
+							resolve({code: code ?? null, signal, stdout, stderr});
+						});
+					});
+				}),
+		);
+	}
+
+	#sftp(): Promise<import('ssh2').SFTPWrapper> {
+		return new Promise((resolve, reject) => this.#client.sftp((error, sftp) => (error ? reject(new Error(`${this.target.node}: SFTP unavailable: ${error.message}`)) : resolve(sftp))));
+	}
+
+	// SFTP write with the exact mode, parents created (0700 for new directories).
+	async writeFile(remotePath: string, content: string | Buffer, mode: number): Promise<void> {
+		await this.#channel(async () => {
+			const sftp = await this.#sftp();
+			try {
+				await mkdirs(sftp, path.posix.dirname(remotePath));
+				await new Promise<void>((resolve, reject) => sftp.writeFile(remotePath, content, {mode}, error => (error ? reject(error) : resolve())));
+				await new Promise<void>((resolve, reject) => sftp.chmod(remotePath, mode, error => (error ? reject(error) : resolve())));
+			} catch (error) {
+				throw new Error(`${this.target.node}: cannot write ${remotePath}: ${(error as Error).message}`);
+			} finally {
+				sftp.end();
+			}
+		});
+	}
+
+	async upload(localPath: string, remotePath: string, mode: number): Promise<void> {
+		await this.writeFile(remotePath, await fs.readFile(localPath), mode);
+	}
+
+	forwardOut(destHost: string, destPort: number): Promise<Duplex> {
+		return new Promise((resolve, reject) =>
+			this.#client.forwardOut('127.0.0.1', 0, destHost, destPort, (error, stream) => (error ? reject(new Error(`${this.target.node}: no tunnel to ${destHost}:${destPort}: ${error.message}`)) : resolve(stream))),
+		);
+	}
+
+	// HTTP(S) through an SSH tunnel: no port is opened on the host.
+	async httpsRequest(options: {destHost: string; port: number; path: string; method?: string; body?: string; https?: boolean; ca?: string; cert?: string; key?: string; servername?: string; timeoutMs: number}): Promise<{status: number; headers: Record<string, string | string[] | undefined>; body: string; peerCertificate?: {raw: Buffer}}> {
+		const stream = await this.forwardOut(options.destHost, options.port);
+		const secure = options.https !== false;
+		return new Promise((resolve, reject) => {
+			let peerCertificate: {raw: Buffer} | undefined;
+			const socket = secure
+				? tls.connect({
+						socket: stream,
+						ca: options.ca,
+						cert: options.cert,
+						key: options.key,
+						servername: options.servername ?? (net.isIP(options.destHost) ? undefined : options.destHost),
+						host: options.destHost,
+						checkServerIdentity: (host, cert) => tls.checkServerIdentity(options.destHost, cert),
+					})
+				: stream;
+			if (secure) (socket as tls.TLSSocket).once('secureConnect', () => (peerCertificate = (socket as tls.TLSSocket).getPeerCertificate()));
+			const request = (secure ? https : http).request(
+				{
+					host: options.destHost,
+					port: options.port,
+					path: options.path,
+					method: options.method ?? (options.body ? 'POST' : 'GET'),
+					headers: options.body ? {'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body)} : {},
+					agent: false,
+					createConnection: () => socket as net.Socket,
+					timeout: options.timeoutMs,
+				},
+				response => {
+					let body = '';
+					response.setEncoding('utf8');
+					response.on('data', chunk => (body += chunk));
+					response.on('end', () => resolve({status: response.statusCode ?? 0, headers: response.headers, body, peerCertificate}));
+					response.on('error', reject);
+				},
+			);
+			request.on('timeout', () => request.destroy(new Error(`no answer from ${options.destHost}:${options.port}${options.path} within ${Math.round(options.timeoutMs / 1000)} s`)));
+			request.on('error', error => {
+				stream.destroy();
+				reject(error);
+			});
+			request.end(options.body);
+		});
+	}
+
+	close(): void {
+		this.#client.end();
+	}
+}
+
+async function mkdirs(sftp: import('ssh2').SFTPWrapper, dir: string): Promise<void> {
+	if (dir === '/' || dir === '.') return;
+	const exists = await new Promise<boolean>(resolve => sftp.stat(dir, error => resolve(!error)));
+	if (exists) return;
+	await mkdirs(sftp, path.posix.dirname(dir));
+	await new Promise<void>((resolve, reject) => sftp.mkdir(dir, {mode: 0o700}, error => (error ? reject(error) : resolve())));
+}
+
+// Retries with backoff until the node answers or the time is up; says what it waits for.
+export async function waitForSsh(
+	target: SshTarget,
+	options: {timeoutMs: number; signal?: AbortSignal; attemptTimeoutMs?: number; onWait?: (info: {lastError: string; elapsedMs: number; attempt: number}) => void; wake?: {promise: Promise<unknown>}},
+): Promise<NodeSsh> {
+	const started = Date.now();
+	let delay = 500;
+	let lastError = 'not tried yet';
+	for (let attempt = 1; ; attempt++) {
+		options.signal?.throwIfAborted();
+		try {
+			const remaining = options.timeoutMs - (Date.now() - started);
+			return await NodeSsh.connect(target, {timeoutMs: Math.max(1000, Math.min(options.attemptTimeoutMs ?? 10_000, remaining)), signal: options.signal});
+		} catch (error) {
+			if (error instanceof HostKeyMismatchError || options.signal?.aborted) throw error;
+			lastError = (error as Error).message;
+		}
+		const elapsedMs = Date.now() - started;
+		if (elapsedMs >= options.timeoutMs) {
+			throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ssh on ${target.node} (${target.host}:${target.port}): ${lastError}`);
+		}
+		options.onWait?.({lastError, elapsedMs, attempt});
+		// The console's ready line (wake) cuts a backoff short.
+		await Promise.race([new Promise(resolve => setTimeout(resolve, Math.min(delay, options.timeoutMs - elapsedMs))), options.wake?.promise]);
+		delay = Math.min(delay * 2, 5000);
+	}
+}

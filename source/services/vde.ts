@@ -1,0 +1,64 @@
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import {execa} from 'execa';
+import type {Plan} from '../model/plan.js';
+import {isOurProcess, readPidfile, stopProcess} from './processes.js';
+import type {StateStore} from './state.js';
+import {waitFor} from './wait.js';
+
+const READY_TIMEOUT_MS = 10_000;
+
+// The switch answers on its management socket with a banner once it is up.
+export function managementAnswers(mgmtSocket: string, timeoutMs = 1000): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const socket = net.connect(mgmtSocket);
+		let text = '';
+		const timer = setTimeout(() => {
+			socket.destroy();
+			reject(new Error(`no answer on ${mgmtSocket}`));
+		}, timeoutMs);
+		socket.on('data', chunk => {
+			text += chunk.toString();
+			if (text.includes('$ ') || text.includes('VDE')) {
+				clearTimeout(timer);
+				socket.end();
+				resolve(text);
+			}
+		});
+		socket.on('error', error => {
+			clearTimeout(timer);
+			reject(error);
+		});
+	});
+}
+
+export async function switchPid(plan: Plan): Promise<number | undefined> {
+	const pid = await readPidfile(plan.vde.pidfile);
+	return (await isOurProcess(pid, plan.vde.socket)) ? pid : undefined;
+}
+
+// Starts the cluster's switch (or reuses the one this work directory already runs).
+export async function startSwitch(plan: Plan, state: StateStore, signal?: AbortSignal): Promise<{pid: number; reused: boolean}> {
+	const running = await switchPid(plan);
+	if (running) return {pid: running, reused: true};
+	await fs.mkdir(plan.vde.dir, {recursive: true, mode: 0o700});
+	await Promise.all([plan.vde.socket, plan.vde.mgmt, plan.vde.pidfile].map(f => fs.rm(f, {recursive: true, force: true})));
+	await state.recordProcess({kind: 'vde', pidfile: plan.vde.pidfile, tag: plan.vde.socket, sockets: [plan.vde.socket, plan.vde.mgmt], ports: [], startedAt: new Date().toISOString(), status: 'starting'});
+	const result = await execa('vde_switch', ['-d', '-s', plan.vde.socket, '-M', plan.vde.mgmt, '-p', plan.vde.pidfile], {reject: false, timeout: READY_TIMEOUT_MS, cancelSignal: signal});
+	if (result.exitCode !== 0) {
+		await state.setProcess('vde', undefined, {status: 'failed', reason: result.stderr});
+		throw new Error(`vde_switch failed to start (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
+	}
+	const pid = await waitFor(`the VDE switch pidfile ${plan.vde.pidfile}`, () => readPidfile(plan.vde.pidfile), {timeoutMs: READY_TIMEOUT_MS, signal});
+	await state.setProcess('vde', undefined, {pid});
+	await waitFor(`the VDE switch to answer on ${plan.vde.mgmt}`, async () => ((await managementAnswers(plan.vde.mgmt)) ? true : undefined), {timeoutMs: READY_TIMEOUT_MS, signal});
+	await state.setProcess('vde', undefined, {status: 'running'});
+	return {pid, reused: false};
+}
+
+export async function stopSwitch(plan: Plan, pid?: number): Promise<string> {
+	const target = pid ?? (await switchPid(plan));
+	const outcome = target ? await stopProcess(target, plan.vde.socket, 2000) : 'gone';
+	await Promise.all([plan.vde.socket, plan.vde.mgmt, plan.vde.pidfile].map(f => fs.rm(f, {recursive: true, force: true})));
+	return outcome;
+}
