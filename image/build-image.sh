@@ -32,7 +32,9 @@ echo "step: initramfs tree"
 mkdir -p "$root"/{bin,sbin,etc/ssh,proc,sys,dev,run,tmp,root,var/log,var/lib/etcd,var/empty,usr/bin,usr/sbin}
 cp /bin/busybox "$root/bin/busybox"
 for applet in $(busybox --list); do
-	case $applet in init) target=$root/sbin/init ;; *) target=$root/bin/$applet ;; esac
+	# No /bin/svc link to busybox's runit applet. busybox sh still runs that applet for a bare `svc`
+	# (it prefers applets to PATH), so callers must write /sbin/svc.
+	case $applet in svc) continue ;; init) target=$root/sbin/init ;; *) target=$root/bin/$applet ;; esac
 	[ -e "$target" ] || ln -s /bin/busybox "$target"
 done
 cp "$here/init" "$root/init"; chmod 755 "$root/init"

@@ -97,9 +97,12 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 				else if (input === 'n' || key.escape) setOverlay(undefined);
 				return;
 			}
-			if (editingRef.current || step === 'run') return;
+			// exitOnCtrlC is off so that ctrl-c can ask first, like q, even inside a text field.
+			// The run step handles its own keys (ctrl-c there may have to stop VMs).
+			const ctrlC = key.ctrl && input === 'c';
+			if (step === 'run' || (editingRef.current && !ctrlC)) return;
 			if (input === '?') setOverlay('help');
-			else if (input === 'q') {
+			else if (input === 'q' || ctrlC) {
 				if (draft.unsaved) setOverlay('quit');
 				else quit({saved});
 			}
@@ -150,15 +153,16 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 			/>
 		);
 	} else if (step === 'topology') {
-		body = <TopologyScreen profile={profile} errors={allErrors} isActive={active} onChange={draft.setProfile} onNext={() => go('network')} onBack={() => go('profile')} />;
+		body = <TopologyScreen profile={profile} errors={allErrors} bodyRows={height - 2} isActive={active} onChange={draft.setProfile} onNext={() => go('network')} onBack={() => go('profile')} />;
 	} else if (step === 'network') {
-		body = <NetworkScreen profile={profile} errors={allErrors} isActive={active} onChange={draft.setProfile} onNext={() => go('certificates')} onBack={() => go('topology')} />;
+		body = <NetworkScreen profile={profile} errors={allErrors} bodyRows={height - 2} isActive={active} onChange={draft.setProfile} onNext={() => go('certificates')} onBack={() => go('topology')} />;
 	} else if (step === 'certificates') {
 		body = (
 			<CertificatesScreen
 				profile={profile}
 				errors={allErrors}
 				certs={certificates.certs}
+				bodyRows={height - 2}
 				isActive={active}
 				onChange={next => {
 					certificates.reset();
@@ -203,7 +207,8 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 		<KeyScopeContext.Provider value={keyScope}>
 			<Frame
 				title={profile ? `profile ${profile.name}` : 'new cluster'}
-				step={stepIndex >= 0 ? {index: stepIndex + 1, of: STEPS.length, name: step} : undefined}
+				// The wizard has five steps; the run that follows the plan is not one of them.
+				step={step !== 'run' ? {index: stepIndex + 1, of: STEPS.length - 1, name: step} : undefined}
 				unsaved={draft.unsaved}
 				height={height}
 				footer={editing ? 'editing: enter keeps, esc cancels, ctrl-u clears' : '↑↓ tab move · enter select · esc back · ? help · q quit'}

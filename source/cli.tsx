@@ -74,6 +74,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 main(process.argv.slice(2)).then(
 	code => {
 		process.exitCode = code;
+		if (process.env['PLASMA_TUI_DEBUG_HANDLES']) setTimeout(() => console.error('still open:', process.getActiveResourcesInfo().join(', ')), 3000).unref();
 	},
 	(error: unknown) => {
 		console.error(`plasma-tui: ${error instanceof Error ? error.message : String(error)}`);

@@ -78,8 +78,8 @@ export const COMMANDS = {
 	up: {
 		summary: 'preflight, image, certificates, boot, install, validate',
 		usage: 'up [--profile NAME | --profile-file PATH] --yes',
-		options: [...profileHelp, ['--yes', 'do not ask before starting'], ['--force-install', 'install again on nodes that finished']],
-		parse: {...help, ...profileOptions, yes: {type: 'boolean', short: 'y'}, 'force-install': {type: 'boolean'}},
+		options: [...profileHelp, ['--yes', 'do not ask before starting'], ['--force-install', 'install again on nodes that finished'], ['--boot-only', 'stop once every node answers on SSH']],
+		parse: {...help, ...profileOptions, yes: {type: 'boolean', short: 'y'}, 'force-install': {type: 'boolean'}, 'boot-only': {type: 'boolean'}},
 		load: async () => (await import('./up.js')).run,
 	},
 	status: {

@@ -11,7 +11,8 @@ export const run: CommandRun = async ({values}) => {
 	}
 	const initialProfile = values['profile'] || values['profile-file'] ? await profileFromOptions(values, 'tui') : undefined;
 	if ((values['profile'] || values['profile-file']) && !initialProfile) return EXIT.badInput;
-	const {openTui} = await import('../tui/open-tui.js');
+	const {withoutCiFlag} = await import('../tui/without-ci-flag.js');
+	const {openTui} = await withoutCiFlag(() => import('../tui/open-tui.js'));
 	const {writeArtifacts} = await import('../services/artifacts.js');
 	const outcome = await openTui({
 		initialProfile,

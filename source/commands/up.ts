@@ -1,6 +1,39 @@
+import {formatEventLine} from '../engine/events.js';
+import {runUp} from '../engine/run.js';
+import {toolPaths} from '../services/paths.js';
+import {EXIT, planContext, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
 
-export const run: CommandRun = async () => {
-	console.error('plasma-tui up: not implemented yet');
-	return 70;
+export const run: CommandRun = async ({values}) => {
+	const profile = await profileFromOptions(values, 'up');
+	if (!profile) return EXIT.badInput;
+	if (!values['yes']) {
+		console.error(`plasma-tui up: this boots ${profile.nodes.length} VMs for "${profile.name}"; review "plasma-tui plan --profile ${profile.name}" and pass --yes to start.`);
+		return EXIT.badInput;
+	}
+	const controller = new AbortController();
+	const onSignal = () => controller.abort(new Error('interrupted'));
+	process.once('SIGINT', onSignal);
+	process.once('SIGTERM', onSignal);
+	const started = Date.now();
+	try {
+		const result = await runUp(profile, {
+			context: {...planContext(), home: toolPaths().home},
+			signal: controller.signal,
+			forceInstall: values['force-install'] === true,
+			bootOnly: values['boot-only'] === true,
+			onEvent: event => {
+				const line = formatEventLine(event);
+				if (line !== undefined) console.log(line);
+			},
+		});
+		for (const connection of result.connections.values()) connection.close();
+		const summary = Object.entries(result.phases).map(([node, phase]) => `${node} ${phase}`).join(', ');
+		console.log(`${result.exitCode === 0 ? 'up' : `up failed${result.failedStage ? ` at ${result.failedStage}` : ''}`} after ${Math.round((Date.now() - started) / 1000)} s: ${summary}`);
+		if (result.exitCode === 0) console.log(`next: plasma-tui status --profile ${profile.name}; plasma-tui console NODE; plasma-tui down --profile ${profile.name}`);
+		return result.exitCode;
+	} finally {
+		process.off('SIGINT', onSignal);
+		process.off('SIGTERM', onSignal);
+	}
 };

@@ -1,6 +1,40 @@
+import {formatEventLine} from '../engine/events.js';
+import {sshTargetFor} from '../engine/run.js';
+import {formatReport, validateCluster} from '../engine/validate.js';
+import {NodeSsh, waitForSsh} from '../services/ssh.js';
+import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
 
-export const run: CommandRun = async () => {
-	console.error('plasma-tui validate: not implemented yet');
-	return 70;
+export const run: CommandRun = async ({values}) => {
+	const profile = await profileFromOptions(values, 'validate');
+	if (!profile) return EXIT.badInput;
+	const plan = planFor(profile);
+	const connections = new Map<string, NodeSsh>();
+	await Promise.all(
+		plan.nodes.map(async node => {
+			try {
+				connections.set(node.name, await waitForSsh(sshTargetFor(plan, node, profile), {timeoutMs: 15_000}));
+			} catch (error) {
+				console.log(`${node.name}: unreachable: ${(error as Error).message}`);
+			}
+		}),
+	);
+	if (connections.size === 0) {
+		console.error(`plasma-tui validate: no node of "${profile.name}" answers on SSH; is it up? (plasma-tui status --profile ${profile.name})`);
+		return EXIT.notReady;
+	}
+	try {
+		const report = await validateCluster(profile, plan, {
+			connections,
+			onEvent: event => {
+				if (event.type === 'check' && event.status === 'waiting') return;
+				const line = formatEventLine(event);
+				if (line) console.log(line);
+			},
+		});
+		console.log(`\n${formatReport(report)}report: ${plan.report.json}, ${plan.report.text}`);
+		return report.ok ? EXIT.ok : EXIT.failed;
+	} finally {
+		for (const connection of connections.values()) connection.close();
+	}
 };

@@ -19,11 +19,20 @@ type Props = {
 	onGenerate: () => void;
 	onNext: () => void;
 	onBack: () => void;
+	// Rows the screen may use (terminal rows minus header and footer).
+	bodyRows?: number;
 };
 
 const SCREEN_FIELDS = /^tls\./;
 
-export function CertificatesScreen({profile, errors, certs, isActive, onChange, onGenerate, onNext, onBack}: Props) {
+// The first items that fit in `rows` lines, keeping one line for "… n more".
+function fit<T>(items: T[], rows: number): {shown: T[]; hidden: number} {
+	if (items.length <= rows) return {shown: items, hidden: 0};
+	const shown = items.slice(0, Math.max(1, rows - 1));
+	return {shown, hidden: items.length - shown.length};
+}
+
+export function CertificatesScreen({profile, errors, certs, isActive, onChange, onGenerate, onNext, onBack, bodyRows = 1000}: Props) {
 	const [validityText, setValidityText] = useState(String(profile.tls.validityDays));
 	const [validityError, setValidityError] = useState<string | undefined>();
 	const [blocked, setBlocked] = useState(false);
@@ -53,6 +62,12 @@ export function CertificatesScreen({profile, errors, certs, isActive, onChange, 
 	};
 
 	const nodes = resolveNodes(profile);
+	// Lines left for the SAN preview and the written list once titles, fields and messages are placed.
+	const fieldRows = fields.reduce((sum, field) => sum + (field.error ? 3 : 1), 0);
+	const rest = bodyRows - 3 - fieldRows - 2 - 2 - (certs.status === 'done' ? 2 : 0);
+	const written = certs.status === 'done' ? certs.rows : [];
+	const sanRows = written.length > 0 ? Math.min(nodes.length, Math.max(2, Math.floor(rest / 3))) : Math.max(2, rest);
+	const writtenRows = Math.max(2, rest - Math.min(sanRows, nodes.length));
 	return (
 		<Box flexDirection="column">
 			<Text bold>Certificates</Text>
@@ -73,19 +88,21 @@ export function CertificatesScreen({profile, errors, certs, isActive, onChange, 
 			</Box>
 			<Box flexDirection="column" marginTop={1}>
 				<Text bold>Subject alternative names</Text>
-				{nodes.map(node => {
+				{fit(nodes, sanRows).shown.map(node => {
 					const sans = plannedSans(node);
 					return <Text key={node.name}>{`  ${node.name.padEnd(8)} DNS ${sans.dns.join(', ')}  IP ${sans.ips.join(', ')}`}</Text>;
 				})}
+				{fit(nodes, sanRows).hidden > 0 ? <Text dimColor>{`  … ${fit(nodes, sanRows).hidden} more nodes`}</Text> : null}
 			</Box>
 			{certs.status === 'running' ? <Text color="yellow">Generating certificates…</Text> : null}
 			{certs.status === 'error' ? <Text color="red">{`✗ ${certs.message}`}</Text> : null}
 			{certs.status === 'done' ? (
 				<Box flexDirection="column" marginTop={1}>
 					<Text bold>Written</Text>
-					{certs.rows.map(row => (
+					{fit(written, writtenRows).shown.map(row => (
 						<Text key={row.who}>{`  ${row.who.padEnd(8)} ${row.keyType.padEnd(12)} expires ${row.notAfter.slice(0, 10)}  ${row.fingerprint256.slice(0, 29)}…  ${row.reused ? 'reused' : 'new'}`}</Text>
 					))}
+					{fit(written, writtenRows).hidden > 0 ? <Text dimColor>{`  … ${fit(written, writtenRows).hidden} more (all under the cluster's tls directory)`}</Text> : null}
 				</Box>
 			) : null}
 			{blocked ? <Text color="red">Fix the errors marked ✗ before going on.</Text> : null}

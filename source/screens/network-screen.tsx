@@ -7,6 +7,7 @@ import {resolveNodes} from '../model/resolve.js';
 import {setNodeCell, type NodeCell} from '../model/draft-edits.js';
 import {editValue} from './components/edit-keys.js';
 import {useKeyScope} from './components/key-scope.js';
+import {moreAbove, moreBelow, windowAround} from './components/window.js';
 
 type Props = {
 	profile: Profile;
@@ -15,6 +16,8 @@ type Props = {
 	onChange: (profile: Profile) => void;
 	onNext: () => void;
 	onBack: () => void;
+	// Rows the screen may use (terminal rows minus header and footer).
+	bodyRows?: number;
 };
 
 const COLUMNS: Array<{cell: NodeCell; label: string; width: number}> = [
@@ -29,7 +32,7 @@ const SCREEN_FIELDS = /^(network\.|nodes\[\d+\]\.(ip|mac|hostname|sshPort)$)/;
 type Edit = {row: number; col: number; text: string; original: string; problem?: string};
 
 // Row -1 is the subnet, rows 0..n-1 the nodes, row n the Next action.
-export function NetworkScreen({profile, errors, isActive, onChange, onNext, onBack}: Props) {
+export function NetworkScreen({profile, errors, isActive, onChange, onNext, onBack, bodyRows = 1000}: Props) {
 	const [row, setRow, rowRef] = useStateRef(-1);
 	const [col, setCol, colRef] = useStateRef(0);
 	const [edit, setEditRaw, editRef] = useStateRef<Edit | undefined>(undefined);
@@ -99,8 +102,21 @@ export function NetworkScreen({profile, errors, isActive, onChange, onNext, onBa
 		{isActive},
 	);
 
-	const screenErrors = errors.filter(e => SCREEN_FIELDS.test(e.field));
+	const rowOf = (field: string) => Number(/^nodes\[(\d+)\]/.exec(field)?.[1] ?? -1);
+	// The focused row's problems come first, so the one being fixed is always shown.
+	const screenErrors = errors.filter(e => SCREEN_FIELDS.test(e.field)).sort((a, b) => Number(rowOf(b.field) === row) - Number(rowOf(a.field) === row));
 	const cellError = (index: number, cell: NodeCell) => errors.some(e => e.field === `nodes[${index}].${cell}`);
+	const shownErrors = screenErrors.slice(0, 3);
+	const hiddenErrors = screenErrors.length - shownErrors.length;
+	// Fixed lines (titles, subnet, header, Next, messages) and up to two rows per error.
+	const nodeRows = Math.max(3, bodyRows - 11 - shownErrors.length * 2 - (hiddenErrors > 0 ? 1 : 0));
+	const {start, end} = windowAround(
+		nodes.map(() => 1),
+		Math.min(Math.max(row, 0), nodes.length - 1),
+		nodeRows,
+	);
+	const above = moreAbove(start, 'more nodes above');
+	const below = moreBelow(end, nodes.length, 'more nodes below');
 
 	return (
 		<Box flexDirection="column">
@@ -116,31 +132,37 @@ export function NetworkScreen({profile, errors, isActive, onChange, onNext, onBa
 			<Box marginTop={1}>
 				<Text bold>{`  ${'node'.padEnd(10)}${COLUMNS.map(c => c.label.padEnd(c.width)).join('')}`}</Text>
 			</Box>
-			{nodes.map((node, index) => (
-				<Box key={node.name}>
-					<Text color={row === index ? 'cyan' : undefined}>{`${row === index ? '›' : ' '} ${node.name.padEnd(10)}`}</Text>
-					{COLUMNS.map((column, c) => {
-						const focused = row === index && col === c;
-						const editing = edit?.row === index && edit.col === c;
-						const overridden = node.overridden[column.cell];
-						const text = editing ? edit.text : String(node[column.cell]);
-						return (
-							<Text key={column.cell} inverse={focused && !editing} underline={editing} dimColor={!overridden && !focused && !editing} color={cellError(index, column.cell) ? 'red' : undefined}>
-								{editing ? `${text}▏`.padEnd(column.width) : text.padEnd(column.width)}
-							</Text>
-						);
-					})}
-				</Box>
-			))}
+			{above ? <Text dimColor>{above}</Text> : null}
+			{nodes.slice(start, end).map((node, offset) => {
+				const index = start + offset;
+				return (
+					<Box key={node.name}>
+						<Text color={row === index ? 'cyan' : undefined}>{`${row === index ? '›' : ' '} ${node.name.padEnd(10)}`}</Text>
+						{COLUMNS.map((column, c) => {
+							const focused = row === index && col === c;
+							const editing = edit?.row === index && edit.col === c;
+							const overridden = node.overridden[column.cell];
+							const text = editing ? edit.text : String(node[column.cell]);
+							return (
+								<Text key={column.cell} inverse={focused && !editing} underline={editing} dimColor={!overridden && !focused && !editing} color={cellError(index, column.cell) ? 'red' : undefined}>
+									{editing ? `${text}▏`.padEnd(column.width) : text.padEnd(column.width)}
+								</Text>
+							);
+						})}
+					</Box>
+				);
+			})}
+			{below ? <Text dimColor>{below}</Text> : null}
 			<Box marginTop={1}>
 				<Text inverse={row === lastRow} color={row === lastRow ? 'cyan' : undefined}>
 					{' Next: certificates → '}
 				</Text>
 			</Box>
 			{edit?.problem ? <Text color="red">{`✗ ${edit.problem}`}</Text> : null}
-			{screenErrors.map(error => (
+			{shownErrors.map(error => (
 				<Text key={`${error.field}:${error.message}`} color="red">{`✗ ${error.field}: ${error.message} (fix: ${error.fix})`}</Text>
 			))}
+			{hiddenErrors > 0 ? <Text color="red">{`✗ and ${hiddenErrors} more (move to a row to see its problems first)`}</Text> : null}
 			{blocked ? <Text color="red">Fix the errors marked ✗ before going on.</Text> : null}
 		</Box>
 	);

@@ -12,11 +12,13 @@ type Props = {
 	onChange: (profile: Profile) => void;
 	onNext: () => void;
 	onBack: () => void;
+	// Rows the screen may use (terminal rows minus header and footer).
+	bodyRows?: number;
 };
 
 const SCREEN_FIELDS = /^(cluster\.|nodes$|nodes\[\d+\]\.(name|role)$)/;
 
-export function TopologyScreen({profile, errors, isActive, onChange, onNext, onBack}: Props) {
+export function TopologyScreen({profile, errors, isActive, onChange, onNext, onBack, bodyRows = 1000}: Props) {
 	const [countText, setCountText] = useState(String(profile.nodes.length));
 	const [countError, setCountError] = useState<string | undefined>();
 	const [blocked, setBlocked] = useState(false);
@@ -58,6 +60,7 @@ export function TopologyScreen({profile, errors, isActive, onChange, onNext, onB
 			<Box marginTop={1}>
 				<FormList
 					fields={fields}
+					maxRows={bodyRows - 4}
 					isActive={isActive}
 					onChange={change}
 					onCycle={id => onChange(cycleRole(profile, Number(id.split(':')[1])))}

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import type {Profile} from '../model/profile-schema.js';
 import type {Plan} from '../model/plan.js';
+import type {RunEventListener} from '../engine/events.js';
 import {clusterConfig, diskoLayout, hostsEntries, nixosModule} from '../model/node-config.js';
 import {writeFileIfChanged} from './atomic-file.js';
 import {ensureKeyPair} from './ssh-keys.js';
@@ -15,10 +16,13 @@ export type ArtifactReport = {
 
 // Writes everything a node needs, from the plan. Idempotent: a file whose
 // content is already right is left alone, keys and the CA are reused.
-export async function writeArtifacts(profile: Profile, plan: Plan): Promise<ArtifactReport> {
+export async function writeArtifacts(profile: Profile, plan: Plan, options: {onEvent?: RunEventListener} = {}): Promise<ArtifactReport> {
 	const written: string[] = [];
 	const unchanged: string[] = [];
-	const note = (file: string, changed: boolean) => (changed ? written : unchanged).push(file);
+	const note = (file: string, changed: boolean) => {
+		(changed ? written : unchanged).push(file);
+		options.onEvent?.({type: 'log', level: 'info', message: `${changed ? 'written' : 'unchanged'} ${file}`, at: Date.now()});
+	};
 
 	await fs.mkdir(plan.workDir, {recursive: true, mode: 0o700});
 	note(plan.ssh.privateKey, await ensureKeyPair(plan.ssh.privateKey, plan.ssh.publicKey, `plasma-tui@${profile.name}`));

@@ -40,9 +40,16 @@ export async function createDisk(node: NodePlan, signal?: AbortSignal): Promise<
 	return 'created';
 }
 
+// The pidfile path is in QEMU's command line and names both the work directory
+// and the node: a reused PID, or the same profile run from another work
+// directory, never matches.
+export function nodeTag(node: NodePlan, _plan?: Plan): string {
+	return node.runtime.pidfile;
+}
+
 export async function nodePid(node: NodePlan, plan: Plan): Promise<number | undefined> {
 	const pid = await readPidfile(node.runtime.pidfile);
-	return (await isOurProcess(pid, plan.workDir)) ? pid : undefined;
+	return (await isOurProcess(pid, nodeTag(node, plan))) ? pid : undefined;
 }
 
 async function lastLines(file: string, count = 8): Promise<string[]> {
@@ -52,14 +59,17 @@ async function lastLines(file: string, count = 8): Promise<string[]> {
 
 function watchPid(pid: number, tag: string, log: string): NodeProcess['exited'] {
 	return (async () => {
-		while (await isOurProcess(pid, tag)) await new Promise(resolve => setTimeout(resolve, 1000));
+		// Unreferenced: watching an attached node never keeps the tool from exiting.
+		while (await isOurProcess(pid, tag)) await new Promise(resolve => setTimeout(resolve, 1000).unref());
 		return {lastLines: await lastLines(log)};
 	})();
 }
 
-export async function startNode(node: NodePlan, plan: Plan, state: StateStore, signal?: AbortSignal): Promise<NodeProcess> {
+// onSpawn hears the PID as soon as the process exists, before its pidfile: an
+// abort in between can still stop it.
+export async function startNode(node: NodePlan, plan: Plan, state: StateStore, signal?: AbortSignal, onSpawn?: (pid: number) => void): Promise<NodeProcess> {
 	const running = await nodePid(node, plan);
-	if (running) return {pid: running, attached: true, exited: watchPid(running, plan.workDir, qemuLogOf(node))};
+	if (running) return {pid: running, attached: true, exited: watchPid(running, nodeTag(node), qemuLogOf(node))};
 	const runDir = path.dirname(node.runtime.pidfile);
 	await fs.mkdir(runDir, {recursive: true, mode: 0o700});
 	await Promise.all([node.runtime.consoleSocket, node.runtime.qmpSocket, node.runtime.pidfile].map(f => fs.rm(f, {force: true})));
@@ -69,7 +79,7 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 		kind: 'qemu',
 		node: node.name,
 		pidfile: node.runtime.pidfile,
-		tag: plan.workDir,
+		tag: nodeTag(node),
 		sockets: [node.runtime.consoleSocket, node.runtime.qmpSocket],
 		ports: [node.sshPort],
 		startedAt: new Date().toISOString(),
@@ -88,6 +98,7 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 	child.unref();
 	const pid = child.pid;
 	if (!pid) throw new Error(`${node.name}: ${QEMU_BINARY} did not start`);
+	onSpawn?.(pid);
 	await state.setProcess('qemu', node.name, {pid});
 	const exited = child.then(async result => ({code: result.exitCode, lastLines: await lastLines(log)}));
 	const early = await Promise.race([
@@ -103,18 +114,19 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 }
 
 // Power button first (a real OS shuts down cleanly), then QMP quit, then kill.
-export async function stopNode(node: NodePlan, plan: Plan, options: {graceMs?: number} = {}): Promise<'powered-down' | 'quit' | 'killed' | 'gone'> {
-	const pid = await nodePid(node, plan);
+export async function stopNode(node: NodePlan, plan: Plan, options: {graceMs?: number; pid?: number} = {}): Promise<'powered-down' | 'quit' | 'killed' | 'gone'> {
+	// The recorded PID covers a QEMU that has not written its pidfile yet (stopped mid-start).
+	const pid = (await nodePid(node, plan)) ?? ((await isOurProcess(options.pid, nodeTag(node))) ? options.pid : undefined);
 	let outcome: 'powered-down' | 'quit' | 'killed' | 'gone' = 'gone';
 	if (pid) {
 		let qmp: QmpClient | undefined;
 		try {
 			qmp = await QmpClient.connect(node.runtime.qmpSocket, 2000);
 			await qmp.execute('system_powerdown');
-			if (await waitForExit(pid, plan.workDir, options.graceMs ?? 3000)) outcome = 'powered-down';
+			if (await waitForExit(pid, nodeTag(node), options.graceMs ?? 3000)) outcome = 'powered-down';
 			else {
 				await qmp.execute('quit').catch(() => undefined);
-				if (await waitForExit(pid, plan.workDir, 3000)) outcome = 'quit';
+				if (await waitForExit(pid, nodeTag(node), 3000)) outcome = 'quit';
 			}
 		} catch {
 			// No QMP (hung or half-started QEMU): fall through to signals.
@@ -122,7 +134,7 @@ export async function stopNode(node: NodePlan, plan: Plan, options: {graceMs?: n
 			qmp?.close();
 		}
 		if (outcome === 'gone') {
-			const stopped = await stopProcess(pid, plan.workDir, 2000);
+			const stopped = await stopProcess(pid, nodeTag(node), 2000);
 			outcome = stopped === 'gone' ? 'quit' : 'killed';
 		}
 	}

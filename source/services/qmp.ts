@@ -1,56 +1,144 @@
 import net from 'node:net';
 
-// A minimal QMP client: greeting, capabilities, one command at a time.
+// A minimal QMP client: greeting, capabilities negotiation, commands
+// correlated by id (a reply that comes after its timeout never answers the
+// next command), and asynchronous events.
+
+export type QmpEvent = {event: string; data?: Record<string, unknown>; timestamp?: {seconds: number; microseconds: number}};
+type Pending = {resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout};
+
+export class QmpError extends Error {}
+
 export class QmpClient {
 	#socket: net.Socket;
 	#buffer = '';
-	#waiters: Array<(message: Record<string, unknown>) => void> = [];
+	#nextId = 1;
+	#pending = new Map<string, Pending>();
+	#listeners = new Set<(event: QmpEvent) => void>();
+	#greeting?: (message: Record<string, unknown>) => void;
+	#closed?: Error;
 
 	private constructor(socket: net.Socket) {
 		this.#socket = socket;
-		socket.on('data', chunk => {
-			this.#buffer += chunk.toString();
-			let newline: number;
-			while ((newline = this.#buffer.indexOf('\n')) >= 0) {
-				const line = this.#buffer.slice(0, newline).trim();
-				this.#buffer = this.#buffer.slice(newline + 1);
-				if (!line) continue;
-				const message = JSON.parse(line) as Record<string, unknown>;
-				if ('event' in message) continue;
-				this.#waiters.shift()?.(message);
-			}
-		});
+		socket.on('data', chunk => this.#receive(chunk.toString()));
+		socket.on('error', error => this.#fail(new QmpError(`QMP: ${error.message}`)));
+		socket.on('close', () => this.#fail(new QmpError('QMP: connection closed')));
 	}
 
 	static async connect(socketPath: string, timeoutMs = 3000): Promise<QmpClient> {
 		const socket = await new Promise<net.Socket>((resolve, reject) => {
-			const s = net.connect(socketPath, () => resolve(s));
-			s.once('error', reject);
-			setTimeout(() => reject(new Error(`QMP ${socketPath}: no connection within ${timeoutMs} ms`)), timeoutMs).unref();
+			const s = net.connect(socketPath);
+			const timer = setTimeout(() => {
+				s.destroy();
+				reject(new QmpError(`QMP ${socketPath}: no connection within ${timeoutMs} ms`));
+			}, timeoutMs);
+			s.once('connect', () => {
+				clearTimeout(timer);
+				s.removeAllListeners('error');
+				resolve(s);
+			});
+			s.once('error', error => {
+				clearTimeout(timer);
+				reject(new QmpError(`QMP ${socketPath}: ${error.message}`));
+			});
 		});
 		const client = new QmpClient(socket);
-		await client.#next(timeoutMs, 'the QMP greeting');
-		await client.execute('qmp_capabilities', undefined, timeoutMs);
+		try {
+			await new Promise<void>((resolve, reject) => {
+				const timer = setTimeout(() => reject(new QmpError(`QMP ${socketPath}: no greeting within ${timeoutMs} ms`)), timeoutMs);
+				client.#greeting = message => {
+					clearTimeout(timer);
+					if ('QMP' in message) resolve();
+					else reject(new QmpError(`QMP ${socketPath}: expected a greeting, got ${JSON.stringify(message)}`));
+				};
+				socket.once('close', () => {
+					clearTimeout(timer);
+					reject(new QmpError(`QMP ${socketPath}: closed before the greeting`));
+				});
+			});
+			await client.execute('qmp_capabilities', undefined, timeoutMs);
+		} catch (error) {
+			client.close();
+			throw error;
+		}
 		return client;
 	}
 
-	#next(timeoutMs: number, what: string): Promise<Record<string, unknown>> {
+	#receive(text: string): void {
+		this.#buffer += text;
+		let newline: number;
+		while ((newline = this.#buffer.indexOf('\n')) >= 0) {
+			const line = this.#buffer.slice(0, newline).trim();
+			this.#buffer = this.#buffer.slice(newline + 1);
+			if (!line) continue;
+			let message: Record<string, unknown>;
+			try {
+				message = JSON.parse(line) as Record<string, unknown>;
+			} catch {
+				continue;
+			}
+			if (this.#greeting) {
+				const greet = this.#greeting;
+				this.#greeting = undefined;
+				greet(message);
+				continue;
+			}
+			if (typeof message['event'] === 'string') {
+				for (const listener of this.#listeners) listener(message as QmpEvent);
+				continue;
+			}
+			const id = typeof message['id'] === 'string' ? message['id'] : undefined;
+			const pending = id ? this.#pending.get(id) : undefined;
+			if (!id || !pending) continue;
+			this.#pending.delete(id);
+			clearTimeout(pending.timer);
+			if ('error' in message) {
+				const error = message['error'] as {class?: string; desc?: string};
+				pending.reject(new QmpError(`QMP: ${error.class ?? 'error'}: ${error.desc ?? JSON.stringify(error)}`));
+			} else pending.resolve(message['return']);
+		}
+	}
+
+	#fail(error: Error): void {
+		this.#closed ??= error;
+		for (const [id, pending] of this.#pending) {
+			clearTimeout(pending.timer);
+			pending.reject(new QmpError(`${error.message} while waiting for ${id.split(':')[1]}`));
+		}
+		this.#pending.clear();
+	}
+
+	execute(command: string, args?: Record<string, unknown>, timeoutMs = 3000): Promise<unknown> {
+		if (this.#closed) return Promise.reject(new QmpError(`${this.#closed.message}; cannot run ${command}`));
+		const id = `${this.#nextId++}:${command}`;
 		return new Promise((resolve, reject) => {
-			const timer = setTimeout(() => reject(new Error(`QMP: no answer to ${what} within ${timeoutMs} ms`)), timeoutMs);
-			this.#waiters.push(message => {
-				clearTimeout(timer);
-				resolve(message);
-			});
-			this.#socket.once('close', () => reject(new Error(`QMP: connection closed while waiting for ${what}`)));
+			const timer = setTimeout(() => {
+				this.#pending.delete(id);
+				reject(new QmpError(`QMP: no answer to ${command} within ${timeoutMs} ms`));
+			}, timeoutMs);
+			this.#pending.set(id, {resolve, reject, timer});
+			this.#socket.write(`${JSON.stringify(args ? {execute: command, arguments: args, id} : {execute: command, id})}\n`);
 		});
 	}
 
-	async execute(command: string, args?: Record<string, unknown>, timeoutMs = 3000): Promise<unknown> {
-		const answer = this.#next(timeoutMs, command);
-		this.#socket.write(`${JSON.stringify(args ? {execute: command, arguments: args} : {execute: command})}\n`);
-		const message = await answer;
-		if ('error' in message) throw new Error(`QMP ${command}: ${JSON.stringify(message['error'])}`);
-		return message['return'];
+	onEvent(listener: (event: QmpEvent) => void): () => void {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	}
+
+	waitForEvent(name: string, timeoutMs: number): Promise<QmpEvent> {
+		return new Promise((resolve, reject) => {
+			const timer = setTimeout(() => {
+				off();
+				reject(new QmpError(`QMP: no ${name} event within ${timeoutMs} ms`));
+			}, timeoutMs);
+			const off = this.onEvent(event => {
+				if (event.event !== name) return;
+				clearTimeout(timer);
+				off();
+				resolve(event);
+			});
+		});
 	}
 
 	close(): void {

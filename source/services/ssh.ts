@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import type {Duplex} from 'node:stream';
@@ -241,14 +240,15 @@ export class NodeSsh {
 					})
 				: stream;
 			if (secure) (socket as tls.TLSSocket).once('secureConnect', () => (peerCertificate = (socket as tls.TLSSocket).getPeerCertificate()));
-			const request = (secure ? https : http).request(
+			// HTTP over the socket made above (already TLS when secure).
+			const request = http.request(
 				{
 					host: options.destHost,
 					port: options.port,
 					path: options.path,
 					method: options.method ?? (options.body ? 'POST' : 'GET'),
 					headers: options.body ? {'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body)} : {},
-					agent: false,
+					// No agent: with one (even agent: false) node dials host:port itself and ignores createConnection.
 					createConnection: () => socket as net.Socket,
 					timeout: options.timeoutMs,
 				},
@@ -266,6 +266,28 @@ export class NodeSsh {
 				reject(error);
 			});
 			request.end(options.body);
+		});
+	}
+
+	// The certificate a port serves, whoever signed it (the TLS check judges it, not the handshake).
+	async servedCertificate(destHost: string, port: number, options: {cert?: string; key?: string; timeoutMs: number}): Promise<Buffer> {
+		const stream = await this.forwardOut(destHost, port);
+		return new Promise((resolve, reject) => {
+			const socket = tls.connect({socket: stream, cert: options.cert, key: options.key, rejectUnauthorized: false, servername: net.isIP(destHost) ? undefined : destHost});
+			const timer = setTimeout(() => {
+				socket.destroy();
+				reject(new Error(`no TLS handshake with ${destHost}:${port} within ${Math.round(options.timeoutMs / 1000)} s`));
+			}, options.timeoutMs);
+			socket.once('secureConnect', () => {
+				clearTimeout(timer);
+				const raw = socket.getPeerCertificate().raw;
+				socket.end();
+				resolve(raw);
+			});
+			socket.once('error', error => {
+				clearTimeout(timer);
+				reject(error);
+			});
 		});
 	}
 

@@ -32,9 +32,11 @@ export async function openTui(options: {
 		process.exit(1);
 	};
 	process.stdout.write(ENTER_ALT_SCREEN);
+	process.once('SIGINT', onSignal);
 	process.once('SIGTERM', onSignal);
 	process.once('SIGHUP', onSignal);
 	process.once('uncaughtException', onCrash);
+	process.once('unhandledRejection', onCrash);
 	const instance = render(<App services={options.services} initialProfile={options.initialProfile} renderRun={options.renderRun} onExit={result => (outcome = result)} />, {
 		maxFps: 20,
 		// incrementalRendering left stale lines in the alternate screen under tmux (ink 6.8); full redraws are capped by maxFps.
@@ -46,9 +48,11 @@ export async function openTui(options: {
 		await instance.waitUntilExit();
 	} finally {
 		leave();
+		process.off('SIGINT', onSignal);
 		process.off('SIGTERM', onSignal);
 		process.off('SIGHUP', onSignal);
 		process.off('uncaughtException', onCrash);
+		process.off('unhandledRejection', onCrash);
 		process.stdin.ref();
 	}
 	return outcome;

@@ -1,17 +1,21 @@
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {existsSync} from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import {execa, execaSync} from 'execa';
 import {tempDir} from '../helpers.js';
 
 // The real binary in a real terminal: tmux runs it, send-keys types, capture-pane reads the screen.
 const session = `plasma-wizard-${process.pid}`;
+const dumbSession = `plasma-wizard-dumb-${process.pid}`;
+// The session the helpers below read and type into.
+let current = session;
 const home = tempDir('plasma-tmux-');
 const bin = path.resolve('dist/cli.js');
 
 async function screen(): Promise<string> {
-	return (await execa('tmux', ['capture-pane', '-p', '-t', session])).stdout;
+	return (await execa('tmux', ['capture-pane', '-p', '-t', current])).stdout;
 }
 
 async function waitForScreen(text: string | RegExp, timeoutMs = 15_000): Promise<string> {
@@ -25,9 +29,22 @@ async function waitForScreen(text: string | RegExp, timeoutMs = 15_000): Promise
 	throw new Error(`timed out after ${timeoutMs} ms waiting for ${String(text)} on the screen; it shows:\n${last}`);
 }
 
+async function freePorts(count: number): Promise<number[]> {
+	const servers = await Promise.all(
+		Array.from({length: count}, async () => {
+			const server = net.createServer();
+			await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+			return server;
+		}),
+	);
+	const ports = servers.map(server => (server.address() as net.AddressInfo).port);
+	await Promise.all(servers.map(server => new Promise(resolve => server.close(resolve))));
+	return ports;
+}
+
 async function keys(...names: string[]): Promise<void> {
 	for (const name of names) {
-		await execa('tmux', ['send-keys', '-t', session, name]);
+		await execa('tmux', ['send-keys', '-t', current, name]);
 		await new Promise(resolve => setTimeout(resolve, 60));
 	}
 }
@@ -39,11 +56,12 @@ before(async () => {
 
 after(() => {
 	execaSync('tmux', ['kill-session', '-t', session], {reject: false});
+	execaSync('tmux', ['kill-session', '-t', dumbSession], {reject: false});
 });
 
 test('the built wizard walks from the demo template to the plan screen in tmux', async () => {
 	let shown = await waitForScreen('Template: demo');
-	assert.match(shown, /plasma-tui · new cluster +step 1\/6: profile/);
+	assert.match(shown, /plasma-tui · new cluster +step 1\/5: profile/);
 	await keys('Down', 'Enter');
 	shown = await waitForScreen('Topology');
 	assert.match(shown, /Nodes \(1-16\) +3/);
@@ -57,14 +75,24 @@ test('the built wizard walks from the demo template to the plan screen in tmux',
 	assert.match(shown, /10\.9\.9\.9 is outside the subnet 192\.168\.100\.0\/24/);
 	await keys('C-u');
 	await waitForScreen(/node01 +192\.168\.100\.11/);
-	await keys('Down', 'Down', 'Down', 'Enter');
+	// Other runs on this host may hold the default SSH ports (the host check then blocks Next): type free ones.
+	const ports = await freePorts(3);
+	await keys('Right', 'Right', 'Right');
+	for (const [index, port] of ports.entries()) {
+		if (index > 0) await keys('Down');
+		await keys('Enter', 'C-u', ...String(port).split(''), 'Enter');
+		await waitForScreen(new RegExp(`node0${index + 1} +\\S+ +\\S+ +node0${index + 1} +${port}`));
+	}
+	// The host check runs after each change; Next is refused until its verdict on the new ports is in.
+	await waitForScreen(/Next: certificates →\n(?![\s\S]*✗)/);
+	await keys('Down', 'Enter');
 	shown = await waitForScreen('Subject alternative names');
 	assert.match(shown, /node01 +DNS node01, node01\.demo\.internal, localhost +IP 192\.168\.100\.11, 127\.0\.0\.1/);
 	await keys('Down', 'Down', 'Down', 'Down', 'Enter');
 	shown = await waitForScreen('Written', 20_000);
 	assert.match(shown, /CA +ECDSA P-256 +expires/);
 	await keys('Down', 'Enter');
-	shown = await waitForScreen('step 5/6: plan');
+	shown = await waitForScreen('step 5/5: plan');
 	assert.match(shown, /stages: preflight -> image -> certificates -> boot -> install \(push\) -> validate/);
 	assert.match(shown, /node03 +control-plane 192\.168\.100\.13/);
 	await keys('?');
@@ -79,4 +107,37 @@ test('the built wizard walks from the demo template to the plan screen in tmux',
 	}
 	const listed = await execa(process.execPath, [bin, 'profiles'], {env: {PLASMA_TUI_HOME: home}});
 	assert.match(listed.stdout, /saved profiles:\n {2}demo\n/);
+});
+
+test('TERM=dumb on a real terminal falls back to line prompts by itself', async () => {
+	const dumbHome = tempDir('plasma-tmux-dumb-');
+	current = dumbSession;
+	await execa('tmux', ['new-session', '-d', '-s', dumbSession, '-x', '120', '-y', '40', 'env', 'TERM=dumb', `PLASMA_TUI_HOME=${dumbHome}`, process.execPath, bin, 'init']);
+	let shown = await waitForScreen('Start from template');
+	assert.doesNotMatch(shown, /step 1\/\d: profile/);
+	await keys('Enter');
+	await waitForScreen('Profile name');
+	await keys('C-u', ...'dumb1'.split(''), 'Enter');
+	shown = await waitForScreen('Number of nodes (1-16)');
+	assert.match(shown, /Profile name · dumb1/);
+});
+
+test('the wizard follows a resize: header and key footer stay on screen', async () => {
+	const resizeSession = `plasma-wizard-resize-${process.pid}`;
+	current = resizeSession;
+	try {
+		await execa('tmux', ['new-session', '-d', '-s', resizeSession, '-x', '120', '-y', '40', '-e', `PLASMA_TUI_HOME=${tempDir('plasma-tmux-resize-')}`, process.execPath, bin]);
+		await waitForScreen('Template: demo');
+		await keys('Down', 'Enter');
+		await waitForScreen('Topology');
+		await execa('tmux', ['resize-window', '-t', resizeSession, '-x', '90', '-y', '14']);
+		// 14 rows: the 8 fields of the topology form no longer fit and must scroll, with header and footer kept.
+		const shown = await waitForScreen(/more below/);
+		const lines = shown.split('\n');
+		assert.match(lines[0]!, /^plasma-tui · profile demo/);
+		assert.ok(lines.some(line => line.includes('? help · q quit')), shown);
+		assert.ok(lines.length <= 14, shown);
+	} finally {
+		execaSync('tmux', ['kill-session', '-t', resizeSession], {reject: false});
+	}
 });

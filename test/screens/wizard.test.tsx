@@ -60,7 +60,7 @@ test('topology -> network -> certificates -> plan completes with real certificat
 	assert.match(frame, /node03 +ECDSA P-256 +expires \d{4}-\d\d-\d\d +([0-9A-F]{2}:){9}[0-9A-F]{2}…  new/);
 	assert.ok(existsSync(path.join(services.home, 'clusters', 'demo', 'nodes', 'node03', 'secrets', 'node03.key')));
 	await press(stdin, KEYS.down, KEYS.enter);
-	frame = await waitForFrame(lastFrame, f => f.includes('step 5/6: plan'), 'the plan screen');
+	frame = await waitForFrame(lastFrame, f => f.includes('step 5/5: plan'), 'the plan screen');
 	assert.match(frame, /stages: preflight -> image -> certificates -> boot -> install \(push\) -> validate/);
 	assert.match(frame, /node01 +control-plane 192\.168\.100\.11/);
 	// The QEMU arguments are further down: scroll to the end.
@@ -91,6 +91,19 @@ test('q and ? typed into a text field are text, not commands', async () => {
 	const frame = await waitForFrame(lastFrame, f => f.includes('q?x'), 'the typed text');
 	assert.doesNotMatch(frame, /Keys: topology|Quit\?/);
 	assert.match(frame, /cluster\.name: cluster name "q\?x" is not an RFC 1123 label/);
+});
+
+test('ctrl-c asks before quitting with unsaved changes, even inside a text field', async () => {
+	const {stdin, lastFrame} = render(<App services={realServices()} initialProfile={template()} />);
+	await waitForFrame(lastFrame, f => f.includes('Topology'), 'the topology screen');
+	await press(stdin, KEYS.enter, KEYS.ctrlU);
+	await type(stdin, 'edited');
+	await waitForFrame(lastFrame, f => f.includes('edited'), 'the typed text');
+	await press(stdin, '\u0003');
+	const frame = await waitForFrame(lastFrame, f => f.includes('Quit?'), 'the quit question');
+	assert.match(frame, /has unsaved changes/);
+	await press(stdin, KEYS.escape);
+	await waitForFrame(lastFrame, f => !f.includes('Quit?'), 'the question to close');
 });
 
 test('q with unsaved changes asks first; the draft survives and is offered on the next start', async () => {
@@ -129,4 +142,28 @@ test('the node count keeps the overrides of the nodes that remain', async () => 
 	const frame = await waitForFrame(lastFrame, f => f.includes('Auto-assigned values are dim'), 'the network screen');
 	assert.match(frame, /node02 +192\.168\.100\.77/);
 	assert.doesNotMatch(frame, /node03/);
+});
+
+test('16 nodes fit a 30-row terminal: the lists scroll with the cursor on every screen', async () => {
+	const {stdin, lastFrame} = render(<App services={realServices()} initialProfile={template()} />);
+	await waitForFrame(lastFrame, f => f.includes('Topology'), 'the topology screen');
+	await press(stdin, KEYS.down, KEYS.down, KEYS.enter, KEYS.ctrlU, '1', '6', KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('more below'), 'the scrolled topology list');
+	// Up from the first field wraps to Next, the last of 35 fields: it must come into view.
+	await press(stdin, KEYS.up, KEYS.up, KEYS.up);
+	let frame = await waitForFrame(lastFrame, f => f.includes('Next: network'), 'the Next action in view');
+	assert.match(frame, /Node 16 role/);
+	assert.match(frame, /more above/);
+	assert.ok((lastFrame() ?? '').split('\n').length <= 29, 'the frame stays below the terminal height');
+	await press(stdin, KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('Auto-assigned values are dim'), 'the network screen');
+	await press(stdin, ...Array(17).fill(KEYS.down));
+	frame = await waitForFrame(lastFrame, f => f.includes('Next: certificates'), 'the Next action in view');
+	assert.match(frame, /node16 +192\.168\.100\.\d+/);
+	assert.ok((lastFrame() ?? '').split('\n').length <= 29, 'the frame stays below the terminal height');
+	await press(stdin, KEYS.enter);
+	frame = await waitForFrame(lastFrame, f => f.includes('Subject alternative names'), 'the certificates screen');
+	assert.match(frame, /Next: plan/);
+	assert.match(frame, /more nodes/);
+	assert.ok((lastFrame() ?? '').split('\n').length <= 29, 'the frame stays below the terminal height');
 });

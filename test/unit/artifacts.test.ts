@@ -52,7 +52,10 @@ test('writing twice changes nothing that is still valid', async () => {
 	await writeArtifacts(profile, plan);
 	const files = [plan.tls.caCert, plan.ssh.privateKey, ...plan.nodes.flatMap(n => [n.secrets.cert, n.secrets.key, n.files.clusterConfig, n.files.hosts, n.files.nixosModule, n.files.disko, n.files.hostKey])];
 	const before = files.map(f => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]);
-	const second = await writeArtifacts(profile, plan);
+	const events: string[] = [];
+	const second = await writeArtifacts(profile, plan, {onEvent: event => event.type === 'log' && events.push(event.message)});
 	assert.deepEqual(second.written, []);
+	assert.equal(events.length, second.unchanged.length);
+	assert.ok(events.every(line => line.startsWith('unchanged ')), events.join('\n'));
 	assert.deepEqual(files.map(f => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]), before);
 });

@@ -127,3 +127,38 @@ test('a CA on disk that no longer loads is reported, never regenerated', async (
 	writeFileSync(plan.tls.caCert, caText);
 	assert.equal((await ensureCertificates(plan)).ca.reused, true);
 });
+
+test('an expired or key-mismatched CA on disk is refused with the fix and nothing is overwritten', async () => {
+	const dir = tempDir();
+	const plan = planIn(dir);
+	await ensureCertificates(plan);
+	const keyBefore = readFileSync(plan.tls.caKey, 'utf8');
+	const certBefore = readFileSync(plan.tls.caCert, 'utf8');
+	const other = generateKeyPairSync('ec', {namedCurve: 'prime256v1'}).privateKey.export({type: 'pkcs8', format: 'pem'});
+	writeFileSync(plan.tls.caKey, other);
+	await assert.rejects(ensureCertificates(plan), (error: unknown) => error instanceof TlsError && /does not belong/.test(error.message) && error.fix.length > 0);
+	assert.equal(readFileSync(plan.tls.caKey, 'utf8'), other);
+	assert.equal(readFileSync(plan.tls.caCert, 'utf8'), certBefore);
+	writeFileSync(plan.tls.caKey, keyBefore);
+
+	// A few seconds in the past: expired, but otherwise a valid CA with its own key.
+	const expired = await createCa('CN=Old CA', 'ecdsa-p256', -0.0001);
+	writeFileSync(plan.tls.caCert, expired.certPem);
+	writeFileSync(plan.tls.caKey, expired.key.export({type: 'pkcs8', format: 'pem'}));
+	await assert.rejects(ensureCertificates(plan), (error: unknown) => error instanceof TlsError && /expired/.test(error.message) && /move .* away/.test(error.fix));
+	assert.equal(readFileSync(plan.tls.caCert, 'utf8'), expired.certPem);
+});
+
+test('RSA 4096 chains too', async () => {
+	const profile = template();
+	profile.tls.keyType = 'rsa-4096';
+	const plan = planIn(tempDir(), profile);
+	const result = await ensureCertificates(plan);
+	assert.equal(result.ca.keyType, 'RSA 4096');
+	const ca = new X509Certificate(readFileSync(plan.tls.caCert, 'utf8'));
+	for (const node of plan.nodes) {
+		const cert = new X509Certificate(readFileSync(node.secrets.cert, 'utf8'));
+		assert.ok(cert.checkIssued(ca) && cert.verify(ca.publicKey));
+		assert.equal(await opensslVerify(plan.tls.caCert, node.secrets.cert), `${node.secrets.cert}: OK`);
+	}
+});

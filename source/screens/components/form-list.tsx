@@ -2,6 +2,7 @@ import {Box, Text, useInput} from 'ink';
 import {useStateRef} from '../../hooks/use-state-ref.js';
 import {editValue} from './edit-keys.js';
 import {useKeyScope} from './key-scope.js';
+import {moreAbove, moreBelow, windowAround} from './window.js';
 
 export type FormField = {
 	id: string;
@@ -21,11 +22,13 @@ type Props = {
 	onAction: (id: string) => void;
 	onBack: () => void;
 	labelWidth?: number;
+	// Rows the list may use; longer lists scroll with the cursor.
+	maxRows?: number;
 };
 
 // A vertical list of fields: arrows or tab move, enter edits / cycles / runs,
 // esc cancels an edit or goes back.
-export function FormList({fields, isActive, onChange, onCycle, onAction, onBack, labelWidth = 18}: Props) {
+export function FormList({fields, isActive, onChange, onCycle, onAction, onBack, labelWidth = 18, maxRows = Number.POSITIVE_INFINITY}: Props) {
 	const [focus, setFocus, focusRef] = useStateRef(0);
 	const [editing, setEditingRaw, editingRef] = useStateRef<{id: string; original: string; text: string} | undefined>(undefined);
 	const scope = useKeyScope();
@@ -64,9 +67,19 @@ export function FormList({fields, isActive, onChange, onCycle, onAction, onBack,
 		{isActive},
 	);
 
+	const {start, end} = windowAround(
+		// An error line can wrap once on a narrow terminal.
+		fields.map(field => (field.error ? 3 : 1)),
+		focus,
+		maxRows,
+	);
+	const above = moreAbove(start);
+	const below = moreBelow(end, fields.length);
 	return (
 		<Box flexDirection="column">
-			{fields.map((field, index) => {
+			{above ? <Text dimColor>{above}</Text> : null}
+			{fields.slice(start, end).map((field, offset) => {
+				const index = start + offset;
 				const focused = index === focus;
 				const isEditing = editing?.id === field.id;
 				if (field.kind === 'action') {
@@ -90,6 +103,7 @@ export function FormList({fields, isActive, onChange, onCycle, onAction, onBack,
 					</Box>
 				);
 			})}
+			{below ? <Text dimColor>{below}</Text> : null}
 		</Box>
 	);
 }

@@ -1,0 +1,192 @@
+import fs from 'node:fs/promises';
+import type {Profile} from '../model/profile-schema.js';
+import type {NodePlan, Plan} from '../model/plan.js';
+import type {NodePhase, RunEvent, RunEventListener} from './events.js';
+import {tailFile} from '../services/console-tail.js';
+import {createDisk, startNode, stopNode, type NodeProcess} from '../services/qemu.js';
+import {StateStore} from '../services/state.js';
+import {teardown, type TeardownReport} from '../services/teardown.js';
+import {startSwitch, stopSwitch} from '../services/vde.js';
+
+// The boot stage on its own: run directories, disks, the switch, then every
+// node in parallel. A rerun attaches to nodes that still run; an abort stops
+// only what this run started. What comes after boot (SSH, install) builds on
+// the handles it returns.
+
+export type BootedNode = {
+	node: NodePlan;
+	pid: number;
+	attached: boolean;
+	exited: NodeProcess['exited'];
+	// Resolves with the line that matched the plan's ready pattern (never, without a pattern).
+	ready: Promise<string>;
+	recentConsole: string[];
+};
+
+export type BootResult = {
+	state: StateStore;
+	nodes: Map<string, BootedNode>;
+	phases: Record<string, NodePhase>;
+	interrupted: boolean;
+	// Stops following consoles and exits; call when the run is over (the VMs keep running).
+	close: () => void;
+	// Stops what this run started (the switch too, when this run started it).
+	stopStarted: () => Promise<TeardownReport>;
+};
+
+export type BootOptions = {
+	onEvent: RunEventListener;
+	signal?: AbortSignal;
+	// Resolve only once every node printed its ready line or failed (tests, `up --boot-only`).
+	waitForReady?: boolean;
+	// How long a node may take to print its ready line (default: the profile's SSH timeout).
+	readyTimeoutMs?: number;
+};
+
+export async function bootCluster(profile: Profile, plan: Plan, options: BootOptions): Promise<BootResult> {
+	const emit = (event: RunEvent) => options.onEvent(event);
+	const log = (message: string, level: 'info' | 'warn' | 'error' = 'info', node?: string) => emit({type: 'log', level, message, node, at: Date.now()});
+	const phases: Record<string, NodePhase> = Object.fromEntries(plan.nodes.map(n => [n.name, 'pending' as NodePhase]));
+	const nodes = new Map<string, BootedNode>();
+	const tails: Array<{stop: () => void}> = [];
+	const started: Array<{node: NodePlan; pid?: number}> = [];
+	let startedSwitch = false;
+	let closed = false;
+
+	await fs.mkdir(plan.workDir, {recursive: true, mode: 0o700});
+	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
+	const setPhase = async (node: string, phase: NodePhase, reason?: string) => {
+		if (phases[node] === phase || (phases[node] === 'failed' && phase !== 'booting')) return;
+		phases[node] = phase;
+		emit({type: 'node-phase', node, phase, reason, at: Date.now()});
+		await state.setNode(node, phase, reason);
+	};
+
+	let stopping: Promise<TeardownReport> | undefined;
+	// Idempotent: an abort and the caller may both ask for it.
+	const stopStarted = (): Promise<TeardownReport> => (stopping ??= stopStartedOnce());
+	const stopStartedOnce = async (): Promise<TeardownReport> => {
+		const report: TeardownReport = {stopped: [], removed: []};
+		started.sort((a, b) => plan.nodes.indexOf(a.node) - plan.nodes.indexOf(b.node));
+		const outcomes = await Promise.all(started.map(({node, pid}) => stopNode(node, plan, {pid, graceMs: 1000})));
+		started.forEach(({node}, index) => {
+			if (outcomes[index] !== 'gone') report.stopped.push(`${node.name} (${outcomes[index]})`);
+		});
+		await state.update(s => {
+			s.processes = s.processes.filter(p => !(p.kind === 'qemu' && started.some(entry => entry.node.name === p.node)));
+		});
+		const attachedLeft = [...nodes.values()].some(n => n.attached);
+		if (startedSwitch && !attachedLeft) {
+			const outcome = await stopSwitch(plan);
+			if (outcome !== 'gone') report.stopped.push(`vde_switch (${outcome})`);
+			await state.update(s => {
+				s.processes = s.processes.filter(p => p.kind !== 'vde');
+			});
+		}
+		return report;
+	};
+
+	const close = () => {
+		closed = true;
+		for (const tail of tails) tail.stop();
+		options.signal?.removeEventListener('abort', onAbort);
+	};
+	const onAbort = () => {
+		log('interrupted: stopping what this run started', 'warn');
+		void stopStarted();
+	};
+	options.signal?.addEventListener('abort', onAbort, {once: true});
+
+	const interruptedResult = async (): Promise<BootResult> => {
+		const report = await stopStarted();
+		for (const {node} of started) await setPhase(node.name, 'failed', 'interrupted: stopped');
+		log(`stopped: ${report.stopped.join(', ') || 'nothing was running yet'}`, 'warn');
+		close();
+		return {state, nodes, phases, interrupted: true, close, stopStarted};
+	};
+
+	try {
+		const vde = await startSwitch(plan, state, options.signal);
+		startedSwitch = !vde.reused;
+		log(vde.reused ? `VDE switch already running (pid ${vde.pid}): reused` : `VDE switch started (pid ${vde.pid}) on ${plan.vde.socket}`);
+	} catch (error) {
+		if (options.signal?.aborted) return interruptedResult();
+		throw error;
+	}
+
+	const readyPattern = plan.boot.readyPattern ? new RegExp(plan.boot.readyPattern) : undefined;
+	const bootNode = async (node: NodePlan): Promise<void> => {
+		try {
+			await setPhase(node.name, 'booting');
+			const disk = await createDisk(node, options.signal);
+			if (disk === 'kept') log(`disk kept: ${node.disk.path}`, 'info', node.name);
+			options.signal?.throwIfAborted();
+			const entry: {node: NodePlan; pid?: number} = {node};
+			const proc = await startNode(node, plan, state, options.signal, pid => {
+				entry.pid = pid;
+				started.push(entry);
+			});
+			if (proc.attached) log(`already running (pid ${proc.pid}): attached`, 'info', node.name);
+			const recentConsole: string[] = [];
+			let markReady: (line: string) => void = () => undefined;
+			const ready = new Promise<string>(resolve => (markReady = resolve));
+			nodes.set(node.name, {node, pid: proc.pid, attached: proc.attached, exited: proc.exited, ready, recentConsole});
+			tails.push(
+				tailFile(node.runtime.consoleLog, {
+					stallMs: profile.boot.stallSec * 1000,
+					onLines: lines => {
+						for (const line of lines) {
+							recentConsole.push(line);
+							if (recentConsole.length > 20) recentConsole.shift();
+							emit({type: 'console', node: node.name, line, at: Date.now()});
+							if (readyPattern?.test(line)) markReady(line);
+						}
+						if (phases[node.name] === 'booting') void setPhase(node.name, 'console');
+					},
+					onStall: silentMs => {
+						if (phases[node.name] === 'booting' || phases[node.name] === 'console') {
+							log(`no console output for ${Math.round(silentMs / 1000)} s: check the kernel / initrd / accelerator`, 'warn', node.name);
+						}
+					},
+				}),
+			);
+			// A node whose QEMU dies is marked failed with what it said last.
+			void proc.exited.then(outcome => {
+				if (options.signal?.aborted || closed) return;
+				const last = recentConsole.slice(-3).join(' | ') || outcome.lastLines.join(' | ') || 'no output';
+				void setPhase(node.name, 'failed', `QEMU exited${outcome.code !== undefined && outcome.code !== null ? ` (code ${outcome.code})` : ''}; last lines: ${last}`);
+				void state.setProcess('qemu', node.name, {status: 'failed', reason: 'QEMU exited'});
+			});
+		} catch (error) {
+			if (!options.signal?.aborted) await setPhase(node.name, 'failed', (error as Error).message);
+		}
+	};
+	await Promise.all(plan.nodes.map(bootNode));
+	if (options.signal?.aborted) return interruptedResult();
+
+	if (options.waitForReady && readyPattern) {
+		const aborted = new Promise<void>(resolve => options.signal?.addEventListener('abort', () => resolve(), {once: true}));
+		const timeoutMs = options.readyTimeoutMs ?? profile.boot.sshTimeoutSec * 1000;
+		const timers: NodeJS.Timeout[] = [];
+		await Promise.race([
+			Promise.all(
+				[...nodes.values()].map(booted =>
+					Promise.race([
+						booted.ready.then(line => log(`ready: ${line}`, 'info', booted.node.name)),
+						booted.exited.then(() => undefined),
+						new Promise<void>(resolve => {
+							timers.push(setTimeout(() => {
+								const last = booted.recentConsole.at(-1);
+								void setPhase(booted.node.name, 'failed', `no "${plan.boot.readyPattern}" line on the console within ${Math.round(timeoutMs / 1000)} s${last ? `; last line: ${last}` : '; the console is silent (check the kernel / initrd / accelerator)'}`).then(resolve);
+							}, timeoutMs));
+						}),
+					]),
+				),
+			),
+			aborted,
+		]);
+		for (const timer of timers) clearTimeout(timer);
+		if (options.signal?.aborted) return interruptedResult();
+	}
+	return {state, nodes, phases, interrupted: false, close, stopStarted};
+}

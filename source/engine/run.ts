@@ -1,0 +1,229 @@
+import path from 'node:path';
+import type {Profile} from '../model/profile-schema.js';
+import {buildPlan, type NodePlan, type Plan, type PlanContext} from '../model/plan.js';
+import type {NodePhase, RunEvent, RunEventListener} from './events.js';
+import {chosenAccel, formatFinding, runPreflight} from '../services/preflight.js';
+import {ensureDemoImage} from '../services/image.js';
+import {NodeSsh, waitForSsh, type SshTarget} from '../services/ssh.js';
+import {bootCluster, type BootResult} from './boot.js';
+
+// The one place that sequences a run: preflight, image, certificates, boot,
+// install, validate. Nodes advance independently: each starts its install as
+// soon as its own SSH answers, and one failing node does not stop the others.
+// The TUI and the headless commands both only consume the events.
+
+export type UpOptions = {
+	context: Omit<PlanContext, 'accel'> & {home: string};
+	onEvent: RunEventListener;
+	signal?: AbortSignal;
+	forceInstall?: boolean;
+	// Stop after boot (tests of the boot stage; `up --boot-only`).
+	bootOnly?: boolean;
+};
+
+export type UpResult = {
+	exitCode: number;
+	failedStage?: string;
+	plan?: Plan;
+	phases: Record<string, NodePhase>;
+	connections: Map<string, NodeSsh>;
+	reportOk?: boolean;
+};
+
+export function sshTargetFor(plan: Plan, node: NodePlan, profile: Profile): SshTarget {
+	return {
+		node: node.name,
+		host: '127.0.0.1',
+		port: node.sshPort,
+		username: plan.ssh.user,
+		privateKeyPath: plan.ssh.privateKey,
+		pinStorePath: path.join(plan.ssh.dir, 'known_hosts.json'),
+		pinned: profile.ssh.hostKeys[node.name],
+	};
+}
+
+class Stage {
+	constructor(
+		private readonly emit: (event: RunEvent) => void,
+		readonly name: string,
+	) {
+		emit({type: 'stage', stage: name, status: 'start', at: Date.now()});
+	}
+
+	done(message?: string) {
+		this.emit({type: 'stage', stage: this.name, status: 'done', message, at: Date.now()});
+	}
+
+	failed(message: string) {
+		this.emit({type: 'stage', stage: this.name, status: 'failed', message, at: Date.now()});
+	}
+}
+
+export async function runUp(profile: Profile, options: UpOptions): Promise<UpResult> {
+	const emit = options.onEvent;
+	let phases: Record<string, NodePhase> = Object.fromEntries(profile.nodes.map(n => [n.name, 'pending' as NodePhase]));
+	const connections = new Map<string, NodeSsh>();
+	const result = (exitCode: number, extra: Partial<UpResult> = {}): UpResult => ({exitCode, phases, connections, ...extra});
+	const log = (message: string, level: 'info' | 'warn' | 'error' = 'info', node?: string) => emit({type: 'log', level, message, node, at: Date.now()});
+
+	// Preflight
+	let stage = new Stage(emit, 'preflight');
+	const firstPlan = buildPlan(profile, options.context);
+	const findings = await runPreflight(profile, firstPlan, {probeCacheFile: path.join(options.context.home, 'kvm-probe.json')});
+	for (const finding of findings) if (finding.status !== 'ok') log(formatFinding(finding), finding.status === 'fail' ? 'error' : 'warn');
+	const failures = findings.filter(f => f.status === 'fail');
+	if (failures.length > 0) {
+		stage.failed(failures.map(f => f.message).join('; '));
+		return result(1, {failedStage: 'preflight'});
+	}
+	const plan = buildPlan(profile, {...options.context, accel: chosenAccel(findings)});
+	if (plan.problems.length > 0) {
+		stage.failed(plan.problems.map(p => `${p.field}: ${p.message}`).join('; '));
+		return result(2, {failedStage: 'preflight', plan});
+	}
+	stage.done(`accelerator ${plan.accel.toUpperCase()}`);
+
+	// Image and certificates are independent: both run at once.
+	const imageStage = async () => {
+		if (profile.boot.image !== 'demo') return;
+		const s = new Stage(emit, 'image');
+		try {
+			const image = await ensureDemoImage(options.context.imageDir, {signal: options.signal, onLine: line => log(`image: ${line}`)});
+			s.done(image.built ? 'built' : 'cached');
+		} catch (error) {
+			s.failed((error as Error).message);
+			throw error;
+		}
+	};
+	const certStage = async () => {
+		const s = new Stage(emit, 'certificates');
+		try {
+			const {writeArtifacts} = await import('../services/artifacts.js');
+			const report = await writeArtifacts(profile, plan);
+			s.done(`${report.written.length} files written, ${report.unchanged.length} unchanged`);
+		} catch (error) {
+			const fix = (error as {fix?: string}).fix;
+			s.failed(`${(error as Error).message}${fix ? ` (fix: ${fix})` : ''}`);
+			throw error;
+		}
+	};
+	const prepared = await Promise.allSettled([imageStage(), certStage()]);
+	if (prepared.some(p => p.status === 'rejected')) return result(1, {failedStage: 'prepare', plan});
+
+	// Boot: every node at once; each goes on to SSH and install as soon as it is ready.
+	stage = new Stage(emit, 'boot');
+	let boot: BootResult;
+	try {
+		boot = await bootCluster(profile, plan, {onEvent: emit, signal: options.signal});
+	} catch (error) {
+		stage.failed((error as Error).message);
+		return result(1, {failedStage: 'boot', plan});
+	}
+	if (boot.interrupted) return result(130, {failedStage: 'interrupted', plan});
+	phases = boot.phases;
+	const {state} = boot;
+	const setPhase = async (node: string, phase: NodePhase, reason?: string) => {
+		if (phases[node] === 'failed') return;
+		phases[node] = phase;
+		emit({type: 'node-phase', node, phase, reason, at: Date.now()});
+		await state.setNode(node, phase, reason);
+	};
+	const installSlots = new Semaphore(profile.install.concurrency);
+
+	const nodePipeline = async (node: NodePlan): Promise<void> => {
+		const booted = boot.nodes.get(node.name);
+		if (!booted) return; // failed to start: bootCluster gave the reason
+		try {
+			const target = sshTargetFor(plan, node, profile);
+			const waitStart = Date.now();
+			const exitedEarly = booted.exited.then(() => {
+				throw new Error('QEMU exited while waiting for SSH');
+			});
+			const ssh = await Promise.race([
+				waitForSsh(target, {
+					timeoutMs: profile.boot.sshTimeoutSec * 1000,
+					signal: options.signal,
+					wake: {promise: booted.ready},
+					onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()}),
+				}),
+				exitedEarly,
+			]);
+			connections.set(node.name, ssh);
+			await setPhase(node.name, 'ssh-ready', `host key ${ssh.hostKey}, ${Math.round((Date.now() - waitStart) / 1000)} s`);
+			if (options.bootOnly || profile.install.method === 'none') return;
+
+			const installed = state.current.nodes[node.name]?.installed;
+			if (installed && !options.forceInstall) {
+				log('install already done (use --force-install to run it again)', 'info', node.name);
+				await setPhase(node.name, 'installed', 'skipped: done in an earlier run');
+				return;
+			}
+			await installSlots.run(async () => {
+				await setPhase(node.name, 'installing');
+				const {installNode} = await import('../services/install.js');
+				await installNode({profile, plan, node, ssh, signal: options.signal, onLine: line => emit({type: 'install-output', node: node.name, line, at: Date.now()})});
+				await state.markInstalled(node.name, true);
+				await setPhase(node.name, 'installed');
+			});
+		} catch (error) {
+			if (!options.signal?.aborted) await setPhase(node.name, 'failed', (error as Error).message);
+		}
+	};
+
+	const onAbort = () => log('interrupted: stopping what this run started', 'warn');
+	options.signal?.addEventListener('abort', onAbort, {once: true});
+	try {
+		await Promise.all(plan.nodes.map(nodePipeline));
+		if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+		const failed = plan.nodes.filter(n => phases[n.name] === 'failed');
+		const reached = options.bootOnly || profile.install.method === 'none' ? 'ssh-ready' : 'installed';
+		if (failed.length > 0) stage.failed(`${failed.map(n => n.name).join(', ')} failed; ${plan.nodes.length - failed.length} reached ${reached}`);
+		else stage.done(`${plan.nodes.length} nodes ${reached}`);
+		if (failed.length > 0 || options.bootOnly) return result(failed.length > 0 ? 1 : 0, {failedStage: failed.length > 0 ? 'boot' : undefined, plan});
+
+		if (profile.checks.length === 0) return result(0, {plan});
+		const validation = new Stage(emit, 'validate');
+		for (const node of plan.nodes) await setPhase(node.name, 'validating');
+		const {validateCluster} = await import('./validate.js');
+		const report = await validateCluster(profile, plan, {connections, onEvent: emit, signal: options.signal});
+		for (const node of plan.nodes) {
+			const nodeFailures = report.results.filter(r => r.node === node.name && r.status !== 'ok');
+			await setPhase(node.name, nodeFailures.length === 0 ? 'healthy' : 'failed', nodeFailures.length === 0 ? undefined : nodeFailures.map(r => `${r.check}: ${r.reason}`).join('; '));
+		}
+		if (report.ok) validation.done(`${report.results.length} checks passed; report ${plan.report.text}`);
+		else validation.failed(`${report.results.filter(r => r.status !== 'ok').length} of ${report.results.length} checks failed; report ${plan.report.text}`);
+		return result(report.ok ? 0 : 1, {plan, reportOk: report.ok, failedStage: report.ok ? undefined : 'validate'});
+	} catch (error) {
+		if (!options.signal?.aborted) throw error;
+		// Only what this run started: nodes it attached to keep running.
+		for (const connection of connections.values()) connection.close();
+		const stopped = await boot.stopStarted();
+		log(`stopped: ${stopped.stopped.join(', ') || 'nothing was running yet'}`, 'warn');
+		return result(130, {failedStage: 'interrupted', plan});
+	} finally {
+		options.signal?.removeEventListener('abort', onAbort);
+		boot.close();
+	}
+}
+
+// Caps how many nodes install at once (profile.install.concurrency).
+class Semaphore {
+	#free: number;
+	#waiting: Array<() => void> = [];
+
+	constructor(count: number) {
+		this.#free = Math.max(1, count);
+	}
+
+	async run<T>(work: () => Promise<T>): Promise<T> {
+		if (this.#free === 0) await new Promise<void>(resolve => this.#waiting.push(resolve));
+		else this.#free--;
+		try {
+			return await work();
+		} finally {
+			const next = this.#waiting.shift();
+			if (next) next();
+			else this.#free++;
+		}
+	}
+}
