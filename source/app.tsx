@@ -200,7 +200,8 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 			/>
 		);
 	} else if (step === 'run' && profile && renderRun) {
-		body = renderRun(profile, () => quit({saved: true}));
+		// The run has its own header, stage line and keys: no wizard frame around it.
+		return renderRun(profile, () => quit({saved: true}));
 	}
 
 	return (

@@ -1,4 +1,4 @@
-import {mkdtempSync} from 'node:fs';
+import {mkdtempSync, readFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
@@ -18,4 +18,19 @@ export function template(name = 'demo'): Profile {
 
 export function planIn(dir: string, profile: Profile = template()): Plan {
 	return buildPlan(profile, {clustersDir: path.join(dir, 'clusters'), imageDir: path.join(dir, 'image')});
+}
+
+// Waits up to 5 s for a process (a child of something the code under test started) to be gone; a zombie counts as gone.
+export async function assertProcessGone(pid: number): Promise<void> {
+	const deadline = Date.now() + 5000;
+	const alive = () => {
+		try {
+			process.kill(pid, 0);
+			return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+		} catch {
+			return false;
+		}
+	};
+	while (alive() && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50));
+	assert.equal(alive(), false, `process ${pid} is still running`);
 }

@@ -1,4 +1,5 @@
 import {writeArtifacts} from '../services/artifacts.js';
+import {FileWriteError} from '../services/atomic-file.js';
 import {TlsError} from '../services/tls.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
@@ -19,6 +20,10 @@ export const run: CommandRun = async ({values}) => {
 	} catch (error) {
 		if (error instanceof TlsError) {
 			console.error(`plasma-tui certs: ${error.field}: ${error.message} (fix: ${error.fix})`);
+			return EXIT.failed;
+		}
+		if (error instanceof FileWriteError) {
+			console.error(`plasma-tui certs: ${error.message} (fix: ${error.fix})`);
 			return EXIT.failed;
 		}
 		throw error;

@@ -105,9 +105,13 @@ export const COMMANDS = {
 	},
 	validate: {
 		summary: 'run the profile checks against a running cluster; exit 0 only when all pass',
-		usage: 'validate [--profile NAME | --profile-file PATH]',
-		options: profileHelp,
-		parse: {...help, ...profileOptions},
+		usage: 'validate [--profile NAME | --profile-file PATH] [--timeout SEC] [--only CHECKS]',
+		options: [
+			...profileHelp,
+			['--timeout SEC', "wait at most SEC for each check (default: each check's own timeout)"],
+			['--only CHECKS', 'comma-separated check types or names, e.g. raft-quorum,tls'],
+		],
+		parse: {...help, ...profileOptions, timeout: {type: 'string'}, only: {type: 'string'}},
 		load: async () => (await import('./validate.js')).run,
 	},
 } satisfies Record<string, Command>;

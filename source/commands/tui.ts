@@ -1,5 +1,6 @@
 import {hostChecks} from '../services/host-checks.js';
 import {listTemplates, loadTemplate} from '../services/profiles.js';
+import {toolPaths} from '../services/paths.js';
 import {EXIT, planContext, profileFromOptions, profileStore} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -12,12 +13,28 @@ export const run: CommandRun = async ({values}) => {
 	const initialProfile = values['profile'] || values['profile-file'] ? await profileFromOptions(values, 'tui') : undefined;
 	if ((values['profile'] || values['profile-file']) && !initialProfile) return EXIT.badInput;
 	const {withoutCiFlag} = await import('../tui/without-ci-flag.js');
-	const {openTui} = await withoutCiFlag(() => import('../tui/open-tui.js'));
-	const {writeArtifacts} = await import('../services/artifacts.js');
+	const [{openTui}, {renderRunWith}] = await withoutCiFlag(() => Promise.all([import('../tui/open-tui.js'), import('../tui/render-run.js')]));
+	const {realRunServices} = await import('../tui/run-services.js');
+	// The same context the headless `up` runs with.
+	const runServices = realRunServices({...planContext(), home: toolPaths().home});
 	const outcome = await openTui({
 		initialProfile,
-		services: {store: profileStore(), listTemplates, loadTemplate, planContext: planContext(), writeArtifacts, hostChecks: profile => hostChecks(profile)},
+		services: {
+			store: profileStore(),
+			listTemplates,
+			loadTemplate,
+			planContext: planContext(),
+			writeArtifacts: async (...args) => (await import('../services/artifacts.js')).writeArtifacts(...args),
+			hostChecks: profile => hostChecks(profile),
+		},
+		renderRun: renderRunWith(runServices),
+		// A signal unmounts the screens, which aborts the run; wait until its nodes are stopped.
+		beforeExit: runServices.settled,
 	});
-	if (outcome.saved && outcome.profile) console.log(`Saved profile "${outcome.profile.name}". Run it with: plasma-tui up --profile ${outcome.profile.name} --yes`);
+	runServices.close();
+	if (outcome.saved && outcome.profile) {
+		const name = outcome.profile.name;
+		console.log(runServices.ran() ? `Profile "${name}" saved. The cluster keeps running: plasma-tui status --profile ${name}; plasma-tui down --profile ${name}` : `Saved profile "${name}". Run it with: plasma-tui up --profile ${name} --yes`);
+	}
 	return EXIT.ok;
 };

@@ -1,6 +1,7 @@
 import {formatEventLine} from '../engine/events.js';
 import {sshTargetFor} from '../engine/run.js';
 import {formatReport, validateCluster} from '../engine/validate.js';
+import {checkName} from '../services/checks.js';
 import {NodeSsh, waitForSsh} from '../services/ssh.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
@@ -8,6 +9,21 @@ import type {CommandRun} from './registry.js';
 export const run: CommandRun = async ({values}) => {
 	const profile = await profileFromOptions(values, 'validate');
 	if (!profile) return EXIT.badInput;
+	const capSec = values['timeout'] === undefined ? undefined : Number(values['timeout']);
+	if (capSec !== undefined && !(Number.isFinite(capSec) && capSec > 0)) {
+		console.error(`plasma-tui validate: --timeout must be a positive number of seconds, got "${String(values['timeout'])}"`);
+		return EXIT.badInput;
+	}
+	if (typeof values['only'] === 'string') {
+		const wanted = values['only'].split(',').map(item => item.trim()).filter(Boolean);
+		const known = new Set(profile.checks.flatMap(spec => [spec.type, checkName(spec)]));
+		const unknown = wanted.filter(item => !known.has(item));
+		if (unknown.length > 0) {
+			console.error(`plasma-tui validate: --only: no check ${unknown.map(u => `"${u}"`).join(', ')} in "${profile.name}"; its checks: ${[...new Set(profile.checks.map(checkName))].join(', ')}`);
+			return EXIT.badInput;
+		}
+		profile.checks = profile.checks.filter(spec => wanted.includes(spec.type) || wanted.includes(checkName(spec)));
+	}
 	const plan = planFor(profile);
 	const connections = new Map<string, NodeSsh>();
 	await Promise.all(
@@ -26,6 +42,7 @@ export const run: CommandRun = async ({values}) => {
 	try {
 		const report = await validateCluster(profile, plan, {
 			connections,
+			timeoutCapMs: capSec === undefined ? undefined : capSec * 1000,
 			onEvent: event => {
 				if (event.type === 'check' && event.status === 'waiting') return;
 				const line = formatEventLine(event);

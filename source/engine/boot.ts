@@ -145,7 +145,7 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 					},
 					onStall: silentMs => {
 						if (phases[node.name] === 'booting' || phases[node.name] === 'console') {
-							log(`no console output for ${Math.round(silentMs / 1000)} s: check the kernel / initrd / accelerator`, 'warn', node.name);
+							emit({type: 'node-stall', node: node.name, silentMs, at: Date.now()});
 						}
 					},
 				}),

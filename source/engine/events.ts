@@ -13,10 +13,17 @@ export type RunEvent =
 	| {type: 'node-wait'; node: string; waitingFor: string; lastError?: string; elapsedMs: number; at: number}
 	| {type: 'console'; node: string; line: string; at: number}
 	| {type: 'install-output'; node: string; line: string; at: number}
-	| {type: 'check'; node?: string; check: string; status: 'waiting' | 'ok' | 'failed'; detail?: string; at: number}
+	// A failed check carries the log line that explains it (the service log named by explainLog, or the console).
+	| {type: 'check'; node?: string; check: string; status: 'waiting' | 'ok' | 'failed'; detail?: string; logLine?: string; at: number}
+	// A booting node whose console has been silent for silentMs.
+	| {type: 'node-stall'; node: string; silentMs: number; at: number}
 	| {type: 'log'; node?: string; level: 'info' | 'warn' | 'error'; message: string; at: number};
 
 export type RunEventListener = (event: RunEvent) => void;
+
+export function stallHint(silentMs: number): string {
+	return `no console output for ${Math.round(silentMs / 1000)} s: check the kernel / initrd / accelerator`;
+}
 
 // Plain-line rendering shared by headless commands: one line per event, prefixed with the node.
 export function formatEventLine(event: RunEvent): string | undefined {
@@ -32,6 +39,8 @@ export function formatEventLine(event: RunEvent): string | undefined {
 			return `${prefix}| ${event.line}`;
 		case 'install-output':
 			return `${prefix}> ${event.line}`;
+		case 'node-stall':
+			return `${prefix}${stallHint(event.silentMs)}`;
 		case 'check':
 			return `${prefix}check ${event.check}: ${event.status}${event.detail ? ` (${event.detail})` : ''}`;
 		case 'log':

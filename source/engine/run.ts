@@ -1,4 +1,5 @@
 import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile} from '../model/profile-schema.js';
 import {buildPlan, type NodePlan, type Plan, type PlanContext} from '../model/plan.js';
 import type {NodePhase, RunEvent, RunEventListener} from './events.js';
@@ -85,6 +86,7 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 
 	// Image and certificates are independent: both run at once.
 	const imageStage = async () => {
+		if (profile.boot.image === 'nix' && plan.boot.nixBuild) return nixStage(plan.boot.nixBuild);
 		if (profile.boot.image !== 'demo') return;
 		const s = new Stage(emit, 'image');
 		try {
@@ -92,6 +94,19 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 			s.done(image.built ? 'built' : 'cached');
 		} catch (error) {
 			s.failed((error as Error).message);
+			throw error;
+		}
+	};
+	// The plasmacloud netboot kernel and initrd come from the flake; built once, then linked where the plan points.
+	const nixStage = async (build: NonNullable<Plan['boot']['nixBuild']>) => {
+		const s = new Stage(emit, 'nix build');
+		try {
+			const {ensureNixNetboot} = await import('../services/nix.js');
+			const image = await ensureNixNetboot(build, {signal: options.signal, onLine: line => log(`nix: ${line}`)});
+			s.done(image.built ? `built ${image.outPath}` : `already built (${image.outPath})`);
+		} catch (error) {
+			const fix = (error as {fix?: string}).fix;
+			s.failed(`${(error as Error).message}${fix ? ` (fix: ${fix})` : ''}`);
 			throw error;
 		}
 	};
@@ -163,10 +178,22 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 				const {installNode} = await import('../services/install.js');
 				await installNode({profile, plan, node, ssh, signal: options.signal, onLine: line => emit({type: 'install-output', node: node.name, line, at: Date.now()})});
 				await state.markInstalled(node.name, true);
+				if (profile.install.method === 'nixos-anywhere') {
+					// nixos-anywhere reboots the node into the installed system: a new session, same pinned host key.
+					ssh.close();
+					connections.delete(node.name);
+					await setPhase(node.name, 'installing', 'rebooting into the installed system');
+					connections.set(node.name, await waitForSsh(target, {timeoutMs: profile.boot.sshTimeoutSec * 1000, signal: options.signal, onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh after the reboot on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()})}));
+				}
 				await setPhase(node.name, 'installed');
 			});
 		} catch (error) {
-			if (!options.signal?.aborted) await setPhase(node.name, 'failed', (error as Error).message);
+			if (options.signal?.aborted) return;
+			// A VM that dies mid-install first breaks the SSH session; its exit and last console lines say why.
+			const exit = await Promise.race([booted.exited, sleep(2000, undefined, {ref: false})]);
+			const last = booted.recentConsole.slice(-3).join(' | ') || exit?.lastLines.join(' | ') || 'no output';
+			const reason = exit ? `QEMU exited${exit.code !== undefined && exit.code !== null ? ` (code ${exit.code})` : ''} during ${phases[node.name]}; last lines: ${last}` : (error as Error).message;
+			await setPhase(node.name, 'failed', reason);
 		}
 	};
 

@@ -5,6 +5,7 @@ import type {RunEventListener} from './events.js';
 import {CLUSTER_CHECKS, checkName, clusterCheckAttempt, nodeCheckAttempt, type CheckContext, type NodeAccess} from '../services/checks.js';
 import type {NodeSsh} from '../services/ssh.js';
 import {writeFileAtomic} from '../services/atomic-file.js';
+import {shellQuote} from '../services/install.js';
 
 // Runs the profile's checks: each is polled until it passes or its timeout
 // runs out, saying what it waits for; the results become the report.
@@ -48,6 +49,10 @@ async function poll(what: string, attempt: () => Promise<string>, timeoutMs: num
 
 async function lastConsoleLine(node: NodePlan): Promise<string | undefined> {
 	const text = await fs.readFile(node.runtime.consoleLog, 'utf8').catch(() => '');
+	return lastLine(text);
+}
+
+function lastLine(text: string): string | undefined {
 	return text
 		.split('\n')
 		.map(line => line.replace(/\u001B\[[0-9;?]*[a-zA-Z]/g, '').trim())
@@ -55,10 +60,21 @@ async function lastConsoleLine(node: NodePlan): Promise<string | undefined> {
 		.at(-1);
 }
 
+// The line that explains a failure: the last words of the check's log on the node, else of its console.
+async function explainingLine(spec: CheckSpec, node: NodePlan, ssh: NodeSsh | undefined): Promise<string | undefined> {
+	if (spec.explainLog && ssh && !ssh.closed) {
+		const tail = await ssh.exec(`tail -n 5 ${shellQuote(spec.explainLog)}`, {timeoutMs: 10_000}).catch(() => undefined);
+		const line = tail?.code === 0 ? lastLine(tail.stdout) : undefined;
+		if (line) return `${spec.explainLog}: ${line}`;
+	}
+	const line = await lastConsoleLine(node);
+	return line ? `console: ${line}` : undefined;
+}
+
 export async function validateCluster(
 	profile: Profile,
 	plan: Plan,
-	options: {connections: Map<string, NodeSsh>; onEvent: RunEventListener; signal?: AbortSignal; target?: CheckContext['target']},
+	options: {connections: Map<string, NodeSsh>; onEvent: RunEventListener; signal?: AbortSignal; target?: CheckContext['target']; timeoutCapMs?: number},
 ): Promise<Report> {
 	const startedAt = new Date().toISOString();
 	const results: CheckResult[] = [];
@@ -71,18 +87,21 @@ export async function validateCluster(
 
 	for (const spec of profile.checks) {
 		const name = checkName(spec);
-		const context: CheckContext = {plan, nodes, timeoutMs: spec.timeoutSec * 1000, signal: options.signal, target: options.target};
+		const context: CheckContext = {plan, nodes, timeoutMs: Math.min(spec.timeoutSec * 1000, options.timeoutCapMs ?? Infinity), signal: options.signal, target: options.target};
 		if (CLUSTER_CHECKS.has(spec.type)) {
 			const started = Date.now();
 			emit({type: 'check', check: name, status: 'waiting', detail: `waiting for ${name}`, at: Date.now()});
 			const outcome = await poll(`waiting for ${name}`, () => clusterCheckAttempt(spec, context), context.timeoutMs, error => emit({type: 'check', check: name, status: 'waiting', detail: `waiting for ${name}: ${error}`, at: Date.now()}), options.signal);
-			results.push({check: name, type: spec.type, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, reason: outcome.ok ? undefined : outcome.detail, durationMs: Date.now() - started});
-			emit({type: 'check', check: name, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, at: Date.now()});
+			// A cluster check's explanation comes from the first node its reason names.
+			const named = outcome.ok ? undefined : nodes.find(access => new RegExp(`\\b${access.node.name}\\b`).test(outcome.detail));
+			const logLine = named ? await explainingLine(spec, named.node, named.ssh).then(line => line && `${named.node.name} ${line}`) : undefined;
+			results.push({check: name, type: spec.type, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, reason: outcome.ok ? undefined : outcome.detail, logLine, durationMs: Date.now() - started});
+			emit({type: 'check', check: name, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, logLine, at: Date.now()});
 			continue;
 		}
 		for (const node of unreachable) {
-			results.push({check: name, type: spec.type, node: node.name, status: 'failed', detail: 'no SSH connection', reason: `${node.name} is not reachable over SSH`, logLine: await lastConsoleLine(node), durationMs: 0});
-			emit({type: 'check', node: node.name, check: name, status: 'failed', detail: 'no SSH connection', at: Date.now()});
+			results.push({check: name, type: spec.type, node: node.name, status: 'failed', detail: 'no SSH connection', reason: `${node.name} is not reachable over SSH`, logLine: await explainingLine(spec, node, undefined), durationMs: 0});
+			emit({type: 'check', node: node.name, check: name, status: 'failed', detail: 'no SSH connection', logLine: results.at(-1)?.logLine, at: Date.now()});
 		}
 		await Promise.all(
 			nodes.map(async access => {
@@ -95,6 +114,7 @@ export async function validateCluster(
 					error => emit({type: 'check', node: access.node.name, check: name, status: 'waiting', detail: `waiting for ${name}: ${error}`, at: Date.now()}),
 					options.signal,
 				);
+				const logLine = outcome.ok ? undefined : await explainingLine(spec, access.node, access.ssh);
 				results.push({
 					check: name,
 					type: spec.type,
@@ -102,10 +122,10 @@ export async function validateCluster(
 					status: outcome.ok ? 'ok' : 'failed',
 					detail: outcome.detail,
 					reason: outcome.ok ? undefined : outcome.detail,
-					logLine: outcome.ok ? undefined : await lastConsoleLine(access.node),
+					logLine,
 					durationMs: Date.now() - started,
 				});
-				emit({type: 'check', node: access.node.name, check: name, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, at: Date.now()});
+				emit({type: 'check', node: access.node.name, check: name, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, logLine, at: Date.now()});
 			}),
 		);
 	}
@@ -118,7 +138,7 @@ export function formatReport(report: Report): string {
 	const lines = [`plasma-tui validation of ${report.profile}: ${report.ok ? 'all checks passed' : 'FAILED'} (${report.finishedAt})`, ''];
 	for (const result of report.results) {
 		lines.push(`${result.status === 'ok' ? '[ok]    ' : '[FAILED]'} ${(result.node ?? 'cluster').padEnd(8)} ${result.check}: ${result.status === 'ok' ? result.detail : result.reason}`);
-		if (result.logLine) lines.push(`           last console line: ${result.logLine}`);
+		if (result.logLine) lines.push(`           last log line: ${result.logLine}`);
 	}
 	return `${lines.join('\n')}\n`;
 }

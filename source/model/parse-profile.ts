@@ -1,18 +1,12 @@
 import type {z} from 'zod';
 import {type Profile, profileSchema, PROFILE_VERSION} from './profile-schema.js';
-import {type FieldError, fieldError} from './field-error.js';
+import {type FieldError, fieldError, fieldPath, printable} from './field-error.js';
 import {validateProfile} from './validate.js';
+
+export {fieldPath} from './field-error.js';
 
 export type ParseResult = {ok: true; profile: Profile} | {ok: false; errors: FieldError[]};
 
-export function fieldPath(path: readonly PropertyKey[]): string {
-	let text = '';
-	for (const part of path) {
-		if (typeof part === 'number') text += `[${part}]`;
-		else text += text ? `.${String(part)}` : String(part);
-	}
-	return text || '(profile)';
-}
 
 function issueToError(issue: z.core.$ZodIssue): FieldError {
 	const field = fieldPath(issue.path);
@@ -24,7 +18,7 @@ function issueToError(issue: z.core.$ZodIssue): FieldError {
 		case 'invalid_union':
 			return fieldError(field, 'does not match any known form', `check ${field} against the README's profile reference`);
 		case 'unrecognized_keys':
-			return fieldError(field, `unknown key(s) ${issue.keys.join(', ')}`, 'remove them or fix their spelling');
+			return fieldError(field, `unknown key(s) ${issue.keys.map(printable).join(', ')}`, 'remove them or fix their spelling');
 		default:
 			return fieldError(field, issue.message, `fix ${field}`);
 	}

@@ -52,6 +52,11 @@ export type NodePlan = ResolvedNode & {
 	qemuArgs: string[];
 };
 
+// A nix-built netboot image: `nix build <flake>#<attribute> --out-link <outLink>`,
+// then kernelLink / initrdLink point at what it built, so the QEMU arguments
+// never depend on the file names inside the derivation.
+export type NixNetbootPlan = {flake: string; attribute: string; outLink: string; kernelLink: string; initrdLink: string};
+
 export type PlannedThing = {
 	kind: 'dir' | 'file' | 'secret' | 'disk' | 'socket' | 'port' | 'process';
 	path: string;
@@ -67,7 +72,7 @@ export type Plan = {
 	vde: {dir: string; socket: string; mgmt: string; pidfile: string; log: string};
 	ssh: {dir: string; privateKey: string; publicKey: string; user: string};
 	tls: {dir: string; caCert: string; caKey: string; reuseExisting: boolean; validityDays: number; caSubject: string};
-	boot: {mode: Profile['boot']['mode']; kernel?: string; initrd?: string; iso?: string; diskImage?: string; readyPattern?: string};
+	boot: {mode: Profile['boot']['mode']; kernel?: string; initrd?: string; iso?: string; diskImage?: string; readyPattern?: string; nixBuild?: NixNetbootPlan};
 	stateFile: string;
 	report: {json: string; text: string};
 	nodes: NodePlan[];
@@ -113,9 +118,17 @@ function bootPaths(profile: Profile, context: PlanContext, workDir: string): Pla
 	}
 	if (boot.mode === 'netboot' && boot.image === 'nix') {
 		const out = path.join(workDir, 'netboot');
-		return {mode: 'netboot', kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), readyPattern};
+		const nixBuild = boot.nixAttr ? {...splitFlakeRef(boot.nixAttr, profile.install.nixosAnywhere.flake), outLink: path.join(out, 'result'), kernelLink: path.join(out, 'kernel'), initrdLink: path.join(out, 'initrd')} : undefined;
+		return {mode: 'netboot', kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), readyPattern, nixBuild};
 	}
 	return {mode: boot.mode, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, readyPattern};
+}
+
+// `.#netboot-base` -> flake `.`, attribute `netboot-base`; a bare attribute is
+// taken from the flake nixos-anywhere installs from.
+export function splitFlakeRef(ref: string, defaultFlake: string): {flake: string; attribute: string} {
+	const hash = ref.lastIndexOf('#');
+	return hash < 0 ? {flake: defaultFlake, attribute: ref} : {flake: ref.slice(0, hash) || defaultFlake, attribute: ref.slice(hash + 1)};
 }
 
 // QEMU splits option values on commas; a literal comma is written twice.
@@ -145,7 +158,9 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 		'-device', 'virtio-net-pci,netdev=mgmt',
 		'-chardev', `socket,id=console,path=${qemuValue(node.runtime.consoleSocket)},server=on,wait=off,logfile=${qemuValue(node.runtime.consoleLog)}`,
 		'-serial', 'chardev:console',
-		'-qmp', `unix:${qemuValue(node.runtime.qmpSocket)},server=on,wait=off`,
+		// Not `-qmp unix:PATH`: that form parses PATH as an implied key, so a path with "=" breaks it.
+		'-chardev', `socket,id=qmp,path=${qemuValue(node.runtime.qmpSocket)},server=on,wait=off`,
+		'-mon', 'chardev=qmp,mode=control',
 		'-pidfile', node.runtime.pidfile,
 		'-fw_cfg', `name=opt/plasma/authorized_keys,file=${qemuValue(plan.ssh.publicKey)}`,
 		'-fw_cfg', `name=opt/plasma/ssh_host_ed25519_key,file=${qemuValue(node.files.hostKey)}`,
@@ -225,10 +240,11 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			},
 			runtime: {
 				consoleSocket: path.join(nodeRunDir, 'console.sock'),
-				consoleLog: path.join(nodeRunDir, 'console.log'),
+				// Logs sit with the node's files, not in run/: they outlive `down` for the post-mortem.
+				consoleLog: path.join(dir, 'console.log'),
 				qmpSocket: path.join(nodeRunDir, 'qmp.sock'),
 				pidfile: path.join(nodeRunDir, 'qemu.pid'),
-				installLog: path.join(nodeRunDir, 'install.log'),
+				installLog: path.join(dir, 'install.log'),
 			},
 			append: fillTemplate(profile.boot.append, nodeVars(node, profile)),
 			qemuArgs: [],

@@ -102,6 +102,8 @@ export const installSchema = z.object({
 const checkBase = {
 	name: z.string().optional(),
 	timeoutSec: z.number().int().default(60),
+	// A file on the node whose last line explains a failure (the service's log); default: the serial console.
+	explainLog: z.string().optional(),
 };
 
 export const checkSchema = z.discriminatedUnion('type', [

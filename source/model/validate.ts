@@ -1,12 +1,20 @@
 import type {Profile} from './profile-schema.js';
-import {type FieldError, fieldError} from './field-error.js';
+import {type FieldError, fieldError, printable} from './field-error.js';
 import {broadcastOf, formatIpv4, inSubnet, parseIpv4, parseSubnet} from './ipv4.js';
 import {isMac, isMulticastMac} from './mac.js';
 import {resolveNodes, type ResolvedNode} from './resolve.js';
+import {validateChecks} from './validate-checks.js';
+import {pathProblems, textProblems} from './validate-text.js';
+
+export {printable} from './field-error.js';
 
 export const MAX_NODES = 16;
 const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const PROFILE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+// POSIX login names; it is also the user part of nixos-anywhere's user@host argument.
+const SSH_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+// x86 Linux reads at most 2048 bytes of kernel command line.
+const MAX_APPEND_BYTES = 2048;
 
 export function hostnameProblem(hostname: string): string | undefined {
 	if (hostname.length === 0) return 'is empty';
@@ -17,12 +25,6 @@ export function hostnameProblem(hostname: string): string | undefined {
 		}
 	}
 	return undefined;
-}
-
-// Values shown back to the operator: control characters made visible, long ones cut.
-export function printable(text: string): string {
-	const shown = text.replace(/[\u0000-\u001f\u007f]/g, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-	return shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
 }
 
 export function validateIp(field: string, text: string, profile: Profile): FieldError | undefined {
@@ -102,7 +104,7 @@ function validateUnique(nodes: ResolvedNode[], errors: FieldError[]): void {
 			const first = firstAt.get(value);
 			if (first === undefined) firstAt.set(value, node.index);
 			else {
-				errors.push(fieldError(`nodes[${node.index}].${key}`, `duplicate ${label} ${node[key]}: ${nodes[first]!.name} has it already`, `give ${node.name} a different ${label}, or clear the override to auto-assign one`));
+				errors.push(fieldError(`nodes[${node.index}].${key}`, `duplicate ${label} ${printable(String(node[key]))}: ${printable(nodes[first]!.name)} has it already`, `give ${printable(node.name)} a different ${label}, or clear the override to auto-assign one`));
 			}
 		}
 	}
@@ -145,7 +147,11 @@ export function validateProfile(profile: Profile): FieldError[] {
 	if (!nodes.some(n => n.role === 'control-plane')) {
 		errors.push(fieldError('nodes', 'no node has the control-plane role', 'set at least one node role to control-plane'));
 	}
-	errors.push(...validateBoot(profile), ...validateTls(profile), ...validateInstall(profile));
+	errors.push(...validateBoot(profile), ...validateTls(profile), ...validateInstall(profile), ...validateChecks(profile), ...pathProblems(profile));
+	if (!SSH_USER.test(profile.ssh.user)) {
+		errors.push(fieldError('ssh.user', `"${printable(profile.ssh.user)}" is not a user name`, 'use a login name such as root (letters, digits, _ and -, not starting with -)'));
+	}
+	errors.push(...textProblems(profile, new Set(errors.map(e => e.field))));
 	return errors;
 }
 
@@ -161,6 +167,9 @@ function validateBoot(profile: Profile): FieldError[] {
 	}
 	if (boot.mode === 'iso' && !boot.iso) errors.push(fieldError('boot.iso', 'ISO boot needs an ISO file', 'set boot.iso to the installer ISO path'));
 	if (boot.mode === 'disk' && !boot.diskImage) errors.push(fieldError('boot.diskImage', 'disk boot needs a disk image', 'set boot.diskImage to a qcow2 or raw image'));
+	if (Buffer.byteLength(boot.append) > MAX_APPEND_BYTES) {
+		errors.push(fieldError('boot.append', `the kernel command line is ${Buffer.byteLength(boot.append)} bytes`, `keep it under ${MAX_APPEND_BYTES} bytes (the x86 kernel's limit)`));
+	}
 	if (boot.sshTimeoutSec <= 0) errors.push(fieldError('boot.sshTimeoutSec', 'the SSH wait must be positive', 'set boot.sshTimeoutSec to e.g. 240'));
 	if (boot.readyPattern !== undefined) {
 		try {
@@ -172,19 +181,39 @@ function validateBoot(profile: Profile): FieldError[] {
 	return errors;
 }
 
+// The attribute types the certificate library knows by name; any other name makes it throw.
+const DN_TYPES = new Set(['CN', 'L', 'ST', 'O', 'OU', 'C', 'DC', 'E', 'G', 'I', 'SN', 'T']);
+
+// "CN=a,O=b+OU=c" -> CN, O, OU (escaped \, and \+ are part of a value).
+function dnTypes(subject: string): string[] {
+	return subject
+		.split(/(?<!\\)[,+]/)
+		.filter(part => part.trim() !== '')
+		.map(part => (part.includes('=') ? part.slice(0, part.indexOf('=')).trim() : part.trim()));
+}
+
+function dnValues(subject: string): string[] {
+	return subject.split(/(?<!\\)[,+]/).flatMap(part => (part.includes('=') ? [part.slice(part.indexOf('=') + 1).trim()] : []));
+}
+
 function validateTls(profile: Profile): FieldError[] {
 	const errors: FieldError[] = [];
 	const {tls} = profile;
+	const unknownTypes = dnTypes(tls.caSubject).filter(type => !DN_TYPES.has(type) && !/^\d+(\.\d+)+$/.test(type));
 	if (!/^[A-Za-z]+=/.test(tls.caSubject)) {
 		errors.push(fieldError('tls.caSubject', `"${printable(tls.caSubject)}" is not a distinguished name`, 'write it like CN=plasma CA,O=example'));
+	} else if (dnValues(tls.caSubject).some(value => value.startsWith('#'))) {
+		errors.push(fieldError('tls.caSubject', 'a value starting with # is read as hex-encoded DER', 'escape it as \\# or drop the #'));
+	} else if (unknownTypes.length > 0) {
+		errors.push(fieldError('tls.caSubject', `unknown attribute type(s) ${unknownTypes.map(t => `"${printable(t)}"`).join(', ')} in the CA subject`, `use ${[...DN_TYPES].join(', ')} in capitals (or a dotted OID), e.g. CN=plasma CA,O=example`));
 	}
 	if (tls.validityDays < 1 || tls.validityDays > 3650) {
 		errors.push(fieldError('tls.validityDays', `${tls.validityDays} days`, 'choose 1 to 3650 days'));
 	}
 	for (const key of ['ca', 'cert', 'key'] as const) {
 		const name = tls.fileNames[key];
-		if (!/^[A-Za-z0-9._{}-]+$/.test(name) || name.startsWith('.')) {
-			errors.push(fieldError(`tls.fileNames.${key}`, `"${printable(name)}" is not a plain file name`, 'use letters, digits, dots, dashes and {node}, e.g. {node}.crt'));
+		if (!/^[A-Za-z0-9._{}-]{1,128}$/.test(name) || name.startsWith('.')) {
+			errors.push(fieldError(`tls.fileNames.${key}`, `"${printable(name)}" is not a plain file name`, 'use at most 128 letters, digits, dots, dashes and {node}, e.g. {node}.crt'));
 		}
 	}
 	if (tls.existingCa) {

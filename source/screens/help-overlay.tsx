@@ -11,11 +11,11 @@ export const COMMON_KEYS: KeyHelp = [
 	['q', 'quit (asks first when something is unsaved)'],
 ];
 
-export function HelpOverlay({title, keys}: {title: string; keys: KeyHelp}) {
+export function HelpOverlay({title, keys, common = COMMON_KEYS}: {title: string; keys: KeyHelp; common?: KeyHelp}) {
 	return (
 		<Box flexDirection="column" borderStyle="round" borderColor="cyan" paddingX={1}>
 			<Text bold>{`Keys: ${title}`}</Text>
-			{[...keys, ...COMMON_KEYS].map(([key, text]) => (
+			{[...keys, ...common].map(([key, text]) => (
 				<Text key={`${key}:${text}`}>{`${key.padEnd(12)} ${text}`}</Text>
 			))}
 			<Text dimColor>esc or ? closes this help</Text>

@@ -2,6 +2,42 @@ import {randomBytes} from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+// Node's write errors ("ENOSPC: no space left on device, write") do not say
+// which file: this one does, keeps the code, and says what to do.
+export class FileWriteError extends Error {
+	readonly code: string;
+	readonly fix: string;
+
+	constructor(
+		readonly file: string,
+		cause: NodeJS.ErrnoException,
+	) {
+		const code = cause.code ?? 'EIO';
+		super(`cannot write ${file}: ${code}${cause.code ? ` (${describe(code)})` : `: ${cause.message}`}`, {cause});
+		this.code = code;
+		this.fix = fixFor(code, path.dirname(file));
+	}
+}
+
+function describe(code: string): string {
+	const known: Record<string, string> = {
+		ENOSPC: 'no space left on the device',
+		EDQUOT: 'disk quota exceeded',
+		EROFS: 'read-only file system',
+		EACCES: 'permission denied',
+		EPERM: 'operation not permitted',
+		ENAMETOOLONG: 'name too long',
+		ENOENT: 'no such directory',
+	};
+	return known[code] ?? 'write failed';
+}
+
+function fixFor(code: string, dir: string): string {
+	if (code === 'ENOSPC' || code === 'EDQUOT') return `free space on the file system that holds ${dir} (or choose another workDir) and run again; nothing half-written was left`;
+	if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return `make ${dir} writable, or choose another workDir`;
+	return `check ${dir}`;
+}
+
 // Write to a temp file in the same directory, fsync, then rename over the
 // target: a full disk or a crash leaves the old file or none, never half a key.
 // Rename also replaces a read-only (0400) target, which a plain write cannot.
@@ -19,7 +55,7 @@ export async function writeFileAtomic(file: string, content: string | Buffer, mo
 	} catch (error) {
 		await handle?.close().catch(() => undefined);
 		await fs.rm(temp, {force: true});
-		throw error;
+		throw (error as NodeJS.ErrnoException).code ? new FileWriteError(file, error as NodeJS.ErrnoException) : error;
 	}
 }
 

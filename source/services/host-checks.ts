@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import type {Profile} from '../model/profile-schema.js';
-import {type FieldError, fieldError} from '../model/field-error.js';
+import {type FieldError, fieldError, visible} from '../model/field-error.js';
 import {resolveNodes} from '../model/resolve.js';
 
 // Profile problems only the host can tell: a port something already listens
@@ -43,7 +43,7 @@ export async function hostChecks(profile: Profile, options: {ownPorts?: Set<numb
 		['tls.existingCa.key', profile.tls.existingCa?.key, profile.tls.existingCa !== undefined],
 	];
 	for (const [field, file, needed] of files) {
-		if (needed && file && !(await readable(file))) errors.push(fieldError(field, `${file} does not exist or is not readable`, `check the path in ${field}`));
+		if (needed && file && !(await readable(file))) errors.push(fieldError(field, `${visible(file)} does not exist or is not readable`, `check the path in ${field}`));
 	}
 	return errors;
 }

@@ -2,10 +2,10 @@ import {createWriteStream} from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {execa} from 'execa';
 import type {Profile} from '../model/profile-schema.js';
 import {fillTemplate, type NodePlan, type Plan} from '../model/plan.js';
 import type {NodeSsh} from './ssh.js';
+import {runStreamed} from './streamed-command.js';
 
 // Install methods, one node at a time (the engine runs nodes in parallel):
 // push uploads the node's files over SFTP and runs the profile's commands;
@@ -15,9 +15,12 @@ export type InstallContext = {
 	profile: Profile;
 	plan: Plan;
 	node: NodePlan;
-	ssh: NodeSsh;
+	// Push installs through it; nixos-anywhere opens its own SSH sessions.
+	ssh?: NodeSsh;
 	signal?: AbortSignal;
 	onLine: (line: string) => void;
+	// The node's hosts file; tests that install onto this machine point it elsewhere.
+	hostsFile?: string;
 };
 
 export class InstallError extends Error {}
@@ -49,7 +52,11 @@ export function commandVariables(plan: Plan, node: NodePlan, profile: Profile): 
 	};
 }
 
+// A NUL cannot be quoted: the remote shell would silently cut the command there.
 export function renderCommand(template: string, variables: Record<string, string>): string {
+	for (const [name, value] of Object.entries(variables)) {
+		if (value.includes('\0') && template.includes(`{${name}}`)) throw new InstallError(`{${name}} contains a NUL byte and cannot be passed to a shell (fix: remove it from the profile)`);
+	}
 	return fillTemplate(template, Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, shellQuote(value)])));
 }
 
@@ -72,11 +79,14 @@ export function mergeHosts(current: string, block: string): string {
 		if (remaining.length === names.length) return [line];
 		return remaining.length > 0 ? [`${address} ${remaining.join(' ')}`] : [];
 	});
-	return `${kept.join('\n').replace(/\n*$/, '\n')}${HOSTS_BEGIN}\n${block.trimEnd()}\n${HOSTS_END}\n`;
+	const head = kept.join('\n').replace(/\n*$/, '');
+	return `${head ? `${head}\n` : ''}${HOSTS_BEGIN}\n${block.trimEnd()}\n${HOSTS_END}\n`;
 }
 
 async function installPush(ctx: InstallContext, say: (line: string) => void): Promise<void> {
 	const {ssh, node, plan, profile} = ctx;
+	if (!ssh) throw new InstallError(`${node.name}: a push install needs an SSH connection to the node`);
+	const hostsFile = ctx.hostsFile ?? '/etc/hosts';
 	const uploads: Array<[string, string, number]> = [
 		[node.secrets.ca, node.secrets.remoteCa, 0o644],
 		[node.secrets.cert, node.secrets.remoteCert, 0o644],
@@ -91,9 +101,9 @@ async function installPush(ctx: InstallContext, say: (line: string) => void): Pr
 	}
 	const chmod = await ssh.exec(`chmod 700 ${shellQuote(node.secrets.remoteDir)}`, {timeoutMs: 30_000});
 	if (chmod.code !== 0) throw new InstallError(`chmod of ${node.secrets.remoteDir} failed: ${chmod.stderr.trim()}`);
-	const hosts = await ssh.exec('cat /etc/hosts', {timeoutMs: 30_000});
-	await ssh.writeFile('/etc/hosts', mergeHosts(hosts.code === 0 ? hosts.stdout : '', await fs.readFile(node.files.hosts, 'utf8')), 0o644);
-	say(`/etc/hosts: ${plan.nodes.length} cluster entries`);
+	const hosts = await ssh.exec(`cat ${shellQuote(hostsFile)}`, {timeoutMs: 30_000});
+	await ssh.writeFile(hostsFile, mergeHosts(hosts.code === 0 ? hosts.stdout : '', await fs.readFile(node.files.hosts, 'utf8')), 0o644);
+	say(`${hostsFile}: ${plan.nodes.length} cluster entries`);
 
 	const variables = commandVariables(plan, node, profile);
 	for (const [index, template] of profile.install.push.commands.entries()) {
@@ -108,18 +118,28 @@ async function installPush(ctx: InstallContext, say: (line: string) => void): Pr
 	}
 }
 
+// After its kexec step nixos-anywhere reconnects on --post-kexec-ssh-port
+// (default 22): without it, it would reach this host's own sshd instead of the
+// node behind the forwarded port.
 export function nixosAnywhereArgs(profile: Profile, plan: Plan, node: NodePlan, extraFilesDir: string): string[] {
 	const {flake, extraArgs} = profile.install.nixosAnywhere;
-	return ['--flake', `${flake}#${node.name}`, '--extra-files', extraFilesDir, '-p', String(node.sshPort), '-i', plan.ssh.privateKey, ...extraArgs, `${plan.ssh.user}@127.0.0.1`];
+	const port = String(node.sshPort);
+	return ['--flake', `${flake}#${node.name}`, '--extra-files', extraFilesDir, '-p', port, '--post-kexec-ssh-port', port, '-i', plan.ssh.privateKey, ...extraArgs, `${plan.ssh.user}@127.0.0.1`];
 }
 
 // The tree nixos-anywhere copies onto the installed system: the node's secrets
 // where its configuration expects them, and its pinned SSH host key, so the
-// installed node answers with the key the profile already trusts.
+// installed node answers with the key the profile already trusts. nixos-anywhere
+// untars it over the new root keeping modes, so every directory on the way is
+// 0755 like the real /, /etc and /etc/ssh (a 0700 mkdtemp root would become a
+// 0700 / on the node); only the secrets directory itself is 0700.
 export async function buildExtraFiles(node: NodePlan): Promise<string> {
 	const root = await fs.mkdtemp(path.join(os.tmpdir(), `plasma-extra-${node.name}-`));
-	const secrets = path.join(root, node.secrets.remoteDir.replace(/^\/+/, ''));
-	await fs.mkdir(secrets, {recursive: true, mode: 0o700});
+	await fs.chmod(root, 0o755);
+	const secretsRel = node.secrets.remoteDir.replace(/^\/+/, '');
+	await makeDirs(root, secretsRel, 0o700);
+	await makeDirs(root, 'etc/ssh', 0o755);
+	const secrets = path.join(root, secretsRel);
 	const copies: Array<[string, string, number]> = [
 		[node.secrets.ca, path.join(secrets, node.secrets.caName), 0o644],
 		[node.secrets.cert, path.join(secrets, node.secrets.certName), 0o644],
@@ -129,11 +149,22 @@ export async function buildExtraFiles(node: NodePlan): Promise<string> {
 		[node.files.hostKeyPub, path.join(root, 'etc/ssh/ssh_host_ed25519_key.pub'), 0o644],
 	];
 	for (const [from, to, mode] of copies) {
-		await fs.mkdir(path.dirname(to), {recursive: true, mode: 0o755});
 		await fs.copyFile(from, to);
 		await fs.chmod(to, mode);
 	}
 	return root;
+}
+
+// Each missing directory of `relative` under root: 0755, the last one `mode`.
+async function makeDirs(root: string, relative: string, mode: number): Promise<void> {
+	const parts = relative.split('/').filter(Boolean);
+	for (let index = 0; index < parts.length; index++) {
+		const dir = path.join(root, ...parts.slice(0, index + 1));
+		await fs.mkdir(dir).catch((error: NodeJS.ErrnoException) => {
+			if (error.code !== 'EEXIST') throw error;
+		});
+		await fs.chmod(dir, index === parts.length - 1 ? mode : 0o755);
+	}
 }
 
 async function installNixosAnywhere(ctx: InstallContext, say: (line: string) => void): Promise<void> {
@@ -141,18 +172,9 @@ async function installNixosAnywhere(ctx: InstallContext, say: (line: string) => 
 	try {
 		const args = nixosAnywhereArgs(ctx.profile, ctx.plan, ctx.node, extra);
 		say(`$ nixos-anywhere ${args.join(' ')}`);
-		const child = execa('nixos-anywhere', args, {all: true, reject: false, timeout: ctx.profile.install.timeoutSec * 1000, cancelSignal: ctx.signal, stdin: 'ignore'});
-		const last: string[] = [];
-		for await (const line of child.iterable({from: 'all'})) {
-			last.push(String(line));
-			if (last.length > 10) last.shift();
-			say(String(line));
-		}
-		const result = await child;
-		if (result.failed) {
-			const why = result.timedOut ? `timed out after ${ctx.profile.install.timeoutSec} s` : result.isCanceled ? 'cancelled' : `exited ${result.exitCode ?? result.signal}`;
-			throw new InstallError(`nixos-anywhere ${why}; last lines: ${last.slice(-5).join(' | ') || result.shortMessage}`);
-		}
+		const result = await runStreamed('nixos-anywhere', args, {timeoutMs: ctx.profile.install.timeoutSec * 1000, signal: ctx.signal, onLine: say});
+		if (result.notFound) throw new InstallError('nixos-anywhere is not on the PATH (fix: nix profile install github:nix-community/nixos-anywhere)');
+		if (!result.ok) throw new InstallError(`nixos-anywhere ${result.why}; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`);
 	} finally {
 		await fs.rm(extra, {recursive: true, force: true});
 	}

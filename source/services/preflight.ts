@@ -8,6 +8,8 @@ import {QEMU_BINARY, type Plan} from '../model/plan.js';
 import {hostChecks} from './host-checks.js';
 import {liveEntries, readState} from './state.js';
 import {isOurProcess} from './processes.js';
+import {onPath} from './on-path.js';
+import {detectNix} from './nix.js';
 
 // What must hold on the host before anything starts. Each finding says ok,
 // warn or fail, and what to do about it.
@@ -23,18 +25,7 @@ const TOOLS: Array<[string, string]> = [
 const VM_OVERHEAD_MIB = 200;
 const KVM_PROBE_MS = 8000;
 
-export async function onPath(tool: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-	for (const dir of (env['PATH'] ?? '').split(':').filter(Boolean)) {
-		const candidate = path.join(dir, tool);
-		try {
-			await fs.access(candidate, fsConstants.X_OK);
-			return candidate;
-		} catch {
-			// next
-		}
-	}
-	return undefined;
-}
+export {onPath} from './on-path.js';
 
 async function toolFindings(env: NodeJS.ProcessEnv): Promise<Finding[]> {
 	const findings: Finding[] = [];
@@ -162,8 +153,10 @@ async function bootFileFindings(profile: Profile, plan: Plan): Promise<Finding[]
 async function nixFindings(profile: Profile, env: NodeJS.ProcessEnv): Promise<Finding[]> {
 	if (profile.install.method !== 'nixos-anywhere' && profile.boot.image !== 'nix') return [];
 	const findings: Finding[] = [];
-	for (const tool of ['nix', ...(profile.install.method === 'nixos-anywhere' ? ['nixos-anywhere'] : [])]) {
-		findings.push((await onPath(tool, env)) ? {id: `tool:${tool}`, status: 'ok', message: `${tool} found`} : {id: `tool:${tool}`, status: 'fail', message: `${tool} is not on the PATH`, fix: tool === 'nix' ? 'install Nix (https://nixos.org/download)' : 'nix profile install github:nix-community/nixos-anywhere'});
+	const tools = await detectNix(env);
+	const wanted = [['nix', tools.nix], ...(profile.install.method === 'nixos-anywhere' ? [['nixos-anywhere', tools.nixosAnywhere] as const] : [])] as const;
+	for (const [tool, found] of wanted) {
+		findings.push(found ? {id: `tool:${tool}`, status: 'ok', message: `${tool} ${found.version} (${found.path})`} : {id: `tool:${tool}`, status: 'fail', message: `${tool} is not on the PATH`, fix: tool === 'nix' ? 'install Nix (https://nixos.org/download)' : 'nix profile install github:nix-community/nixos-anywhere'});
 	}
 	const flake = profile.install.nixosAnywhere.flake;
 	const git = await execa('git', ['-C', flake, 'status', '--porcelain', '--untracked-files=all'], {reject: false, timeout: 10_000});

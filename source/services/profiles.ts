@@ -4,7 +4,7 @@ import path from 'node:path';
 import Conf from 'conf';
 import type {Profile, ProfileInput} from '../model/profile-schema.js';
 import {parseDraft, parseProfile, type ParseResult} from '../model/parse-profile.js';
-import {type FieldError, fieldError} from '../model/field-error.js';
+import {type FieldError, fieldError, printable} from '../model/field-error.js';
 import {templatesDir} from './paths.js';
 
 // Saved profiles and the wizard draft live in two conf files under the
@@ -24,12 +24,42 @@ export class ProfileStoreError extends Error {
 type StoreShape = {profiles: Record<string, ProfileInput>};
 type DraftShape = {draft?: {profile: ProfileInput; screen: string; savedAt: string}};
 
-function openConf<T extends Record<string, unknown>>(configDir: string, configName: string, defaults: T): Conf<T> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalidJson(file: string, error: unknown): ProfileStoreError {
+	return new ProfileStoreError(`${file} is not valid JSON (${printable((error as Error).message.split('\n')[0] ?? '')})`, file, 'fix or move the file away; it was not changed');
+}
+
+// conf merges its defaults into whatever the file holds and writes the result
+// back, so a file of the wrong shape ([] or "text" or {"profiles": 5}) would
+// be replaced. It is checked first, and reported with its path instead.
+function checkShape(file: string, key: string): void {
+	let text: string;
+	try {
+		text = readFileSync(file, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+		throw new ProfileStoreError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, file, 'check its permissions; it was not changed');
+	}
+	let data: unknown;
+	try {
+		data = JSON.parse(text);
+	} catch (error) {
+		throw invalidJson(file, error);
+	}
+	if (!isPlainObject(data)) throw new ProfileStoreError(`${file} does not hold a JSON object`, file, 'fix or move the file away; it was not changed');
+	if (key in data && !isPlainObject(data[key])) throw new ProfileStoreError(`${file}: "${key}" is not a JSON object`, file, 'fix or move the file away; it was not changed');
+}
+
+function openConf<T extends Record<string, unknown>>(configDir: string, configName: string, defaults: T, key: string): Conf<T> {
+	const file = path.join(configDir, `${configName}.json`);
+	checkShape(file, key);
 	try {
 		return new Conf<T>({cwd: configDir, configName, projectName: 'plasma-tui', projectSuffix: '', clearInvalidConfig: false, defaults, configFileMode: 0o600});
 	} catch (error) {
-		const file = path.join(configDir, `${configName}.json`);
-		throw new ProfileStoreError(`${file} is not valid JSON (${(error as Error).message.split('\n')[0]})`, file, `fix or move the file away; it was not changed`);
+		throw invalidJson(file, error);
 	}
 }
 
@@ -51,66 +81,89 @@ export class ProfileStore {
 	}
 
 	#store(): Conf<StoreShape> {
-		this.#profiles ??= openConf<StoreShape>(this.configDir, 'profiles', {profiles: {}});
+		this.#profiles ??= openConf<StoreShape>(this.configDir, 'profiles', {} as StoreShape, 'profiles');
 		return this.#profiles;
 	}
 
+	// conf reads the file again on every get: it may have been broken since it was opened.
+	#saved(): Record<string, ProfileInput> {
+		let profiles: unknown;
+		try {
+			// Absent in a new or empty file; no default, so conf never rewrites a file just to add one.
+			profiles = this.#store().get('profiles') ?? {};
+		} catch (error) {
+			if (error instanceof ProfileStoreError) throw error;
+			throw invalidJson(this.file, error);
+		}
+		if (!isPlainObject(profiles)) throw new ProfileStoreError(`${this.file}: "profiles" is not a JSON object`, this.file, 'fix or move the file away; it was not changed');
+		return profiles as Record<string, ProfileInput>;
+	}
+
+	// The file may have been broken by hand since it was read: never write over that.
+	#write(profiles: Record<string, ProfileInput>): void {
+		checkShape(this.file, 'profiles');
+		this.#store().set('profiles', profiles);
+	}
+
 	#drafts(): Conf<DraftShape> {
-		this.#draft ??= openConf<DraftShape>(this.configDir, 'draft', {});
+		this.#draft ??= openConf<DraftShape>(this.configDir, 'draft', {}, 'draft');
 		return this.#draft;
 	}
 
 	list(): string[] {
-		return Object.keys(this.#store().get('profiles')).sort();
+		return Object.keys(this.#saved()).sort();
 	}
 
 	has(name: string): boolean {
-		return name in this.#store().get('profiles');
+		return Object.hasOwn(this.#saved(), name);
 	}
 
 	load(name: string): ParseResult {
-		const raw = this.#store().get('profiles')[name];
-		if (raw === undefined) {
-			return {ok: false, errors: [fieldError('profile', `no saved profile named "${name}"`, `run "plasma-tui profiles" to list them, or use --profile-file PATH`)]};
+		const saved = this.#saved();
+		if (!Object.hasOwn(saved, name)) {
+			return {ok: false, errors: [fieldError('profile', `no saved profile named "${printable(name)}"`, `run "plasma-tui profiles" to list them, or use --profile-file PATH`)]};
 		}
-		return parseProfile(raw);
+		const parsed = parseProfile(saved[name]);
+		if (parsed.ok) return parsed;
+		return {ok: false, errors: [...parsed.errors, fieldError('profile', `saved profile "${printable(name)}" in ${this.file} has the problems above`, 'fix it in the wizard or in that file; it was not changed')]};
 	}
 
 	save(profile: Profile): void {
-		const profiles = {...this.#store().get('profiles'), [profile.name]: profile};
-		this.#store().set('profiles', profiles);
+		const profiles = {...this.#saved(), [profile.name]: profile};
+		this.#write(profiles);
 	}
 
 	rename(from: string, to: string): FieldError[] {
-		const profiles = {...this.#store().get('profiles')};
-		const raw = profiles[from];
-		if (!raw) return [fieldError('profile', `no saved profile named "${from}"`, 'check the name with "plasma-tui profiles"')];
-		if (profiles[to]) return [fieldError('name', `a profile named "${to}" exists already`, 'choose another name or delete that one first')];
-		const parsed = parseProfile({...raw, name: to});
+		const profiles = {...this.#saved()};
+		if (!Object.hasOwn(profiles, from)) return [fieldError('profile', `no saved profile named "${printable(from)}"`, 'check the name with "plasma-tui profiles"')];
+		if (Object.hasOwn(profiles, to)) return [fieldError('name', `a profile named "${printable(to)}" exists already`, 'choose another name or delete that one first')];
+		const raw: unknown = profiles[from];
+		const parsed = parseProfile(isPlainObject(raw) ? {...raw, name: to} : raw);
 		if (!parsed.ok) return parsed.errors;
 		delete profiles[from];
 		profiles[to] = parsed.profile;
-		this.#store().set('profiles', profiles);
+		this.#write(profiles);
 		return [];
 	}
 
 	delete(name: string): boolean {
-		const profiles = {...this.#store().get('profiles')};
-		if (!(name in profiles)) return false;
+		const profiles = {...this.#saved()};
+		if (!Object.hasOwn(profiles, name)) return false;
 		delete profiles[name];
-		this.#store().set('profiles', profiles);
+		this.#write(profiles);
 		return true;
 	}
 
 	saveDraft(profile: ProfileInput, screen: string): void {
+		checkShape(this.draftFile, 'draft');
 		this.#drafts().set('draft', {profile, screen, savedAt: new Date().toISOString()});
 	}
 
 	loadDraft(): {profile: Profile; screen: string; savedAt: string} | undefined {
 		const draft = this.#drafts().get('draft');
-		if (!draft) return undefined;
+		if (!isPlainObject(draft)) return undefined;
 		const profile = parseDraft(draft.profile);
-		return profile ? {profile, screen: draft.screen, savedAt: draft.savedAt} : undefined;
+		return profile ? {profile, screen: String(draft.screen), savedAt: String(draft.savedAt)} : undefined;
 	}
 
 	clearDraft(): void {
@@ -133,7 +186,11 @@ export function loadTemplate(name: string, dir = templatesDir()): ParseResult {
 	} catch {
 		return {ok: false, errors: [fieldError('template', `no built-in template named "${name}"`, `choose one of: ${listTemplates(dir).join(', ')}`)]};
 	}
-	return parseProfile(JSON.parse(text));
+	try {
+		return parseProfile(JSON.parse(text));
+	} catch (error) {
+		return {ok: false, errors: [fieldError('template', `${file} is not valid JSON: ${printable((error as Error).message)}`, 'reinstall plasma-tui')]};
+	}
 }
 
 export async function readProfileFile(file: string): Promise<ParseResult> {
@@ -147,7 +204,7 @@ export async function readProfileFile(file: string): Promise<ParseResult> {
 	try {
 		json = JSON.parse(text);
 	} catch (error) {
-		return {ok: false, errors: [fieldError('--profile-file', `${file} is not valid JSON: ${(error as Error).message}`, 'fix the file; it was not changed')]};
+		return {ok: false, errors: [fieldError('--profile-file', `${file} is not valid JSON: ${printable((error as Error).message)}`, 'fix the file; it was not changed')]};
 	}
 	return parseProfile(json);
 }
@@ -164,5 +221,5 @@ export async function findProfile(options: {name?: string; file?: string; store:
 	const name = options.name ?? 'demo';
 	if (options.store.has(name)) return options.store.load(name);
 	if (listTemplates().includes(name)) return loadTemplate(name);
-	return {ok: false, errors: [fieldError('--profile', `no saved profile or template named "${name}"`, `saved: ${options.store.list().join(', ') || 'none'}; templates: ${listTemplates().join(', ')}`)]};
+	return {ok: false, errors: [fieldError('--profile', `no saved profile or template named "${printable(name)}"`, `saved: ${options.store.list().join(', ') || 'none'}; templates: ${listTemplates().join(', ')}`)]};
 }

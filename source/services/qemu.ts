@@ -1,3 +1,4 @@
+import {closeSync, openSync} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
@@ -87,14 +88,13 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 	});
 	const log = qemuLogOf(node);
 	await fs.writeFile(log, '', {mode: 0o600});
-	const child = execa(QEMU_BINARY, node.qemuArgs, {
-		detached: true,
-		cleanup: false,
-		stdin: 'ignore',
-		stdout: {file: log, append: true},
-		stderr: {file: log, append: true},
-		reject: false,
-	});
+	// QEMU gets the log's file descriptor itself: execa's {file} option pipes through this
+	// process, which would keep `up` from exiting while the VMs it leaves running live on.
+	const logFd = openSync(log, 'a');
+	// execa's types spell descriptors as the literals 3-9; any open descriptor works at run time.
+	const fd = logFd as 3;
+	const child = execa(QEMU_BINARY, node.qemuArgs, {detached: true, cleanup: false, stdin: 'ignore', stdout: fd, stderr: fd, reject: false});
+	closeSync(logFd);
 	child.unref();
 	const pid = child.pid;
 	if (!pid) throw new Error(`${node.name}: ${QEMU_BINARY} did not start`);

@@ -32,6 +32,21 @@ export class RingBuffer<T = string> {
 		return result;
 	}
 
+	// Kept items from position `from` up to (not including) `to`, oldest first;
+	// position 0 is the oldest item still kept.
+	slice(from: number, to: number): T[] {
+		const start = Math.max(0, from);
+		const end = Math.min(this.#size, to);
+		const result: T[] = [];
+		for (let i = start; i < end; i++) result.push(this.#items[(this.#start + i) % this.capacity]!);
+		return result;
+	}
+
+	// Everything ever pushed, kept or dropped: the number of the next item.
+	get total(): number {
+		return this.#size + this.dropped;
+	}
+
 	toArray(): T[] {
 		return this.tail(this.#size);
 	}

@@ -57,16 +57,26 @@ export async function pinnedKeyFor(target: SshTarget): Promise<string | undefine
 	return target.pinned ?? (await readPins(target.pinStorePath))[target.node]?.fingerprint;
 }
 
-// Messages a person can act on, for the pane and the plain output.
-function explain(error: Error & {level?: string; code?: string}, target: SshTarget, tcpConnected: boolean, timeoutMs: number): Error {
+// Messages a person can act on, for the pane and the plain output. `banner`
+// is the server's identification line, when one arrived.
+type Progress = {tcpConnected: boolean; banner?: string; timeoutMs: number};
+function explain(error: Error & {level?: string; code?: string}, target: SshTarget, progress: Progress): Error {
 	if (error instanceof HostKeyMismatchError) return error;
 	const where = `${target.host}:${target.port}`;
-	if (error.code === 'ECONNREFUSED') return new Error(`connection refused on ${where}`);
-	if (error.code === 'ECONNRESET') return new Error(`connection reset by ${where}`);
-	if (error.level === 'client-timeout' || /handshake/i.test(error.message)) {
-		return new Error(tcpConnected ? `connected to ${where} but no SSH banner within ${Math.round(timeoutMs / 1000)} s` : `no TCP connection to ${where} within ${Math.round(timeoutMs / 1000)} s`);
+	const seconds = Math.round(progress.timeoutMs / 1000);
+	if (error.code === 'ECONNREFUSED') return new Error(`connection refused on ${where}: nothing listens there yet`);
+	if (error.code === 'ECONNRESET') return new Error(`connection reset by ${where}${progress.banner ? '' : ' before any SSH banner'}`);
+	if (error.level === 'client-authentication') {
+		return new Error(`${where} refused ${target.username} with the key ${target.privateKeyPath} (fix: the node's authorized_keys must hold ${target.privateKeyPath}.pub)`);
 	}
-	if (error.level === 'client-authentication') return new Error(`authentication failed for ${target.username} with ${target.privateKeyPath}`);
+	if (error.level === 'client-timeout' && !progress.tcpConnected) return new Error(`no TCP connection to ${where} within ${seconds} s`);
+	if (!progress.banner && (error.level === 'client-timeout' || /before handshake/i.test(error.message))) {
+		// QEMU's port forward accepts at once and closes when the guest has no SSH server yet.
+		return error.level === 'client-timeout'
+			? new Error(`connected to ${where} but no SSH banner within ${seconds} s (the port accepts TCP, but no SSH server answers on it)`)
+			: new Error(`${where} accepted TCP and closed it before any SSH banner (the node's SSH server is not up yet)`);
+	}
+	if (error.level === 'client-timeout') return new Error(`${where} (${progress.banner}) did not finish the SSH handshake within ${seconds} s`);
 	return new Error(`${where}: ${error.message}`);
 }
 
@@ -100,7 +110,7 @@ export class NodeSsh {
 		const client = new Client();
 		let presented = '';
 		let mismatch: HostKeyMismatchError | undefined;
-		let tcpConnected = false;
+		const progress: Progress = {tcpConnected: false, timeoutMs: options.timeoutMs};
 		return new Promise<NodeSsh>((resolve, reject) => {
 			const onAbort = () => {
 				client.destroy();
@@ -108,7 +118,7 @@ export class NodeSsh {
 			};
 			options.signal?.addEventListener('abort', onAbort, {once: true});
 			const done = () => options.signal?.removeEventListener('abort', onAbort);
-			client.on('connect', () => (tcpConnected = true));
+			client.on('connect', () => (progress.tcpConnected = true));
 			client.on('ready', () => {
 				done();
 				const finish = () => resolve(new NodeSsh(client, target, presented));
@@ -121,8 +131,16 @@ export class NodeSsh {
 			client.on('error', error => {
 				done();
 				client.destroy();
-				reject(mismatch ?? explain(error as Error & {level?: string}, target, tcpConnected, options.timeoutMs));
+				reject(mismatch ?? explain(error as Error & {level?: string}, target, progress));
 			});
+			try {
+				connectClient();
+			} catch (error) {
+				done();
+				reject(new Error(`${target.node}: the key ${target.privateKeyPath} cannot be used: ${(error as Error).message}`));
+			}
+		});
+		function connectClient() {
 			client.connect({
 				host: target.host,
 				port: target.port,
@@ -130,6 +148,10 @@ export class NodeSsh {
 				privateKey,
 				readyTimeout: options.timeoutMs,
 				keepaliveInterval: 15_000,
+				// ssh2 tells whether the server identified itself only through its debug hook.
+				debug: (message: string) => {
+					if (!progress.banner && message.startsWith('Remote ident: ')) progress.banner = message.slice(14).replace(/^'|'$/g, '');
+				},
 				hostVerifier: (key: Buffer) => {
 					presented = fingerprintOfBlob(key);
 					if (pinned && pinned !== presented) {
@@ -139,7 +161,7 @@ export class NodeSsh {
 					return true;
 				},
 			});
-		});
+		}
 	}
 
 	async #channel<T>(open: () => Promise<T>): Promise<T> {
@@ -177,7 +199,11 @@ export class NodeSsh {
 									reject(new Error(`${this.target.node}: "${command.slice(0, 60)}" did not finish within ${Math.round(options.timeoutMs! / 1000)} s`));
 								}, options.timeoutMs)
 							: undefined;
-						const onAbort = () => stream.close();
+						const onAbort = () => {
+							clearTimeout(timer);
+							stream.close();
+							reject(options.signal!.reason ?? new Error('aborted'));
+						};
 						options.signal?.addEventListener('abort', onAbort, {once: true});
 						stream.on('data', (chunk: Buffer) => feed('stdout', chunk));
 						stream.stderr.on('data', (chunk: Buffer) => feed('stderr', chunk));
@@ -304,7 +330,13 @@ async function mkdirs(sftp: import('ssh2').SFTPWrapper, dir: string): Promise<vo
 	await new Promise<void>((resolve, reject) => sftp.mkdir(dir, {mode: 0o700}, error => (error ? reject(error) : resolve())));
 }
 
-// Retries with backoff until the node answers or the time is up; says what it waits for.
+// After the console's ready line the server is due any moment: poll at this
+// pace instead of the backoff, but never in a tight loop.
+const WOKEN_POLL_MS = 250;
+const MIN_ATTEMPT_MS = 250;
+
+// Retries with backoff until the node answers or the time is up; says what it
+// waits for. The whole wait, last attempt included, stays within timeoutMs.
 export async function waitForSsh(
 	target: SshTarget,
 	options: {timeoutMs: number; signal?: AbortSignal; attemptTimeoutMs?: number; onWait?: (info: {lastError: string; elapsedMs: number; attempt: number}) => void; wake?: {promise: Promise<unknown>}},
@@ -312,22 +344,37 @@ export async function waitForSsh(
 	const started = Date.now();
 	let delay = 500;
 	let lastError = 'not tried yet';
+	let woken = false;
+	void options.wake?.promise.then(() => (woken = true), () => undefined);
 	for (let attempt = 1; ; attempt++) {
 		options.signal?.throwIfAborted();
 		try {
 			const remaining = options.timeoutMs - (Date.now() - started);
-			return await NodeSsh.connect(target, {timeoutMs: Math.max(1000, Math.min(options.attemptTimeoutMs ?? 10_000, remaining)), signal: options.signal});
+			return await NodeSsh.connect(target, {timeoutMs: Math.max(MIN_ATTEMPT_MS, Math.min(options.attemptTimeoutMs ?? 10_000, remaining)), signal: options.signal});
 		} catch (error) {
 			if (error instanceof HostKeyMismatchError || options.signal?.aborted) throw error;
 			lastError = (error as Error).message;
 		}
 		const elapsedMs = Date.now() - started;
-		if (elapsedMs >= options.timeoutMs) {
-			throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ssh on ${target.node} (${target.host}:${target.port}): ${lastError}`);
+		if (elapsedMs >= options.timeoutMs - MIN_ATTEMPT_MS) {
+			throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for SSH on ${target.node} (${target.host}:${target.port}): ${lastError}`);
 		}
 		options.onWait?.({lastError, elapsedMs, attempt});
-		// The console's ready line (wake) cuts a backoff short.
-		await Promise.race([new Promise(resolve => setTimeout(resolve, Math.min(delay, options.timeoutMs - elapsedMs))), options.wake?.promise]);
+		const pause = Math.min(woken ? Math.min(delay, WOKEN_POLL_MS) : delay, options.timeoutMs - MIN_ATTEMPT_MS - elapsedMs);
+		const wake = !woken && options.wake ? [options.wake.promise.catch(() => undefined)] : [];
+		await Promise.race([sleep(pause, options.signal), ...wake]);
 		delay = Math.min(delay * 2, 5000);
 	}
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+	return new Promise(resolve => {
+		const timer = setTimeout(done, ms);
+		signal?.addEventListener('abort', done, {once: true});
+		function done() {
+			clearTimeout(timer);
+			signal?.removeEventListener('abort', done);
+			resolve();
+		}
+	});
 }

@@ -13,6 +13,8 @@ export async function openTui(options: {
 	services: WizardServices;
 	initialProfile?: Profile;
 	renderRun?: (profile: Profile, onExit: () => void) => ReactNode;
+	// Awaited after a signal unmounted the screens and before the process exits.
+	beforeExit?: () => Promise<unknown>;
 }): Promise<{profile?: Profile; saved: boolean}> {
 	let outcome: {profile?: Profile; saved: boolean} = {saved: false};
 	let left = false;
@@ -24,7 +26,9 @@ export async function openTui(options: {
 	const onSignal = () => {
 		instance.unmount();
 		leave();
-		process.exit(130);
+		// Stopping nodes takes QMP powerdown and a grace period; do not wait forever.
+		const limit = new Promise(resolve => setTimeout(resolve, 60_000).unref());
+		void Promise.race([options.beforeExit?.(), limit]).finally(() => process.exit(130));
 	};
 	const onCrash = (error: unknown) => {
 		leave();

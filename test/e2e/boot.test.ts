@@ -1,21 +1,18 @@
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import {execa} from 'execa';
 import {bootCluster, type BootResult} from '../../source/engine/boot.js';
 import type {RunEvent} from '../../source/engine/events.js';
-import {buildPlan, type Plan} from '../../source/model/plan.js';
+import type {Plan} from '../../source/model/plan.js';
 import type {Profile} from '../../source/model/profile-schema.js';
 import {writeArtifacts} from '../../source/services/artifacts.js';
 import {ensureDemoImage} from '../../source/services/image.js';
-import {toolPaths} from '../../source/services/paths.js';
-import {findProcessesByTag} from '../../source/services/processes.js';
-import {writeProfileFile} from '../../source/services/profiles.js';
 import {readState} from '../../source/services/state.js';
 import {teardown} from '../../source/services/teardown.js';
-import {template, tempDir} from '../helpers.js';
+import {tempDir} from '../helpers.js';
+import {demoProfileIn, portFree, processesOf, sharedImageDir} from './vm-helpers.js';
 
 // Real VMs: 3 demo nodes under TCG on a real vde_switch, then a killed QEMU,
 // `status`, `console` and `down` through the CLI, and an aborted boot.
@@ -23,48 +20,19 @@ import {template, tempDir} from '../helpers.js';
 const root = path.resolve(import.meta.dirname, '..', '..');
 const home = tempDir('plasma-boot-');
 // The demo image is built once per machine (CI: `plasma-tui image`) in the shared cache.
-const imageDir = toolPaths({...process.env, PLASMA_TUI_HOME: undefined, PLASMA_TUI_IMAGE_DIR: process.env['PLASMA_TUI_IMAGE_DIR']}).imageDir;
+const imageDir = sharedImageDir;
 const env = {...process.env, PLASMA_TUI_HOME: home, PLASMA_TUI_IMAGE_DIR: imageDir};
 const plans: Plan[] = [];
 
-function portFree(port: number): Promise<boolean> {
-	return new Promise(resolve => {
-		const server = net.createServer();
-		server.once('error', () => resolve(false));
-		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-	});
-}
-
-async function freePortBase(count: number): Promise<number> {
-	for (let attempt = 0; attempt < 50; attempt++) {
-		const base = 22_000 + Math.floor(Math.random() * 900) * 10;
-		const free = await Promise.all(Array.from({length: count}, (_, i) => portFree(base + i)));
-		if (free.every(Boolean)) return base;
-	}
-	throw new Error('no free SSH port range found');
-}
-
 async function demoProfile(name: string): Promise<{profile: Profile; plan: Plan; profileFile: string}> {
-	const profile = template('demo');
-	profile.name = name;
-	profile.network.sshPortBase = await freePortBase(profile.nodes.length);
-	// Short socket paths: the work directory sits right in the temp dir.
-	profile.workDir = path.join(home, name);
-	const plan = buildPlan(profile, {clustersDir: path.join(home, 'clusters'), imageDir, accel: 'tcg'});
-	assert.deepEqual(plan.problems, []);
-	plans.push(plan);
-	await writeArtifacts(profile, plan);
-	const profileFile = path.join(home, `${name}.json`);
-	await writeProfileFile(profileFile, profile);
-	return {profile, plan, profileFile};
+	const made = await demoProfileIn(home, name);
+	plans.push(made.plan);
+	await writeArtifacts(made.profile, made.plan);
+	return made;
 }
 
 function cli(args: string[]) {
 	return execa(process.execPath, ['--import', 'tsx', path.join(root, 'source', 'cli.tsx'), ...args], {cwd: root, env, reject: false, timeout: 120_000});
-}
-
-async function processesOf(plan: Plan) {
-	return (await findProcessesByTag(`${plan.workDir}/`)).filter(p => /qemu-system-x86_64|vde_switch/.test(p.cmdline.split(' ')[0] ?? ''));
 }
 
 before(async () => {

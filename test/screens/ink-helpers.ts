@@ -57,3 +57,28 @@ export function realServices(home = tempDir('plasma-ink-')): WizardServices & {h
 		hostChecks: async () => [],
 	};
 }
+
+// The text inside the bordered pane whose first row starts with `title`, rows
+// joined with spaces: panes sit side by side, so a flat frame mixes them.
+export function paneText(frame: string, title: string): string {
+	const lines = frame.split('\n');
+	const row = lines.findIndex(line => line.includes(`│ ${title}`) || line.includes(`┃${title}`) || line.includes(`│${title}`));
+	if (row < 0) return '';
+	const at = lines[row]!.indexOf(title);
+	let top = row;
+	while (top > 0 && !/[╭┌┏]/.test(lines[top]![at] ?? '')) {
+		if (/[╭┌┏─━]/.test(lines[top - 1]![at] ?? '')) {
+			top--;
+			break;
+		}
+		top--;
+	}
+	const border = lines[top]!;
+	let left = at;
+	while (left > 0 && !/[╭┌┏]/.test(border[left]!)) left--;
+	let right = at;
+	while (right < border.length - 1 && !/[╮┐┓]/.test(border[right]!)) right++;
+	const rows: string[] = [];
+	for (let r = top + 1; r < lines.length && !/[╰└┗]/.test(lines[r]![left] ?? ''); r++) rows.push(lines[r]!.slice(left + 1, right).trim());
+	return rows.filter(Boolean).join(' ').replace(/\s+/g, ' ');
+}

@@ -51,7 +51,7 @@ test('validateCluster polls node checks, names the failing node and writes the r
 	assert.equal(unreachable.length, 2);
 	assert.ok(unreachable.every(r => r.status === 'failed' && r.reason?.includes(third.name)));
 	// The log line that explains the failure, without terminal escapes.
-	assert.ok(unreachable.every(r => r.logLine === 'etcd: panic: disk full'));
+	assert.ok(unreachable.every(r => r.logLine === 'console: etcd: panic: disk full'));
 
 	const json = JSON.parse(await fs.readFile(plan.report.json, 'utf8'));
 	assert.equal(json.ok, false);
@@ -60,7 +60,7 @@ test('validateCluster polls node checks, names the failing node and writes the r
 	assert.equal(text, formatReport(report));
 	assert.match(text, /FAILED/);
 	assert.match(text, new RegExp(`\\[FAILED\\] ${third.name}`));
-	assert.match(text, /last console line: etcd: panic: disk full/);
+	assert.match(text, /last log line: console: etcd: panic: disk full/);
 });
 
 test('a check that never passes fails with its last error once its timeout runs out', async () => {
@@ -75,4 +75,26 @@ test('a check that never passes fails with its last error once its timeout runs 
 	assert.ok(Date.now() - started < 5000);
 	assert.equal(report.ok, false);
 	for (const result of report.results) assert.match(result.reason ?? '', /exited 2, expected 0: boom/);
+});
+
+test('a failed check with explainLog quotes the last line of that log on the node', async () => {
+	const home = tempDir();
+	process.env['PLASMA_TUI_HOME'] = home;
+	const profile = template();
+	profile.nodes = profile.nodes.slice(0, 1);
+	profile.checks = [{type: 'command', name: 'etcd up', command: 'etcd-ok', expectExit: 0, timeoutSec: 1, explainLog: '/var/log/etcd.log'}];
+	const plan = planIn(home, profile);
+	const asked: string[] = [];
+	const connections = new Map<string, NodeSsh>([
+		[
+			plan.nodes[0]!.name,
+			fakeSsh(command => {
+				asked.push(command);
+				return command.startsWith('tail') ? {code: 0, stdout: 'starting\nembed: rejected connection: bad certificate\n'} : {code: 1, stderr: 'down'};
+			}),
+		],
+	]);
+	const report = await validateCluster(profile, plan, {connections, onEvent: () => undefined});
+	assert.equal(report.results[0]?.logLine, '/var/log/etcd.log: embed: rejected connection: bad certificate');
+	assert.ok(asked.includes("tail -n 5 '/var/log/etcd.log'"), 'the path is quoted for the remote shell');
 });

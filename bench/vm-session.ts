@@ -1,0 +1,144 @@
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {performance} from 'node:perf_hooks';
+import {fileURLToPath} from 'node:url';
+import {execa, type ResultPromise} from 'execa';
+import {toolPaths} from '../source/services/paths.js';
+
+// The part of the `up` benchmark that boots VMs. bench/up-phases.ts runs it as
+// `flock /tmp/plasma-vm.lock node --import tsx bench/vm-session.ts OUT.json`,
+// so the lock is held for both boots and the teardowns, and nothing else on
+// the machine boots VMs meanwhile. It records raw, timestamped output; the
+// parsing and the table are up-phases.ts's job.
+// 1. `plasma-tui up --profile-file <copy of demo> --yes` in a temp PLASMA_TUI_HOME, then `down --purge`.
+// 2. bench/boot-baseline.sh on the same image with the accelerator the tool chose.
+
+export type TimedLine = {ms: number; line: string};
+export type CommandRecord = {command: string[]; exitCode: number | undefined; totalMs: number; lines: TimedLine[]; stderr: string};
+export type VmSessionResult = {
+	lockedAt: number;
+	imageDir: string;
+	imageCachedBefore: boolean;
+	ports: {tool: number; baseline: number};
+	accel: string;
+	planArgs: string[];
+	up?: CommandRecord;
+	down?: CommandRecord;
+	baseline?: CommandRecord;
+	error?: string;
+};
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const BIN = path.join(root, 'dist', 'cli.js');
+const BASELINE = path.join(here, 'boot-baseline.sh');
+const NODES = 3;
+
+async function portFree(port: number): Promise<boolean> {
+	return new Promise(resolve => {
+		const server = net.createServer();
+		server.once('error', () => resolve(false));
+		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+	});
+}
+
+// Three consecutive free ports on 127.0.0.1, away from the templates' 22xx.
+async function freePortBase(avoid: number[] = []): Promise<number> {
+	for (let attempt = 0; attempt < 200; attempt++) {
+		const base = 30_000 + Math.floor(Math.random() * 25_000);
+		const ports = Array.from({length: NODES}, (_, i) => base + i);
+		if (ports.some(p => avoid.includes(p))) continue;
+		if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
+	}
+	throw new Error('no three consecutive free ports found on 127.0.0.1');
+}
+
+// Every stdout line with the time it arrived, relative to the spawn.
+async function timed(child: ResultPromise, started: number, onLine?: (line: string) => void): Promise<CommandRecord> {
+	const lines: TimedLine[] = [];
+	let partial = '';
+	child.stdout!.on('data', (chunk: Buffer) => {
+		const at = performance.now() - started;
+		const parts = (partial + chunk.toString('utf8')).split('\n');
+		partial = parts.pop() ?? '';
+		for (const line of parts) {
+			lines.push({ms: at, line});
+			onLine?.(line);
+		}
+	});
+	const result = await child;
+	if (partial) lines.push({ms: performance.now() - started, line: partial});
+	return {command: [result.command], exitCode: result.exitCode, totalMs: performance.now() - started, lines, stderr: String(result.stderr ?? '').slice(-4000)};
+}
+
+async function run(command: string, args: string[], options: {env?: NodeJS.ProcessEnv; timeoutMs: number; onLine?: (line: string) => void}): Promise<CommandRecord> {
+	const started = performance.now();
+	const child = execa(command, args, {env: options.env, timeout: options.timeoutMs, reject: false, stdin: 'ignore', all: false});
+	const record = await timed(child, started, options.onLine);
+	record.command = [command, ...args];
+	return record;
+}
+
+async function main(outFile: string): Promise<void> {
+	const lockedAt = Date.now();
+	const progress = (text: string) => process.stderr.write(`bench: up: ${text}\n`);
+	const home = await fs.mkdtemp(path.join(os.tmpdir(), 'pb-'));
+	const envForPaths = {...process.env};
+	delete envForPaths['PLASMA_TUI_HOME'];
+	const imageDir = toolPaths(envForPaths).imageDir;
+	const imageCachedBefore = await fs.access(path.join(imageDir, 'vmlinuz')).then(
+		() => true,
+		() => false,
+	);
+	const toolBase = await freePortBase();
+	const baselineBase = await freePortBase(Array.from({length: NODES}, (_, i) => toolBase + i));
+	const result: VmSessionResult = {lockedAt, imageDir, imageCachedBefore, ports: {tool: toolBase, baseline: baselineBase}, accel: 'tcg', planArgs: []};
+	const env: NodeJS.ProcessEnv = {...process.env, PLASMA_TUI_HOME: home, PLASMA_TUI_IMAGE_DIR: imageDir, FORCE_COLOR: '0'};
+	const profileFile = path.join(home, 'bench-profile.json');
+	try {
+		const demo = JSON.parse(await fs.readFile(path.join(root, 'profiles', 'demo.json'), 'utf8')) as {name: string; network: {sshPortBase: number}};
+		demo.name = `bench-${process.pid}`;
+		demo.network.sshPortBase = toolBase;
+		await fs.writeFile(profileFile, `${JSON.stringify(demo, null, 2)}\n`);
+		const plan = await execa(process.execPath, [BIN, 'plan', '--profile-file', profileFile, '--json'], {env, timeout: 30_000});
+		result.planArgs = (JSON.parse(plan.stdout) as {nodes: Array<{qemuArgs: string[]}>}).nodes[0]?.qemuArgs ?? [];
+
+		progress(`plasma-tui up (${NODES} nodes, ports ${toolBase}-${toolBase + NODES - 1}, home ${home})`);
+		result.up = await run(process.execPath, [BIN, 'up', '--profile-file', profileFile, '--yes'], {
+			env,
+			timeoutMs: 20 * 60_000,
+			onLine: line => {
+				if (/^\[[a-z ]+\] /.test(line) || /^node\d+: (ssh-ready|installed|healthy|failed)/.test(line)) progress(line.slice(0, 160));
+			},
+		});
+		const accel = result.up.lines.find(l => l.line.startsWith('[preflight] done'))?.line.match(/accelerator (\w+)/)?.[1];
+		if (accel) result.accel = accel.toLowerCase();
+	} catch (error) {
+		result.error = error instanceof Error ? error.message : String(error);
+	} finally {
+		progress('plasma-tui down --purge');
+		result.down = await run(process.execPath, [BIN, 'down', '--profile-file', profileFile, '--purge'], {env, timeoutMs: 5 * 60_000}).catch((error: unknown) => {
+			result.error = `${result.error ?? ''} down: ${String(error)}`.trim();
+			return undefined;
+		});
+	}
+	if (!result.error) {
+		progress(`boot-baseline.sh (${result.accel}, ports ${baselineBase}-${baselineBase + NODES - 1})`);
+		result.baseline = await run('bash', [BASELINE, imageDir, String(baselineBase), String(NODES), result.accel], {timeoutMs: 10 * 60_000, onLine: line => (line.startsWith(' ') ? undefined : progress(`baseline: ${line}`))});
+	}
+	await fs.writeFile(outFile, `${JSON.stringify(result, null, 2)}\n`);
+	await fs.rm(home, {recursive: true, force: true});
+}
+
+const outFile = process.argv[2];
+if (!outFile) {
+	console.error('usage: flock /tmp/plasma-vm.lock node --import tsx bench/vm-session.ts OUT.json');
+	process.exitCode = 2;
+} else {
+	main(outFile).catch((error: unknown) => {
+		console.error(error);
+		process.exitCode = 1;
+	});
+}

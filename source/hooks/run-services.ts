@@ -1,0 +1,19 @@
+import type {Profile} from '../model/profile-schema.js';
+import type {RunEventListener} from '../engine/events.js';
+
+export type RunOutcome = {
+	exitCode: number;
+	failedStage?: string;
+	// Where the validation report was saved, when validation ran.
+	report?: {json: string; text: string};
+	error?: string;
+};
+
+// What the run screens need from the outside world. The TUI command passes
+// the real engine; screen tests pass a recorded event stream.
+export type RunServices = {
+	startRun(profile: Profile, options: {onEvent: RunEventListener; signal: AbortSignal}): Promise<RunOutcome>;
+	// Keeps the consoles live after the run has ended (the engine stops following them then).
+	followConsoles?(profile: Profile, options: {onEvent: RunEventListener; signal: AbortSignal}): void;
+	sendToConsole?(node: string, data: string): void;
+};

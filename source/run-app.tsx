@@ -1,0 +1,174 @@
+import {Box, Text, useInput, useStdin, type Key} from 'ink';
+import {useEffect, useRef} from 'react';
+import type {Profile} from './model/profile-schema.js';
+import type {StageView} from './model/run-view.js';
+import type {RunServices} from './hooks/run-services.js';
+import {useRun, type UseRunOptions} from './hooks/use-run.js';
+import {useStateRef} from './hooks/use-state-ref.js';
+import {useTerminalSize} from './hooks/use-terminal-size.js';
+import {RunScreen} from './screens/run-screen.js';
+import {ConsoleView} from './screens/console-view.js';
+import {ChecklistScreen} from './screens/checklist-screen.js';
+import {HelpOverlay, type KeyHelp} from './screens/help-overlay.js';
+import {RunQuitConfirm} from './screens/run-quit-confirm.js';
+import {elapsed, spinner} from './screens/components/run-format.js';
+import {splitKeys} from './screens/components/burst-keys.js';
+
+export type RunScreenName = 'panes' | 'consoles' | 'checklist';
+
+const SCREEN_KEYS: Record<RunScreenName, KeyHelp> = {
+	panes: [],
+	consoles: [
+		['tab → ←', 'move focus between consoles'],
+		['z / enter', 'zoom the focused console, again to go back to all'],
+		['↑ ↓ PgUp PgDn', 'scroll back (Home: oldest kept line)'],
+		['End', 'follow new lines again'],
+		['i', 'type into the focused console; ctrl-] stops typing'],
+	],
+	checklist: [['↑ ↓ PgUp PgDn', 'scroll the checklist']],
+};
+
+const RUN_KEYS: KeyHelp = [
+	['p', 'one pane per node'],
+	['c', 'every serial console at once'],
+	['v', 'the validation checklist'],
+	['?', 'this help (esc closes it)'],
+	['q', 'quit (asks first; a run still going is stopped with its nodes)'],
+	['ctrl-c', 'stop the run and the nodes it started, then quit'],
+];
+
+const FOOTER: Record<RunScreenName, string> = {
+	panes: 'c consoles · v checklist · ? help · q quit',
+	consoles: 'tab focus · z zoom · ↑↓ PgUp PgDn scroll · End follow · i type · p panes · v checklist · q quit',
+	checklist: '↑↓ scroll · p panes · c consoles · ? help · q quit',
+};
+
+type Props = {
+	profile: Profile;
+	services: RunServices;
+	onExit: () => void;
+	options?: UseRunOptions;
+};
+
+function StageLine({stages, now}: {stages: StageView[]; now: number}) {
+	if (stages.length === 0) return <Text dimColor>{`${spinner(now)} starting`}</Text>;
+	return (
+		<Text wrap="truncate-end">
+			{stages.map(stage => {
+				const mark = stage.status === 'done' ? ['✓', 'green'] : stage.status === 'failed' ? ['✗', 'red'] : stage.status === 'skipped' ? ['-', 'gray'] : [spinner(now), 'cyan'];
+				return <Text key={stage.name} color={mark[1]}>{`${mark[0]} ${stage.name}   `}</Text>;
+			})}
+		</Text>
+	);
+}
+
+// The run after the plan: starts the deployment, shows it live, and owns the
+// keys that switch between panes, consoles and the checklist.
+export function RunApp({profile, services, onExit, options}: Props) {
+	const {isRawModeSupported} = useStdin();
+	const {rows, columns} = useTerminalSize();
+	const run = useRun(profile, services, options);
+	const [screen, setScreen] = useStateRef<RunScreenName>('panes');
+	const [overlay, setOverlay, overlayRef] = useStateRef<'help' | 'quit' | undefined>(undefined);
+	const [, setTyping, typingRef] = useStateRef(false);
+	const [leaving, setLeaving, leavingRef] = useStateRef(false);
+	const switched = useRef(false);
+	const running = run.outcome === undefined;
+
+	// Once validation ends the checklist is the answer, unless the operator already chose a view.
+	const validation = run.view.stages.find(s => s.name === 'validate');
+	useEffect(() => {
+		if (validation && validation.status !== 'start' && !switched.current) setScreen('checklist');
+	}, [validation?.status]);
+
+	const leave = (stopNodes: boolean) => {
+		// A second ctrl-c while stopping leaves at once; `plasma-tui down` cleans up after.
+		if (leavingRef.current || !stopNodes || !running) return onExit();
+		setLeaving(true);
+		setOverlay(undefined);
+		void run.stop().then(onExit);
+	};
+
+	const onKey = (input: string, key: Key) => {
+		if (key.ctrl && input === 'c' && !typingRef.current) return leave(true);
+		if (leavingRef.current || typingRef.current) return;
+		const current = overlayRef.current;
+		if (current === 'help') {
+			if (key.escape || input === '?') setOverlay(undefined);
+			return;
+		}
+		if (current === 'quit') {
+			if (input === 'y') leave(true);
+			else if (input === 'n' || key.escape) setOverlay(undefined);
+			return;
+		}
+		const choose = (next: RunScreenName) => {
+			switched.current = true;
+			setScreen(next);
+		};
+		if (input === 'p') choose('panes');
+		else if (input === 'c') choose('consoles');
+		else if (input === 'v') choose('checklist');
+		else if (input === '?') setOverlay('help');
+		else if (input === 'q') setOverlay('quit');
+	};
+	useInput(
+		(input, key) => {
+			for (const [char, single] of splitKeys(input, key)) onKey(char, single);
+		},
+		{isActive: isRawModeSupported},
+	);
+
+	const height = Math.max(10, rows - 1);
+	const bodyHeight = height - 4;
+	const active = isRawModeSupported && overlay === undefined && !leaving;
+	const outcome = run.outcome;
+	const status = leaving
+		? {text: `${spinner(run.now)} stopping the nodes this run started…`, color: 'yellow'}
+		: outcome === undefined
+			? {text: `running for ${elapsed(run.now - run.view.startedAt)}`, color: 'gray'}
+			: outcome.exitCode === 0
+				? {text: `done: every stage passed; the cluster keeps running (plasma-tui down --profile ${profile.name} stops it)`, color: 'green'}
+				: {text: `failed${outcome.failedStage ? ` at ${outcome.failedStage}` : ''}${outcome.error ? `: ${outcome.error}` : ''} (exit ${outcome.exitCode})`, color: 'red'};
+	const nodes = run.view.nodeNames.map(name => run.view.nodes[name]!);
+
+	let body;
+	if (screen === 'consoles') {
+		body = (
+			<ConsoleView
+				nodes={nodes}
+				width={columns}
+				height={bodyHeight}
+				isActive={active}
+				onTypingChange={setTyping}
+				onSend={(node, data) => services.sendToConsole?.(node, data)}
+			/>
+		);
+	} else if (screen === 'checklist') {
+		body = <ChecklistScreen view={run.view} now={run.now} width={columns} height={bodyHeight} isActive={active} report={outcome?.report} />;
+	} else body = <RunScreen view={run.view} now={run.now} width={columns} height={bodyHeight} />;
+
+	return (
+		<Box flexDirection="column" height={height} overflow="hidden">
+			<Box justifyContent="space-between">
+				<Text bold color="cyan">{`plasma-tui · profile ${profile.name} · run`}</Text>
+				<Text dimColor>{screen}</Text>
+			</Box>
+			<StageLine stages={run.view.stages} now={run.now} />
+			<Box flexDirection="column" height={bodyHeight} overflow="hidden">
+				{overlay === 'help' ? <HelpOverlay title={`run: ${screen}`} keys={SCREEN_KEYS[screen]} common={RUN_KEYS} /> : null}
+				{overlay === 'quit' ? <RunQuitConfirm profileName={profile.name} running={running} /> : null}
+				{/* Kept mounted under an overlay, so focus, zoom and scrollback survive it. */}
+				<Box display={overlay ? 'none' : 'flex'} flexDirection="column">
+					{body}
+				</Box>
+			</Box>
+			<Text wrap="truncate-end" color={status.color}>
+				{status.text}
+			</Text>
+			<Text dimColor wrap="truncate-end">
+				{typingRef.current ? 'typing into the focused console: every key goes to the node · ctrl-] stops typing' : FOOTER[screen]}
+			</Text>
+		</Box>
+	);
+}

@@ -1,0 +1,55 @@
+import type {Profile} from '../model/profile-schema.js';
+import {buildPlan, type PlanContext} from '../model/plan.js';
+import {ConsoleInput} from '../services/console-input.js';
+import {tailFile} from '../services/console-tail.js';
+import type {RunOutcome, RunServices} from '../hooks/run-services.js';
+
+// The real engine behind the run screens: the same runUp and context as the
+// headless `up`, typing into the consoles' sockets, and the console logs
+// followed after the run has ended.
+export function realRunServices(context: PlanContext & {home: string}): RunServices & {settled: () => Promise<unknown>; close: () => void; ran: () => boolean} {
+	let active: Promise<unknown> = Promise.resolve();
+	let input: ConsoleInput | undefined;
+	let started = false;
+	return {
+		async startRun(profile: Profile, {onEvent, signal}): Promise<RunOutcome> {
+			started = true;
+			const plan = buildPlan(profile, context);
+			input?.close();
+			input = new ConsoleInput({
+				sockets: Object.fromEntries(plan.nodes.map(node => [node.name, node.runtime.consoleSocket])),
+				onError: (node, message) => onEvent({type: 'log', node, level: 'warn', message, at: Date.now()}),
+			});
+			// The engine loads when a run starts, not before the wizard's first frame.
+			const {runUp} = await import('../engine/run.js');
+			const running = runUp(profile, {context, onEvent, signal});
+			active = running.catch(() => undefined);
+			const result = await running;
+			// The screens do not use the SSH connections; open ones would keep the process alive.
+			for (const connection of result.connections.values()) connection.close();
+			return {
+				exitCode: result.exitCode,
+				failedStage: result.failedStage,
+				report: result.reportOk !== undefined ? result.plan?.report : undefined,
+			};
+		},
+		followConsoles(profile, {onEvent, signal}) {
+			const plan = buildPlan(profile, context);
+			for (const node of plan.nodes) {
+				const tail = tailFile(node.runtime.consoleLog, {
+					fromStart: false,
+					onLines: lines => {
+						for (const line of lines) onEvent({type: 'console', node: node.name, line, at: Date.now()});
+					},
+				});
+				signal.addEventListener('abort', () => tail.stop(), {once: true});
+			}
+		},
+		sendToConsole(node, data) {
+			input?.send(node, data);
+		},
+		settled: () => active,
+		close: () => input?.close(),
+		ran: () => started,
+	};
+}

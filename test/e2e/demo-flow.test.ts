@@ -1,0 +1,189 @@
+import {after, before, test} from 'node:test';
+import assert from 'node:assert/strict';
+import {X509Certificate} from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {execa} from 'execa';
+import {sshTargetFor} from '../../source/engine/run.js';
+import type {Report} from '../../source/engine/validate.js';
+import type {Plan} from '../../source/model/plan.js';
+import type {Profile} from '../../source/model/profile-schema.js';
+import {ensureDemoImage} from '../../source/services/image.js';
+import {NodeSsh, waitForSsh} from '../../source/services/ssh.js';
+import {teardown} from '../../source/services/teardown.js';
+import {createCa, issueNodeCertificate} from '../../source/services/tls.js';
+import {tempDir} from '../helpers.js';
+import {demoProfileIn, portFree, processesOf, sharedImageDir} from './vm-helpers.js';
+
+// The whole spine through the built binary: `up --yes` from nothing to a verified
+// 3-member TLS etcd cluster, then the cluster is broken on purpose and `validate`
+// must say where. One cluster serves every step (CI time).
+
+const bin = path.resolve('dist/cli.js');
+const home = tempDir('plasma-demo-');
+const env = {...process.env, PLASMA_TUI_HOME: home, PLASMA_TUI_IMAGE_DIR: sharedImageDir};
+let profile: Profile;
+let plan: Plan;
+let profileFile: string;
+const sessions = new Map<string, NodeSsh>();
+
+function cli(args: string[], timeout = 600_000) {
+	return execa(process.execPath, [bin, ...args], {env, reject: false, timeout, all: true});
+}
+
+async function on(node: string, command: string): Promise<{code: number | null; stdout: string; stderr: string}> {
+	let ssh = sessions.get(node);
+	if (!ssh || ssh.closed) {
+		const nodePlan = plan.nodes.find(n => n.name === node)!;
+		ssh = await waitForSsh(sshTargetFor(plan, nodePlan, profile), {timeoutMs: 30_000});
+		sessions.set(node, ssh);
+	}
+	return ssh.exec(command, {timeoutMs: 60_000});
+}
+
+function etcdctl(node: string, args: string): string {
+	const n = plan.nodes.find(candidate => candidate.name === node)!;
+	return `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${n.secrets.remoteCa} --cert=${n.secrets.remoteCert} --key=${n.secrets.remoteKey} --command-timeout=10s ${args}`;
+}
+
+async function validate(only: string[]): Promise<{exitCode?: number; output: string; report: Report}> {
+	const result = await cli(['validate', '--profile-file', profileFile, '--timeout', '10', '--only', only.join(',')], 300_000);
+	const report = JSON.parse(fs.readFileSync(plan.report.json, 'utf8')) as Report;
+	return {exitCode: result.exitCode, output: result.all ?? '', report};
+}
+
+function resultOf(report: Report, check: string, node?: string) {
+	const found = report.results.find(r => (r.type === check || r.check === check) && r.node === node);
+	assert.ok(found, `the report has ${check}${node ? ` on ${node}` : ''}: ${JSON.stringify(report.results.map(r => [r.check, r.node]))}`);
+	return found;
+}
+
+async function waitForQuorum(): Promise<void> {
+	const deadline = Date.now() + 120_000;
+	for (;;) {
+		const health = await on('node01', etcdctl('node01', 'endpoint health --cluster'));
+		if (health.code === 0) return;
+		if (Date.now() > deadline) assert.fail(`etcd did not recover: ${health.stdout}${health.stderr}`);
+		await new Promise(resolve => setTimeout(resolve, 2000));
+	}
+}
+
+before(async () => {
+	await ensureDemoImage(sharedImageDir, {});
+	({profile, plan, profileFile} = await demoProfileIn(home, 'e2edemo'));
+});
+
+after(async () => {
+	for (const ssh of sessions.values()) ssh.close();
+	if (plan) await teardown(plan, {graceMs: 500, purge: true}).catch(() => undefined);
+	fs.rmSync(home, {recursive: true, force: true});
+});
+
+test('`up --yes` goes from nothing to a verified 3-member TLS etcd cluster', {timeout: 900_000}, async () => {
+	const up = await cli(['up', '--profile-file', profileFile, '--yes']);
+	const output = up.all ?? '';
+	assert.equal(up.exitCode, 0, output);
+	for (const stage of ['preflight', 'image', 'certificates', 'boot', 'validate']) assert.match(output, new RegExp(`^\\[${stage}\\] done`, 'm'), `${stage} done`);
+	for (const node of plan.nodes) {
+		assert.match(output, new RegExp(`^${node.name}: ssh-ready: host key SHA256:`, 'm'));
+		assert.match(output, new RegExp(`^${node.name}: > etcd started`, 'm'), 'install output is streamed, prefixed with the node');
+		assert.match(output, new RegExp(`^${node.name}: healthy$`, 'm'));
+		assert.match(fs.readFileSync(node.runtime.installLog, 'utf8'), /etcd started/, 'install output is kept in the node log');
+	}
+	assert.match(output, /check raft-quorum :2379: ok \(3 members, leader \d+, 3 of 3 answering\)/);
+	assert.match(output, /check crud :2379: ok/);
+	assert.match(output, /check persistence :2379: ok/);
+	const report = JSON.parse(fs.readFileSync(plan.report.json, 'utf8')) as Report;
+	assert.equal(report.ok, true);
+	assert.ok(fs.readFileSync(plan.report.text, 'utf8').includes('all checks passed'));
+
+	// The same facts, asked directly over SSH.
+	for (const node of plan.nodes) {
+		assert.equal((await on(node.name, 'hostname')).stdout.trim(), node.hostname);
+		assert.match((await on(node.name, 'ip -4 addr')).stdout, new RegExp(`inet ${node.ip.replaceAll('.', '\\.')}/24`));
+		for (const other of plan.nodes.filter(o => o !== node)) assert.equal((await on(node.name, `ping -c 1 -W 2 ${other.ip}`)).code, 0, `${node.name} pings ${other.name}`);
+		const modes = (await on(node.name, `stat -c '%a %n' ${node.secrets.remoteDir} ${node.secrets.remoteKey}`)).stdout;
+		assert.match(modes, /^700 /m);
+		assert.match(modes, /^400 .*\.key$/m);
+	}
+	const members = JSON.parse((await on('node02', etcdctl('node02', 'member list -w json'))).stdout) as {members: Array<{name: string; peerURLs: string[]}>};
+	assert.deepEqual(members.members.map(m => m.name).sort(), ['node01', 'node02', 'node03']);
+	assert.ok(members.members.every(m => m.peerURLs[0]?.startsWith('https://')), 'peers talk TLS');
+	assert.equal((await on('node01', etcdctl('node01', 'put e2e-key across'))).code, 0);
+	assert.match((await on('node03', etcdctl('node03', 'get e2e-key --print-value-only'))).stdout, /^across$/m);
+	assert.equal((await on('node02', '/sbin/svc restart etcd')).code, 0);
+	await waitForQuorum();
+	assert.match((await on('node02', etcdctl('node02', 'get e2e-key --print-value-only'))).stdout, /^across$/m, 'the key survives a restart');
+	// Without a client certificate etcd refuses the client.
+	assert.notEqual((await on('node01', `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${plan.nodes[0]!.secrets.remoteCa} --command-timeout=5s get e2e-key`)).code, 0);
+
+	// A rerun attaches: no new QEMU, install skipped, validation again.
+	const before = (await processesOf(plan)).map(p => p.pid).sort();
+	const rerun = await cli(['up', '--profile-file', profileFile, '--yes']);
+	assert.equal(rerun.exitCode, 0, rerun.all);
+	assert.match(rerun.all ?? '', /node01: installed: skipped: done in an earlier run/);
+	assert.deepEqual((await processesOf(plan)).map(p => p.pid).sort(), before);
+});
+
+test('one stopped etcd: quorum holds with 2 of 3 and that node is named; a second: quorum is lost', {timeout: 900_000}, async () => {
+	assert.equal((await on('node03', '/sbin/svc stop etcd')).code, 0);
+	let run = await validate(['raft-quorum', 'etcd health']);
+	assert.equal(run.exitCode, 1, run.output);
+	const quorum = resultOf(run.report, 'raft-quorum');
+	assert.equal(quorum.status, 'ok');
+	assert.match(quorum.detail, /2 of 3 answering \(silent: node03\)/);
+	assert.equal(resultOf(run.report, 'etcd health', 'node01').status, 'ok');
+	assert.equal(resultOf(run.report, 'etcd health', 'node02').status, 'ok');
+	const down = resultOf(run.report, 'etcd health', 'node03');
+	assert.equal(down.status, 'failed');
+	assert.match(down.reason ?? '', /node03/);
+
+	assert.equal((await on('node02', '/sbin/svc stop etcd')).code, 0);
+	run = await validate(['raft-quorum']);
+	assert.equal(run.exitCode, 1, run.output);
+	const lost = resultOf(run.report, 'raft-quorum');
+	assert.equal(lost.status, 'failed');
+	assert.match(lost.reason ?? '', /no quorum: 1 of 3 members answer \(need 2\); silent: node02, node03/);
+	assert.match(run.output, /\[FAILED\] cluster +raft-quorum/);
+
+	for (const node of ['node02', 'node03']) assert.equal((await on(node, '/sbin/svc start etcd')).code, 0);
+	await waitForQuorum();
+	run = await validate(['raft-quorum', 'crud']);
+	assert.equal(run.exitCode, 0, run.output);
+});
+
+test('a certificate from another CA on one node: the TLS check fails naming the node and the chain', {timeout: 600_000}, async () => {
+	const node01 = plan.nodes[0]!;
+	const rogue = await createCa('CN=rogue CA', 'ecdsa-p256', 30);
+	const rogueCa = {cert: new X509Certificate(rogue.certPem), pem: rogue.certPem, key: rogue.key, keyType: 'ecdsa-p256' as const};
+	const issued = await issueNodeCertificate(rogueCa, node01, 'ecdsa-p256', 30);
+	// Only the certificate etcd serves to clients is swapped: with a foreign peer certificate the
+	// node would drop out of the cluster and serve nothing at all.
+	await on('node01', 'true');
+	const ssh = sessions.get('node01')!;
+	await ssh.writeFile('/etc/plasma/rogue.crt', issued.certPem, 0o644);
+	await ssh.writeFile('/etc/plasma/rogue.key', issued.key.export({type: 'pkcs8', format: 'pem'}), 0o400);
+	assert.equal((await on('node01', '/sbin/svc stop etcd')).code, 0);
+	const swap = `sed -i -e "s#'--cert-file' '${node01.secrets.remoteCert}'#'--cert-file' '/etc/plasma/rogue.crt'#" -e "s#'--key-file' '${node01.secrets.remoteKey}'#'--key-file' '/etc/plasma/rogue.key'#" /run/svc/etcd.cmd`;
+	assert.equal((await on('node01', swap)).code, 0);
+	assert.match((await on('node01', 'cat /run/svc/etcd.cmd')).stdout, /rogue\.crt/);
+	assert.equal((await on('node01', '/sbin/svc start etcd')).code, 0);
+
+	const run = await validate(['tls']);
+	assert.equal(run.exitCode, 1, run.output);
+	const bad = resultOf(run.report, 'tls', 'node01');
+	assert.equal(bad.status, 'failed');
+	assert.match(bad.reason ?? '', /node01/);
+	assert.match(bad.reason ?? '', /CN=rogue CA/);
+	assert.match(bad.reason ?? '', /CN=plasma-tui demo CA/);
+	for (const node of ['node02', 'node03']) assert.equal(resultOf(run.report, 'tls', node).status, 'ok');
+});
+
+test('down --purge stops every process of the run, frees the ports and removes the work files', {timeout: 300_000}, async () => {
+	for (const ssh of sessions.values()) ssh.close();
+	const down = await cli(['down', '--profile-file', profileFile, '--purge'], 120_000);
+	assert.equal(down.exitCode, 0, down.all);
+	assert.deepEqual(await processesOf(plan), []);
+	for (const node of plan.nodes) assert.ok(await portFree(node.sshPort), `port ${node.sshPort} is free`);
+	assert.equal(fs.existsSync(plan.nodes[0]!.disk.path), false);
+});
