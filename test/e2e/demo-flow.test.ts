@@ -8,6 +8,7 @@ import {sshTargetFor} from '../../source/engine/run.js';
 import type {Report} from '../../source/engine/validate.js';
 import type {Plan} from '../../source/model/plan.js';
 import type {Profile} from '../../source/model/profile-schema.js';
+import {ConsoleInput} from '../../source/services/console-input.js';
 import {ensureDemoImage} from '../../source/services/image.js';
 import {NodeSsh, waitForSsh} from '../../source/services/ssh.js';
 import {teardown} from '../../source/services/teardown.js';
@@ -116,6 +117,14 @@ test('`up --yes` goes from nothing to a verified 3-member TLS etcd cluster', {ti
 	assert.match((await on('node02', etcdctl('node02', 'get e2e-key --print-value-only'))).stdout, /^across$/m, 'the key survives a restart');
 	// Without a client certificate etcd refuses the client.
 	assert.notEqual((await on('node01', `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${plan.nodes[0]!.secrets.remoteCa} --command-timeout=5s get e2e-key`)).code, 0);
+
+	// Keys typed into a node's serial console (what the console view sends) reach its shell.
+	const typed = new ConsoleInput({sockets: {node01: plan.nodes[0]!.runtime.consoleSocket}, onError: (node, message) => assert.fail(`${node}: ${message}`)});
+	typed.send('node01', '\recho typed-$((6*7))-here\r');
+	const typedBy = Date.now() + 30_000;
+	while (!fs.readFileSync(plan.nodes[0]!.runtime.consoleLog, 'utf8').includes('typed-42-here') && Date.now() < typedBy) await new Promise(resolve => setTimeout(resolve, 200));
+	typed.close();
+	assert.match(fs.readFileSync(plan.nodes[0]!.runtime.consoleLog, 'utf8'), /^typed-42-here\r?$/m, 'the shell on the serial console ran what was typed');
 
 	// A rerun attaches: no new QEMU, install skipped, validation again.
 	const before = (await processesOf(plan)).map(p => p.pid).sort();
