@@ -10,6 +10,7 @@ import {ProfileScreen, type ProfileChoice} from './screens/profile-screen.js';
 import {TopologyScreen} from './screens/topology-screen.js';
 import {NetworkScreen} from './screens/network-screen.js';
 import {CertificatesScreen} from './screens/certificates-screen.js';
+import {ChecksScreen} from './screens/checks-screen.js';
 import {PlanScreen} from './screens/plan-screen.js';
 import {HelpOverlay, type KeyHelp} from './screens/help-overlay.js';
 import {QuitConfirm} from './screens/quit-confirm.js';
@@ -20,7 +21,7 @@ import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {useStateRef} from './hooks/use-state-ref.js';
 import type {WizardServices} from './hooks/wizard-services.js';
 
-export const STEPS = ['profile', 'topology', 'network', 'certificates', 'plan', 'run'] as const;
+export const STEPS = ['profile', 'topology', 'network', 'certificates', 'checks', 'plan', 'run'] as const;
 export type Step = (typeof STEPS)[number];
 
 const STEP_KEYS: Record<Step, KeyHelp> = {
@@ -28,6 +29,7 @@ const STEP_KEYS: Record<Step, KeyHelp> = {
 	topology: [['← → / enter', 'change a role'], ['enter on Next', 'go to the network screen']],
 	network: [['← → tab', 'move between cells'], ['enter', 'edit a cell, enter again to keep it'], ['ctrl-u', 'return a cell to its auto value']],
 	certificates: [['← →', 'change the key type'], ['enter on Generate', 'write the CA, certificates and node files']],
+	checks: [['← → tab', 'move between port and timeout'], ['enter', 'edit a cell, enter again to keep it']],
 	plan: [['↑ ↓ PgUp PgDn', 'scroll'], ['s', 'save the profile'], ['enter', 'save and run']],
 	run: [],
 };
@@ -169,10 +171,12 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 					draft.setProfile(next);
 				}}
 				onGenerate={() => void certificates.generate(profile)}
-				onNext={() => go('plan')}
+				onNext={() => go('checks')}
 				onBack={() => go('network')}
 			/>
 		);
+	} else if (step === 'checks') {
+		body = <ChecksScreen profile={profile} errors={allErrors} bodyRows={height - 2} isActive={active} onChange={draft.setProfile} onNext={() => go('plan')} onBack={() => go('certificates')} />;
 	} else if (step === 'plan' && plan) {
 		const problems = [...allErrors, ...plan.problems];
 		const lines = wrapLines([...problems.map(e => `✗ ${e.field}: ${e.message} (fix: ${e.fix})`), ...formatPlan(plan).split('\n')], columns - 1);
@@ -183,7 +187,7 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 				saved={saved && !draft.unsaved}
 				message={notice}
 				isActive={active}
-				onBack={() => go('certificates')}
+				onBack={() => go('checks')}
 				onSave={() => {
 					if (draft.save()) {
 						setSaved(true);
@@ -208,7 +212,7 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 		<KeyScopeContext.Provider value={keyScope}>
 			<Frame
 				title={profile ? `profile ${profile.name}` : 'new cluster'}
-				// The wizard has five steps; the run that follows the plan is not one of them.
+				// The wizard has six steps; the run that follows the plan is not one of them.
 				step={step !== 'run' ? {index: stepIndex + 1, of: STEPS.length - 1, name: step} : undefined}
 				unsaved={draft.unsaved}
 				height={height}

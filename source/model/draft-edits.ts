@@ -1,6 +1,7 @@
 import type {KeyType, NodeRole, Profile} from './profile-schema.js';
 import {MAX_NODES} from './validate.js';
 import {withNodeCount} from './resolve.js';
+import {type FieldError, fieldError, printable} from './field-error.js';
 
 // Pure edits of a draft profile, one per wizard field. Screens call these
 // through the app; the profile stays the single source of truth.
@@ -69,4 +70,25 @@ export function setExistingCa(profile: Profile, part: 'cert' | 'key', text: stri
 	if (next.cert === '' && next.key === '') delete tls.existingCa;
 	else tls.existingCa = next;
 	return {...profile, tls};
+}
+
+export type CheckCell = 'port' | 'timeoutSec';
+
+// A check's port or timeout typed as text. A number is set even when out of
+// range (validation names the field then); text that is no number is returned
+// as the field's error and leaves the profile as it was.
+export function setCheckCell(profile: Profile, index: number, cell: CheckCell, text: string): Profile | FieldError {
+	const field = `checks[${index}].${cell}`;
+	const check = profile.checks[index];
+	if (!check) return fieldError(field, 'there is no such check', 'choose a check from the list');
+	if (cell === 'port' && !('port' in check)) return fieldError(field, `a ${check.type} check has no port`, 'edit the timeout instead');
+	const value = parseWholeNumber(text);
+	if (value === undefined) {
+		const shown = text.trim() === '' ? 'an empty value' : `"${printable(text.trim())}"`;
+		return cell === 'port'
+			? fieldError(field, `${shown} is not a TCP port`, 'use a port from 1 to 65535')
+			: fieldError(field, `${shown} is not a number of seconds`, 'set timeoutSec to 1 or more');
+	}
+	const checks = profile.checks.map((c, i) => (i === index ? {...c, [cell]: value} : c));
+	return {...profile, checks};
 }

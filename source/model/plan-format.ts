@@ -1,4 +1,15 @@
+import {printable} from './field-error.js';
 import type {Plan} from './plan.js';
+
+function checkLines(plan: Plan): string[] {
+	if (plan.checks.length === 0) return [];
+	const width = Math.min(28, Math.max(...plan.checks.map(c => printable(c.name).length)));
+	return [
+		'',
+		'checks (validate stage):',
+		...plan.checks.map(c => `  ${printable(c.name).padEnd(width)}  ${c.type.padEnd(13)}  ${(c.port === undefined ? '' : `port ${c.port}`).padEnd(10)}  timeout ${c.timeoutSec} s`),
+	];
+}
 
 // Arguments are shown one option per line so a long QEMU command stays readable.
 export function formatPlan(plan: Plan): string {
@@ -9,6 +20,7 @@ export function formatPlan(plan: Plan): string {
 		'',
 		'nodes:',
 		...plan.nodes.map(n => `  ${n.name.padEnd(8)} ${n.role.padEnd(13)} ${n.ip.padEnd(15)} ${n.mac}  ${n.hostname}  ssh 127.0.0.1:${n.sshPort}  ${n.vcpus} vCPU  ${n.memoryMiB} MiB  ${n.diskGiB} GiB`),
+		...checkLines(plan),
 		'',
 		'will create:',
 		...plan.creates.map(t => `  ${t.kind.padEnd(7)} ${t.path}  (${t.note})`),

@@ -1,7 +1,8 @@
 import path from 'node:path';
-import type {KeyType, Profile} from './profile-schema.js';
+import type {CheckType, KeyType, Profile} from './profile-schema.js';
 import {type FieldError, fieldError} from './field-error.js';
 import {ipPrefixLength, resolveNodes, type ResolvedNode} from './resolve.js';
+import {checkName, checkPort} from './check-name.js';
 
 // The plan is a pure function of the profile and a few host facts passed in
 // (where work and cache directories are, which accelerator preflight chose).
@@ -63,6 +64,9 @@ export type PlannedThing = {
 	note: string;
 };
 
+// A check of the validate stage as the operator sees it before the run.
+export type PlannedCheck = {name: string; type: CheckType; port?: number; timeoutSec: number};
+
 export type Plan = {
 	profileName: string;
 	workDir: string;
@@ -78,6 +82,7 @@ export type Plan = {
 	nodes: NodePlan[];
 	creates: PlannedThing[];
 	stages: string[];
+	checks: PlannedCheck[];
 	problems: FieldError[];
 };
 
@@ -271,6 +276,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		nodes,
 		creates: [],
 		stages: stagesFor(profile),
+		checks: profile.checks.map(spec => ({name: checkName(spec), type: spec.type, port: checkPort(spec), timeoutSec: spec.timeoutSec})),
 		problems: [],
 	};
 	plan.creates = plannedThings(plan, controlPlane.length);

@@ -46,7 +46,7 @@ export function CertificatesScreen({profile, errors, certs, isActive, onChange, 
 		{id: 'caCert', label: 'Existing CA cert', value: profile.tls.existingCa?.cert ?? '', kind: 'text', hint: 'empty: create a new CA', error: show('tls.existingCa.cert')},
 		{id: 'caKey', label: 'Existing CA key', value: profile.tls.existingCa?.key ?? '', kind: 'text', error: show('tls.existingCa.key')},
 		{id: 'generate', label: certs.status === 'done' ? 'Generate again (keeps what is valid)' : 'Generate certificates', value: '', kind: 'action'},
-		{id: 'next', label: 'Next: plan →', value: '', kind: 'action'},
+		{id: 'next', label: 'Next: checks →', value: '', kind: 'action'},
 	];
 
 	const change = (id: string, value: string) => {

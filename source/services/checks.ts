@@ -23,26 +23,8 @@ export class CheckFailure extends Error {}
 
 export const CLUSTER_CHECKS = new Set<CheckSpec['type']>(['raft-quorum', 'crud', 'persistence']);
 
-export function checkName(spec: CheckSpec): string {
-	if (spec.name) return spec.name;
-	switch (spec.type) {
-		case 'tcp-port':
-		case 'metrics':
-		case 'tls':
-		case 'raft-quorum':
-		case 'crud':
-		case 'persistence':
-			return `${spec.type} :${spec.port}`;
-		case 'http':
-			return `http :${spec.port}${spec.path}`;
-		case 'systemd-unit':
-			return `unit ${spec.unit}`;
-		case 'command':
-			return `command ${spec.command.slice(0, 30)}`;
-		default:
-			return spec.type;
-	}
-}
+// Pure, so screens and the plan can name checks without loading this file's node modules.
+export {checkName} from '../model/check-name.js';
 
 async function secretsOf(node: NodePlan): Promise<{ca: string; cert: string; key: string}> {
 	const [ca, cert, key] = await Promise.all([fs.readFile(node.secrets.ca, 'utf8'), fs.readFile(node.secrets.cert, 'utf8'), fs.readFile(node.secrets.key, 'utf8')]);

@@ -61,7 +61,7 @@ after(() => {
 
 test('the built wizard walks from the demo template to the plan screen in tmux', async () => {
 	let shown = await waitForScreen('Template: demo');
-	assert.match(shown, /plasma-tui · new cluster +step 1\/5: profile/);
+	assert.match(shown, /plasma-tui · new cluster +step 1\/6: profile/);
 	await keys('Down', 'Enter');
 	shown = await waitForScreen('Topology');
 	assert.match(shown, /Nodes \(1-16\) +3/);
@@ -92,7 +92,14 @@ test('the built wizard walks from the demo template to the plan screen in tmux',
 	shown = await waitForScreen('Written', 20_000);
 	assert.match(shown, /CA +ECDSA P-256 +expires/);
 	await keys('Down', 'Enter');
-	shown = await waitForScreen('step 5/5: plan');
+	shown = await waitForScreen('step 5/6: checks');
+	assert.match(shown, /etcd health +http +2379 +60\n/);
+	// The etcd health check's port, typed in the table, is what the plan shows.
+	await keys('Down', 'Down', 'Down', 'Down', 'Down', 'Enter', 'C-u', '2', '3', '8', '0', 'Enter');
+	await waitForScreen(/etcd health +http +2380 /);
+	await keys('Down', 'Down', 'Down', 'Down', 'Down', 'Enter');
+	shown = await waitForScreen('step 6/6: plan');
+	assert.match(shown, /etcd health +http +port 2380 +timeout 60 s/);
 	assert.match(shown, /stages: preflight -> image -> certificates -> boot -> install \(push\) -> validate/);
 	assert.match(shown, /node03 +control-plane 192\.168\.100\.13/);
 	await keys('?');

@@ -185,13 +185,15 @@ test('the wizard hands the saved profile to the run after the plan screen, and q
 	await press(stdin, KEYS.down, KEYS.down, KEYS.down, KEYS.down, KEYS.enter);
 	await waitForFrame(lastFrame, f => f.includes('Written'), 'the generated certificates', 10_000);
 	await press(stdin, KEYS.down, KEYS.enter);
-	await waitForFrame(lastFrame, f => f.includes('step 5/5: plan'), 'the plan screen');
+	await waitForFrame(lastFrame, f => f.includes('step 5/6: checks'), 'the checks screen');
+	await press(stdin, ...Array(10).fill(KEYS.down), KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('step 6/6: plan'), 'the plan screen');
 	await press(stdin, KEYS.enter);
 	const frame = await waitForFrame(lastFrame, f => f.includes('report saved'), 'the run ending on its checklist');
 	assert.equal(ran, 'demo');
 	assert.deepEqual(services.store.list(), ['demo'], 'the profile was saved before the run');
 	assert.match(frame, /plasma-tui · profile demo · run/);
-	assert.doesNotMatch(frame, /step \d\/5/, 'no wizard frame around the run');
+	assert.doesNotMatch(frame, /step \d\/6/, 'no wizard frame around the run');
 	await press(stdin, 'q');
 	await waitForFrame(lastFrame, f => f.includes('keeps running'), 'the quit question');
 	await press(stdin, 'y');

@@ -47,7 +47,7 @@ test('duplicate SSH ports are flagged on the second node', async () => {
 	assert.match(frame, /duplicate SSH port 2300: node01 has it already/);
 });
 
-test('topology -> network -> certificates -> plan completes with real certificates and a full plan', async () => {
+test('topology -> network -> certificates -> checks -> plan completes with real certificates and a full plan', async () => {
 	const services = realServices();
 	const {stdin, lastFrame} = render(<App services={services} />);
 	await toNetwork(stdin, lastFrame);
@@ -60,7 +60,11 @@ test('topology -> network -> certificates -> plan completes with real certificat
 	assert.match(frame, /node03 +ECDSA P-256 +expires \d{4}-\d\d-\d\d +([0-9A-F]{2}:){9}[0-9A-F]{2}…  new/);
 	assert.ok(existsSync(path.join(services.home, 'clusters', 'demo', 'nodes', 'node03', 'secrets', 'node03.key')));
 	await press(stdin, KEYS.down, KEYS.enter);
-	frame = await waitForFrame(lastFrame, f => f.includes('step 5/5: plan'), 'the plan screen');
+	frame = await waitForFrame(lastFrame, f => f.includes('step 5/6: checks'), 'the checks screen');
+	assert.match(frame, /etcd health +http +2379 +60 /);
+	assert.match(frame, /l2-mesh +l2-mesh +- +30 /);
+	await press(stdin, ...Array(10).fill(KEYS.down), KEYS.enter);
+	frame = await waitForFrame(lastFrame, f => f.includes('step 6/6: plan'), 'the plan screen');
 	assert.match(frame, /stages: preflight -> image -> certificates -> boot -> install \(push\) -> validate/);
 	assert.match(frame, /node01 +control-plane 192\.168\.100\.11/);
 	// The QEMU arguments are further down: scroll to the end.
@@ -163,7 +167,7 @@ test('16 nodes fit a 30-row terminal: the lists scroll with the cursor on every 
 	assert.ok((lastFrame() ?? '').split('\n').length <= 29, 'the frame stays below the terminal height');
 	await press(stdin, KEYS.enter);
 	frame = await waitForFrame(lastFrame, f => f.includes('Subject alternative names'), 'the certificates screen');
-	assert.match(frame, /Next: plan/);
+	assert.match(frame, /Next: checks/);
 	assert.match(frame, /more nodes/);
 	assert.ok((lastFrame() ?? '').split('\n').length <= 29, 'the frame stays below the terminal height');
 });

@@ -15,6 +15,8 @@ test('plan prints nodes, files and every QEMU argument; --json is the same plan'
 	assert.equal(result.status, 0, result.stderr);
 	assert.match(result.stdout, /stages: preflight -> image -> certificates -> boot -> install \(push\) -> validate/);
 	assert.match(result.stdout, /node02 +control-plane 192\.168\.100\.12/);
+	assert.match(result.stdout, /\nchecks \(validate stage\):\n {2}ssh +ssh +timeout 30 s\n/);
+	assert.match(result.stdout, /\n {2}etcd health +http +port 2379 +timeout 60 s\n/);
 	assert.match(result.stdout, /secret +\S+\/nodes\/node03\/secrets\/node03\.key +\(node03: private key \(0400\)\)/);
 	assert.match(result.stdout, /qemu-system-x86_64 for node01:\n {2}-name node01,process=plasma-tui:demo:node01\n/);
 	assert.match(result.stdout, / {2}-netdev user,id=mgmt,restrict=on,hostfwd=tcp:127\.0\.0\.1:2241-:22\n/);
