@@ -3,7 +3,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile} from '../model/profile-schema.js';
 import {buildPlan, type NodePlan, type Plan, type PlanContext} from '../model/plan.js';
 import type {NodePhase, RunEvent, RunEventListener} from './events.js';
-import {chosenAccel, formatFinding, runPreflight} from '../services/preflight.js';
+import {chosenAccel, describeFinding, runPreflight} from '../services/preflight.js';
 import {ensureDemoImage} from '../services/image.js';
 import {NodeSsh, waitForSsh, type SshTarget} from '../services/ssh.js';
 import {bootCluster, type BootResult} from './boot.js';
@@ -71,7 +71,8 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 	let stage = new Stage(emit, 'preflight');
 	const firstPlan = buildPlan(profile, options.context);
 	const findings = await runPreflight(profile, firstPlan, {probeCacheFile: path.join(options.context.home, 'kvm-probe.json')});
-	for (const finding of findings) if (finding.status !== 'ok') log(formatFinding(finding), finding.status === 'fail' ? 'error' : 'warn');
+	// The event's level says warn or fail; the line carries the finding and its fix.
+	for (const finding of findings) if (finding.status !== 'ok') log(describeFinding(finding), finding.status === 'fail' ? 'error' : 'warn');
 	const failures = findings.filter(f => f.status === 'fail');
 	if (failures.length > 0) {
 		stage.failed(failures.map(f => f.message).join('; '));

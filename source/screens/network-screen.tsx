@@ -1,3 +1,4 @@
+import type {StepScreenProps} from './components/step-props.js';
 import {Box, Text, useInput} from 'ink';
 import {useState} from 'react';
 import {useStateRef} from '../hooks/use-state-ref.js';
@@ -9,16 +10,7 @@ import {editValue} from './components/edit-keys.js';
 import {useKeyScope} from './components/key-scope.js';
 import {moreAbove, moreBelow, windowAround} from './components/window.js';
 
-type Props = {
-	profile: Profile;
-	errors: FieldError[];
-	isActive: boolean;
-	onChange: (profile: Profile) => void;
-	onNext: () => void;
-	onBack: () => void;
-	// Rows the screen may use (terminal rows minus header and footer).
-	bodyRows?: number;
-};
+type Props = StepScreenProps;
 
 const COLUMNS: Array<{cell: NodeCell; label: string; width: number}> = [
 	{cell: 'ip', label: 'IP', width: 17},

@@ -1,3 +1,4 @@
+import type {StepScreenProps} from './components/step-props.js';
 import {Box, Text} from 'ink';
 import {useState} from 'react';
 import type {Profile} from '../model/profile-schema.js';
@@ -5,16 +6,7 @@ import type {FieldError} from '../model/field-error.js';
 import {cycleRole, setNodeCount, setNodeName} from '../model/draft-edits.js';
 import {FormList, type FormField} from './components/form-list.js';
 
-type Props = {
-	profile: Profile;
-	errors: FieldError[];
-	isActive: boolean;
-	onChange: (profile: Profile) => void;
-	onNext: () => void;
-	onBack: () => void;
-	// Rows the screen may use (terminal rows minus header and footer).
-	bodyRows?: number;
-};
+type Props = StepScreenProps;
 
 const SCREEN_FIELDS = /^(cluster\.|nodes$|nodes\[\d+\]\.(name|role)$)/;
 

@@ -207,5 +207,9 @@ export async function runPreflight(profile: Profile, plan: Plan, options: {probe
 }
 
 export function formatFinding(finding: Finding): string {
-	return `${finding.status.padEnd(4)} ${finding.message}${finding.fix && finding.status !== 'ok' ? ` (fix: ${finding.fix})` : ''}`;
+	return `${finding.status.padEnd(4)} ${describeFinding(finding)}`;
+}
+
+export function describeFinding(finding: Finding): string {
+	return `${finding.message}${finding.fix && finding.status !== 'ok' ? ` (fix: ${finding.fix})` : ''}`;
 }

@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {execa, execaSync} from 'execa';
 import {tempDir} from '../helpers.js';
+import {tmuxDriver} from './tmux-driver.js';
 
 // The real binary in a real terminal: tmux runs it, send-keys types, capture-pane reads the screen.
 const session = `plasma-wizard-${process.pid}`;
@@ -14,20 +15,7 @@ let current = session;
 const home = tempDir('plasma-tmux-');
 const bin = path.resolve('dist/cli.js');
 
-async function screen(): Promise<string> {
-	return (await execa('tmux', ['capture-pane', '-p', '-t', current])).stdout;
-}
-
-async function waitForScreen(text: string | RegExp, timeoutMs = 15_000): Promise<string> {
-	const started = Date.now();
-	let last = '';
-	while (Date.now() - started < timeoutMs) {
-		last = await screen();
-		if (typeof text === 'string' ? last.includes(text) : text.test(last)) return last;
-		await new Promise(resolve => setTimeout(resolve, 100));
-	}
-	throw new Error(`timed out after ${timeoutMs} ms waiting for ${String(text)} on the screen; it shows:\n${last}`);
-}
+const {waitForScreen, keys} = tmuxDriver(() => current);
 
 async function freePorts(count: number): Promise<number[]> {
 	const servers = await Promise.all(
@@ -42,12 +30,6 @@ async function freePorts(count: number): Promise<number[]> {
 	return ports;
 }
 
-async function keys(...names: string[]): Promise<void> {
-	for (const name of names) {
-		await execa('tmux', ['send-keys', '-t', current, name]);
-		await new Promise(resolve => setTimeout(resolve, 60));
-	}
-}
 
 before(async () => {
 	if (!existsSync(bin)) await execa('npm', ['run', 'build']);

@@ -206,13 +206,13 @@ test('a run that fails before boot says which stage failed and why', async () =>
 	const at = Date.now();
 	const events = [
 		{type: 'stage', stage: 'preflight', status: 'start', at},
-		{type: 'log', level: 'error', message: 'fail kernel: /nonexistent/vmlinuz does not exist or is not readable (fix: check boot.kernel in the profile)', at},
+		{type: 'log', level: 'error', message: 'kernel: /nonexistent/vmlinuz does not exist or is not readable (fix: check boot.kernel in the profile)', at},
 		{type: 'stage', stage: 'preflight', status: 'failed', message: 'kernel: /nonexistent/vmlinuz does not exist or is not readable', at},
 	] as const;
 	const {lastFrame} = mount(fakeRun([...events], {outcome: {exitCode: 1, failedStage: 'preflight'}}));
 	const frame = await waitForFrame(lastFrame, f => f.includes('failed at preflight'), 'the failure');
 	assert.match(frame, /✗ preflight: kernel: \/nonexistent\/vmlinuz does not exist or is not readable/);
-	assert.match(frame, /error: fail kernel: \/nonexistent\/vmlinuz does not exist or is not readable \(fix: check boot\.kernel in the profile\)/);
+	assert.match(frame, /error: kernel: \/nonexistent\/vmlinuz does not exist or is not readable \(fix: check boot\.kernel in the profile\)/);
 	assert.match(frame, /node01 +pending/);
 });
 
