@@ -207,6 +207,14 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 		const reached = options.bootOnly || profile.install.method === 'none' ? 'ssh-ready' : 'installed';
 		if (failed.length > 0) stage.failed(`${failed.map(n => n.name).join(', ')} failed; ${plan.nodes.length - failed.length} reached ${reached}`);
 		else stage.done(`${plan.nodes.length} nodes ${reached}`);
+		if (failed.length > 0 && !options.bootOnly && profile.checks.length > 0) {
+			// No validation of a partial cluster, but the report says which node failed and why.
+			const {writeReport} = await import('./validate.js');
+			const now = new Date().toISOString();
+			const results = failed.map(n => ({check: 'boot and install', type: 'stage' as const, node: n.name, status: 'failed' as const, detail: 'validation skipped', reason: state.current.nodes[n.name]?.reason ?? 'failed', durationMs: 0}));
+			await writeReport(plan, {profile: profile.name, ok: false, startedAt: now, finishedAt: now, results});
+			log(`validation skipped: ${failed.map(n => n.name).join(', ')} did not finish; report ${plan.report.text}`, 'error');
+		}
 		if (failed.length > 0 || options.bootOnly) return result(failed.length > 0 ? 1 : 0, {failedStage: failed.length > 0 ? 'boot' : undefined, plan});
 
 		if (profile.checks.length === 0) return result(0, {plan});

@@ -12,7 +12,8 @@ import {shellQuote} from '../services/install.js';
 
 export type CheckResult = {
 	check: string;
-	type: CheckSpec['type'];
+	// 'stage': a node that failed before validation (boot or install), reported instead of checked.
+	type: CheckSpec['type'] | 'stage';
 	node?: string;
 	status: 'ok' | 'failed';
 	detail: string;

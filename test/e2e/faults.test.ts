@@ -111,6 +111,8 @@ test('a VM that dies while it installs fails with its console\'s last lines; the
 	const {profile, plan} = await smallProfile('dies', 2, p => {
 		// node01's install has a slow step to be killed in; node02's is short.
 		p.install.push.commands = ['echo installing {name}', 'case {name} in node01) sleep 60;; *) sleep 1;; esac', 'echo installed {name}'];
+		// A check makes the run write its report; with a failed node, validation itself is skipped.
+		p.checks = [{type: 'ssh', timeoutSec: 5}];
 	});
 	const events: RunEvent[] = [];
 	let killed: number | undefined;
@@ -141,6 +143,11 @@ test('a VM that dies while it installs fails with its console\'s last lines; the
 	// The reason says QEMU went away and shows what the console printed last.
 	assert.match(reason, /QEMU exited/, reason);
 	assert.match(reason, /last lines: .*\S/, reason);
+	// The report names the node and the same reason (validation of a partial cluster is skipped).
+	const report = JSON.parse(fs.readFileSync(plan.report.json, 'utf8')) as {ok: boolean; results: Array<{node?: string; type: string; reason?: string}>};
+	assert.equal(report.ok, false);
+	assert.deepEqual(report.results.map(r => [r.node, r.type]), [['node01', 'stage']]);
+	assert.equal(report.results[0]!.reason, reason);
 	const consoleTail = fs.readFileSync(plan.nodes[0]!.runtime.consoleLog, 'utf8').trimEnd().split('\n').slice(-5).map(l => l.trim()).filter(Boolean);
 	assert.ok(consoleTail.some(line => reason.includes(line.slice(0, 40))), `the reason quotes the console (${JSON.stringify(consoleTail)}): ${reason}`);
 });
