@@ -5,7 +5,7 @@
 // Type checking is not done here: the build runs `tsc --noEmit` first.
 // Usage: node scripts/bundle.mjs [--outdir DIR] [NAME=SOURCE ...]
 //   default: cli=source/cli.tsx into dist/ (the benchmarks bundle other entries elsewhere)
-import {rmSync, mkdirSync, writeFileSync} from 'node:fs';
+import {readFileSync, rmSync, mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
@@ -28,6 +28,22 @@ const alias = {'@peculiar/x509': '@peculiar/x509/build/x509.es.js'};
 // Loaded with `import()` for their side effects only: CommonJS is fine there.
 const sideEffectOnly = new Set(['reflect-metadata']);
 
+// Bundled code that reads files next to itself through import.meta.url would
+// look in dist/chunks/. Ink does once, for its own package.json, when DEV=true
+// (React devtools): that read is replaced by the file's name and version.
+const inkPackageJson = {
+	name: 'ink-package-json',
+	setup(build) {
+		build.onLoad({filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/}, args => {
+			const source = readFileSync(args.path, 'utf8');
+			const read = "fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')";
+			if (!source.includes(read)) throw new Error(`${args.path} no longer reads its package.json as scripts/bundle.mjs expects: check what it reads through import.meta.url`);
+			const {name, version} = JSON.parse(readFileSync(new URL('../package.json', `file://${args.path}`), 'utf8'));
+			return {contents: source.replace(read, JSON.stringify(JSON.stringify({name, version}))), loader: 'js'};
+		});
+	},
+};
+
 rmSync(outdir, {recursive: true, force: true});
 mkdirSync(outdir, {recursive: true});
 
@@ -43,6 +59,7 @@ const result = await build({
 	jsx: 'automatic',
 	external,
 	alias,
+	plugins: [inkPackageJson],
 	chunkNames: 'chunks/[name]-[hash]',
 	// Bundled CommonJS (React, and what Ink depends on) may require() Node's
 	// built-ins: ESM output has no require of its own, so every file gets one.
