@@ -1,7 +1,8 @@
 // One fresh process per sample of the certificate benchmark, so the first run
 // is truly cold (it loads @peculiar/x509 and reflect-metadata on first use, as
-// `plasma-tui certs` and `up` do). Runs the compiled code in dist/, the code
-// the binary ships, under plain node (no tsx loader in the timings).
+// `plasma-tui certs` and `up` do). Runs the code bundled as the binary is
+// (bench/certificates-entry.ts, by scripts/bundle.mjs), under plain node (no
+// tsx loader in the timings).
 // Usage: node bench/certificates-worker.mjs KEY_TYPE NODES WARM_RUNS
 // Prints one JSON line: {coldMs, warmMs: [...]}.
 import fs from 'node:fs/promises';
@@ -13,11 +14,9 @@ const [keyType = 'ecdsa-p256', nodesText = '3', warmText = '5'] = process.argv.s
 const nodeCount = Number(nodesText);
 const warmRuns = Number(warmText);
 
-const dist = new URL('../dist/', import.meta.url);
-const {loadTemplate} = await import(new URL('services/profiles.js', dist).href);
-const {parseProfile} = await import(new URL('model/parse-profile.js', dist).href);
-const {buildPlan} = await import(new URL('model/plan.js', dist).href);
-const {ensureCertificates} = await import(new URL('services/tls.js', dist).href);
+// bench/certificates.ts bundles bench/certificates-entry.ts here first.
+const bundle = new URL('../.work/bench-certs/certificates.js', import.meta.url);
+const {loadTemplate, parseProfile, buildPlan, ensureCertificates} = await import(bundle.href);
 
 const template = loadTemplate('demo');
 if (!template.ok) throw new Error('the demo template does not parse');

@@ -7,6 +7,9 @@ import {type BenchRow, failed, median, round, row} from './result.js';
 // fresh process: its first run is cold (loads @peculiar/x509), the rest warm.
 
 const WORKER = fileURLToPath(new URL('certificates-worker.mjs', import.meta.url));
+const BUNDLE_SCRIPT = fileURLToPath(new URL('../scripts/bundle.mjs', import.meta.url));
+// The worker loads this bundle (bench/certificates-entry.ts, built like dist/).
+const CERTS_BUNDLE_DIR = fileURLToPath(new URL('../.work/bench-certs/', import.meta.url));
 
 type Case = {keyType: 'ecdsa-p256' | 'rsa-2048'; nodes: number; processes: number; warmRuns: number; goalMs?: number};
 
@@ -21,6 +24,11 @@ const CASES: Case[] = [
 export async function benchCertificates(): Promise<{rows: BenchRow[]; details: unknown}> {
 	const rows: BenchRow[] = [];
 	const details: Record<string, {coldMs: number[]; warmMs: number[]}> = {};
+	try {
+		await execa(process.execPath, [BUNDLE_SCRIPT, '--outdir', CERTS_BUNDLE_DIR, 'certificates=bench/certificates-entry.ts'], {timeout: 120_000});
+	} catch (error) {
+		return {rows: [failed('certificates', 'bundle bench/certificates-entry.ts', error)], details};
+	}
 	for (const c of CASES) {
 		const label = `${c.keyType === 'ecdsa-p256' ? 'ECDSA P-256' : 'RSA 2048'}, CA + ${c.nodes}`;
 		try {

@@ -1,3 +1,8 @@
-// tsc keeps the shebang of source/cli.tsx; the bin still needs its execute bit.
-import {chmodSync} from 'node:fs';
-chmodSync(new URL('../dist/cli.js', import.meta.url), 0o755);
+// The bin needs its shebang (esbuild keeps the one on source/cli.tsx; added
+// here if it ever does not) and its execute bit.
+import {chmodSync, readFileSync, writeFileSync} from 'node:fs';
+
+const bin = new URL('../dist/cli.js', import.meta.url);
+const text = readFileSync(bin, 'utf8');
+if (!text.startsWith('#!')) writeFileSync(bin, `#!/usr/bin/env node\n${text}`);
+chmodSync(bin, 0o755);

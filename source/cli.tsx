@@ -38,8 +38,8 @@ async function main(argv: string[]): Promise<number> {
 		return 0;
 	}
 	if (first === '--version') {
-		const {readFile} = await import('node:fs/promises');
-		const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
+		const [{readFile}, {join}, {packageRoot}] = await Promise.all([import('node:fs/promises'), import('node:path'), import('./services/paths.js')]);
+		const pkg = JSON.parse(await readFile(join(packageRoot(), 'package.json'), 'utf8')) as {version: string};
 		console.log(pkg.version);
 		return 0;
 	}

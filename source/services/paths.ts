@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -32,9 +33,24 @@ export function toolPaths(env: NodeJS.ProcessEnv = process.env): ToolPaths {
 	};
 }
 
-// The package root, from dist/services or source/services alike.
+// The package root: the nearest folder above this module whose package.json is
+// plasma-tui's. The same from source/services (tsx), a bundled dist/ chunk or an
+// installed copy, whatever the folder layout under it.
+const PACKAGE_NAME = 'plasma-tui';
+let root: string | undefined;
+
 export function packageRoot(): string {
-	return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+	if (root !== undefined) return root;
+	const start = path.dirname(fileURLToPath(import.meta.url));
+	for (let dir = start; ; dir = path.dirname(dir)) {
+		try {
+			const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {name?: unknown};
+			if (pkg.name === PACKAGE_NAME) return (root = dir);
+		} catch {
+			// no package.json here, or not JSON: keep walking up
+		}
+		if (path.dirname(dir) === dir) throw new Error(`plasma-tui: no package.json named ${PACKAGE_NAME} above ${start}`);
+	}
 }
 
 export function templatesDir(): string {

@@ -1,9 +1,10 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {existsSync, mkdtempSync} from 'node:fs';
+import {existsSync, mkdtempSync, readFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {spawnSync} from 'node:child_process';
+import {fileURLToPath} from 'node:url';
 
 // The compiled bin, as `npx plasma-tui` runs it: catches ESM/CommonJS import
 // mistakes that pass under tsx and crash the build on Node 20.
@@ -25,8 +26,21 @@ test('--help lists every command and loads neither Ink nor React', () => {
 		assert.match(result.stdout, new RegExp(`^  ${command} `, 'm'));
 	}
 	const traced = spawnSync(process.execPath, ['--import', path.resolve('test/fixtures/trace-imports.mjs'), bin, '--help'], {encoding: 'utf8'});
-	assert.match(traced.stderr, /\[import\] .*registry\.js/);
-	assert.doesNotMatch(traced.stderr, /node_modules\/(ink|react|zod|@peculiar)\//);
+	assert.equal(traced.status, 0, traced.stderr);
+	const loaded = [...traced.stderr.matchAll(/^\[import\] (\S+)$/gm)].map(match => match[1]!);
+	// Nothing from node_modules is loaded as a file of its own (ssh2 is external)...
+	assert.deepEqual(loaded.filter(url => url.includes('/node_modules/')), []);
+	// ...nor bundled into a dist file that --help loads: esbuild's metafile lists each output's inputs.
+	const meta = JSON.parse(readFileSync(path.resolve('dist/meta.json'), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>};
+	const distFiles = loaded.filter(url => url.startsWith('file:')).map(url => path.relative(process.cwd(), fileURLToPath(url)));
+	assert.ok(distFiles.includes(path.join('dist', 'cli.js')), `--help did not load dist/cli.js: ${loaded.join(', ')}`);
+	const inputs = distFiles.flatMap(file => {
+		const output = meta.outputs[file];
+		assert.ok(output, `${file} is not in dist/meta.json: a stale build?`);
+		return Object.keys(output.inputs);
+	});
+	assert.ok(inputs.includes('source/commands/registry.ts'), `registry.ts not among --help's inputs: ${inputs.join(', ')}`);
+	assert.deepEqual(inputs.filter(input => /node_modules\/(ink|react|react-reconciler|zod|@peculiar|execa)\//.test(input)), []);
 });
 
 test('an unknown command and an unknown option exit 2 with a pointer to help', () => {
