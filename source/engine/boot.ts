@@ -5,7 +5,7 @@ import type {NodePhase, RunEvent, RunEventListener} from './events.js';
 import {tailFile} from '../services/console-tail.js';
 import {createDisk, startNode, stopNode, type NodeProcess} from '../services/qemu.js';
 import {StateStore} from '../services/state.js';
-import {teardown, type TeardownReport} from '../services/teardown.js';
+import type {TeardownReport} from '../services/teardown.js';
 import {startSwitch, stopSwitch} from '../services/vde.js';
 
 // The boot stage on its own: run directories, disks, the switch, then every
@@ -43,6 +43,12 @@ export type BootOptions = {
 	readyTimeoutMs?: number;
 };
 
+// Why a node is gone: QEMU's exit and what its console said last.
+export function exitReason(outcome: {code?: number | null; lastLines: string[]}, recentConsole: string[], during?: string): string {
+	const last = recentConsole.slice(-3).join(' | ') || outcome.lastLines.join(' | ') || 'no output';
+	return `QEMU exited${outcome.code !== undefined && outcome.code !== null ? ` (code ${outcome.code})` : ''}${during ? ` during ${during}` : ''}; last lines: ${last}`;
+}
+
 export async function bootCluster(profile: Profile, plan: Plan, options: BootOptions): Promise<BootResult> {
 	const emit = (event: RunEvent) => options.onEvent(event);
 	const log = (message: string, level: 'info' | 'warn' | 'error' = 'info', node?: string) => emit({type: 'log', level, message, node, at: Date.now()});
@@ -65,7 +71,15 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 	let stopping: Promise<TeardownReport> | undefined;
 	// Idempotent: an abort and the caller may both ask for it.
 	const stopStarted = (): Promise<TeardownReport> => (stopping ??= stopStartedOnce());
+	// A state-file write that fails in a callback is said, not left as an unhandled rejection.
+	const background = (work: Promise<unknown>) => void work.catch((error: unknown) => log(`state file: ${(error as Error).message}`, 'error'));
+	// Set once the switch and the nodes are being started: a stop waits for them, so a QEMU
+	// spawned while the abort was arriving is in `started` before the stop looks.
+	let switchStarting: Promise<unknown> = Promise.resolve();
+	let booting: Promise<unknown> = Promise.resolve();
 	const stopStartedOnce = async (): Promise<TeardownReport> => {
+		await switchStarting.catch(() => undefined);
+		await booting;
 		const report: TeardownReport = {stopped: [], removed: []};
 		started.sort((a, b) => plan.nodes.indexOf(a.node) - plan.nodes.indexOf(b.node));
 		const outcomes = await Promise.all(started.map(({node, pid}) => stopNode(node, plan, {pid, graceMs: 1000})));
@@ -106,7 +120,9 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 	};
 
 	try {
-		const vde = await startSwitch(plan, state, options.signal);
+		const starting = startSwitch(plan, state, options.signal);
+		switchStarting = starting;
+		const vde = await starting;
 		startedSwitch = !vde.reused;
 		log(vde.reused ? `VDE switch already running (pid ${vde.pid}): reused` : `VDE switch started (pid ${vde.pid}) on ${plan.vde.socket}`);
 	} catch (error) {
@@ -141,7 +157,7 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 							emit({type: 'console', node: node.name, line, at: Date.now()});
 							if (readyPattern?.test(line)) markReady(line);
 						}
-						if (phases[node.name] === 'booting') void setPhase(node.name, 'console');
+						if (phases[node.name] === 'booting') background(setPhase(node.name, 'console'));
 					},
 					onStall: silentMs => {
 						if (phases[node.name] === 'booting' || phases[node.name] === 'console') {
@@ -153,38 +169,36 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 			// A node whose QEMU dies is marked failed with what it said last.
 			void proc.exited.then(outcome => {
 				if (options.signal?.aborted || closed) return;
-				const last = recentConsole.slice(-3).join(' | ') || outcome.lastLines.join(' | ') || 'no output';
-				void setPhase(node.name, 'failed', `QEMU exited${outcome.code !== undefined && outcome.code !== null ? ` (code ${outcome.code})` : ''}; last lines: ${last}`);
-				void state.setProcess('qemu', node.name, {status: 'failed', reason: 'QEMU exited'});
+				background(setPhase(node.name, 'failed', exitReason(outcome, recentConsole)));
+				background(state.setProcess('qemu', node.name, {status: 'failed', reason: 'QEMU exited'}));
 			});
 		} catch (error) {
 			if (!options.signal?.aborted) await setPhase(node.name, 'failed', (error as Error).message);
 		}
 	};
-	await Promise.all(plan.nodes.map(bootNode));
+	booting = Promise.all(plan.nodes.map(bootNode));
+	await booting;
 	if (options.signal?.aborted) return interruptedResult();
 
 	if (options.waitForReady && readyPattern) {
 		const aborted = new Promise<void>(resolve => options.signal?.addEventListener('abort', () => resolve(), {once: true}));
 		const timeoutMs = options.readyTimeoutMs ?? profile.boot.sshTimeoutSec * 1000;
 		const timers: NodeJS.Timeout[] = [];
-		await Promise.race([
-			Promise.all(
-				[...nodes.values()].map(booted =>
-					Promise.race([
-						booted.ready.then(line => log(`ready: ${line}`, 'info', booted.node.name)),
-						booted.exited.then(() => undefined),
-						new Promise<void>(resolve => {
-							timers.push(setTimeout(() => {
-								const last = booted.recentConsole.at(-1);
-								void setPhase(booted.node.name, 'failed', `no "${plan.boot.readyPattern}" line on the console within ${Math.round(timeoutMs / 1000)} s${last ? `; last line: ${last}` : '; the console is silent (check the kernel / initrd / accelerator)'}`).then(resolve);
-							}, timeoutMs));
-						}),
-					]),
-				),
-			),
-			aborted,
-		]);
+		// Each node's timer ends with its own wait: a late node must not fail the ready ones.
+		const readyOrTimeout = async (booted: BootedNode): Promise<void> => {
+			let timer: NodeJS.Timeout | undefined;
+			const timedOut = new Promise<void>(resolve => {
+				timer = setTimeout(() => {
+					const last = booted.recentConsole.at(-1);
+					background(setPhase(booted.node.name, 'failed', `no "${plan.boot.readyPattern}" line on the console within ${Math.round(timeoutMs / 1000)} s${last ? `; last line: ${last}` : '; the console is silent (check the kernel / initrd / accelerator)'}`));
+					resolve();
+				}, timeoutMs);
+				timers.push(timer);
+			});
+			await Promise.race([booted.ready.then(line => log(`ready: ${line}`, 'info', booted.node.name)), booted.exited.then(() => undefined), timedOut]);
+			clearTimeout(timer);
+		};
+		await Promise.race([Promise.all([...nodes.values()].map(readyOrTimeout)), aborted]);
 		for (const timer of timers) clearTimeout(timer);
 		if (options.signal?.aborted) return interruptedResult();
 	}

@@ -6,7 +6,7 @@ import type {NodePhase, RunEvent, RunEventListener} from './events.js';
 import {chosenAccel, describeFinding, runPreflight} from '../services/preflight.js';
 import {ensureDemoImage} from '../services/image.js';
 import {NodeSsh, waitForSsh, type SshTarget} from '../services/ssh.js';
-import {bootCluster, type BootResult} from './boot.js';
+import {bootCluster, exitReason, type BootResult} from './boot.js';
 
 // The one place that sequences a run: preflight, image, certificates, boot,
 // install, validate. Nodes advance independently: each starts its install as
@@ -152,18 +152,15 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 		try {
 			const target = sshTargetFor(plan, node, profile);
 			const waitStart = Date.now();
-			const exitedEarly = booted.exited.then(() => {
-				throw new Error('QEMU exited while waiting for SSH');
+			// A QEMU that dies ends this node's SSH wait at once (the run's own abort ends all of them).
+			const nodeGone = new AbortController();
+			void booted.exited.then(() => nodeGone.abort(new Error('QEMU exited while waiting for SSH')));
+			const ssh = await waitForSsh(target, {
+				timeoutMs: profile.boot.sshTimeoutSec * 1000,
+				signal: options.signal ? AbortSignal.any([options.signal, nodeGone.signal]) : nodeGone.signal,
+				wake: {promise: booted.ready},
+				onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()}),
 			});
-			const ssh = await Promise.race([
-				waitForSsh(target, {
-					timeoutMs: profile.boot.sshTimeoutSec * 1000,
-					signal: options.signal,
-					wake: {promise: booted.ready},
-					onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()}),
-				}),
-				exitedEarly,
-			]);
 			connections.set(node.name, ssh);
 			await setPhase(node.name, 'ssh-ready', `host key ${ssh.hostKey}, ${Math.round((Date.now() - waitStart) / 1000)} s`);
 			if (options.bootOnly || profile.install.method === 'none') return;
@@ -192,14 +189,11 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 			if (options.signal?.aborted) return;
 			// A VM that dies mid-install first breaks the SSH session; its exit and last console lines say why.
 			const exit = await Promise.race([booted.exited, sleep(2000, undefined, {ref: false})]);
-			const last = booted.recentConsole.slice(-3).join(' | ') || exit?.lastLines.join(' | ') || 'no output';
-			const reason = exit ? `QEMU exited${exit.code !== undefined && exit.code !== null ? ` (code ${exit.code})` : ''} during ${phases[node.name]}; last lines: ${last}` : (error as Error).message;
+			const reason = exit ? exitReason(exit, booted.recentConsole, phases[node.name]) : (error as Error).message;
 			await setPhase(node.name, 'failed', reason);
 		}
 	};
 
-	const onAbort = () => log('interrupted: stopping what this run started', 'warn');
-	options.signal?.addEventListener('abort', onAbort, {once: true});
 	try {
 		await Promise.all(plan.nodes.map(nodePipeline));
 		if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
@@ -209,11 +203,10 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 		else stage.done(`${plan.nodes.length} nodes ${reached}`);
 		if (failed.length > 0 && !options.bootOnly && profile.checks.length > 0) {
 			// No validation of a partial cluster, but the report says which node failed and why.
-			const {writeReport} = await import('./validate.js');
-			const now = new Date().toISOString();
-			const results = failed.map(n => ({check: 'boot and install', type: 'stage' as const, node: n.name, status: 'failed' as const, detail: 'validation skipped', reason: state.current.nodes[n.name]?.reason ?? 'failed', durationMs: 0}));
-			await writeReport(plan, {profile: profile.name, ok: false, startedAt: now, finishedAt: now, results});
+			const {writeSkippedReport} = await import('./validate.js');
+			await writeSkippedReport(profile, plan, Object.fromEntries(failed.map(n => [n.name, state.current.nodes[n.name]?.reason ?? 'failed'])));
 			log(`validation skipped: ${failed.map(n => n.name).join(', ')} did not finish; report ${plan.report.text}`, 'error');
+			return result(1, {failedStage: 'boot', plan, reportOk: false});
 		}
 		if (failed.length > 0 || options.bootOnly) return result(failed.length > 0 ? 1 : 0, {failedStage: failed.length > 0 ? 'boot' : undefined, plan});
 
@@ -230,14 +223,14 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 		else validation.failed(`${report.results.filter(r => r.status !== 'ok').length} of ${report.results.length} checks failed; report ${plan.report.text}`);
 		return result(report.ok ? 0 : 1, {plan, reportOk: report.ok, failedStage: report.ok ? undefined : 'validate'});
 	} catch (error) {
+		// Open sessions would keep the process alive after the error is reported.
+		for (const connection of connections.values()) connection.close();
 		if (!options.signal?.aborted) throw error;
 		// Only what this run started: nodes it attached to keep running.
-		for (const connection of connections.values()) connection.close();
 		const stopped = await boot.stopStarted();
 		log(`stopped: ${stopped.stopped.join(', ') || 'nothing was running yet'}`, 'warn');
 		return result(130, {failedStage: 'interrupted', plan});
 	} finally {
-		options.signal?.removeEventListener('abort', onAbort);
 		boot.close();
 	}
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile, CheckSpec} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import type {RunEventListener} from './events.js';
@@ -43,7 +44,7 @@ async function poll(what: string, attempt: () => Promise<string>, timeoutMs: num
 			lastError = message;
 		}
 		if (Date.now() - started + delay > timeoutMs) return {ok: false, detail: `${what}: ${lastError} (after ${Math.round((Date.now() - started) / 1000)} s)`};
-		await new Promise(resolve => setTimeout(resolve, delay));
+		await sleep(delay, undefined, {signal});
 		delay = Math.min(delay * 2, POLL_MAX_MS);
 	}
 }
@@ -142,6 +143,15 @@ export function formatReport(report: Report): string {
 		if (result.logLine) lines.push(`           last log line: ${result.logLine}`);
 	}
 	return `${lines.join('\n')}\n`;
+}
+
+// A run whose nodes did not all finish boot and install: no checks, the report names the nodes and why.
+export async function writeSkippedReport(profile: Profile, plan: Plan, reasons: Record<string, string>): Promise<Report> {
+	const now = new Date().toISOString();
+	const results: CheckResult[] = Object.entries(reasons).map(([node, reason]) => ({check: 'boot and install', type: 'stage', node, status: 'failed', detail: 'validation skipped', reason, durationMs: 0}));
+	const report: Report = {profile: profile.name, ok: false, startedAt: now, finishedAt: now, results};
+	await writeReport(plan, report);
+	return report;
 }
 
 export async function writeReport(plan: Plan, report: Report): Promise<void> {

@@ -90,6 +90,7 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 	await fs.writeFile(log, '', {mode: 0o600});
 	// QEMU gets the log's file descriptor itself: execa's {file} option pipes through this
 	// process, which would keep `up` from exiting while the VMs it leaves running live on.
+	signal?.throwIfAborted();
 	const logFd = openSync(log, 'a');
 	// execa's types spell descriptors as the literals 3-9; any open descriptor works at run time.
 	const fd = logFd as 3;

@@ -44,16 +44,23 @@ export async function startSwitch(plan: Plan, state: StateStore, signal?: AbortS
 	await fs.mkdir(plan.vde.dir, {recursive: true, mode: 0o700});
 	await Promise.all([plan.vde.socket, plan.vde.mgmt, plan.vde.pidfile].map(f => fs.rm(f, {recursive: true, force: true})));
 	await state.recordProcess({kind: 'vde', pidfile: plan.vde.pidfile, tag: plan.vde.socket, sockets: [plan.vde.socket, plan.vde.mgmt], ports: [], startedAt: new Date().toISOString(), status: 'starting'});
+	signal?.throwIfAborted();
 	const result = await execa('vde_switch', ['-d', '-s', plan.vde.socket, '-M', plan.vde.mgmt, '-p', plan.vde.pidfile], {reject: false, timeout: READY_TIMEOUT_MS, cancelSignal: signal});
-	if (result.exitCode !== 0) {
-		await state.setProcess('vde', undefined, {status: 'failed', reason: result.stderr});
-		throw new Error(`vde_switch failed to start (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
+	try {
+		if (result.exitCode !== 0) {
+			await state.setProcess('vde', undefined, {status: 'failed', reason: result.stderr});
+			throw new Error(`vde_switch failed to start (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
+		}
+		const pid = await waitFor(`the VDE switch pidfile ${plan.vde.pidfile}`, () => readPidfile(plan.vde.pidfile), {timeoutMs: READY_TIMEOUT_MS, signal});
+		await state.setProcess('vde', undefined, {pid});
+		await waitFor(`the VDE switch to answer on ${plan.vde.mgmt}`, async () => ((await managementAnswers(plan.vde.mgmt)) ? true : undefined), {timeoutMs: READY_TIMEOUT_MS, signal});
+		await state.setProcess('vde', undefined, {status: 'running'});
+		return {pid, reused: false};
+	} catch (error) {
+		// vde_switch -d detaches at once: a cancel or a failed wait must not leave it behind.
+		await stopSwitch(plan);
+		throw error;
 	}
-	const pid = await waitFor(`the VDE switch pidfile ${plan.vde.pidfile}`, () => readPidfile(plan.vde.pidfile), {timeoutMs: READY_TIMEOUT_MS, signal});
-	await state.setProcess('vde', undefined, {pid});
-	await waitFor(`the VDE switch to answer on ${plan.vde.mgmt}`, async () => ((await managementAnswers(plan.vde.mgmt)) ? true : undefined), {timeoutMs: READY_TIMEOUT_MS, signal});
-	await state.setProcess('vde', undefined, {status: 'running'});
-	return {pid, reused: false};
 }
 
 export async function stopSwitch(plan: Plan, pid?: number): Promise<string> {
