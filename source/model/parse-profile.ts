@@ -3,7 +3,6 @@ import {type Profile, profileSchema, PROFILE_VERSION} from './profile-schema.js'
 import {type FieldError, fieldError, fieldPath, printable} from './field-error.js';
 import {validateProfile} from './validate.js';
 
-export {fieldPath} from './field-error.js';
 
 export type ParseResult = {ok: true; profile: Profile} | {ok: false; errors: FieldError[]};
 

@@ -6,7 +6,6 @@ import {resolveNodes, type ResolvedNode} from './resolve.js';
 import {validateChecks} from './validate-checks.js';
 import {pathProblems, textProblems} from './validate-text.js';
 
-export {printable} from './field-error.js';
 
 export const MAX_NODES = 16;
 const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -1,5 +1,6 @@
 import {randomBytes, X509Certificate} from 'node:crypto';
 import fs from 'node:fs/promises';
+import {setTimeout as sleep} from 'node:timers/promises';
 import type {CheckSpec} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {shellQuote} from './install.js';
@@ -26,9 +27,18 @@ export const CLUSTER_CHECKS = new Set<CheckSpec['type']>(['raft-quorum', 'crud',
 // Pure, so screens and the plan can name checks without loading this file's node modules.
 export {checkName} from '../model/check-name.js';
 
-async function secretsOf(node: NodePlan): Promise<{ca: string; cert: string; key: string}> {
-	const [ca, cert, key] = await Promise.all([fs.readFile(node.secrets.ca, 'utf8'), fs.readFile(node.secrets.cert, 'utf8'), fs.readFile(node.secrets.key, 'utf8')]);
-	return {ca, cert, key};
+// Read once per node of a plan: every attempt of every check presents the same client certificate.
+const secretsRead = new WeakMap<NodePlan, Promise<{ca: string; cert: string; key: string}>>();
+
+function secretsOf(node: NodePlan): Promise<{ca: string; cert: string; key: string}> {
+	let secrets = secretsRead.get(node);
+	if (!secrets) {
+		secrets = Promise.all([fs.readFile(node.secrets.ca, 'utf8'), fs.readFile(node.secrets.cert, 'utf8'), fs.readFile(node.secrets.key, 'utf8')]).then(([ca, cert, key]) => ({ca, cert, key}));
+		// A failed read (certificates not written yet) is tried again next time.
+		secrets.catch(() => secretsRead.delete(node));
+		secretsRead.set(node, secrets);
+	}
+	return secrets;
 }
 
 function where(context: CheckContext, node: NodePlan, port: number): {host: string; port: number} {
@@ -83,7 +93,8 @@ export async function nodeCheckAttempt(spec: CheckSpec, access: NodeAccess, cont
 		}
 		case 'http': {
 			const target = where(context, node, spec.port);
-			const secrets = spec.clientCert ? await secretsOf(node) : {ca: (await secretsOf(node)).ca};
+			const read = await secretsOf(node);
+			const secrets = spec.clientCert ? read : {ca: read.ca};
 			const response = await ssh.httpsRequest({destHost: target.host, port: target.port, path: spec.path, https: spec.https, ...secrets, timeoutMs});
 			if (response.status !== spec.expectStatus) throw new CheckFailure(`GET ${spec.path} answered ${response.status}, expected ${spec.expectStatus}: ${response.body.slice(0, 120)}`);
 			if (spec.jsonField) {
@@ -217,7 +228,7 @@ async function persistence(spec: Extract<CheckSpec, {type: 'persistence'}>, cont
 		} catch (error) {
 			lastError = (error as Error).message;
 		}
-		await new Promise(resolve => setTimeout(resolve, 1000));
+		await sleep(1000, undefined, {signal: context.signal});
 	}
 	throw new CheckFailure(`${restarted.node.name} after "${spec.restartCommand}": ${lastError}`);
 }

@@ -25,7 +25,6 @@ const TOOLS: Array<[string, string]> = [
 const VM_OVERHEAD_MIB = 200;
 const KVM_PROBE_MS = 8000;
 
-export {onPath} from './on-path.js';
 
 async function toolFindings(env: NodeJS.ProcessEnv): Promise<Finding[]> {
 	const findings: Finding[] = [];

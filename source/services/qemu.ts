@@ -44,13 +44,13 @@ export async function createDisk(node: NodePlan, signal?: AbortSignal): Promise<
 // The pidfile path is in QEMU's command line and names both the work directory
 // and the node: a reused PID, or the same profile run from another work
 // directory, never matches.
-export function nodeTag(node: NodePlan, _plan?: Plan): string {
+export function nodeTag(node: NodePlan): string {
 	return node.runtime.pidfile;
 }
 
 export async function nodePid(node: NodePlan, plan: Plan): Promise<number | undefined> {
 	const pid = await readPidfile(node.runtime.pidfile);
-	return (await isOurProcess(pid, nodeTag(node, plan))) ? pid : undefined;
+	return (await isOurProcess(pid, nodeTag(node))) ? pid : undefined;
 }
 
 async function lastLines(file: string, count = 8): Promise<string[]> {

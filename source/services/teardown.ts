@@ -59,5 +59,3 @@ async function exists(file: string): Promise<boolean> {
 	);
 }
 
-// The name the headless command uses.
-export const down = teardown;

@@ -1,6 +1,5 @@
-import {createPrivateKey, generateKeyPair as generateKeyPairCallback, KeyObject, randomBytes, webcrypto, X509Certificate} from 'node:crypto';
+import {createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate} from 'node:crypto';
 import fs from 'node:fs/promises';
-import {promisify} from 'node:util';
 import type {KeyType} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {plannedSans} from '../model/sans.js';
@@ -11,7 +10,6 @@ import {writeFileAtomic} from './atomic-file.js';
 // RSA alike (node-forge cannot do EC keys). The library costs ~150 ms to load,
 // so it is imported here, on first use, never at start-up.
 
-const generateKeyPair = promisify(generateKeyPairCallback);
 type X509Module = typeof import('@peculiar/x509');
 let x509Module: Promise<X509Module> | undefined;
 
@@ -60,11 +58,6 @@ function algorithmFor(keyType: KeyType): {webcrypto: RsaHashedImportParams | EcK
 		return {webcrypto: {name: 'ECDSA', namedCurve: 'P-256'}, signing: {name: 'ECDSA', hash: 'SHA-256'} as EcdsaParams};
 	}
 	return {webcrypto: {name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256'}, signing: {name: 'RSASSA-PKCS1-v1_5'}};
-}
-
-export async function newPrivateKey(keyType: KeyType): Promise<KeyObject> {
-	if (keyType === 'ecdsa-p256') return (await generateKeyPair('ec', {namedCurve: 'prime256v1'})).privateKey;
-	return (await generateKeyPair('rsa', {modulusLength: keyType === 'rsa-2048' ? 2048 : 4096})).privateKey;
 }
 
 export function keyTypeOf(key: KeyObject): KeyType | undefined {
