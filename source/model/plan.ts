@@ -100,7 +100,8 @@ export function workDirFor(profile: Profile, context: PlanContext): string {
 	return profile.workDir ?? path.join(context.clustersDir, profile.name);
 }
 
-function nodeVars(node: ResolvedNode, profile: Profile): Record<string, string | number> {
+// The per-node variables of every template: the kernel command line here, install commands in the install service.
+export function nodeVars(node: ResolvedNode, profile: Profile): Record<string, string | number> {
 	return {
 		name: node.name,
 		node: node.name,

@@ -3,10 +3,11 @@ import {Box, Text, useInput} from 'ink';
 import {useState} from 'react';
 import {useStateRef} from '../hooks/use-state-ref.js';
 import type {Profile} from '../model/profile-schema.js';
-import {type FieldError, formatFieldError, printable} from '../model/field-error.js';
+import {type FieldError, printable} from '../model/field-error.js';
 import {checkName, checkPort} from '../model/check-name.js';
 import {setCheckCell, type CheckCell} from '../model/draft-edits.js';
 import {editValue} from './components/edit-keys.js';
+import {focusedErrors, GridErrors} from './components/grid-errors.js';
 import {useKeyScope} from './components/key-scope.js';
 import {moreAbove, moreBelow, windowAround} from './components/window.js';
 
@@ -101,14 +102,9 @@ export function ChecksScreen({profile, errors, isActive, onChange, onNext, onBac
 		{isActive},
 	);
 
-	const rowOf = (field: string) => Number(/^checks\[(\d+)\]/.exec(field)?.[1] ?? -1);
 	const typedErrors = Object.values(invalid).map(i => i.error);
 	// A cell's typed text supersedes what validation says of the number it replaced.
-	const screenErrors = [...typedErrors, ...errors.filter(e => SCREEN_FIELDS.test(e.field) && !invalid[e.field])]
-		// The focused row's problems come first, so the one being fixed is always shown.
-		.sort((a, b) => Number(rowOf(b.field) === row) - Number(rowOf(a.field) === row));
-	const shownErrors = screenErrors.slice(0, 3);
-	const hiddenErrors = screenErrors.length - shownErrors.length;
+	const {shown: shownErrors, hidden: hiddenErrors} = focusedErrors([...typedErrors, ...errors.filter(e => SCREEN_FIELDS.test(e.field) && !invalid[e.field])], 'checks', row);
 	const hasError = (r: number, cell: CheckCell) => invalid[cellKey(r, cell)] !== undefined || errors.some(e => e.field === cellKey(r, cell));
 	// Fixed lines (titles, header, Next, messages) and up to two rows per error.
 	const tableRows = Math.max(3, bodyRows - 9 - shownErrors.length * 2 - (hiddenErrors > 0 ? 1 : 0));
@@ -167,11 +163,7 @@ export function ChecksScreen({profile, errors, isActive, onChange, onNext, onBac
 					{' Next: plan → '}
 				</Text>
 			</Box>
-			{shownErrors.map(error => (
-				<Text key={`${error.field}:${error.message}`} color="red">{`✗ ${formatFieldError(error)}`}</Text>
-			))}
-			{hiddenErrors > 0 ? <Text color="red">{`✗ and ${hiddenErrors} more (move to a row to see its problems first)`}</Text> : null}
-			{blocked ? <Text color="red">Fix the errors marked ✗ before going on.</Text> : null}
+			<GridErrors shown={shownErrors} hidden={hiddenErrors} blocked={blocked} />
 		</Box>
 	);
 }

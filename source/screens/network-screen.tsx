@@ -7,6 +7,7 @@ import type {FieldError} from '../model/field-error.js';
 import {resolveNodes} from '../model/resolve.js';
 import {setNodeCell, type NodeCell} from '../model/draft-edits.js';
 import {editValue} from './components/edit-keys.js';
+import {focusedErrors, GridErrors} from './components/grid-errors.js';
 import {useKeyScope} from './components/key-scope.js';
 import {moreAbove, moreBelow, windowAround} from './components/window.js';
 
@@ -94,12 +95,8 @@ export function NetworkScreen({profile, errors, isActive, onChange, onNext, onBa
 		{isActive},
 	);
 
-	const rowOf = (field: string) => Number(/^nodes\[(\d+)\]/.exec(field)?.[1] ?? -1);
-	// The focused row's problems come first, so the one being fixed is always shown.
-	const screenErrors = errors.filter(e => SCREEN_FIELDS.test(e.field)).sort((a, b) => Number(rowOf(b.field) === row) - Number(rowOf(a.field) === row));
+	const {shown: shownErrors, hidden: hiddenErrors} = focusedErrors(errors.filter(e => SCREEN_FIELDS.test(e.field)), 'nodes', row);
 	const cellError = (index: number, cell: NodeCell) => errors.some(e => e.field === `nodes[${index}].${cell}`);
-	const shownErrors = screenErrors.slice(0, 3);
-	const hiddenErrors = screenErrors.length - shownErrors.length;
 	// Fixed lines (titles, subnet, header, Next, messages) and up to two rows per error.
 	const nodeRows = Math.max(3, bodyRows - 11 - shownErrors.length * 2 - (hiddenErrors > 0 ? 1 : 0));
 	const {start, end} = windowAround(
@@ -151,11 +148,7 @@ export function NetworkScreen({profile, errors, isActive, onChange, onNext, onBa
 				</Text>
 			</Box>
 			{edit?.problem ? <Text color="red">{`✗ ${edit.problem}`}</Text> : null}
-			{shownErrors.map(error => (
-				<Text key={`${error.field}:${error.message}`} color="red">{`✗ ${error.field}: ${error.message} (fix: ${error.fix})`}</Text>
-			))}
-			{hiddenErrors > 0 ? <Text color="red">{`✗ and ${hiddenErrors} more (move to a row to see its problems first)`}</Text> : null}
-			{blocked ? <Text color="red">Fix the errors marked ✗ before going on.</Text> : null}
+			<GridErrors shown={shownErrors} hidden={hiddenErrors} blocked={blocked} />
 		</Box>
 	);
 }

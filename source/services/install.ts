@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type {Profile} from '../model/profile-schema.js';
-import {fillTemplate, type NodePlan, type Plan} from '../model/plan.js';
+import {fillTemplate, nodeVars, type NodePlan, type Plan} from '../model/plan.js';
 import type {NodeSsh} from './ssh.js';
 import {runStreamed} from './streamed-command.js';
 
@@ -37,13 +37,7 @@ export function shellQuote(value: string): string {
 export function commandVariables(plan: Plan, node: NodePlan, profile: Profile): Record<string, string> {
 	const controlPlane = plan.nodes.filter(n => n.role === 'control-plane');
 	return {
-		name: node.name,
-		node: node.name,
-		hostname: node.hostname,
-		fqdn: node.fqdn,
-		ip: node.ip,
-		cluster: profile.cluster.name,
-		domain: profile.cluster.domain,
+		...Object.fromEntries(Object.entries(nodeVars(node, profile)).map(([name, value]) => [name, String(value)])),
 		secretsDir: node.secrets.remoteDir,
 		ca: node.secrets.remoteCa,
 		cert: node.secrets.remoteCert,
