@@ -83,6 +83,7 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 		stage.failed(plan.problems.map(p => `${p.field}: ${p.message}`).join('; '));
 		return result(2, {failedStage: 'preflight', plan});
 	}
+	if (options.signal?.aborted) return result(130, {failedStage: 'interrupted', plan});
 	stage.done(`accelerator ${plan.accel.toUpperCase()}`);
 
 	// Image and certificates are independent: both run at once.
@@ -124,6 +125,8 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 		}
 	};
 	const prepared = await Promise.allSettled([imageStage(), certStage()]);
+	// Nothing runs yet when an interrupt lands here: the image build and certificates end with the signal.
+	if (options.signal?.aborted) return result(130, {failedStage: 'interrupted', plan});
 	if (prepared.some(p => p.status === 'rejected')) return result(1, {failedStage: 'prepare', plan});
 
 	// Boot: every node at once; each goes on to SSH and install as soon as it is ready.

@@ -172,3 +172,13 @@ test('Ctrl-C during a headless `up` leaves no process behind', {timeout: 300_000
 	assert.deepEqual(await processesOf(plan), []);
 	for (const node of plan.nodes) assert.ok(await portFree(node.sshPort));
 });
+
+test('an interrupt before boot ends the run with 130 and starts nothing', {timeout: 120_000}, async () => {
+	const {profile, plan} = await demoProfile('early');
+	const {runUp} = await import('../../source/engine/run.js');
+	const result = await runUp(profile, {context: {clustersDir: path.join(home, 'clusters'), imageDir, home}, signal: AbortSignal.abort(new Error('SIGINT')), onEvent: () => undefined});
+	assert.equal(result.exitCode, 130);
+	assert.equal(result.failedStage, 'interrupted');
+	assert.deepEqual(await processesOf(plan), []);
+	assert.equal(fs.existsSync(plan.stateFile), false, 'no state file: nothing was started');
+});
