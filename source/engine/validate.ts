@@ -6,7 +6,8 @@ import type {RunEventListener} from './events.js';
 import {CLUSTER_CHECKS, checkName, clusterCheckAttempt, nodeCheckAttempt, type CheckContext, type NodeAccess} from '../services/checks.js';
 import type {NodeSsh} from '../services/ssh.js';
 import {writeFileAtomic} from '../services/atomic-file.js';
-import {shellQuote} from '../services/install.js';
+import {printableLine} from '../services/console-tail.js';
+import {shellQuote} from '../services/shell-quote.js';
 
 // Runs the profile's checks: each is polled until it passes or its timeout
 // runs out, saying what it waits for; the results become the report.
@@ -57,7 +58,7 @@ async function lastConsoleLine(node: NodePlan): Promise<string | undefined> {
 function lastLine(text: string): string | undefined {
 	return text
 		.split('\n')
-		.map(line => line.replace(/\u001B\[[0-9;?]*[a-zA-Z]/g, '').trim())
+		.map(line => printableLine(line).trim())
 		.filter(Boolean)
 		.at(-1);
 }

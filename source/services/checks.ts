@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {CheckSpec} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
-import {shellQuote} from './install.js';
+import {shellQuote} from './shell-quote.js';
 import type {NodeSsh} from './ssh.js';
 
 // One attempt of each check type. The engine polls an attempt until it passes

@@ -6,6 +6,7 @@ import type {Profile} from '../model/profile-schema.js';
 import {fillTemplate, nodeVars, type NodePlan, type Plan} from '../model/plan.js';
 import type {NodeSsh} from './ssh.js';
 import {runStreamed} from './streamed-command.js';
+import {shellQuote} from './shell-quote.js';
 
 // Install methods, one node at a time (the engine runs nodes in parallel):
 // push uploads the node's files over SFTP and runs the profile's commands;
@@ -29,10 +30,7 @@ const COMMAND_TIMEOUT_MS = 5 * 60_000;
 const HOSTS_BEGIN = '# BEGIN plasma-tui';
 const HOSTS_END = '# END plasma-tui';
 
-// Single quotes for the remote shell: no value can become shell syntax.
-export function shellQuote(value: string): string {
-	return `'${value.replaceAll("'", `'\\''`)}'`;
-}
+export {shellQuote};
 
 export function commandVariables(plan: Plan, node: NodePlan, profile: Profile): Record<string, string> {
 	const controlPlane = plan.nodes.filter(n => n.role === 'control-plane');
