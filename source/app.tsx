@@ -1,7 +1,7 @@
 import {Box, Text, useApp, useInput, useStdin} from 'ink';
 import {useMemo, useState, type ReactNode} from 'react';
 import type {Profile} from './model/profile-schema.js';
-import {validateProfile} from './model/validate.js';
+import {validateProfile} from './model/profile-rules.js';
 import {buildPlan} from './model/plan.js';
 import {formatPlan} from './model/plan-format.js';
 import {KeyScopeContext} from './screens/components/key-scope.js';
@@ -10,7 +10,7 @@ import {ProfileScreen, type ProfileChoice} from './screens/profile-screen.js';
 import {TopologyScreen} from './screens/topology-screen.js';
 import {NetworkScreen} from './screens/network-screen.js';
 import {CertificatesScreen} from './screens/certificates-screen.js';
-import {ChecksScreen} from './screens/checks-screen.js';
+import {CheckEditorScreen} from './screens/check-editor-screen.js';
 import {PlanScreen} from './screens/plan-screen.js';
 import {HelpOverlay, type KeyHelp} from './screens/help-overlay.js';
 import {QuitConfirm} from './screens/quit-confirm.js';
@@ -176,7 +176,7 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 			/>
 		);
 	} else if (step === 'checks') {
-		body = <ChecksScreen profile={profile} errors={allErrors} bodyRows={height - 2} isActive={active} onChange={draft.setProfile} onNext={() => go('plan')} onBack={() => go('certificates')} />;
+		body = <CheckEditorScreen profile={profile} errors={allErrors} bodyRows={height - 2} isActive={active} onChange={draft.setProfile} onNext={() => go('plan')} onBack={() => go('certificates')} />;
 	} else if (step === 'plan' && plan) {
 		const problems = [...allErrors, ...plan.problems];
 		const lines = wrapLines([...problems.map(e => `✗ ${e.field}: ${e.message} (fix: ${e.fix})`), ...formatPlan(plan).split('\n')], columns - 1);

@@ -6,7 +6,7 @@ import type {RunServices} from './hooks/run-services.js';
 import {useRun, type UseRunOptions} from './hooks/use-run.js';
 import {useStateRef} from './hooks/use-state-ref.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
-import {RunScreen} from './screens/run-screen.js';
+import {PanesScreen} from './screens/panes-screen.js';
 import {ConsoleView} from './screens/console-view.js';
 import {ChecklistScreen} from './screens/checklist-screen.js';
 import {HelpOverlay, type KeyHelp} from './screens/help-overlay.js';
@@ -146,7 +146,7 @@ export function RunApp({profile, services, onExit, options}: Props) {
 		);
 	} else if (screen === 'checklist') {
 		body = <ChecklistScreen view={run.view} now={run.now} width={columns} height={bodyHeight} isActive={active} report={outcome?.report} />;
-	} else body = <RunScreen view={run.view} now={run.now} width={columns} height={bodyHeight} />;
+	} else body = <PanesScreen view={run.view} now={run.now} width={columns} height={bodyHeight} />;
 
 	return (
 		<Box flexDirection="column" height={height} overflow="hidden">

@@ -13,8 +13,8 @@ export const run: CommandRun = async ({values}) => {
 	const initialProfile = values['profile'] || values['profile-file'] ? await profileFromOptions(values, 'tui') : undefined;
 	if ((values['profile'] || values['profile-file']) && !initialProfile) return EXIT.badInput;
 	const {withoutCiFlag} = await import('../tui/without-ci-flag.js');
-	const [{openTui}, {renderRunWith}] = await withoutCiFlag(() => Promise.all([import('../tui/open-tui.js'), import('../tui/render-run.js')]));
-	const {realRunServices} = await import('../tui/run-services.js');
+	const [{openTui}, {renderRunWith}] = await withoutCiFlag(() => Promise.all([import('../tui/open-tui.js'), import('../tui/lazy-run-app.js')]));
+	const {realRunServices} = await import('../tui/real-run-services.js');
 	// The same context the headless `up` runs with.
 	const runServices = realRunServices({...planContext(), home: toolPaths().home});
 	const outcome = await openTui({

@@ -1,5 +1,5 @@
-import {formatEventLine} from '../engine/events.js';
-import {runUp} from '../engine/run.js';
+import {formatEventLine} from '../model/events.js';
+import {runUp} from '../engine/up.js';
 import {toolPaths} from '../services/paths.js';
 import {EXIT, planContext, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';

@@ -1,6 +1,6 @@
-import {formatEventLine} from '../engine/events.js';
-import {sshTargetFor} from '../engine/run.js';
-import {formatReport, validateCluster} from '../engine/validate.js';
+import {formatEventLine} from '../model/events.js';
+import {sshTargetFor} from '../engine/up.js';
+import {formatReport, validateCluster} from '../engine/validation.js';
 import {checkName} from '../services/checks.js';
 import {NodeSsh, waitForSsh} from '../services/ssh.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';

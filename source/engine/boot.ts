@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import type {Profile} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
-import type {NodePhase, RunEvent, RunEventListener} from './events.js';
+import type {NodePhase, RunEvent, RunEventListener} from '../model/events.js';
 import {tailFile} from '../services/console-tail.js';
 import {createDisk, startNode, stopNode, type NodeProcess} from '../services/qemu.js';
 import {StateStore} from '../services/state.js';

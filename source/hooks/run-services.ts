@@ -1,5 +1,5 @@
 import type {Profile} from '../model/profile-schema.js';
-import type {RunEventListener} from '../engine/events.js';
+import type {RunEventListener} from '../model/events.js';
 
 export type RunOutcome = {
 	exitCode: number;

@@ -1,6 +1,6 @@
 import {useCallback, useEffect, useRef, useState} from 'react';
 import type {Profile} from '../model/profile-schema.js';
-import type {RunEvent} from '../engine/events.js';
+import type {RunEvent} from '../model/events.js';
 import {applyRunEvents, createRunView, type RunView, type RunViewOptions} from '../model/run-view.js';
 import type {RunOutcome, RunServices} from './run-services.js';
 

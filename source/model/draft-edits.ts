@@ -1,5 +1,5 @@
 import type {KeyType, NodeRole, Profile} from './profile-schema.js';
-import {MAX_NODES} from './validate.js';
+import {MAX_NODES} from './profile-rules.js';
 import {withNodeCount} from './resolve.js';
 import {type FieldError, fieldError, printable} from './field-error.js';
 

@@ -1,7 +1,7 @@
 import type {z} from 'zod';
 import {type Profile, profileSchema, PROFILE_VERSION} from './profile-schema.js';
 import {type FieldError, fieldError, fieldPath, printable} from './field-error.js';
-import {validateProfile} from './validate.js';
+import {validateProfile} from './profile-rules.js';
 
 
 export type ParseResult = {ok: true; profile: Profile} | {ok: false; errors: FieldError[]};

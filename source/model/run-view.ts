@@ -1,5 +1,5 @@
-import {stallHint, type NodePhase, type RunEvent, type StageStatus} from '../engine/events.js';
-import {RingBuffer} from '../services/ring-buffer.js';
+import {stallHint, type NodePhase, type RunEvent, type StageStatus} from './events.js';
+import {RingBuffer} from './ring-buffer.js';
 
 // What the run screens show, folded from the engine's events. No React and no
 // I/O: tests feed recorded event streams and compare the result.

@@ -1,7 +1,7 @@
 import enquirer from 'enquirer';
 import type {Profile} from '../model/profile-schema.js';
 import {formatFieldError, type FieldError} from '../model/field-error.js';
-import {validateProfile} from '../model/validate.js';
+import {validateProfile} from '../model/profile-rules.js';
 import {resolveNodes} from '../model/resolve.js';
 import {KEY_TYPES, KEY_TYPE_LABELS, setNodeCell, setNodeCount, setValidityDays, type NodeCell} from '../model/draft-edits.js';
 import {hostChecks} from '../services/host-checks.js';

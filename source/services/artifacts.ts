@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import type {Profile} from '../model/profile-schema.js';
 import type {Plan} from '../model/plan.js';
-import type {RunEventListener} from '../engine/events.js';
+import type {RunEventListener} from '../model/events.js';
 import {clusterConfig, diskoLayout, hostsEntries, nixosModule} from '../model/node-config.js';
 import {writeFileIfChanged} from './atomic-file.js';
 import {ensureKeyPair} from './ssh-keys.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type {NodePhase} from '../engine/events.js';
+import type {NodePhase} from '../model/events.js';
 import {writeFileAtomic} from './atomic-file.js';
 import {isOurProcess} from './processes.js';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {bootCluster, type BootResult} from '../../source/engine/boot.js';
-import type {RunEvent} from '../../source/engine/events.js';
+import type {RunEvent} from '../../source/model/events.js';
 import type {Plan} from '../../source/model/plan.js';
 import type {Profile} from '../../source/model/profile-schema.js';
 import {writeArtifacts} from '../../source/services/artifacts.js';
@@ -175,7 +175,7 @@ test('Ctrl-C during a headless `up` leaves no process behind', {timeout: 300_000
 
 test('an interrupt before boot ends the run with 130 and starts nothing', {timeout: 120_000}, async () => {
 	const {profile, plan} = await demoProfile('early');
-	const {runUp} = await import('../../source/engine/run.js');
+	const {runUp} = await import('../../source/engine/up.js');
 	const result = await runUp(profile, {context: {clustersDir: path.join(home, 'clusters'), imageDir, home}, signal: AbortSignal.abort(new Error('SIGINT')), onEvent: () => undefined});
 	assert.equal(result.exitCode, 130);
 	assert.equal(result.failedStage, 'interrupted');

@@ -1,4 +1,4 @@
-import type {RunEvent} from '../../source/engine/events.js';
+import type {RunEvent} from '../../source/model/events.js';
 import type {RunOutcome, RunServices} from '../../source/hooks/run-services.js';
 
 type FakeOptions = {

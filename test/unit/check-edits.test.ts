@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {setCheckCell} from '../../source/model/draft-edits.js';
 import {checkName as modelCheckName, checkPort} from '../../source/model/check-name.js';
 import {checkName} from '../../source/services/checks.js';
-import {validateProfile} from '../../source/model/validate.js';
+import {validateProfile} from '../../source/model/profile-rules.js';
 import {formatPlan} from '../../source/model/plan-format.js';
 import type {Profile} from '../../source/model/profile-schema.js';
 import {planIn, template, tempDir} from '../helpers.js';

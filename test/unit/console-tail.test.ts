@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {printableLine, tailFile} from '../../source/services/console-tail.js';
-import {RingBuffer} from '../../source/services/ring-buffer.js';
+import {RingBuffer} from '../../source/model/ring-buffer.js';
 
 async function tempDir(): Promise<string> {
 	const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plasma-tail-'));

@@ -1,7 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {parseProfile} from '../../source/model/parse-profile.js';
-import {validateProfile} from '../../source/model/validate.js';
+import {validateProfile} from '../../source/model/profile-rules.js';
 import {resolveNodes, withNodeCount} from '../../source/model/resolve.js';
 import {buildPlan, qemuValue} from '../../source/model/plan.js';
 import type {Profile} from '../../source/model/profile-schema.js';

@@ -2,8 +2,8 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {formatReport, validateCluster} from '../../source/engine/validate.js';
-import type {RunEvent} from '../../source/engine/events.js';
+import {formatReport, validateCluster} from '../../source/engine/validation.js';
+import type {RunEvent} from '../../source/model/events.js';
 import type {NodeSsh} from '../../source/services/ssh.js';
 import {planIn, template, tempDir} from '../helpers.js';
 

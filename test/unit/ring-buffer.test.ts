@@ -1,6 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {RingBuffer} from '../../source/services/ring-buffer.js';
+import {RingBuffer} from '../../source/model/ring-buffer.js';
 
 test('ring buffer keeps the newest lines in order under 100k pushes', () => {
 	const ring = new RingBuffer<string>(1000);

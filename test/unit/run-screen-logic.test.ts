@@ -1,7 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {Key} from 'ink';
-import {RingBuffer} from '../../source/services/ring-buffer.js';
+import {RingBuffer} from '../../source/model/ring-buffer.js';
 import {consoleWindow} from '../../source/screens/components/console-window.js';
 import {isTypingEscape, keyToBytes} from '../../source/screens/components/console-keys.js';
 import {splitKeys} from '../../source/screens/components/burst-keys.js';

@@ -1,4 +1,4 @@
-import type {RingBuffer} from '../../services/ring-buffer.js';
+import type {RingBuffer} from '../../model/ring-buffer.js';
 
 // Which lines a console pane shows: the newest ones while following, or a
 // fixed window that stays put while new lines arrive once scrolled up.

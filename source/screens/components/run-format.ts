@@ -1,4 +1,4 @@
-import type {NodePhase} from '../../engine/events.js';
+import type {NodePhase} from '../../model/events.js';
 import type {CheckStatus} from '../../model/run-view.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];

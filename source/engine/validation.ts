@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile, CheckSpec} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
-import type {RunEventListener} from './events.js';
+import type {RunEventListener} from '../model/events.js';
 import {CLUSTER_CHECKS, checkName, clusterCheckAttempt, nodeCheckAttempt, type CheckContext, type NodeAccess} from '../services/checks.js';
 import type {NodeSsh} from '../services/ssh.js';
 import {writeFileAtomic} from '../services/atomic-file.js';

@@ -3,8 +3,8 @@ import {type FieldError, fieldError, printable} from './field-error.js';
 import {broadcastOf, formatIpv4, inSubnet, parseIpv4, parseSubnet} from './ipv4.js';
 import {isMac, isMulticastMac} from './mac.js';
 import {resolveNodes, type ResolvedNode} from './resolve.js';
-import {validateChecks} from './validate-checks.js';
-import {pathProblems, textProblems} from './validate-text.js';
+import {validateChecks} from './check-rules.js';
+import {pathProblems, textProblems} from './text-rules.js';
 
 
 export const MAX_NODES = 16;

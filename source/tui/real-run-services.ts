@@ -21,7 +21,7 @@ export function realRunServices(context: PlanContext & {home: string}): RunServi
 				onError: (node, message) => onEvent({type: 'log', node, level: 'warn', message, at: Date.now()}),
 			});
 			// The engine loads when a run starts, not before the wizard's first frame.
-			const {runUp} = await import('../engine/run.js');
+			const {runUp} = await import('../engine/up.js');
 			const running = runUp(profile, {context, onEvent, signal});
 			active = running.catch(() => undefined);
 			const result = await running;

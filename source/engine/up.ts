@@ -2,7 +2,7 @@ import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile} from '../model/profile-schema.js';
 import {buildPlan, type NodePlan, type Plan, type PlanContext} from '../model/plan.js';
-import type {NodePhase, RunEvent, RunEventListener} from './events.js';
+import type {NodePhase, RunEvent, RunEventListener} from '../model/events.js';
 import {chosenAccel, describeFinding, runPreflight} from '../services/preflight.js';
 import {ensureDemoImage} from '../services/image.js';
 import {NodeSsh, waitForSsh, type SshTarget} from '../services/ssh.js';
@@ -206,7 +206,7 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 		else stage.done(`${plan.nodes.length} nodes ${reached}`);
 		if (failed.length > 0 && !options.bootOnly && profile.checks.length > 0) {
 			// No validation of a partial cluster, but the report says which node failed and why.
-			const {writeSkippedReport} = await import('./validate.js');
+			const {writeSkippedReport} = await import('./validation.js');
 			await writeSkippedReport(profile, plan, Object.fromEntries(failed.map(n => [n.name, state.current.nodes[n.name]?.reason ?? 'failed'])));
 			log(`validation skipped: ${failed.map(n => n.name).join(', ')} did not finish; report ${plan.report.text}`, 'error');
 			return result(1, {failedStage: 'boot', plan, reportOk: false});
@@ -216,7 +216,7 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 		if (profile.checks.length === 0) return result(0, {plan});
 		const validation = new Stage(emit, 'validate');
 		for (const node of plan.nodes) await setPhase(node.name, 'validating');
-		const {validateCluster} = await import('./validate.js');
+		const {validateCluster} = await import('./validation.js');
 		const report = await validateCluster(profile, plan, {connections, onEvent: emit, signal: options.signal});
 		for (const node of plan.nodes) {
 			const nodeFailures = report.results.filter(r => r.node === node.name && r.status !== 'ok');

@@ -56,7 +56,7 @@ function Title({node, now}: {node: NodeView; now: number}) {
 }
 
 // One pane per node: phase, time in that phase, what it waits for, stall hint, last console line.
-export function RunScreen({view, now, width, height}: Props) {
+export function PanesScreen({view, now, width, height}: Props) {
 	const nodes = view.nodeNames.map(name => view.nodes[name]!);
 	const grid = paneGrid(nodes.length, width);
 	// Title and borders take three rows; the rest is for what the node says.

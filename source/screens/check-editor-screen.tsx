@@ -35,7 +35,7 @@ function fit(text: string, width: number): string {
 
 // Rows 0..n-1 are the profile's checks, row n the Next action. Ports (for the
 // types that have one) and timeouts are edited in place; the rest stays in the profile file.
-export function ChecksScreen({profile, errors, isActive, onChange, onNext, onBack, bodyRows = 1000}: Props) {
+export function CheckEditorScreen({profile, errors, isActive, onChange, onNext, onBack, bodyRows = 1000}: Props) {
 	const [row, setRow, rowRef] = useStateRef(0);
 	const [col, setCol, colRef] = useStateRef(0);
 	const [edit, setEditRaw, editRef] = useStateRef<Edit | undefined>(undefined);
