@@ -1,11 +1,17 @@
 import type {z} from 'zod';
 import {type Profile, profileSchema, PROFILE_VERSION} from './profile-schema.js';
-import {type FieldError, fieldError, fieldPath, printable} from './field-error.js';
+import {type FieldError, fieldError, fieldPath} from './field-error.js';
 import {validateProfile} from './profile-rules.js';
+import {unknownKeyErrors} from './unknown-keys.js';
 
 
 export type ParseResult = {ok: true; profile: Profile} | {ok: false; errors: FieldError[]};
 
+
+function issueToErrors(issue: z.core.$ZodIssue, input: unknown): FieldError[] {
+	if (issue.code === 'unrecognized_keys') return unknownKeyErrors(profileSchema, input, issue);
+	return [issueToError(issue)];
+}
 
 function issueToError(issue: z.core.$ZodIssue): FieldError {
 	const field = fieldPath(issue.path);
@@ -16,8 +22,6 @@ function issueToError(issue: z.core.$ZodIssue): FieldError {
 			return fieldError(field, `must be one of ${issue.values.map(v => JSON.stringify(v)).join(', ')}`, `choose one of those values for ${field}`);
 		case 'invalid_union':
 			return fieldError(field, 'does not match any known form', `check ${field} against the README's profile reference`);
-		case 'unrecognized_keys':
-			return fieldError(field, `unknown key(s) ${issue.keys.map(printable).join(', ')}`, 'remove them or fix their spelling');
 		default:
 			return fieldError(field, issue.message, `fix ${field}`);
 	}
@@ -31,14 +35,14 @@ export function parseProfile(input: unknown): ParseResult {
 			return {ok: false, errors: [fieldError('version', `profile version ${version} is newer than this tool understands (${PROFILE_VERSION})`, 'upgrade plasma-tui')]};
 		}
 	}
-	const result = profileSchema.safeParse(input);
-	if (!result.success) return {ok: false, errors: result.error.issues.map(issueToError)};
-	const errors = validateProfile(result.data);
-	return errors.length > 0 ? {ok: false, errors} : {ok: true, profile: result.data};
+	const shape = parseDraft(input);
+	if (!shape.ok) return shape;
+	const errors = validateProfile(shape.profile);
+	return errors.length > 0 ? {ok: false, errors} : shape;
 }
 
-// For drafts: shape-checked but not semantically validated, so a half-typed profile loads.
-export function parseDraft(input: unknown): Profile | undefined {
+// For drafts: shape-checked (unknown keys too) but not semantically validated, so a half-typed profile loads.
+export function parseDraft(input: unknown): ParseResult {
 	const result = profileSchema.safeParse(input);
-	return result.success ? result.data : undefined;
+	return result.success ? {ok: true, profile: result.data} : {ok: false, errors: result.error.issues.flatMap(issue => issueToErrors(issue, input))};
 }

@@ -2,6 +2,7 @@ import {z} from 'zod';
 
 // The one schema of a profile. Every type the tool uses for profile data is
 // inferred from here (see `Profile`, `NodeSpec`, `CheckSpec` below).
+// Every object is strict: a misspelt key is an error, never a silent default.
 
 export const PROFILE_VERSION = 1;
 
@@ -11,7 +12,7 @@ export const accelSchema = z.enum(['auto', 'kvm', 'tcg']);
 export const bootModeSchema = z.enum(['netboot', 'iso', 'disk']);
 export const installMethodSchema = z.enum(['nixos-anywhere', 'push', 'none']);
 
-export const nodeSchema = z.object({
+export const nodeSchema = z.strictObject({
 	name: z.string(),
 	role: roleSchema.default('control-plane'),
 	// Optional overrides; absent values are auto-assigned (see resolve.ts).
@@ -24,7 +25,7 @@ export const nodeSchema = z.object({
 	diskGiB: z.number().int().optional(),
 });
 
-export const networkSchema = z.object({
+export const networkSchema = z.strictObject({
 	subnet: z.string().default('192.168.100.0/24'),
 	// First node gets subnet network address + hostOffset (T036: .11, .12, .13).
 	hostOffset: z.number().int().default(11),
@@ -35,7 +36,7 @@ export const networkSchema = z.object({
 	vdeSocket: z.string().optional(),
 });
 
-export const bootSchema = z.object({
+export const bootSchema = z.strictObject({
 	mode: bootModeSchema.default('netboot'),
 	// `image: 'demo'` takes kernel and initrd from the project's demo image cache.
 	image: z.enum(['demo', 'custom', 'nix']).default('custom'),
@@ -51,7 +52,7 @@ export const bootSchema = z.object({
 	stallSec: z.number().int().default(60),
 });
 
-export const sshSchema = z.object({
+export const sshSchema = z.strictObject({
 	user: z.string().default('root'),
 	// Absent: a per-profile ed25519 key under the work directory.
 	keyPath: z.string().optional(),
@@ -59,13 +60,13 @@ export const sshSchema = z.object({
 	hostKeys: z.record(z.string(), z.string()).default({}),
 });
 
-export const tlsSchema = z.object({
+export const tlsSchema = z.strictObject({
 	caSubject: z.string().default('CN=plasma-tui CA'),
 	keyType: keyTypeSchema.default('ecdsa-p256'),
 	validityDays: z.number().int().default(365),
-	existingCa: z.object({cert: z.string(), key: z.string()}).optional(),
+	existingCa: z.strictObject({cert: z.string(), key: z.string()}).optional(),
 	fileNames: z
-		.object({
+		.strictObject({
 			ca: z.string().default('ca.crt'),
 			cert: z.string().default('{node}.crt'),
 			key: z.string().default('{node}.key'),
@@ -75,24 +76,24 @@ export const tlsSchema = z.object({
 	remoteDir: z.string().default('/etc/nixos/secrets'),
 });
 
-export const pushFileSchema = z.object({
+export const pushFileSchema = z.strictObject({
 	src: z.string(),
 	dest: z.string(),
 	mode: z.string().default('0644'),
 });
 
-export const installSchema = z.object({
+export const installSchema = z.strictObject({
 	method: installMethodSchema.default('none'),
 	concurrency: z.number().int().default(3),
 	timeoutSec: z.number().int().default(1800),
 	nixosAnywhere: z
-		.object({
+		.strictObject({
 			flake: z.string().default('.'),
 			extraArgs: z.array(z.string()).default([]),
 		})
 		.prefault({}),
 	push: z
-		.object({
+		.strictObject({
 			files: z.array(pushFileSchema).default([]),
 			commands: z.array(z.string()).default([]),
 		})
@@ -107,11 +108,11 @@ const checkBase = {
 };
 
 export const checkSchema = z.discriminatedUnion('type', [
-	z.object({...checkBase, type: z.literal('ssh')}),
-	z.object({...checkBase, type: z.literal('l2-mesh')}),
-	z.object({...checkBase, type: z.literal('hosts-resolve')}),
-	z.object({...checkBase, type: z.literal('tcp-port'), port: z.number().int()}),
-	z.object({
+	z.strictObject({...checkBase, type: z.literal('ssh')}),
+	z.strictObject({...checkBase, type: z.literal('l2-mesh')}),
+	z.strictObject({...checkBase, type: z.literal('hosts-resolve')}),
+	z.strictObject({...checkBase, type: z.literal('tcp-port'), port: z.number().int()}),
+	z.strictObject({
 		...checkBase,
 		type: z.literal('http'),
 		port: z.number().int(),
@@ -122,24 +123,24 @@ export const checkSchema = z.discriminatedUnion('type', [
 		jsonField: z.string().optional(),
 		jsonEquals: z.string().optional(),
 	}),
-	z.object({...checkBase, type: z.literal('raft-quorum'), port: z.number().int().default(2379)}),
-	z.object({...checkBase, type: z.literal('crud'), port: z.number().int().default(2379)}),
-	z.object({
+	z.strictObject({...checkBase, type: z.literal('raft-quorum'), port: z.number().int().default(2379)}),
+	z.strictObject({...checkBase, type: z.literal('crud'), port: z.number().int().default(2379)}),
+	z.strictObject({
 		...checkBase,
 		type: z.literal('persistence'),
 		port: z.number().int().default(2379),
 		restartCommand: z.string(),
 	}),
-	z.object({
+	z.strictObject({
 		...checkBase,
 		type: z.literal('metrics'),
 		port: z.number().int(),
 		path: z.string().default('/metrics'),
 		https: z.boolean().default(true),
 	}),
-	z.object({...checkBase, type: z.literal('tls'), port: z.number().int()}),
-	z.object({...checkBase, type: z.literal('systemd-unit'), unit: z.string()}),
-	z.object({
+	z.strictObject({...checkBase, type: z.literal('tls'), port: z.number().int()}),
+	z.strictObject({...checkBase, type: z.literal('systemd-unit'), unit: z.string()}),
+	z.strictObject({
 		...checkBase,
 		type: z.literal('command'),
 		command: z.string(),
@@ -148,18 +149,18 @@ export const checkSchema = z.discriminatedUnion('type', [
 	}),
 ]);
 
-export const profileSchema = z.object({
+export const profileSchema = z.strictObject({
 	version: z.literal(PROFILE_VERSION).default(PROFILE_VERSION),
 	name: z.string(),
 	description: z.string().default(''),
 	cluster: z
-		.object({
+		.strictObject({
 			name: z.string().default('plasma'),
 			domain: z.string().default('cluster.local'),
 		})
 		.prefault({}),
 	defaults: z
-		.object({
+		.strictObject({
 			vcpus: z.number().int().default(1),
 			memoryMiB: z.number().int().default(512),
 			diskGiB: z.number().int().default(1),

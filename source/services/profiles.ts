@@ -4,7 +4,7 @@ import path from 'node:path';
 import Conf from 'conf';
 import type {Profile, ProfileInput} from '../model/profile-schema.js';
 import {parseDraft, parseProfile, type ParseResult} from '../model/parse-profile.js';
-import {type FieldError, fieldError, printable} from '../model/field-error.js';
+import {type FieldError, fieldError, formatFieldError, printable} from '../model/field-error.js';
 import {templatesDir} from './paths.js';
 
 // Saved profiles and the wizard draft live in two conf files under the
@@ -161,9 +161,14 @@ export class ProfileStore {
 
 	loadDraft(): {profile: Profile; screen: string; savedAt: string} | undefined {
 		const draft = this.#drafts().get('draft');
-		if (!isPlainObject(draft)) return undefined;
-		const profile = parseDraft(draft.profile);
-		return profile ? {profile, screen: String(draft.screen), savedAt: String(draft.savedAt)} : undefined;
+		if (!isPlainObject(draft) || !isPlainObject(draft.profile)) return undefined;
+		// Reported rather than dropped or stripped: the draft may hold an edit made by hand.
+		const parsed = parseDraft(draft.profile);
+		if (!parsed.ok) {
+			const problems = parsed.errors.map(formatFieldError).join('; ');
+			throw new ProfileStoreError(`the draft in ${this.draftFile} cannot be resumed: ${problems}`, this.draftFile, 'fix or move the file away; the next draft the wizard saves replaces it');
+		}
+		return {profile: parsed.profile, screen: String(draft.screen), savedAt: String(draft.savedAt)};
 	}
 
 	clearDraft(): void {

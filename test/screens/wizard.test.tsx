@@ -1,6 +1,6 @@
 import {test, afterEach} from 'node:test';
 import assert from 'node:assert/strict';
-import {existsSync} from 'node:fs';
+import {existsSync, mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {render, cleanup} from 'ink-testing-library';
 import {App} from '../../source/app.js';
@@ -170,4 +170,29 @@ test('16 nodes fit a 30-row terminal: the lists scroll with the cursor on every 
 	assert.match(frame, /Next: checks/);
 	assert.match(frame, /more nodes/);
 	assert.ok((lastFrame() ?? '').split('\n').length <= 29, 'the frame stays below the terminal height');
+});
+
+test('a saved profile with a misspelt key shows the key and its suggestion in the notice', async () => {
+	const services = realServices();
+	const {install, ...rest} = template();
+	mkdirSync(services.store.configDir, {recursive: true});
+	writeFileSync(services.store.file, JSON.stringify({profiles: {lab: {...rest, name: 'lab', instal: install}}}));
+	const {stdin, lastFrame} = render(<App services={services} />);
+	await waitForFrame(lastFrame, f => f.includes('Saved: lab'), 'the saved profile');
+	await press(stdin, KEYS.up, KEYS.enter);
+	const frame = await waitForFrame(lastFrame, f => f.includes('unknown key'), 'the notice');
+	assert.match(frame, /instal: unknown key "instal" \(did you mean "install"\?\)/);
+	assert.match(frame, /saved profile "lab" in \S+ has the problems above/);
+	assert.doesNotMatch(frame, /Topology/);
+});
+
+test('a draft with a misspelt key is reported on the profile screen, not offered or dropped silently', async () => {
+	const services = realServices();
+	const profile = template();
+	mkdirSync(services.store.configDir, {recursive: true});
+	writeFileSync(services.store.draftFile, JSON.stringify({draft: {profile: {...profile, network: {...profile.network, sshPortBAse: 2300}}, screen: 'network', savedAt: '2026-01-01T00:00:00.000Z'}}));
+	const {lastFrame} = render(<App services={services} />);
+	const frame = await waitForFrame(lastFrame, f => f.includes('cannot be resumed'), 'the draft problem');
+	assert.match(frame, /network\.sshPortBAse: unknown key "sshPortBAse" \(did you mean "sshPortBase"\?\)/);
+	assert.doesNotMatch(frame, /Resume draft/);
 });

@@ -1,6 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {spawnSync} from 'node:child_process';
 import {tempDir, template} from '../helpers.js';
@@ -53,4 +53,47 @@ test('certs writes the bundle, then reports it unchanged', () => {
 	assert.doesNotMatch(first.stdout + second.stdout, /PRIVATE KEY/);
 	const ca = readFileSync(path.join(home, 'clusters', 'demo', 'tls', 'ca.crt'), 'utf8');
 	assert.match(ca, /BEGIN CERTIFICATE/);
+});
+
+const INSTAL = /instal: unknown key "instal" \(did you mean "install"\?\) \(fix: rename it to install, or remove it\)/;
+
+function misspeltInstall(name = 'demo'): Record<string, unknown> {
+	const {install, ...rest} = template();
+	return {...rest, name, instal: install};
+}
+
+test('a profile file with a misspelt key exits 2 naming the key and the one it meant', () => {
+	const home = tempDir();
+	const file = path.join(home, 'typo.json');
+	writeFileSync(file, JSON.stringify(misspeltInstall()));
+	const result = cli(['plan', '--profile-file', file], home);
+	assert.equal(result.status, 2);
+	assert.match(result.stderr, INSTAL);
+	assert.equal(result.stdout, '');
+});
+
+test('profiles import refuses a file with a misspelt key and saves nothing', () => {
+	const home = tempDir();
+	const file = path.join(home, 'typo.json');
+	writeFileSync(file, JSON.stringify(misspeltInstall('typo')));
+	const result = cli(['profiles', 'import', file], home);
+	assert.equal(result.status, 2);
+	assert.match(result.stderr, INSTAL);
+	assert.equal(existsSync(path.join(home, 'config', 'profiles.json')), false);
+});
+
+test('a saved profile with a misspelt key exits 2 with its name; profiles.json keeps its bytes', () => {
+	const home = tempDir();
+	const file = path.join(home, 'config', 'profiles.json');
+	mkdirSync(path.dirname(file), {recursive: true});
+	writeFileSync(file, JSON.stringify({profiles: {lab: misspeltInstall('lab')}}, null, 2));
+	const before = readFileSync(file);
+	for (const args of [['plan', '--profile', 'lab'], ['profiles', 'export', 'lab', path.join(home, 'out.json')], ['profiles', 'rename', 'lab', 'lab2']]) {
+		const result = cli(args, home);
+		assert.equal(result.status, 2, args.join(' '));
+		assert.match(result.stderr, INSTAL);
+	}
+	assert.match(cli(['plan', '--profile', 'lab'], home).stderr, /saved profile "lab" in \S+profiles\.json has the problems above/);
+	assert.equal(cli(['profiles', 'list'], home).status, 0);
+	assert.deepEqual(readFileSync(file), before);
 });
