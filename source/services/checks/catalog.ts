@@ -7,7 +7,6 @@ import {type CheckContext, type CheckDefinition, type CheckScope, CheckFailure, 
 // dispatch of an attempt. Nothing outside the check files tests a check's type.
 
 // Method parameters are bivariant, so every definition fits here whatever its parameters.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCheckDefinition = CheckDefinition<string, any, CheckScope>;
 
 type SchemasOf<D extends readonly AnyCheckDefinition[]> = {-readonly [K in keyof D]: D[K]['schema']};
@@ -52,7 +51,7 @@ export function checkCatalog<const D extends readonly [AnyCheckDefinition, ...An
 	const clusterCheckAttempt = async (spec: Spec, context: CheckContext): Promise<string> => {
 		const definition = definitionOf(spec);
 		if (definition.scope !== 'cluster') throw new CheckFailure(`${spec.type} is a node check`);
-		return definition.run(spec, context as never);
+		return definition.run(spec, context);
 	};
 
 	return {definitions, schema, name, port, rules, isClusterCheck, nodeCheckAttempt, clusterCheckAttempt};
