@@ -1,7 +1,7 @@
 import {formatEventLine} from '../model/events.js';
 import {sshTargetFor} from '../engine/up.js';
 import {formatReport, validateCluster} from '../engine/validation.js';
-import {checkName} from '../services/checks.js';
+import {checkName} from '../services/checks/registry.js';
 import {NodeSsh, waitForSsh} from '../services/ssh.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';

@@ -3,7 +3,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile, CheckSpec} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
-import {CLUSTER_CHECKS, checkName, clusterCheckAttempt, nodeCheckAttempt, type CheckContext, type NodeAccess} from '../services/checks.js';
+import {checkName, clusterCheckAttempt, isClusterCheck, nodeCheckAttempt, type CheckContext, type NodeAccess} from '../services/checks/registry.js';
 import type {NodeSsh} from '../services/ssh.js';
 import {writeFileAtomic} from '../services/atomic-file.js';
 import {printableLine} from '../services/console-tail.js';
@@ -91,7 +91,7 @@ export async function validateCluster(
 	for (const spec of profile.checks) {
 		const name = checkName(spec);
 		const context: CheckContext = {plan, nodes, timeoutMs: Math.min(spec.timeoutSec * 1000, options.timeoutCapMs ?? Infinity), signal: options.signal, target: options.target};
-		if (CLUSTER_CHECKS.has(spec.type)) {
+		if (isClusterCheck(spec)) {
 			const started = Date.now();
 			emit({type: 'check', check: name, status: 'waiting', detail: `waiting for ${name}`, at: Date.now()});
 			const outcome = await poll(`waiting for ${name}`, () => clusterCheckAttempt(spec, context), context.timeoutMs, error => emit({type: 'check', check: name, status: 'waiting', detail: `waiting for ${name}: ${error}`, at: Date.now()}), options.signal);

@@ -1,4 +1,5 @@
 import {z} from 'zod';
+import {CHECKS} from '../services/checks/registry.js';
 
 // The one schema of a profile. Every type the tool uses for profile data is
 // inferred from here (see `Profile`, `NodeSpec`, `CheckSpec` below).
@@ -100,54 +101,8 @@ export const installSchema = z.strictObject({
 		.prefault({}),
 });
 
-const checkBase = {
-	name: z.string().optional(),
-	timeoutSec: z.number().int().default(60),
-	// A file on the node whose last line explains a failure (the service's log); default: the serial console.
-	explainLog: z.string().optional(),
-};
-
-export const checkSchema = z.discriminatedUnion('type', [
-	z.strictObject({...checkBase, type: z.literal('ssh')}),
-	z.strictObject({...checkBase, type: z.literal('l2-mesh')}),
-	z.strictObject({...checkBase, type: z.literal('hosts-resolve')}),
-	z.strictObject({...checkBase, type: z.literal('tcp-port'), port: z.number().int()}),
-	z.strictObject({
-		...checkBase,
-		type: z.literal('http'),
-		port: z.number().int(),
-		path: z.string().default('/'),
-		https: z.boolean().default(true),
-		clientCert: z.boolean().default(true),
-		expectStatus: z.number().int().default(200),
-		jsonField: z.string().optional(),
-		jsonEquals: z.string().optional(),
-	}),
-	z.strictObject({...checkBase, type: z.literal('raft-quorum'), port: z.number().int().default(2379)}),
-	z.strictObject({...checkBase, type: z.literal('crud'), port: z.number().int().default(2379)}),
-	z.strictObject({
-		...checkBase,
-		type: z.literal('persistence'),
-		port: z.number().int().default(2379),
-		restartCommand: z.string(),
-	}),
-	z.strictObject({
-		...checkBase,
-		type: z.literal('metrics'),
-		port: z.number().int(),
-		path: z.string().default('/metrics'),
-		https: z.boolean().default(true),
-	}),
-	z.strictObject({...checkBase, type: z.literal('tls'), port: z.number().int()}),
-	z.strictObject({...checkBase, type: z.literal('systemd-unit'), unit: z.string()}),
-	z.strictObject({
-		...checkBase,
-		type: z.literal('command'),
-		command: z.string(),
-		expectExit: z.number().int().default(0),
-		expectOutput: z.string().optional(),
-	}),
-]);
+// One form per check type, each defined in its own file under services/checks/.
+export const checkSchema = CHECKS.schema;
 
 export const profileSchema = z.strictObject({
 	version: z.literal(PROFILE_VERSION).default(PROFILE_VERSION),

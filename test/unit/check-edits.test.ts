@@ -2,7 +2,7 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {setCheckCell} from '../../source/model/draft-edits.js';
 import {checkName as modelCheckName, checkPort} from '../../source/model/check-name.js';
-import {checkName} from '../../source/services/checks.js';
+import {checkName} from '../../source/services/checks/registry.js';
 import {validateProfile} from '../../source/model/profile-rules.js';
 import {formatPlan} from '../../source/model/plan-format.js';
 import type {Profile} from '../../source/model/profile-schema.js';
@@ -60,7 +60,7 @@ test('the plan lists every check with its type, port and timeout', () => {
 	assert.match(formatPlan(planIn(tempDir(), template('demo'))), /\n {2}raft-quorum :2379 +raft-quorum +port 2379 +timeout 90 s\n/);
 });
 
-test('checkName lives in the model; the checks service re-exports the same function', () => {
+test('checkName comes from the check registry; the model re-exports the same function', () => {
 	assert.equal(checkName, modelCheckName);
 	assert.deepEqual(template('demo').checks.map(checkName), ['ssh', 'l2-mesh', 'hosts-resolve', 'etcd client port', 'raft-quorum :2379', 'etcd health', 'crud :2379', 'persistence :2379', 'metrics :2379', 'tls :2379']);
 });

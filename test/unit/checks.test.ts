@@ -1,7 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import {clusterCheckAttempt, type CheckContext} from '../../source/services/checks.js';
+import {clusterCheckAttempt, type CheckContext} from '../../source/services/checks/registry.js';
 import type {NodeSsh} from '../../source/services/ssh.js';
 import type {Plan} from '../../source/model/plan.js';
 import {planIn, template, tempDir} from '../helpers.js';

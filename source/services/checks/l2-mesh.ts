@@ -1,0 +1,19 @@
+import {z} from 'zod';
+import {CheckFailure, defineCheck} from './check-definition.js';
+import {attemptTimeoutMs, shellQuote} from './check-helpers.js';
+
+// Every other node answers a ping over the cluster network (the VDE switch).
+export const l2MeshCheck = defineCheck({
+	type: 'l2-mesh',
+	params: z.strictObject({}),
+	example: {},
+	scope: 'node',
+	name: spec => spec.type,
+	async run(_spec, {node, ssh, plan, timeoutMs}) {
+		const others = plan.nodes.filter(n => n.name !== node.name);
+		const results = await Promise.all(others.map(other => ssh.exec(`ping -c 1 -W 2 ${shellQuote(other.ip)}`, {timeoutMs: attemptTimeoutMs(timeoutMs)})));
+		const unreachable = others.filter((_, index) => results[index]!.code !== 0).map(n => `${n.name} (${n.ip})`);
+		if (unreachable.length > 0) throw new CheckFailure(`cannot reach ${unreachable.join(', ')} over the cluster network`);
+		return `reaches ${others.length} peers`;
+	},
+});

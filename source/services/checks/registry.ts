@@ -1,0 +1,34 @@
+import {checkCatalog} from './catalog.js';
+import {commandCheck} from './command.js';
+import {crudCheck} from './crud.js';
+import {hostsResolveCheck} from './hosts-resolve.js';
+import {httpCheck} from './http.js';
+import {l2MeshCheck} from './l2-mesh.js';
+import {metricsCheck} from './metrics.js';
+import {persistenceCheck} from './persistence.js';
+import {raftQuorumCheck} from './raft-quorum.js';
+import {sshCheck} from './ssh.js';
+import {systemdUnitCheck} from './systemd-unit.js';
+import {tcpPortCheck} from './tcp-port.js';
+import {tlsCheck} from './tls.js';
+
+// Every check type a profile can use. A new type is a file in this folder and a line here.
+export const CHECK_DEFINITIONS = [
+	sshCheck,
+	l2MeshCheck,
+	hostsResolveCheck,
+	tcpPortCheck,
+	httpCheck,
+	raftQuorumCheck,
+	crudCheck,
+	persistenceCheck,
+	metricsCheck,
+	tlsCheck,
+	systemdUnitCheck,
+	commandCheck,
+] as const;
+
+export const CHECKS = checkCatalog(CHECK_DEFINITIONS);
+
+export const {name: checkName, port: checkPort, isClusterCheck, nodeCheckAttempt, clusterCheckAttempt} = CHECKS;
+export {CheckFailure, type CheckContext, type NodeAccess} from './check-definition.js';
