@@ -41,9 +41,9 @@ test("the profile's check union accepts every type with its parameters and refus
 	}
 	const profile = {name: 'x', nodes: [{name: 'node01'}]};
 	assert.deepEqual(parseProfile({...profile, checks: [{type: 'ping-all'}]}), {ok: false, errors: [fieldError('checks[0].type', 'does not match any known form', "check checks[0].type against the README's profile reference")]});
-	assert.deepEqual(parseProfile({...profile, checks: [{type: 'tcp-port', port: 2379, prot: 2380}]}), {ok: false, errors: [fieldError('checks[0]', 'unknown key(s) prot', 'remove them or fix their spelling')]});
+	assert.deepEqual(parseProfile({...profile, checks: [{type: 'tcp-port', port: 2379, prot: 2380}]}), {ok: false, errors: [fieldError('checks[0].prot', 'unknown key "prot" (did you mean "port"?)', 'rename it to port, or remove it')]});
 	// The common fields are part of every form; a misspelt one is refused too.
-	assert.deepEqual(parseProfile({...profile, checks: [{type: 'ssh', timeout: 5}]}), {ok: false, errors: [fieldError('checks[0]', 'unknown key(s) timeout', 'remove them or fix their spelling')]});
+	assert.deepEqual(parseProfile({...profile, checks: [{type: 'ssh', timeout: 5}]}), {ok: false, errors: [fieldError('checks[0].timeout', 'unknown key "timeout" (did you mean "timeoutSec"?)', 'rename it to timeoutSec, or remove it')]});
 });
 
 // A check type that exists only in this test: one definition, nothing else.
