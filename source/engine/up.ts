@@ -27,7 +27,6 @@ export type UpResult = {
 	failedStage?: string;
 	plan?: Plan;
 	phases: Record<string, NodePhase>;
-	connections: Map<string, NodeSsh>;
 	reportOk?: boolean;
 };
 
@@ -61,10 +60,20 @@ class Stage {
 }
 
 export async function runUp(profile: Profile, options: UpOptions): Promise<UpResult> {
+	// The run's SSH sessions end with it on every path (done, failed, interrupted, thrown):
+	// open ones would keep the caller's process alive, and no caller has a use for them.
+	const connections = new Map<string, NodeSsh>();
+	try {
+		return await sequenceRun(profile, options, connections);
+	} finally {
+		for (const connection of connections.values()) connection.close();
+	}
+}
+
+async function sequenceRun(profile: Profile, options: UpOptions, connections: Map<string, NodeSsh>): Promise<UpResult> {
 	const emit = options.onEvent;
 	let phases: Record<string, NodePhase> = Object.fromEntries(profile.nodes.map(n => [n.name, 'pending' as NodePhase]));
-	const connections = new Map<string, NodeSsh>();
-	const result = (exitCode: number, extra: Partial<UpResult> = {}): UpResult => ({exitCode, phases, connections, ...extra});
+	const result = (exitCode: number, extra: Partial<UpResult> = {}): UpResult => ({exitCode, phases, ...extra});
 	const log = (message: string, level: 'info' | 'warn' | 'error' = 'info', node?: string) => emit({type: 'log', level, message, node, at: Date.now()});
 
 	// Preflight
@@ -215,19 +224,18 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 
 		if (profile.checks.length === 0) return result(0, {plan});
 		const validation = new Stage(emit, 'validate');
-		for (const node of plan.nodes) await setPhase(node.name, 'validating');
-		const {validateCluster} = await import('./validation.js');
-		const report = await validateCluster(profile, plan, {connections, onEvent: emit, signal: options.signal});
-		for (const node of plan.nodes) {
-			const nodeFailures = report.results.filter(r => r.node === node.name && r.status !== 'ok');
-			await setPhase(node.name, nodeFailures.length === 0 ? 'healthy' : 'failed', nodeFailures.length === 0 ? undefined : nodeFailures.map(r => `${r.check}: ${r.reason}`).join('; '));
+		const {validateRunning} = await import('./validate-running.js');
+		const validated = await validateRunning(profile, plan, {checks: profile.checks, sessions: connections, state, onEvent: emit, signal: options.signal});
+		Object.assign(phases, validated.phases);
+		const {report} = validated;
+		if (!report) {
+			validation.failed('no node answers on SSH any more');
+			return result(1, {plan, failedStage: 'validate'});
 		}
 		if (report.ok) validation.done(`${report.results.length} checks passed; report ${plan.report.text}`);
 		else validation.failed(`${report.results.filter(r => r.status !== 'ok').length} of ${report.results.length} checks failed; report ${plan.report.text}`);
 		return result(report.ok ? 0 : 1, {plan, reportOk: report.ok, failedStage: report.ok ? undefined : 'validate'});
 	} catch (error) {
-		// Open sessions would keep the process alive after the error is reported.
-		for (const connection of connections.values()) connection.close();
 		if (!options.signal?.aborted) throw error;
 		// Only what this run started: nodes it attached to keep running.
 		const stopped = await boot.stopStarted();

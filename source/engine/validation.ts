@@ -77,7 +77,8 @@ async function explainingLine(spec: CheckSpec, node: NodePlan, ssh: NodeSsh | un
 export async function validateCluster(
 	profile: Profile,
 	plan: Plan,
-	options: {connections: Map<string, NodeSsh>; onEvent: RunEventListener; signal?: AbortSignal; target?: CheckContext['target']; timeoutCapMs?: number},
+	// checks: the ones to run (validate --only), default all of the profile's.
+	options: {connections: Map<string, NodeSsh>; onEvent: RunEventListener; checks?: CheckSpec[]; signal?: AbortSignal; target?: CheckContext['target']; timeoutCapMs?: number},
 ): Promise<Report> {
 	const startedAt = new Date().toISOString();
 	const results: CheckResult[] = [];
@@ -88,7 +89,7 @@ export async function validateCluster(
 	});
 	const unreachable = plan.nodes.filter(n => !nodes.some(a => a.node.name === n.name));
 
-	for (const spec of profile.checks) {
+	for (const spec of options.checks ?? profile.checks) {
 		const name = checkName(spec);
 		const context: CheckContext = {plan, nodes, timeoutMs: Math.min(spec.timeoutSec * 1000, options.timeoutCapMs ?? Infinity), signal: options.signal, target: options.target};
 		if (isClusterCheck(spec)) {

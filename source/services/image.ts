@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
 import {packageRoot} from './paths.js';
+import {runStreamed} from './streamed-command.js';
 
 // The demo netboot image: built from Debian packages by image/build-image.sh,
 // cached under the image directory with a stamp of its inputs, rebuilt only
@@ -87,7 +88,8 @@ export async function demoImageStatus(imageDir: string): Promise<{current: boole
 
 export async function ensureDemoImage(
 	imageDir: string,
-	options: {rebuild?: boolean; onLine?: (line: string) => void; signal?: AbortSignal} = {},
+	// buildScript: tests put a stand-in in place of image/build-image.sh.
+	options: {rebuild?: boolean; onLine?: (line: string) => void; signal?: AbortSignal; buildScript?: string} = {},
 ): Promise<DemoImage> {
 	await fs.mkdir(path.dirname(imageDir), {recursive: true});
 	return withLock(imageDir, async () => {
@@ -101,22 +103,15 @@ export async function ensureDemoImage(
 		// Build next to the cache and swap in, so a failed build leaves the old image (or none), never half of one.
 		const staging = `${imageDir}.building`;
 		await fs.rm(staging, {recursive: true, force: true});
-		const build = execa('bash', [path.join(packageRoot(), 'image', 'build-image.sh'), staging], {
-			all: true,
-			reject: false,
-			timeout: BUILD_TIMEOUT_MS,
-			cancelSignal: options.signal,
+		// In its own process group: a cancel or timeout stops apt-get, cpio and xz too, not only bash.
+		const build = await runStreamed('bash', [options.buildScript ?? path.join(packageRoot(), 'image', 'build-image.sh'), staging], {
+			timeoutMs: BUILD_TIMEOUT_MS,
+			signal: options.signal,
+			onLine: line => options.onLine?.(line),
 		});
-		let last: string[] = [];
-		for await (const line of build.iterable({from: 'all'})) {
-			last = [...last.slice(-9), String(line)];
-			options.onLine?.(String(line));
-		}
-		const result = await build;
-		if (result.exitCode !== 0 || result.isCanceled || result.timedOut) {
+		if (!build.ok) {
 			await fs.rm(staging, {recursive: true, force: true});
-			const why = result.timedOut ? `timed out after ${BUILD_TIMEOUT_MS / 60_000} min` : result.isCanceled ? 'cancelled' : `exit ${result.exitCode}`;
-			throw new Error(`demo image build failed (${why}):\n${last.join('\n')}`);
+			throw new Error(`demo image build failed (${build.why}):\n${build.lastLines.slice(-10).join('\n')}`);
 		}
 		await fs.writeFile(path.join(staging, 'stamp.json'), `${JSON.stringify({stamp, builtAt: new Date().toISOString()})}\n`);
 		await fs.rm(imageDir, {recursive: true, force: true});

@@ -25,8 +25,6 @@ export function realRunServices(context: PlanContext & {home: string}): RunServi
 			const running = runUp(profile, {context, onEvent, signal});
 			active = running.catch(() => undefined);
 			const result = await running;
-			// The screens do not use the SSH connections; open ones would keep the process alive.
-			for (const connection of result.connections.values()) connection.close();
 			return {
 				exitCode: result.exitCode,
 				failedStage: result.failedStage,

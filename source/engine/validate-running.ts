@@ -1,0 +1,81 @@
+import type {CheckSpec, Profile} from '../model/profile-schema.js';
+import type {Plan} from '../model/plan.js';
+import type {NodePhase, RunEventListener} from '../model/events.js';
+import {StateStore} from '../services/state.js';
+import {waitForSsh, type NodeSsh} from '../services/ssh.js';
+import {sshTargetFor} from './up.js';
+import {validateCluster, type Report} from './validation.js';
+
+// Validates a cluster that is already running: the validate stage of `up` and
+// the `validate` command both come here. Every node goes validating, then
+// healthy or failed with its reason, in the events and in the state file.
+
+export type ValidateRunningOptions = {
+	// The checks to run (all of the profile's, or the ones `--only` picked).
+	checks: CheckSpec[];
+	onEvent: RunEventListener;
+	signal?: AbortSignal;
+	// The run's state file; opened from the plan when the caller has none.
+	state?: StateStore;
+	// Open sessions of the caller (up, after install): used, left open. Nodes without one are connected here.
+	sessions?: Map<string, NodeSsh>;
+	// validate --timeout: caps the SSH wait (else the profile's boot.sshTimeoutSec) and each check's timeout.
+	timeoutCapMs?: number;
+};
+
+export type ValidateRunningResult = {
+	// Undefined when no node answered on SSH: nothing was checked.
+	report?: Report;
+	phases: Record<string, NodePhase>;
+};
+
+export async function validateRunning(profile: Profile, plan: Plan, options: ValidateRunningOptions): Promise<ValidateRunningResult> {
+	const emit = options.onEvent;
+	const state = options.state ?? (await StateStore.open(plan.stateFile, profile.name, plan.workDir));
+	const phases: Record<string, NodePhase> = {};
+	const setPhase = async (node: string, phase: NodePhase, reason?: string) => {
+		if (phases[node] === 'failed') return;
+		phases[node] = phase;
+		emit({type: 'node-phase', node, phase, reason, at: Date.now()});
+		await state.setNode(node, phase, reason);
+	};
+	const sshTimeoutMs = Math.min(profile.boot.sshTimeoutSec * 1000, options.timeoutCapMs ?? Infinity);
+	const opened: NodeSsh[] = [];
+	try {
+		for (const node of plan.nodes) await setPhase(node.name, 'validating');
+		const connections = new Map<string, NodeSsh>();
+		// Settled, not Promise.all: on an abort, no session may open after the finally below has closed them.
+		const waits = await Promise.allSettled(
+			plan.nodes.map(async node => {
+				const held = options.sessions?.get(node.name);
+				if (held && !held.closed) return void connections.set(node.name, held);
+				const target = sshTargetFor(plan, node, profile);
+				try {
+					const ssh = await waitForSsh(target, {
+						timeoutMs: sshTimeoutMs,
+						signal: options.signal,
+						onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()}),
+					});
+					opened.push(ssh);
+					connections.set(node.name, ssh);
+				} catch (error) {
+					if (options.signal?.aborted) return;
+					await setPhase(node.name, 'failed', `not reachable over SSH: ${(error as Error).message}`);
+				}
+			}),
+		);
+		options.signal?.throwIfAborted();
+		const broken = waits.find(wait => wait.status === 'rejected');
+		if (broken) throw broken.reason;
+		if (connections.size === 0) return {phases};
+
+		const report = await validateCluster(profile, plan, {connections, checks: options.checks, onEvent: emit, signal: options.signal, timeoutCapMs: options.timeoutCapMs});
+		for (const node of plan.nodes) {
+			const failures = report.results.filter(r => r.node === node.name && r.status !== 'ok');
+			await setPhase(node.name, failures.length === 0 ? 'healthy' : 'failed', failures.length === 0 ? undefined : failures.map(r => `${r.check}: ${r.reason}`).join('; '));
+		}
+		return {report, phases};
+	} finally {
+		for (const ssh of opened) ssh.close();
+	}
+}
