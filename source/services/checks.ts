@@ -1,6 +1,7 @@
 import {randomBytes, X509Certificate} from 'node:crypto';
 import fs from 'node:fs/promises';
 import {setTimeout as sleep} from 'node:timers/promises';
+import {ProblemError} from '../model/field-error.js';
 import type {CheckSpec} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {shellQuote} from './shell-quote.js';
@@ -20,7 +21,12 @@ export type CheckContext = {
 	signal?: AbortSignal;
 };
 
-export class CheckFailure extends Error {}
+// Kept by name while the check types move into their own files; it is a ProblemError.
+export class CheckFailure extends ProblemError {
+	constructor(message: string) {
+		super({message});
+	}
+}
 
 export const CLUSTER_CHECKS = new Set<CheckSpec['type']>(['raft-quorum', 'crud', 'persistence']);
 

@@ -4,20 +4,21 @@ import path from 'node:path';
 import Conf from 'conf';
 import type {Profile, ProfileInput} from '../model/profile-schema.js';
 import {parseDraft, parseProfile, type ParseResult} from '../model/parse-profile.js';
-import {type FieldError, fieldError, printable} from '../model/field-error.js';
+import {type FieldError, fieldError, printable, ProblemError} from '../model/field-error.js';
 import {templatesDir} from './paths.js';
 
 // Saved profiles and the wizard draft live in two conf files under the
 // config directory. conf writes atomically; a file it cannot parse is
 // reported with its path and left alone (clearInvalidConfig: false).
 
-export class ProfileStoreError extends Error {
+// Names the file it is about (tests and callers compare it).
+export class ProfileStoreError extends ProblemError {
 	constructor(
 		message: string,
 		readonly filePath: string,
-		readonly fix: string,
+		fix: string,
 	) {
-		super(message);
+		super({message, fix});
 	}
 }
 
