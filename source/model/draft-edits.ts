@@ -77,7 +77,7 @@ export type CheckCell = 'port' | 'timeoutSec';
 
 // A check's port or timeout typed as text. A number is set even when out of
 // range (validation names the field then); text that is no number is returned
-// as the field's error.
+// as the field's error and leaves the profile as it was.
 export function setCheckCell(profile: Profile, index: number, cell: CheckCell, text: string): Profile | FieldError {
 	const field = `checks[${index}].${cell}`;
 	const check = profile.checks[index];

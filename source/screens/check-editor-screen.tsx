@@ -57,7 +57,7 @@ export function CheckEditorScreen({profile, errors, isActive, onChange, onNext, 
 		const next = setCheckCell(profile, r, cell, text);
 		const key = cellKey(r, cell);
 		const {[key]: _, ...rest} = invalidRef.current;
-		if ('message' in next) return setInvalid({...rest, [key]: {text, error: next}});
+		if ('field' in next) return setInvalid({...rest, [key]: {text, error: next}});
 		setInvalid(rest);
 		onChange(next);
 	};
