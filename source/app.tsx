@@ -1,6 +1,7 @@
 import {Box, Text, useApp, useInput, useStdin} from 'ink';
 import {useMemo, useState, type ReactNode} from 'react';
 import type {Profile} from './model/profile-schema.js';
+import {formatProblem} from './model/field-error.js';
 import {validateProfile} from './model/profile-rules.js';
 import {buildPlan} from './model/plan.js';
 import {formatPlan} from './model/plan-format.js';
@@ -179,7 +180,7 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 		body = <CheckEditorScreen profile={profile} errors={allErrors} bodyRows={height - 2} isActive={active} onChange={draft.setProfile} onNext={() => go('plan')} onBack={() => go('certificates')} />;
 	} else if (step === 'plan' && plan) {
 		const problems = [...allErrors, ...plan.problems];
-		const lines = wrapLines([...problems.map(e => `✗ ${e.field}: ${e.message} (fix: ${e.fix})`), ...formatPlan(plan).split('\n')], columns - 1);
+		const lines = wrapLines([...problems.map(e => `✗ ${formatProblem(e)}`), ...formatPlan(plan).split('\n')], columns - 1);
 		body = (
 			<PlanScreen
 				lines={lines}

@@ -1,6 +1,5 @@
 import {writeArtifacts} from '../services/artifacts.js';
-import {FileWriteError} from '../services/atomic-file.js';
-import {TlsError} from '../services/tls.js';
+import {formatProblem, ProblemError} from '../model/field-error.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -18,14 +17,8 @@ export const run: CommandRun = async ({values}) => {
 		}
 		return EXIT.ok;
 	} catch (error) {
-		if (error instanceof TlsError) {
-			console.error(`plasma-tui certs: ${error.field}: ${error.message} (fix: ${error.fix})`);
-			return EXIT.failed;
-		}
-		if (error instanceof FileWriteError) {
-			console.error(`plasma-tui certs: ${error.message} (fix: ${error.fix})`);
-			return EXIT.failed;
-		}
-		throw error;
+		if (!(error instanceof ProblemError)) throw error;
+		console.error(`plasma-tui certs: ${formatProblem(error.problem)}`);
+		return EXIT.failed;
 	}
 };

@@ -1,8 +1,8 @@
 import type {Profile} from '../model/profile-schema.js';
-import {formatFieldErrors} from '../model/field-error.js';
+import {formatProblem, formatProblems, ProblemError} from '../model/field-error.js';
 import {buildPlan, type Plan, type PlanContext} from '../model/plan.js';
 import {toolPaths} from '../services/paths.js';
-import {findProfile, ProfileStore, ProfileStoreError} from '../services/profiles.js';
+import {findProfile, ProfileStore} from '../services/profiles.js';
 import type {CommandOptions} from './registry.js';
 
 // Exit codes shared by every headless command.
@@ -22,10 +22,10 @@ export async function profileFromOptions(values: CommandOptions, command: string
 			store: profileStore(),
 		});
 		if (result.ok) return result.profile;
-		console.error(`plasma-tui ${command}: the profile has problems:\n${formatFieldErrors(result.errors)}`);
+		console.error(`plasma-tui ${command}: the profile has problems:\n${formatProblems(result.errors)}`);
 	} catch (error) {
-		if (!(error instanceof ProfileStoreError)) throw error;
-		console.error(`plasma-tui ${command}: ${error.message} (fix: ${error.fix})`);
+		if (!(error instanceof ProblemError)) throw error;
+		console.error(`plasma-tui ${command}: ${formatProblem(error.problem)}`);
 	}
 	return undefined;
 }

@@ -1,5 +1,5 @@
 import {formatPlan} from '../model/plan-format.js';
-import {formatFieldErrors} from '../model/field-error.js';
+import {formatProblems} from '../model/field-error.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -10,7 +10,7 @@ export const run: CommandRun = async ({values}) => {
 	if (values['json']) console.log(JSON.stringify(plan, null, 2));
 	else console.log(formatPlan(plan));
 	if (plan.problems.length > 0) {
-		console.error(formatFieldErrors(plan.problems));
+		console.error(formatProblems(plan.problems));
 		return EXIT.badInput;
 	}
 	return EXIT.ok;

@@ -1,5 +1,5 @@
-import {formatFieldErrors} from '../model/field-error.js';
-import {listTemplates, loadTemplate, readProfileFile, writeProfileFile, ProfileStoreError} from '../services/profiles.js';
+import {formatProblem, formatProblems, ProblemError} from '../model/field-error.js';
+import {listTemplates, loadTemplate, readProfileFile, writeProfileFile} from '../services/profiles.js';
 import {EXIT, profileStore} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -10,8 +10,8 @@ export const run: CommandRun = async ({positionals}) => {
 	try {
 		return await dispatch(action, args);
 	} catch (error) {
-		if (!(error instanceof ProfileStoreError)) throw error;
-		console.error(`plasma-tui profiles: ${error.message} (fix: ${error.fix})`);
+		if (!(error instanceof ProblemError)) throw error;
+		console.error(`plasma-tui profiles: ${formatProblem(error.problem)}`);
 		return EXIT.failed;
 	}
 };
@@ -74,7 +74,7 @@ function usage(): number {
 	return EXIT.badInput;
 }
 
-function invalid(errors: Parameters<typeof formatFieldErrors>[0]): number {
-	console.error(`plasma-tui profiles: the profile has problems:\n${formatFieldErrors(errors)}`);
+function invalid(errors: Parameters<typeof formatProblems>[0]): number {
+	console.error(`plasma-tui profiles: the profile has problems:\n${formatProblems(errors)}`);
 	return EXIT.badInput;
 }

@@ -3,6 +3,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile} from '../model/profile-schema.js';
 import {buildPlan, type NodePlan, type Plan, type PlanContext} from '../model/plan.js';
 import type {NodePhase, RunEvent, RunEventListener} from '../model/events.js';
+import {formatProblem, problemOf} from '../model/field-error.js';
 import {chosenAccel, describeFinding, runPreflight} from '../services/preflight.js';
 import {ensureDemoImage} from '../services/image.js';
 import {NodeSsh, waitForSsh, type SshTarget} from '../services/ssh.js';
@@ -116,8 +117,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 			const image = await ensureNixNetboot(build, {signal: options.signal, onLine: line => log(`nix: ${line}`)});
 			s.done(image.built ? `built ${image.outPath}` : `already built (${image.outPath})`);
 		} catch (error) {
-			const fix = (error as {fix?: string}).fix;
-			s.failed(`${(error as Error).message}${fix ? ` (fix: ${fix})` : ''}`);
+			s.failed(formatProblem(problemOf(error)));
 			throw error;
 		}
 	};
@@ -128,8 +128,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 			const report = await writeArtifacts(profile, plan);
 			s.done(`${report.written.length} files written, ${report.unchanged.length} unchanged`);
 		} catch (error) {
-			const fix = (error as {fix?: string}).fix;
-			s.failed(`${(error as Error).message}${fix ? ` (fix: ${fix})` : ''}`);
+			s.failed(formatProblem(problemOf(error)));
 			throw error;
 		}
 	};

@@ -1,4 +1,5 @@
 import {useCallback, useState} from 'react';
+import {formatProblem, problemOf} from '../model/field-error.js';
 import type {Profile} from '../model/profile-schema.js';
 import {buildPlan} from '../model/plan.js';
 import type {CertState} from '../screens/certificates-screen.js';
@@ -22,9 +23,7 @@ export function useCertificates(services: Pick<WizardServices, 'writeArtifacts' 
 					})),
 				});
 			} catch (error) {
-				const field = (error as {field?: string}).field;
-				const fix = (error as {fix?: string}).fix;
-				setCerts({status: 'error', message: `${field ? `${field}: ` : ''}${(error as Error).message}${fix ? ` (fix: ${fix})` : ''}`});
+				setCerts({status: 'error', message: formatProblem(problemOf(error))});
 			}
 		},
 		[services],

@@ -1,10 +1,11 @@
 import type {KeyType, NodeRole, Profile} from './profile-schema.js';
 import {MAX_NODES} from './profile-rules.js';
 import {withNodeCount} from './resolve.js';
-import {type FieldError, fieldError, printable} from './field-error.js';
+import {type FieldError, fieldError, printable, type Problem} from './field-error.js';
 
 // Pure edits of a draft profile, one per wizard field. Screens call these
-// through the app; the profile stays the single source of truth.
+// through the app; the profile stays the single source of truth. Text that
+// cannot be applied comes back as a Problem and leaves the profile as it was.
 
 export const KEY_TYPES: KeyType[] = ['ecdsa-p256', 'rsa-2048', 'rsa-4096'];
 export const KEY_TYPE_LABELS: Record<KeyType, string> = {'ecdsa-p256': 'ECDSA P-256', 'rsa-2048': 'RSA 2048', 'rsa-4096': 'RSA 4096'};
@@ -17,9 +18,9 @@ export function parseWholeNumber(text: string): number | undefined {
 	return /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : undefined;
 }
 
-export function setNodeCount(profile: Profile, text: string): Profile | string {
+export function setNodeCount(profile: Profile, text: string): Profile | Problem {
 	const count = parseWholeNumber(text);
-	if (count === undefined || count < 1 || count > MAX_NODES) return `node count must be a number from 1 to ${MAX_NODES}`;
+	if (count === undefined || count < 1 || count > MAX_NODES) return {message: `node count must be a number from 1 to ${MAX_NODES}`};
 	return withNodeCount(profile, count);
 }
 
@@ -34,12 +35,12 @@ export function cycleRole(profile: Profile, index: number): Profile {
 }
 
 // An empty value clears the override: the cell goes back to auto-assignment.
-export function setNodeCell(profile: Profile, index: number, cell: NodeCell, text: string): Profile | string {
+export function setNodeCell(profile: Profile, index: number, cell: NodeCell, text: string): Profile | Problem {
 	const value = text.trim();
 	let update: string | number | undefined = value === '' ? undefined : value;
 	if (cell === 'sshPort' && value !== '') {
 		update = parseWholeNumber(value);
-		if (update === undefined) return `nodes[${index}].sshPort: "${value}" is not a number`;
+		if (update === undefined) return {field: `nodes[${index}].sshPort`, message: `"${value}" is not a number`};
 	}
 	if (cell === 'mac' && typeof update === 'string') update = update.toLowerCase();
 	const nodes = profile.nodes.map((n, i) => {
@@ -57,9 +58,9 @@ export function cycleKeyType(profile: Profile, direction: 1 | -1): Profile {
 	return {...profile, tls: {...profile.tls, keyType: next}};
 }
 
-export function setValidityDays(profile: Profile, text: string): Profile | string {
+export function setValidityDays(profile: Profile, text: string): Profile | Problem {
 	const days = parseWholeNumber(text);
-	if (days === undefined) return `tls.validityDays: "${text}" is not a number of days`;
+	if (days === undefined) return {field: 'tls.validityDays', message: `"${text}" is not a number of days`};
 	return {...profile, tls: {...profile.tls, validityDays: days}};
 }
 

@@ -1,20 +1,43 @@
-// An error a person can act on: which field, what is wrong, what to do.
-export type FieldError = {
-	field: string;
+// An error a person can act on: which field (when one is to blame), what is
+// wrong, what to do. Screens, commands and the engine print it the same way.
+export type Problem = {
+	field?: string;
 	message: string;
-	fix: string;
+	fix?: string;
 };
+
+// A problem the profile rules report: always names its field and a fix.
+export type FieldError = Problem & {field: string; fix: string};
 
 export function fieldError(field: string, message: string, fix: string): FieldError {
 	return {field, message, fix};
 }
 
-export function formatFieldError(error: FieldError): string {
-	return `${error.field}: ${error.message} (fix: ${error.fix})`;
+// The one text of a problem: `field: message (fix: fix)`, field and fix left out when absent.
+export function formatProblem(problem: Problem): string {
+	return `${problem.field ? `${problem.field}: ` : ''}${problem.message}${problem.fix ? ` (fix: ${problem.fix})` : ''}`;
 }
 
-export function formatFieldErrors(errors: readonly FieldError[]): string {
-	return errors.map(formatFieldError).join('\n');
+export function formatProblems(problems: readonly Problem[]): string {
+	return problems.map(formatProblem).join('\n');
+}
+
+// A problem thrown: its message is the formatted text, so code that only
+// prints `error.message` shows the field and the fix too.
+export class ProblemError extends Error {
+	constructor(
+		readonly problem: Problem,
+		options?: ErrorOptions,
+	) {
+		super(formatProblem(problem), options);
+	}
+}
+
+// Whatever was caught, as a problem: a ProblemError keeps its field and fix.
+export function problemOf(error: unknown): Problem {
+	if (error instanceof ProblemError) return error.problem;
+	if (error instanceof Error) return {message: error.message};
+	return {message: String(error)};
 }
 
 // Characters that change how a terminal shows text rather than being text:

@@ -1,6 +1,6 @@
 import enquirer from 'enquirer';
 import type {Profile} from '../model/profile-schema.js';
-import {formatFieldError, type FieldError} from '../model/field-error.js';
+import {formatProblem, formatProblems, type FieldError} from '../model/field-error.js';
 import {validateProfile} from '../model/profile-rules.js';
 import {resolveNodes} from '../model/resolve.js';
 import {KEY_TYPES, KEY_TYPE_LABELS, setNodeCell, setNodeCount, setValidityDays, type NodeCell} from '../model/draft-edits.js';
@@ -17,7 +17,7 @@ const ask: Ask = question => enquirer.prompt(question as never) as Promise<Recor
 
 function problemFor(profile: Profile, field: RegExp | string): string | true {
 	const error = validateProfile(profile).find(e => (typeof field === 'string' ? e.field === field : field.test(e.field)));
-	return error ? formatFieldError(error) : true;
+	return error ? formatProblem(error) : true;
 }
 
 export async function runPlainInit(options: {template?: string; ask?: Ask}): Promise<number> {
@@ -41,7 +41,7 @@ async function askAll(options: {template?: string; ask?: Ask}): Promise<number> 
 	const templateName = options.template ?? (await prompt({type: 'select', name: 'value', message: 'Start from template', choices: templates}))['value']!;
 	const base = loadTemplate(templateName);
 	if (!base.ok) {
-		console.error(base.errors.map(formatFieldError).join('\n'));
+		console.error(formatProblems(base.errors));
 		return EXIT.badInput;
 	}
 	let profile: Profile = base.profile;
@@ -59,7 +59,7 @@ async function askAll(options: {template?: string; ask?: Ask}): Promise<number> 
 	profile = {...profile, name};
 	const count = await textAsk('Number of nodes (1-16)', String(profile.nodes.length), value => {
 		const next = setNodeCount(profile, value);
-		return typeof next === 'string' ? next : true;
+		return 'message' in next ? formatProblem(next) : true;
 	});
 	profile = setNodeCount(profile, count) as Profile;
 	const subnet = await textAsk('Cluster subnet', profile.network.subnet, value => problemFor({...profile, network: {...profile.network, subnet: value}}, /^network\./));
@@ -73,7 +73,7 @@ async function askAll(options: {template?: string; ask?: Ask}): Promise<number> 
 				const value = await textAsk(`${profile.nodes[index]!.name} ${cell} (empty: ${auto})`, '', text => {
 					if (text.trim() === '') return true;
 					const next = setNodeCell(profile, index, cell, text);
-					return typeof next === 'string' ? next : problemFor(next, `nodes[${index}].${cell}`);
+					return 'message' in next ? formatProblem(next) : problemFor(next, `nodes[${index}].${cell}`);
 				});
 				if (value.trim() !== '') profile = setNodeCell(profile, index, cell, value) as Profile;
 			}
@@ -84,13 +84,13 @@ async function askAll(options: {template?: string; ask?: Ask}): Promise<number> 
 	profile = {...profile, tls: {...profile.tls, keyType: KEY_TYPES.includes(keyChoice) ? keyChoice : 'ecdsa-p256'}};
 	const validity = await textAsk('Certificate validity (days)', String(profile.tls.validityDays), value => {
 		const next = setValidityDays(profile, value);
-		return typeof next === 'string' ? next : problemFor(next, 'tls.validityDays');
+		return 'message' in next ? formatProblem(next) : problemFor(next, 'tls.validityDays');
 	});
 	profile = setValidityDays(profile, validity) as Profile;
 
 	const problems: FieldError[] = [...validateProfile(profile), ...(await hostChecks(profile))];
 	if (problems.length > 0) {
-		console.log(`The profile still has problems (saved anyway; fix them with the wizard or by editing it):\n${problems.map(formatFieldError).join('\n')}`);
+		console.log(`The profile still has problems (saved anyway; fix them with the wizard or by editing it):\n${formatProblems(problems)}`);
 	}
 	store.save(profile);
 	console.log(`Saved profile "${profile.name}". Next: plasma-tui plan --profile ${profile.name}, then plasma-tui up --profile ${profile.name} --yes`);

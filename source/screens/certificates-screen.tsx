@@ -1,7 +1,7 @@
 import {Box, Text} from 'ink';
 import {useState} from 'react';
 import type {Profile} from '../model/profile-schema.js';
-import type {FieldError} from '../model/field-error.js';
+import {type FieldError, formatProblem} from '../model/field-error.js';
 import {resolveNodes} from '../model/resolve.js';
 import {plannedSans} from '../model/sans.js';
 import {cycleKeyType, KEY_TYPE_LABELS, setExistingCa, setValidityDays} from '../model/draft-edits.js';
@@ -38,7 +38,7 @@ export function CertificatesScreen({profile, errors, certs, isActive, onChange, 
 	const [blocked, setBlocked] = useState(false);
 	const show = (field: string) => {
 		const error = errors.find(e => e.field === field);
-		return error ? `${error.field}: ${error.message} (fix: ${error.fix})` : undefined;
+		return error ? formatProblem(error) : undefined;
 	};
 	const fields: FormField[] = [
 		{id: 'keyType', label: 'Key type', value: KEY_TYPE_LABELS[profile.tls.keyType], kind: 'choice', hint: '←/→ to change'},
@@ -54,7 +54,7 @@ export function CertificatesScreen({profile, errors, certs, isActive, onChange, 
 		if (id === 'validity') {
 			setValidityText(value);
 			const next = setValidityDays(profile, value);
-			if (typeof next === 'string') return setValidityError(next);
+			if ('message' in next) return setValidityError(formatProblem(next));
 			setValidityError(undefined);
 			return onChange(next);
 		}

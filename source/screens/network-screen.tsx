@@ -3,7 +3,7 @@ import {Box, Text, useInput} from 'ink';
 import {useState} from 'react';
 import {useStateRef} from '../hooks/use-state-ref.js';
 import type {Profile} from '../model/profile-schema.js';
-import type {FieldError} from '../model/field-error.js';
+import {type FieldError, formatProblem} from '../model/field-error.js';
 import {resolveNodes} from '../model/resolve.js';
 import {setNodeCell, type NodeCell} from '../model/draft-edits.js';
 import {editValue} from './components/edit-keys.js';
@@ -45,7 +45,7 @@ export function NetworkScreen({profile, errors, isActive, onChange, onNext, onBa
 			return undefined;
 		}
 		const next = setNodeCell(profile, targetRow, COLUMNS[targetCol]!.cell, text);
-		if (typeof next === 'string') return next;
+		if ('message' in next) return formatProblem(next);
 		onChange(next);
 		return undefined;
 	};

@@ -2,7 +2,7 @@ import type {StepScreenProps} from './components/step-props.js';
 import {Box, Text} from 'ink';
 import {useState} from 'react';
 import type {Profile} from '../model/profile-schema.js';
-import type {FieldError} from '../model/field-error.js';
+import {formatProblem} from '../model/field-error.js';
 import {cycleRole, setNodeCount, setNodeName} from '../model/draft-edits.js';
 import {FormList, type FormField} from './components/form-list.js';
 
@@ -17,7 +17,7 @@ export function TopologyScreen({profile, errors, isActive, onChange, onNext, onB
 	const errorFor = (field: string) => errors.find(e => e.field === field);
 	const show = (field: string) => {
 		const error = errorFor(field);
-		return error ? `${error.field}: ${error.message} (fix: ${error.fix})` : undefined;
+		return error ? formatProblem(error) : undefined;
 	};
 	const fields: FormField[] = [
 		{id: 'cluster.name', label: 'Cluster name', value: profile.cluster.name, kind: 'text', error: show('cluster.name')},
@@ -37,7 +37,7 @@ export function TopologyScreen({profile, errors, isActive, onChange, onNext, onB
 		if (id === 'count') {
 			setCountText(value);
 			const next = setNodeCount(profile, value);
-			if (typeof next === 'string') return setCountError(next);
+			if ('message' in next) return setCountError(formatProblem(next));
 			setCountError(undefined);
 			return onChange(next);
 		}

@@ -1,22 +1,13 @@
 import {randomBytes} from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import {ProblemError} from '../model/field-error.js';
 
 // Node's write errors ("ENOSPC: no space left on device, write") do not say
 // which file: this one does, keeps the code, and says what to do.
-export class FileWriteError extends Error {
-	readonly code: string;
-	readonly fix: string;
-
-	constructor(
-		readonly file: string,
-		cause: NodeJS.ErrnoException,
-	) {
-		const code = cause.code ?? 'EIO';
-		super(`cannot write ${file}: ${code}${cause.code ? ` (${describe(code)})` : `: ${cause.message}`}`, {cause});
-		this.code = code;
-		this.fix = fixFor(code, path.dirname(file));
-	}
+export function fileWriteError(file: string, cause: NodeJS.ErrnoException): ProblemError {
+	const code = cause.code ?? 'EIO';
+	return new ProblemError({message: `cannot write ${file}: ${code}${cause.code ? ` (${describe(code)})` : `: ${cause.message}`}`, fix: fixFor(code, path.dirname(file))}, {cause});
 }
 
 function describe(code: string): string {
@@ -55,7 +46,7 @@ export async function writeFileAtomic(file: string, content: string | Buffer, mo
 	} catch (error) {
 		await handle?.close().catch(() => undefined);
 		await fs.rm(temp, {force: true});
-		throw (error as NodeJS.ErrnoException).code ? new FileWriteError(file, error as NodeJS.ErrnoException) : error;
+		throw (error as NodeJS.ErrnoException).code ? fileWriteError(file, error as NodeJS.ErrnoException) : error;
 	}
 }
 

@@ -7,6 +7,7 @@ import {fillTemplate, nodeVars, type NodePlan, type Plan} from '../model/plan.js
 import type {NodeSsh} from './ssh.js';
 import {runStreamed} from './streamed-command.js';
 import {shellQuote} from './shell-quote.js';
+import {ProblemError} from '../model/field-error.js';
 
 // Install methods, one node at a time (the engine runs nodes in parallel):
 // push uploads the node's files over SFTP and runs the profile's commands;
@@ -23,8 +24,6 @@ export type InstallContext = {
 	// The node's hosts file; tests that install onto this machine point it elsewhere.
 	hostsFile?: string;
 };
-
-export class InstallError extends Error {}
 
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
 const HOSTS_BEGIN = '# BEGIN plasma-tui';
@@ -47,7 +46,7 @@ export function commandVariables(plan: Plan, node: NodePlan, profile: Profile): 
 // A NUL cannot be quoted: the remote shell would silently cut the command there.
 export function renderCommand(template: string, variables: Record<string, string>): string {
 	for (const [name, value] of Object.entries(variables)) {
-		if (value.includes('\0') && template.includes(`{${name}}`)) throw new InstallError(`{${name}} contains a NUL byte and cannot be passed to a shell (fix: remove it from the profile)`);
+		if (value.includes('\0') && template.includes(`{${name}}`)) throw new ProblemError({message: `{${name}} contains a NUL byte and cannot be passed to a shell`, fix: 'remove it from the profile'});
 	}
 	return fillTemplate(template, Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, shellQuote(value)])));
 }
@@ -77,7 +76,7 @@ export function mergeHosts(current: string, block: string): string {
 
 async function installPush(ctx: InstallContext, say: (line: string) => void): Promise<void> {
 	const {ssh, node, plan, profile} = ctx;
-	if (!ssh) throw new InstallError(`${node.name}: a push install needs an SSH connection to the node`);
+	if (!ssh) throw new ProblemError({message: `${node.name}: a push install needs an SSH connection to the node`});
 	const hostsFile = ctx.hostsFile ?? '/etc/hosts';
 	const uploads: Array<[string, string, number]> = [
 		[node.secrets.ca, node.secrets.remoteCa, 0o644],
@@ -92,7 +91,7 @@ async function installPush(ctx: InstallContext, say: (line: string) => void): Pr
 		say(`uploaded ${path.basename(local)} -> ${remote} (${mode.toString(8).padStart(4, '0')})`);
 	}
 	const chmod = await ssh.exec(`chmod 700 ${shellQuote(node.secrets.remoteDir)}`, {timeoutMs: 30_000});
-	if (chmod.code !== 0) throw new InstallError(`chmod of ${node.secrets.remoteDir} failed: ${chmod.stderr.trim()}`);
+	if (chmod.code !== 0) throw new ProblemError({message: `chmod of ${node.secrets.remoteDir} failed: ${chmod.stderr.trim()}`});
 	const hosts = await ssh.exec(`cat ${shellQuote(hostsFile)}`, {timeoutMs: 30_000});
 	await ssh.writeFile(hostsFile, mergeHosts(hosts.code === 0 ? hosts.stdout : '', await fs.readFile(node.files.hosts, 'utf8')), 0o644);
 	say(`${hostsFile}: ${plan.nodes.length} cluster entries`);
@@ -105,7 +104,7 @@ async function installPush(ctx: InstallContext, say: (line: string) => void): Pr
 		const result = await ssh.exec(command, {timeoutMs: COMMAND_TIMEOUT_MS, signal: ctx.signal, onLine: line => say(line)});
 		if (result.code !== 0) {
 			const stderr = result.stderr.trim().split('\n').slice(-5).join(' | ');
-			throw new InstallError(`install.push.commands[${index}] exited ${result.code ?? result.signal}: ${stderr || result.stdout.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+			throw new ProblemError({message: `install.push.commands[${index}] exited ${result.code ?? result.signal}: ${stderr || result.stdout.trim().split('\n').slice(-3).join(' | ') || 'no output'}`});
 		}
 	}
 }
@@ -165,8 +164,8 @@ async function installNixosAnywhere(ctx: InstallContext, say: (line: string) => 
 		const args = nixosAnywhereArgs(ctx.profile, ctx.plan, ctx.node, extra);
 		say(`$ nixos-anywhere ${args.join(' ')}`);
 		const result = await runStreamed('nixos-anywhere', args, {timeoutMs: ctx.profile.install.timeoutSec * 1000, signal: ctx.signal, onLine: say});
-		if (result.notFound) throw new InstallError('nixos-anywhere is not on the PATH (fix: nix profile install github:nix-community/nixos-anywhere)');
-		if (!result.ok) throw new InstallError(`nixos-anywhere ${result.why}; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`);
+		if (result.notFound) throw new ProblemError({message: 'nixos-anywhere is not on the PATH', fix: 'nix profile install github:nix-community/nixos-anywhere'});
+		if (!result.ok) throw new ProblemError({message: `nixos-anywhere ${result.why}; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`});
 	} finally {
 		await fs.rm(extra, {recursive: true, force: true});
 	}

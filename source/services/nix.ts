@@ -2,21 +2,13 @@ import {constants as fsConstants} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
+import {ProblemError} from '../model/field-error.js';
 import type {NixNetbootPlan} from '../model/plan.js';
 import {onPath} from './on-path.js';
 import {runStreamed} from './streamed-command.js';
 
 // Nix on the host: which tools are there, and the netboot kernel + initrd of
 // a flake attribute (the plasmacloud template boots from one).
-
-export class NixError extends Error {
-	constructor(
-		message: string,
-		readonly fix: string,
-	) {
-		super(message);
-	}
-}
 
 export type NixTool = {path: string; version: string};
 export type NixTools = {nix?: NixTool; nixosAnywhere?: NixTool};
@@ -56,24 +48,24 @@ export async function buildNetboot(options: NetbootBuild & {signal?: AbortSignal
 	const args = ['build', ref, '--out-link', options.outLink, '--print-build-logs', '--extra-experimental-features', 'nix-command flakes'];
 	options.onLine(`$ nix ${args.join(' ')}`);
 	const result = await runStreamed('nix', args, {timeoutMs: options.timeoutMs ?? BUILD_TIMEOUT_MS, signal: options.signal, onLine: options.onLine, env: options.env});
-	if (result.notFound) throw new NixError('nix is not on the PATH', 'install Nix (https://nixos.org/download), or set boot.kernel and boot.initrd to images built elsewhere');
-	if (!result.ok) throw new NixError(`nix build ${ref} ${result.why}; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`, `check boot.nixAttr (${ref}) and run the same nix build by hand to see the whole log`);
+	if (result.notFound) throw new ProblemError({message: 'nix is not on the PATH', fix: 'install Nix (https://nixos.org/download), or set boot.kernel and boot.initrd to images built elsewhere'});
+	if (!result.ok) throw new ProblemError({message: `nix build ${ref} ${result.why}; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`, fix: `check boot.nixAttr (${ref}) and run the same nix build by hand to see the whole log`});
 	return netbootFilesIn(options.outLink, ref);
 }
 
 export async function netbootFilesIn(outLink: string, ref: string): Promise<NetbootFiles> {
 	const outPath = await fs.realpath(outLink).catch(() => {
-		throw new NixError(`nix build ${ref} left no out link at ${outLink}`, 'the attribute must build a derivation (a directory with the kernel and initrd)');
+		throw new ProblemError({message: `nix build ${ref} left no out link at ${outLink}`, fix: 'the attribute must build a derivation (a directory with the kernel and initrd)'});
 	});
 	const entries = await fs.readdir(outPath).catch(() => [] as string[]);
 	const kernel = KERNEL_NAMES.find(name => entries.includes(name));
 	const initrd = INITRD_NAMES.find(name => entries.includes(name));
 	if (!kernel || !initrd) {
 		const missing = [kernel ? undefined : `kernel (looked for ${KERNEL_NAMES.join(', ')})`, initrd ? undefined : `initrd (looked for ${INITRD_NAMES.join(', ')})`].filter(Boolean).join(' and no ');
-		throw new NixError(
-			`${ref} built ${outPath}, which has no ${missing}; it holds: ${entries.join(', ') || 'nothing'}`,
-			'point boot.nixAttr at an attribute whose output has both, e.g. a symlinkJoin of config.system.build.kernel and config.system.build.netbootRamdisk',
-		);
+		throw new ProblemError({
+			message: `${ref} built ${outPath}, which has no ${missing}; it holds: ${entries.join(', ') || 'nothing'}`,
+			fix: 'point boot.nixAttr at an attribute whose output has both, e.g. a symlinkJoin of config.system.build.kernel and config.system.build.netbootRamdisk',
+		});
 	}
 	return {outPath, kernel: path.join(outLink, kernel), initrd: path.join(outLink, initrd)};
 }

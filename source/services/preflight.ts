@@ -10,6 +10,7 @@ import {liveEntries, readState} from './state.js';
 import {isOurProcess} from './processes.js';
 import {onPath} from './on-path.js';
 import {detectNix} from './nix.js';
+import {formatProblem} from '../model/field-error.js';
 
 // What must hold on the host before anything starts. Each finding says ok,
 // warn or fail, and what to do about it.
@@ -210,5 +211,5 @@ export function formatFinding(finding: Finding): string {
 }
 
 export function describeFinding(finding: Finding): string {
-	return `${finding.message}${finding.fix && finding.status !== 'ok' ? ` (fix: ${finding.fix})` : ''}`;
+	return formatProblem(finding.status === 'ok' ? {message: finding.message} : {message: finding.message, fix: finding.fix});
 }

@@ -4,20 +4,21 @@ import path from 'node:path';
 import Conf from 'conf';
 import type {Profile, ProfileInput} from '../model/profile-schema.js';
 import {parseDraft, parseProfile, type ParseResult} from '../model/parse-profile.js';
-import {type FieldError, fieldError, formatFieldError, printable} from '../model/field-error.js';
+import {type FieldError, fieldError, formatProblem, printable, ProblemError} from '../model/field-error.js';
 import {templatesDir} from './paths.js';
 
 // Saved profiles and the wizard draft live in two conf files under the
 // config directory. conf writes atomically; a file it cannot parse is
 // reported with its path and left alone (clearInvalidConfig: false).
 
-export class ProfileStoreError extends Error {
+// Names the file it is about (tests and callers compare it).
+export class ProfileStoreError extends ProblemError {
 	constructor(
 		message: string,
 		readonly filePath: string,
-		readonly fix: string,
+		fix: string,
 	) {
-		super(message);
+		super({message, fix});
 	}
 }
 
@@ -165,7 +166,7 @@ export class ProfileStore {
 		// Reported rather than dropped or stripped: the draft may hold an edit made by hand.
 		const parsed = parseDraft(draft.profile);
 		if (!parsed.ok) {
-			const problems = parsed.errors.map(formatFieldError).join('; ');
+			const problems = parsed.errors.map(formatProblem).join('; ');
 			throw new ProfileStoreError(`the draft in ${this.draftFile} cannot be resumed: ${problems}`, this.draftFile, 'fix or move the file away; the next draft the wizard saves replaces it');
 		}
 		return {profile: parsed.profile, screen: String(draft.screen), savedAt: String(draft.savedAt)};

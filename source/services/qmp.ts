@@ -1,4 +1,5 @@
 import net from 'node:net';
+import {ProblemError} from '../model/field-error.js';
 
 // A minimal QMP client: greeting, capabilities negotiation, commands
 // correlated by id (a reply that comes after its timeout never answers the
@@ -6,8 +7,6 @@ import net from 'node:net';
 
 export type QmpEvent = {event: string; data?: Record<string, unknown>; timestamp?: {seconds: number; microseconds: number}};
 type Pending = {resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout};
-
-export class QmpError extends Error {}
 
 export class QmpClient {
 	#socket: net.Socket;
@@ -21,8 +20,8 @@ export class QmpClient {
 	private constructor(socket: net.Socket) {
 		this.#socket = socket;
 		socket.on('data', chunk => this.#receive(chunk.toString()));
-		socket.on('error', error => this.#fail(new QmpError(`QMP: ${error.message}`)));
-		socket.on('close', () => this.#fail(new QmpError('QMP: connection closed')));
+		socket.on('error', error => this.#fail(new ProblemError({message: `QMP: ${error.message}`})));
+		socket.on('close', () => this.#fail(new ProblemError({message: 'QMP: connection closed'})));
 	}
 
 	static async connect(socketPath: string, timeoutMs = 3000): Promise<QmpClient> {
@@ -30,7 +29,7 @@ export class QmpClient {
 			const s = net.connect(socketPath);
 			const timer = setTimeout(() => {
 				s.destroy();
-				reject(new QmpError(`QMP ${socketPath}: no connection within ${timeoutMs} ms`));
+				reject(new ProblemError({message: `QMP ${socketPath}: no connection within ${timeoutMs} ms`}));
 			}, timeoutMs);
 			s.once('connect', () => {
 				clearTimeout(timer);
@@ -39,21 +38,21 @@ export class QmpClient {
 			});
 			s.once('error', error => {
 				clearTimeout(timer);
-				reject(new QmpError(`QMP ${socketPath}: ${error.message}`));
+				reject(new ProblemError({message: `QMP ${socketPath}: ${error.message}`}));
 			});
 		});
 		const client = new QmpClient(socket);
 		try {
 			await new Promise<void>((resolve, reject) => {
-				const timer = setTimeout(() => reject(new QmpError(`QMP ${socketPath}: no greeting within ${timeoutMs} ms`)), timeoutMs);
+				const timer = setTimeout(() => reject(new ProblemError({message: `QMP ${socketPath}: no greeting within ${timeoutMs} ms`})), timeoutMs);
 				client.#greeting = message => {
 					clearTimeout(timer);
 					if ('QMP' in message) resolve();
-					else reject(new QmpError(`QMP ${socketPath}: expected a greeting, got ${JSON.stringify(message)}`));
+					else reject(new ProblemError({message: `QMP ${socketPath}: expected a greeting, got ${JSON.stringify(message)}`}));
 				};
 				socket.once('close', () => {
 					clearTimeout(timer);
-					reject(new QmpError(`QMP ${socketPath}: closed before the greeting`));
+					reject(new ProblemError({message: `QMP ${socketPath}: closed before the greeting`}));
 				});
 			});
 			await client.execute('qmp_capabilities', undefined, timeoutMs);
@@ -94,7 +93,7 @@ export class QmpClient {
 			clearTimeout(pending.timer);
 			if ('error' in message) {
 				const error = message['error'] as {class?: string; desc?: string};
-				pending.reject(new QmpError(`QMP: ${error.class ?? 'error'}: ${error.desc ?? JSON.stringify(error)}`));
+				pending.reject(new ProblemError({message: `QMP: ${error.class ?? 'error'}: ${error.desc ?? JSON.stringify(error)}`}));
 			} else pending.resolve(message['return']);
 		}
 	}
@@ -103,18 +102,18 @@ export class QmpClient {
 		this.#closed ??= error;
 		for (const [id, pending] of this.#pending) {
 			clearTimeout(pending.timer);
-			pending.reject(new QmpError(`${error.message} while waiting for ${id.split(':')[1]}`));
+			pending.reject(new ProblemError({message: `${error.message} while waiting for ${id.split(':')[1]}`}));
 		}
 		this.#pending.clear();
 	}
 
 	execute(command: string, args?: Record<string, unknown>, timeoutMs = 3000): Promise<unknown> {
-		if (this.#closed) return Promise.reject(new QmpError(`${this.#closed.message}; cannot run ${command}`));
+		if (this.#closed) return Promise.reject(new ProblemError({message: `${this.#closed.message}; cannot run ${command}`}));
 		const id = `${this.#nextId++}:${command}`;
 		return new Promise((resolve, reject) => {
 			const timer = setTimeout(() => {
 				this.#pending.delete(id);
-				reject(new QmpError(`QMP: no answer to ${command} within ${timeoutMs} ms`));
+				reject(new ProblemError({message: `QMP: no answer to ${command} within ${timeoutMs} ms`}));
 			}, timeoutMs);
 			this.#pending.set(id, {resolve, reject, timer});
 			this.#socket.write(`${JSON.stringify(args ? {execute: command, arguments: args, id} : {execute: command, id})}\n`);
@@ -130,7 +129,7 @@ export class QmpClient {
 		return new Promise((resolve, reject) => {
 			const timer = setTimeout(() => {
 				off();
-				reject(new QmpError(`QMP: no ${name} event within ${timeoutMs} ms`));
+				reject(new ProblemError({message: `QMP: no ${name} event within ${timeoutMs} ms`}));
 			}, timeoutMs);
 			const off = this.onEvent(event => {
 				if (event.event !== name) return;

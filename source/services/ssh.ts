@@ -5,6 +5,7 @@ import path from 'node:path';
 import type {Duplex} from 'node:stream';
 import tls from 'node:tls';
 import ssh2 from 'ssh2';
+import {ProblemError} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
 import {fingerprintOfBlob} from './ssh-keys.js';
 
@@ -15,16 +16,18 @@ const {Client} = ssh2;
 
 export type SshTarget = {node: string; host: string; port: number; username: string; privateKeyPath: string; pinStorePath: string; pinned?: string};
 
-export class HostKeyMismatchError extends Error {
+// Its own class: waitForSsh stops retrying on it.
+export class HostKeyMismatchError extends ProblemError {
 	constructor(
 		readonly node: string,
 		readonly expected: string,
 		readonly presented: string,
 		pinStorePath: string,
 	) {
-		super(
-			`${node} presented host key ${presented}, but ${expected} is pinned for it: refusing to connect (fix: if the node was really reinstalled, remove its entry from ${pinStorePath} or ssh.hostKeys in the profile; otherwise find out who answers on that port)`,
-		);
+		super({
+			message: `${node} presented host key ${presented}, but ${expected} is pinned for it: refusing to connect`,
+			fix: `if the node was really reinstalled, remove its entry from ${pinStorePath} or ssh.hostKeys in the profile; otherwise find out who answers on that port`,
+		});
 	}
 }
 
@@ -67,7 +70,7 @@ function explain(error: Error & {level?: string; code?: string}, target: SshTarg
 	if (error.code === 'ECONNREFUSED') return new Error(`connection refused on ${where}: nothing listens there yet`);
 	if (error.code === 'ECONNRESET') return new Error(`connection reset by ${where}${progress.banner ? '' : ' before any SSH banner'}`);
 	if (error.level === 'client-authentication') {
-		return new Error(`${where} refused ${target.username} with the key ${target.privateKeyPath} (fix: the node's authorized_keys must hold ${target.privateKeyPath}.pub)`);
+		return new ProblemError({message: `${where} refused ${target.username} with the key ${target.privateKeyPath}`, fix: `the node's authorized_keys must hold ${target.privateKeyPath}.pub`});
 	}
 	if (error.level === 'client-timeout' && !progress.tcpConnected) return new Error(`no TCP connection to ${where} within ${seconds} s`);
 	if (!progress.banner && (error.level === 'client-timeout' || /before handshake/i.test(error.message))) {

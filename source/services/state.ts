@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type {NodePhase} from '../model/events.js';
+import {ProblemError} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
 import {isOurProcess} from './processes.js';
 
@@ -43,7 +44,10 @@ export async function readState(file: string): Promise<RunState | undefined> {
 	try {
 		return JSON.parse(text) as RunState;
 	} catch {
-		throw new Error(`state file ${file} is not valid JSON; it was left as it is (fix: run "plasma-tui down", which also finds nodes by their pidfiles and command lines, then remove the file)`);
+		throw new ProblemError({
+			message: `state file ${file} is not valid JSON; it was left as it is`,
+			fix: 'run "plasma-tui down", which also finds nodes by their pidfiles and command lines, then remove the file',
+		});
 	}
 }
 

@@ -1,5 +1,6 @@
 import {createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate} from 'node:crypto';
 import fs from 'node:fs/promises';
+import {ProblemError} from '../model/field-error.js';
 import type {KeyType} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {plannedSans} from '../model/sans.js';
@@ -21,16 +22,6 @@ async function loadX509(): Promise<X509Module> {
 		return x509;
 	})();
 	return x509Module;
-}
-
-export class TlsError extends Error {
-	constructor(
-		readonly field: string,
-		message: string,
-		readonly fix: string,
-	) {
-		super(message);
-	}
 }
 
 export type CertInfo = {
@@ -209,26 +200,26 @@ async function loadCa(certPath: string, keyPath: string, existing: boolean): Pro
 	const certField = existing ? 'tls.existingCa.cert' : 'tls';
 	const keyField = existing ? 'tls.existingCa.key' : 'tls';
 	const [pem, keyText] = await Promise.all([fs.readFile(certPath, 'utf8'), fs.readFile(keyPath, 'utf8')]).catch((error: NodeJS.ErrnoException) => {
-		throw new TlsError(existing ? certField : 'tls', `cannot read the CA (${error.code ?? error.message}: ${error.path ?? certPath})`, existing ? 'check tls.existingCa.cert and tls.existingCa.key' : `restore ${certPath} and ${keyPath}, or move both away to create a new CA`);
+		throw new ProblemError({field: existing ? certField : 'tls', message: `cannot read the CA (${error.code ?? error.message}: ${error.path ?? certPath})`, fix: existing ? 'check tls.existingCa.cert and tls.existingCa.key' : `restore ${certPath} and ${keyPath}, or move both away to create a new CA`});
 	});
 	let cert: X509Certificate;
 	try {
 		cert = new X509Certificate(pem);
 	} catch {
-		throw new TlsError(certField, `${certPath} is not a PEM certificate`, 'point it at the CA certificate in PEM form');
+		throw new ProblemError({field: certField, message: `${certPath} is not a PEM certificate`, fix: 'point it at the CA certificate in PEM form'});
 	}
 	let key: KeyObject;
 	try {
 		key = createPrivateKey(keyText);
 	} catch {
-		throw new TlsError(keyField, `${keyPath} is not a readable PEM private key (PKCS#8, SEC1 or PKCS#1; unencrypted)`, 'export the key unencrypted in PEM form');
+		throw new ProblemError({field: keyField, message: `${keyPath} is not a readable PEM private key (PKCS#8, SEC1 or PKCS#1; unencrypted)`, fix: 'export the key unencrypted in PEM form'});
 	}
-	if (!cert.ca) throw new TlsError(certField, `${certPath} is not a CA certificate (basicConstraints CA is false)`, 'use a certificate with CA:TRUE');
-	if (!keyMatchesCert(key, cert)) throw new TlsError(keyField, `${keyPath} does not belong to ${certPath}`, 'pair the CA certificate with its own key');
+	if (!cert.ca) throw new ProblemError({field: certField, message: `${certPath} is not a CA certificate (basicConstraints CA is false)`, fix: 'use a certificate with CA:TRUE'});
+	if (!keyMatchesCert(key, cert)) throw new ProblemError({field: keyField, message: `${keyPath} does not belong to ${certPath}`, fix: 'pair the CA certificate with its own key'});
 	const keyType = keyTypeOf(key);
-	if (!keyType) throw new TlsError(keyField, `the CA key type (${key.asymmetricKeyType}) is not supported`, 'use an ECDSA P-256 or RSA (2048+) CA');
+	if (!keyType) throw new ProblemError({field: keyField, message: `the CA key type (${key.asymmetricKeyType}) is not supported`, fix: 'use an ECDSA P-256 or RSA (2048+) CA'});
 	if (new Date(cert.validTo).getTime() < Date.now()) {
-		throw new TlsError(certField, `the CA ${certPath} expired on ${new Date(cert.validTo).toISOString()}`, existing ? 'renew your CA' : `move ${certPath} and its key away to create a new CA (every node certificate is then reissued)`);
+		throw new ProblemError({field: certField, message: `the CA ${certPath} expired on ${new Date(cert.validTo).toISOString()}`, fix: existing ? 'renew your CA' : `move ${certPath} and its key away to create a new CA (every node certificate is then reissued)`});
 	}
 	return {cert, pem, key, keyType};
 }

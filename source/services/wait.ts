@@ -1,6 +1,6 @@
-// Every wait has a timeout and says what it waits for.
-export class WaitTimeout extends Error {}
+import {ProblemError} from '../model/field-error.js';
 
+// Every wait has a timeout and says what it waits for.
 export async function waitFor<T>(
 	what: string,
 	attempt: () => Promise<T | undefined>,
@@ -17,7 +17,7 @@ export async function waitFor<T>(
 			lastError = (error as Error).message;
 		}
 		if (Date.now() - started > options.timeoutMs) {
-			throw new WaitTimeout(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${what}${lastError ? `: ${lastError}` : ''}`);
+			throw new ProblemError({message: `timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${what}${lastError ? `: ${lastError}` : ''}`});
 		}
 		await new Promise(resolve => setTimeout(resolve, options.intervalMs ?? 200));
 	}

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {buildPlan} from '../../source/model/plan.js';
+import {problemOf} from '../../source/model/field-error.js';
 import {writeArtifacts} from '../../source/services/artifacts.js';
 import {writeProfileFile} from '../../source/services/profiles.js';
 import {template, tempDir} from '../helpers.js';
@@ -70,7 +71,7 @@ for (const size of ['12k', '24k', '48k', '64k']) {
 		await assert.rejects(writeArtifacts(profile, plan), (error: Error) => {
 			assert.match(error.message, /ENOSPC/);
 			assert.ok(error.message.includes(mount), `the message names the file: ${error.message}`);
-			assert.match((error as {fix?: string}).fix ?? '', /free space/);
+			assert.match(problemOf(error).fix ?? '', /free space/);
 			return true;
 		});
 		assertNothingHalfWritten(profile.workDir);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {parseProfile} from '../../source/model/parse-profile.js';
 import {buildPlan, qemuValue, type Plan} from '../../source/model/plan.js';
-import {formatFieldErrors, type FieldError} from '../../source/model/field-error.js';
+import {formatProblems, type FieldError} from '../../source/model/field-error.js';
 import {commandVariables, renderCommand, shellQuote} from '../../source/services/install.js';
 import {ATOMS, CANARY_MARK, hostileNumber, hostileString, INVISIBLE, LONG, pick, SEED, seededRng} from '../hostile.js';
 import {template, tempDir} from '../helpers.js';
@@ -112,7 +112,7 @@ function check(input: Record<string, unknown>, what: string): ReturnType<typeof 
 
 test('the demo base profile used by the fuzzing is valid', () => {
 	const result = parseProfile(baseInput());
-	assert.ok(result.ok, result.ok ? '' : formatFieldErrors(result.errors));
+	assert.ok(result.ok, result.ok ? '' : formatProblems(result.errors));
 });
 
 test('hostile text in every field: a field error naming it, or a value that is safe to use', () => {
@@ -131,8 +131,8 @@ test('hostile text in every field: a field error naming it, or a value that is s
 			if (result.ok) continue;
 			rejected++;
 			const named = result.errors.some(e => e.field === field || (field === 'ssh.hostKeys.node01' && e.field.startsWith('ssh.hostKeys')));
-			if (value.includes('\u0000')) assert.ok(named, `${what}: a NUL must be refused by the field itself; got ${formatFieldErrors(result.errors).slice(0, 500)}`);
-			if (!FREE.includes(field) && INVISIBLE.test(value)) assert.ok(named, `${what}: control characters must be refused by the field; got ${formatFieldErrors(result.errors).slice(0, 500)}`);
+			if (value.includes('\u0000')) assert.ok(named, `${what}: a NUL must be refused by the field itself; got ${formatProblems(result.errors).slice(0, 500)}`);
+			if (!FREE.includes(field) && INVISIBLE.test(value)) assert.ok(named, `${what}: control characters must be refused by the field; got ${formatProblems(result.errors).slice(0, 500)}`);
 			if (STRICT.includes(field) && value.length >= LONG.length) assert.ok(named, `${what}: 100k characters must be refused by the field`);
 		}
 	}
@@ -197,7 +197,7 @@ test('control characters, RTL overrides and long values are shown visibly and cu
 	setPath(input, 'cluster.name', LONG);
 	const result = parseProfile(input);
 	assert.ok(!result.ok);
-	const text = formatFieldErrors(result.errors);
+	const text = formatProblems(result.errors);
 	assert.match(text, /nodes\[0\]\.hostname: hostname "evil\\u202eexe" is not an RFC 1123 label/);
 	assert.match(text, /cluster\.name: cluster name is longer than 253 characters/);
 	for (const line of text.split('\n')) assert.doesNotMatch(line, INVISIBLE);
@@ -206,7 +206,7 @@ test('control characters, RTL overrides and long values are shown visibly and cu
 	setPath(dup, 'nodes[1].hostname', 'TWIN');
 	const dupResult = parseProfile(dup);
 	assert.ok(!dupResult.ok);
-	assert.match(formatFieldErrors(dupResult.errors), /nodes\[1\]\.hostname: duplicate hostname TWIN: node01 has it already/);
+	assert.match(formatProblems(dupResult.errors), /nodes\[1\]\.hostname: duplicate hostname TWIN: node01 has it already/);
 });
 
 test('shellQuote: hostile values reach a real shell literally and nothing executes', async () => {
@@ -239,7 +239,7 @@ test('renderCommand: template variables from a hostile but valid profile reach t
 	setPath(input, 'tls.remoteDir', `/etc/$(touch ${canary})/\`touch ${canary}\`/'q' "d" ;|&<>*?{node}~ 🦀 مرحبا`);
 	setPath(input, 'install.push.commands', ['printf "%s\\0" {name} {hostname} {fqdn} {ip} {cluster} {domain} {secretsDir} {ca} {cert} {key} {etcdInitialCluster}']);
 	const result = parseProfile(input);
-	assert.ok(result.ok, result.ok ? '' : formatFieldErrors(result.errors));
+	assert.ok(result.ok, result.ok ? '' : formatProblems(result.errors));
 	const plan = buildPlan(result.profile, {clustersDir: dir, imageDir: dir});
 	for (const node of plan.nodes) {
 		const variables = commandVariables(plan, node, result.profile);
@@ -267,7 +267,7 @@ test('qemuValue: a hostile value stays one option value, in the parser and in a 
 		const input = baseInput();
 		setPath(input, 'workDir', path.join(root, `${index}${name}`));
 		const parsed = parseProfile(input);
-		assert.ok(parsed.ok, parsed.ok ? '' : formatFieldErrors(parsed.errors));
+		assert.ok(parsed.ok, parsed.ok ? '' : formatProblems(parsed.errors));
 		const plan = buildPlan(parsed.profile, {clustersDir: root, imageDir: root});
 		assert.deepEqual(plan.problems, []);
 		const node = plan.nodes[0]!;
@@ -298,7 +298,7 @@ test('a CA subject that passes validation is one the certificate library can sig
 		setPath(input, 'tls.caSubject', subject);
 		const result = parseProfile(input);
 		if (!result.ok) {
-			assert.ok(result.errors.some(e => e.field === 'tls.caSubject'), `${JSON.stringify(subject)}: ${formatFieldErrors(result.errors)}`);
+			assert.ok(result.errors.some(e => e.field === 'tls.caSubject'), `${JSON.stringify(subject)}: ${formatProblems(result.errors)}`);
 			continue;
 		}
 		accepted++;

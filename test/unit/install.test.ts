@@ -7,7 +7,8 @@ import {execa} from 'execa';
 import type {Profile} from '../../source/model/profile-schema.js';
 import type {Plan} from '../../source/model/plan.js';
 import {writeArtifacts} from '../../source/services/artifacts.js';
-import {InstallError, installNode, mergeHosts, nixosAnywhereArgs, renderCommand, shellQuote} from '../../source/services/install.js';
+import {installNode, mergeHosts, nixosAnywhereArgs, renderCommand, shellQuote} from '../../source/services/install.js';
+import {ProblemError} from '../../source/model/field-error.js';
 import {NodeSsh} from '../../source/services/ssh.js';
 import {planIn, template, tempDir, assertProcessGone} from '../helpers.js';
 import {freePort, sshdUnavailable, startSshd, type LocalSshd} from '../local-sshd.js';
@@ -259,7 +260,7 @@ exit "\${STANDIN_EXIT:-0}"
 		const lines: string[] = [];
 		try {
 			await assert.rejects(run({onLine: line => lines.push(line)}), (error: Error) => {
-				assert.ok(error instanceof InstallError);
+				assert.ok(error instanceof ProblemError);
 				// The five lines the pane showed last, in the order it showed them.
 				assert.equal(error.message, `nixos-anywhere exited 3; last lines: ${lines.slice(-6, -1).join(' | ')}`);
 				assert.match(error.message, /line 7.*line 8/);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import {existsSync, readFileSync, realpathSync} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {buildNetboot, detectNix, ensureNixNetboot, NixError} from '../../source/services/nix.js';
+import {buildNetboot, detectNix, ensureNixNetboot} from '../../source/services/nix.js';
+import {ProblemError} from '../../source/model/field-error.js';
 import {planIn, template, tempDir, assertProcessGone} from '../helpers.js';
 
 // The nix service against an executable that stands in for nix on PATH: it
@@ -96,9 +97,9 @@ describe('nix service with a stand-in nix on PATH', () => {
 	test('an output without an initrd is an error naming what is missing and what is there', async () => {
 		await withEnv({NIX_STANDIN_FILES: 'bzImage netboot.ipxe'}, async () => {
 			await assert.rejects(build(), (error: Error) => {
-				assert.ok(error instanceof NixError);
-				assert.match(error.message, /netboot-base built .*abc-netboot, which has no initrd \(looked for initrd, initrd\.img, initramfs\.img, initramfs\); it holds: bzImage, netboot\.ipxe$/);
-				assert.match(error.fix, /boot\.nixAttr/);
+				assert.ok(error instanceof ProblemError);
+				assert.match(error.problem.message, /netboot-base built .*abc-netboot, which has no initrd \(looked for initrd, initrd\.img, initramfs\.img, initramfs\); it holds: bzImage, netboot\.ipxe$/);
+				assert.match(error.problem.fix!, /boot\.nixAttr/);
 				return true;
 			});
 		});
@@ -110,9 +111,9 @@ describe('nix service with a stand-in nix on PATH', () => {
 	test('a failed build reports the exit code and its last lines', async () => {
 		await withEnv({NIX_STANDIN_EXIT: '1'}, async () => {
 			await assert.rejects(build(), (error: Error) => {
-				assert.ok(error instanceof NixError);
-				assert.match(error.message, new RegExp(`^nix build ${flake}#netboot-base exited 1; last lines: .*error: builder for '/nix/store/abc-netboot\\.drv' failed with exit code 2`));
-				assert.match(error.fix, /run the same nix build by hand/);
+				assert.ok(error instanceof ProblemError);
+				assert.match(error.problem.message, new RegExp(`^nix build ${flake}#netboot-base exited 1; last lines: .*error: builder for '/nix/store/abc-netboot\\.drv' failed with exit code 2`));
+				assert.match(error.problem.fix!, /run the same nix build by hand/);
 				return true;
 			});
 		});
@@ -131,7 +132,7 @@ describe('nix service with a stand-in nix on PATH', () => {
 	test('nix missing from PATH is named with the fix', async () => {
 		process.env.PATH = path.join(dir, 'empty');
 		try {
-			await assert.rejects(build(), (error: Error) => error instanceof NixError && error.message === 'nix is not on the PATH' && /nixos\.org/.test(error.fix));
+			await assert.rejects(build(), (error: Error) => error instanceof ProblemError && error.problem.message === 'nix is not on the PATH' && /nixos\.org/.test(error.problem.fix!));
 		} finally {
 			process.env.PATH = `${bin}:${originalPath}`;
 		}

@@ -4,7 +4,8 @@ import {createPrivateKey, generateKeyPairSync, X509Certificate} from 'node:crypt
 import {readFileSync, statSync, writeFileSync, mkdirSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
-import {ensureCertificates, createCa, describeCertificate, TlsError} from '../../source/services/tls.js';
+import {ensureCertificates, createCa, describeCertificate} from '../../source/services/tls.js';
+import {ProblemError} from '../../source/model/field-error.js';
 import {plannedSans} from '../../source/model/sans.js';
 import {planIn, template, tempDir} from '../helpers.js';
 
@@ -107,13 +108,13 @@ test('a CA key that does not match, or a leaf as CA, is refused naming the field
 	writeFileSync(keyFile, generateKeyPairSync('ec', {namedCurve: 'prime256v1'}).privateKey.export({type: 'pkcs8', format: 'pem'}));
 	const profile = template();
 	profile.tls.existingCa = {cert: certFile, key: keyFile};
-	await assert.rejects(ensureCertificates(planIn(dir, profile)), (error: unknown) => error instanceof TlsError && error.field === 'tls.existingCa.key' && /does not belong/.test(error.message));
+	await assert.rejects(ensureCertificates(planIn(dir, profile)), (error: unknown) => error instanceof ProblemError && error.problem.field === 'tls.existingCa.key' && /does not belong/.test(error.problem.message));
 
 	const leafDir = tempDir();
 	const plan = planIn(leafDir);
 	await ensureCertificates(plan);
 	profile.tls.existingCa = {cert: plan.nodes[0]!.secrets.cert, key: plan.nodes[0]!.secrets.key};
-	await assert.rejects(ensureCertificates(planIn(tempDir(), profile)), (error: unknown) => error instanceof TlsError && error.field === 'tls.existingCa.cert' && /not a CA/.test(error.message));
+	await assert.rejects(ensureCertificates(planIn(tempDir(), profile)), (error: unknown) => error instanceof ProblemError && error.problem.field === 'tls.existingCa.cert' && /not a CA/.test(error.problem.message));
 });
 
 test('a CA on disk that no longer loads is reported, never regenerated', async () => {
@@ -136,7 +137,7 @@ test('an expired or key-mismatched CA on disk is refused with the fix and nothin
 	const certBefore = readFileSync(plan.tls.caCert, 'utf8');
 	const other = generateKeyPairSync('ec', {namedCurve: 'prime256v1'}).privateKey.export({type: 'pkcs8', format: 'pem'});
 	writeFileSync(plan.tls.caKey, other);
-	await assert.rejects(ensureCertificates(plan), (error: unknown) => error instanceof TlsError && /does not belong/.test(error.message) && error.fix.length > 0);
+	await assert.rejects(ensureCertificates(plan), (error: unknown) => error instanceof ProblemError && /does not belong/.test(error.problem.message) && error.problem.fix!.length > 0);
 	assert.equal(readFileSync(plan.tls.caKey, 'utf8'), other);
 	assert.equal(readFileSync(plan.tls.caCert, 'utf8'), certBefore);
 	writeFileSync(plan.tls.caKey, keyBefore);
@@ -145,7 +146,7 @@ test('an expired or key-mismatched CA on disk is refused with the fix and nothin
 	const expired = await createCa('CN=Old CA', 'ecdsa-p256', -0.0001);
 	writeFileSync(plan.tls.caCert, expired.certPem);
 	writeFileSync(plan.tls.caKey, expired.key.export({type: 'pkcs8', format: 'pem'}));
-	await assert.rejects(ensureCertificates(plan), (error: unknown) => error instanceof TlsError && /expired/.test(error.message) && /move .* away/.test(error.fix));
+	await assert.rejects(ensureCertificates(plan), (error: unknown) => error instanceof ProblemError && /expired/.test(error.problem.message) && /move .* away/.test(error.problem.fix!));
 	assert.equal(readFileSync(plan.tls.caCert, 'utf8'), expired.certPem);
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {parseProfile} from '../../source/model/parse-profile.js';
-import {formatFieldError, type FieldError} from '../../source/model/field-error.js';
+import {formatProblem, type FieldError} from '../../source/model/field-error.js';
 import {nearestKey} from '../../source/model/nearest-key.js';
 import {listTemplates, loadTemplate, ProfileStore, ProfileStoreError} from '../../source/services/profiles.js';
 import {tempDir, template} from '../helpers.js';
@@ -15,7 +15,7 @@ function errorsOf(input: unknown): FieldError[] {
 }
 
 function lines(input: unknown): string[] {
-	return errorsOf(input).map(formatFieldError);
+	return errorsOf(input).map(formatProblem);
 }
 
 test('a misspelt top-level key is an error naming it and the key it meant', () => {
@@ -99,7 +99,7 @@ test('nearestKey: case-insensitive, transpositions are one edit, a third of the 
 test('every built-in template still parses', () => {
 	for (const name of listTemplates()) {
 		const result = loadTemplate(name);
-		assert.ok(result.ok, `${name}: ${result.ok ? '' : result.errors.map(formatFieldError).join('\n')}`);
+		assert.ok(result.ok, `${name}: ${result.ok ? '' : result.errors.map(formatProblem).join('\n')}`);
 	}
 });
 
@@ -117,7 +117,7 @@ test('a saved profile with an unknown key is reported with its name; profiles.js
 	assert.equal(store.has('lab'), true);
 	const loaded = store.load('lab');
 	assert.ok(!loaded.ok);
-	assert.deepEqual(loaded.errors.map(formatFieldError), [
+	assert.deepEqual(loaded.errors.map(formatProblem), [
 		'instal: unknown key "instal" (did you mean "install"?) (fix: rename it to install, or remove it)',
 		`profile: saved profile "lab" in ${store.file} has the problems above (fix: fix it in the wizard or in that file; it was not changed)`,
 	]);

@@ -1,5 +1,5 @@
 import {Text} from 'ink';
-import {type FieldError, formatFieldError} from '../../model/field-error.js';
+import {type FieldError, formatProblem} from '../../model/field-error.js';
 
 const SHOWN = 3;
 
@@ -15,7 +15,7 @@ export function GridErrors({shown, hidden, blocked}: {shown: FieldError[]; hidde
 	return (
 		<>
 			{shown.map(error => (
-				<Text key={`${error.field}:${error.message}`} color="red">{`✗ ${formatFieldError(error)}`}</Text>
+				<Text key={`${error.field}:${error.message}`} color="red">{`✗ ${formatProblem(error)}`}</Text>
 			))}
 			{hidden > 0 ? <Text color="red">{`✗ and ${hidden} more (move to a row to see its problems first)`}</Text> : null}
 			{blocked ? <Text color="red">Fix the errors marked ✗ before going on.</Text> : null}

@@ -1,5 +1,5 @@
 import {z} from 'zod';
-import type {FieldError} from '../../model/field-error.js';
+import {type FieldError, ProblemError} from '../../model/field-error.js';
 import type {NodePlan, Plan} from '../../model/plan.js';
 import type {NodeSsh} from '../ssh.js';
 
@@ -33,7 +33,12 @@ export type NodeCheckContext = CheckContext & NodeAccess;
 export type CheckScope = 'node' | 'cluster';
 
 // An attempt that did not pass: its message is the reason the operator reads.
-export class CheckFailure extends Error {}
+// Why one attempt of a check did not pass (a ProblemError without field or fix).
+export class CheckFailure extends ProblemError {
+	constructor(message: string) {
+		super({message});
+	}
+}
 
 type ParamsShape = z.core.$ZodLooseShape;
 type SpecShape<T extends string, P extends ParamsShape> = typeof checkBaseShape & {type: z.ZodLiteral<T>} & P;
