@@ -34,6 +34,17 @@ test('a bad IP typed into the network table shows its error with the field and t
 	assert.match(fixed, /node01 +192\.168\.100\.11 /);
 });
 
+test('enter, ctrl-u, a subnet and enter sent in one burst edit the subnet as if typed one by one', async () => {
+	const {stdin, lastFrame} = render(<App services={realServices()} />);
+	await toNetwork(stdin, lastFrame);
+	// One write, as a paste or tmux send-keys delivers it.
+	await press(stdin, `${KEYS.enter}${KEYS.ctrlU}10.77.0.0/24${KEYS.enter}`);
+	const frame = await waitForFrame(lastFrame, f => /Subnet +10\.77\.0\.0\/24/.test(f), 'the new subnet');
+	assert.doesNotMatch(frame, /editing: enter keeps/);
+	// Committed: the nodes are auto-assigned from the new subnet.
+	assert.match(frame, /node01 +10\.77\.0\.11 /);
+});
+
 test('duplicate SSH ports are flagged on the second node', async () => {
 	const {stdin, lastFrame} = render(<App services={realServices()} />);
 	await toNetwork(stdin, lastFrame);
