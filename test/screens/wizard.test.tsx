@@ -45,6 +45,26 @@ test('enter, ctrl-u, a subnet and enter sent in one burst edit the subnet as if 
 	assert.match(frame, /node01 +10\.77\.0\.11 /);
 });
 
+test('the profile screen reads the templates once, not on every render or keystroke of a new name', async () => {
+	const services = realServices();
+	const reads = {list: 0, load: 0};
+	const counted = {
+		...services,
+		listTemplates: () => (reads.list++, services.listTemplates()),
+		loadTemplate: (name: string) => (reads.load++, services.loadTemplate(name)),
+	};
+	const {stdin, lastFrame} = render(<App services={counted} />);
+	await waitForFrame(lastFrame, f => f.includes('Template: demo'), 'the profile screen');
+	await press(stdin, KEYS.enter);
+	await type(stdin, 'Bad');
+	await waitForFrame(lastFrame, f => f.includes('✗ name: "Bad" is not a valid profile name'), 'the name problem');
+	await press(stdin, KEYS.backspace, KEYS.backspace, KEYS.backspace);
+	await type(stdin, 'lab');
+	await press(stdin, KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('Topology') && f.includes('profile lab'), 'the new profile');
+	assert.deepEqual(reads, {list: 1, load: 1});
+});
+
 test('duplicate SSH ports are flagged on the second node', async () => {
 	const {stdin, lastFrame} = render(<App services={realServices()} />);
 	await toNetwork(stdin, lastFrame);
