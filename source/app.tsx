@@ -1,11 +1,11 @@
-import {Box, Text, useApp, useInput, useStdin} from 'ink';
+import {Box, Text, useApp, useStdin} from 'ink';
 import {useMemo, useState, type ReactNode} from 'react';
 import type {Profile} from './model/profile-schema.js';
 import {formatProblem} from './model/field-error.js';
 import {validateProfile} from './model/profile-rules.js';
 import {buildPlan} from './model/plan.js';
 import {formatPlan} from './model/plan-format.js';
-import {KeyScopeContext} from './screens/components/key-scope.js';
+import {KeyDispatcher, useKeys, useTextEntry} from './screens/components/key-dispatcher.js';
 import {Frame} from './screens/components/frame.js';
 import {ProfileScreen, type ProfileChoice} from './screens/profile-screen.js';
 import {TopologyScreen} from './screens/topology-screen.js';
@@ -20,6 +20,7 @@ import {useCertificates} from './hooks/use-certificates.js';
 import {useHostChecks} from './hooks/use-host-checks.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {useStateRef} from './hooks/use-state-ref.js';
+import {useWizardStart} from './hooks/use-wizard-start.js';
 import type {WizardServices} from './hooks/wizard-services.js';
 
 export const STEPS = ['profile', 'topology', 'network', 'certificates', 'checks', 'plan', 'run'] as const;
@@ -54,26 +55,26 @@ function wrapLines(lines: string[], width: number): string[] {
 	});
 }
 
-export function App({services, initialProfile, renderRun, onExit}: Props) {
+export function App(props: Props) {
+	return (
+		<KeyDispatcher>
+			<Wizard {...props} />
+		</KeyDispatcher>
+	);
+}
+
+function Wizard({services, initialProfile, renderRun, onExit}: Props) {
 	const {exit} = useApp();
 	const {isRawModeSupported} = useStdin();
 	const {rows, columns} = useTerminalSize();
 	const [step, setStep] = useState<Step>(initialProfile ? 'topology' : 'profile');
 	const [overlay, setOverlay, overlayRef] = useStateRef<'help' | 'quit' | undefined>(undefined);
-	const [editing, setEditing, editingRef] = useStateRef(false);
+	const editing = useTextEntry();
 	const [notice, setNotice] = useState<string | undefined>();
 	const [saved, setSaved] = useState(false);
-	const draft = useProfileDraft(services.store, step);
+	const draft = useProfileDraft(services.store, step, initialProfile);
 	const certificates = useCertificates(services);
-	const keyScope = useMemo(() => ({setEditing}), []);
-	const [startup] = useState(() => {
-		try {
-			return {draft: services.store.loadDraft(), saved: services.store.list(), error: undefined};
-		} catch (error) {
-			return {draft: undefined, saved: [] as string[], error: (error as Error).message};
-		}
-	});
-	if (initialProfile && !draft.profile) draft.setProfile(initialProfile, {fresh: true});
+	const startup = useWizardStart(services);
 	const profile = draft.profile;
 	const errors = useMemo(() => (profile ? validateProfile(profile) : []), [profile]);
 	const hostErrors = useHostChecks(services, step === 'network' || step === 'plan' ? profile : undefined);
@@ -87,30 +88,32 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 		exit();
 	};
 
-	useInput(
+	useKeys(
 		(input, key) => {
 			const overlay = overlayRef.current;
 			if (overlay === 'help') {
 				if (key.escape || input === '?') setOverlay(undefined);
-				return;
-			}
-			if (overlay === 'quit') {
+			} else if (overlay === 'quit') {
 				if (input === 'y') quit({saved: false});
 				else if (input === 's') quit({saved: draft.save()});
 				else if (input === 'n' || key.escape) setOverlay(undefined);
-				return;
 			}
-			// exitOnCtrlC is off so that ctrl-c can ask first, like q, even inside a text field.
-			// The run step handles its own keys (ctrl-c there may have to stop VMs).
-			const ctrlC = key.ctrl && input === 'c';
-			if (step === 'run' || (editingRef.current && !ctrlC)) return;
+			return overlay !== undefined;
+		},
+		{priority: 'overlay', active: true},
+	);
+	// exitOnCtrlC is off so that ctrl-c can ask first, like q, even inside a text field
+	// (text fields pass ctrl-c on). The run step handles its own keys (ctrl-c there may have to stop VMs).
+	useKeys(
+		(input, key) => {
 			if (input === '?') setOverlay('help');
-			else if (input === 'q' || ctrlC) {
+			else if (input === 'q' || (key.ctrl && input === 'c')) {
 				if (draft.unsaved) setOverlay('quit');
 				else quit({saved});
-			}
+			} else return false;
+			return true;
 		},
-		{isActive: isRawModeSupported},
+		{priority: 'global', active: step !== 'run'},
 	);
 
 	const choose = (choice: ProfileChoice) => {
@@ -123,9 +126,8 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 			return;
 		}
 		if (choice.kind === 'new') {
-			const base = services.loadTemplate('demo');
-			if (!base.ok) return setNotice('the demo template is invalid');
-			loaded = {...base.profile, name: choice.name, description: ''};
+			if (!startup.demo) return setNotice('the demo template is invalid');
+			loaded = {...startup.demo, name: choice.name, description: ''};
 			draft.setProfile(loaded);
 		} else {
 			const result = choice.kind === 'template' ? services.loadTemplate(choice.name) : services.store.load(choice.name);
@@ -148,11 +150,11 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 			<ProfileScreen
 				draft={startup.draft ? {name: startup.draft.profile.name, screen: startup.draft.screen, savedAt: startup.draft.savedAt} : undefined}
 				saved={startup.saved}
-				templates={services.listTemplates()}
+				templates={startup.templates}
 				error={notice ?? startup.error}
 				isActive={active}
 				onChoose={choose}
-				checkName={name => validateProfile({...(services.loadTemplate('demo') as {profile: Profile}).profile, name}).find(e => e.field === 'name')?.message}
+				checkName={startup.checkName}
 			/>
 		);
 	} else if (step === 'topology') {
@@ -210,22 +212,20 @@ export function App({services, initialProfile, renderRun, onExit}: Props) {
 	}
 
 	return (
-		<KeyScopeContext.Provider value={keyScope}>
-			<Frame
-				title={profile ? `profile ${profile.name}` : 'new cluster'}
-				// The wizard has six steps; the run that follows the plan is not one of them.
-				step={step !== 'run' ? {index: stepIndex + 1, of: STEPS.length - 1, name: step} : undefined}
-				unsaved={draft.unsaved}
-				height={height}
-				footer={editing ? 'editing: enter keeps, esc cancels, ctrl-u clears' : '↑↓ tab move · enter select · esc back · ? help · q quit'}
+		<Frame
+			title={profile ? `profile ${profile.name}` : 'new cluster'}
+			// The wizard has six steps; the run that follows the plan is not one of them.
+			step={step !== 'run' ? {index: stepIndex + 1, of: STEPS.length - 1, name: step} : undefined}
+			unsaved={draft.unsaved}
+			height={height}
+			footer={editing ? 'editing: enter keeps, esc cancels, ctrl-u clears' : '↑↓ tab move · enter select · esc back · ? help · q quit'}
 			>
-				{overlay === 'help' ? <HelpOverlay title={step} keys={STEP_KEYS[step]} /> : null}
-				{overlay === 'quit' && profile ? <QuitConfirm profileName={profile.name} /> : null}
-				{draft.error ? <Text color="red">{draft.error}</Text> : null}
-				<Box display={overlay ? 'none' : 'flex'} flexDirection="column">
-					{body}
-				</Box>
-			</Frame>
-		</KeyScopeContext.Provider>
+			{overlay === 'help' ? <HelpOverlay title={step} keys={STEP_KEYS[step]} /> : null}
+			{overlay === 'quit' && profile ? <QuitConfirm profileName={profile.name} /> : null}
+			{draft.error ? <Text color="red">{draft.error}</Text> : null}
+			<Box display={overlay ? 'none' : 'flex'} flexDirection="column">
+				{body}
+			</Box>
+		</Frame>
 	);
 }

@@ -1,4 +1,4 @@
-import {Box, Text, useInput, useStdin, type Key} from 'ink';
+import {Box, Text, useStdin} from 'ink';
 import {useEffect, useRef} from 'react';
 import type {Profile} from './model/profile-schema.js';
 import type {StageView} from './model/run-view.js';
@@ -12,7 +12,7 @@ import {ChecklistScreen} from './screens/checklist-screen.js';
 import {HelpOverlay, type KeyHelp} from './screens/help-overlay.js';
 import {RunQuitConfirm} from './screens/run-quit-confirm.js';
 import {elapsed, spinner} from './screens/components/run-format.js';
-import {splitKeys} from './screens/components/burst-keys.js';
+import {KeyDispatcher, useKeys, useTextEntry} from './screens/components/key-dispatcher.js';
 
 export type RunScreenName = 'panes' | 'consoles' | 'checklist';
 
@@ -64,13 +64,21 @@ function StageLine({stages, now}: {stages: StageView[]; now: number}) {
 
 // The run after the plan: starts the deployment, shows it live, and owns the
 // keys that switch between panes, consoles and the checklist.
-export function RunApp({profile, services, onExit, options}: Props) {
+export function RunApp(props: Props) {
+	return (
+		<KeyDispatcher>
+			<Run {...props} />
+		</KeyDispatcher>
+	);
+}
+
+function Run({profile, services, onExit, options}: Props) {
 	const {isRawModeSupported} = useStdin();
 	const {rows, columns} = useTerminalSize();
 	const run = useRun(profile, services, options);
 	const [screen, setScreen] = useStateRef<RunScreenName>('panes');
 	const [overlay, setOverlay, overlayRef] = useStateRef<'help' | 'quit' | undefined>(undefined);
-	const [, setTyping, typingRef] = useStateRef(false);
+	const typing = useTextEntry();
 	const [leaving, setLeaving, leavingRef] = useStateRef(false);
 	const switched = useRef(false);
 	const running = run.outcome === undefined;
@@ -89,34 +97,38 @@ export function RunApp({profile, services, onExit, options}: Props) {
 		void run.stop().then(onExit);
 	};
 
-	const onKey = (input: string, key: Key) => {
-		if (key.ctrl && input === 'c' && !typingRef.current) return leave(true);
-		if (leavingRef.current || typingRef.current) return;
-		const current = overlayRef.current;
-		if (current === 'help') {
-			if (key.escape || input === '?') setOverlay(undefined);
-			return;
-		}
-		if (current === 'quit') {
-			if (input === 'y') leave(true);
-			else if (input === 'n' || key.escape) setOverlay(undefined);
-			return;
-		}
-		const choose = (next: RunScreenName) => {
-			switched.current = true;
-			setScreen(next);
-		};
-		if (input === 'p') choose('panes');
-		else if (input === 'c') choose('consoles');
-		else if (input === 'v') choose('checklist');
-		else if (input === '?') setOverlay('help');
-		else if (input === 'q') setOverlay('quit');
-	};
-	useInput(
+	// ctrl-c passes every overlay: it stops the run from anywhere (but goes to a console being typed into).
+	useKeys(
 		(input, key) => {
-			for (const [char, single] of splitKeys(input, key)) onKey(char, single);
+			if (key.ctrl && input === 'c') return false;
+			const current = overlayRef.current;
+			if (leavingRef.current) return true;
+			if (current === 'help') {
+				if (key.escape || input === '?') setOverlay(undefined);
+			} else if (current === 'quit') {
+				if (input === 'y') leave(true);
+				else if (input === 'n' || key.escape) setOverlay(undefined);
+			}
+			return current !== undefined;
 		},
-		{isActive: isRawModeSupported},
+		{priority: 'overlay', active: true},
+	);
+	useKeys(
+		(input, key) => {
+			const choose = (next: RunScreenName) => {
+				switched.current = true;
+				setScreen(next);
+			};
+			if (key.ctrl && input === 'c') leave(true);
+			else if (input === 'p') choose('panes');
+			else if (input === 'c') choose('consoles');
+			else if (input === 'v') choose('checklist');
+			else if (input === '?') setOverlay('help');
+			else if (input === 'q') setOverlay('quit');
+			else return false;
+			return true;
+		},
+		{priority: 'global', active: true},
 	);
 
 	const height = Math.max(10, rows - 1);
@@ -140,7 +152,6 @@ export function RunApp({profile, services, onExit, options}: Props) {
 				width={columns}
 				height={bodyHeight}
 				isActive={active}
-				onTypingChange={setTyping}
 				onSend={(node, data) => services.sendToConsole?.(node, data)}
 			/>
 		);
@@ -167,7 +178,7 @@ export function RunApp({profile, services, onExit, options}: Props) {
 				{status.text}
 			</Text>
 			<Text dimColor wrap="truncate-end">
-				{typingRef.current ? 'typing into the focused console: every key goes to the node · ctrl-] stops typing' : FOOTER[screen]}
+				{typing ? 'typing into the focused console: every key goes to the node · ctrl-] stops typing' : FOOTER[screen]}
 			</Text>
 		</Box>
 	);

@@ -6,12 +6,13 @@ const DRAFT_DELAY_MS = 250;
 
 // The profile being edited. Every change is written to the draft file shortly
 // after it is made, so a crash or a kill loses at most a quarter second.
-export function useProfileDraft(store: WizardServices['store'], screen: string) {
-	const [profile, setProfileState] = useState<Profile | undefined>();
+// `initial` (a profile given on the command line) starts the draft as it is: nothing unsaved yet.
+export function useProfileDraft(store: WizardServices['store'], screen: string, initial?: Profile) {
+	const [profile, setProfileState] = useState<Profile | undefined>(initial);
 	const [unsaved, setUnsaved] = useState(false);
 	const [error, setError] = useState<string | undefined>();
 	const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-	const latest = useRef<{profile?: Profile; screen: string}>({screen});
+	const latest = useRef<{profile?: Profile; screen: string}>({profile: initial, screen});
 	latest.current.screen = screen;
 
 	const flush = useCallback(() => {

@@ -1,7 +1,8 @@
-import {Box, Text, useInput} from 'ink';
+import {Box, Text} from 'ink';
 import {checkSummary, CLUSTER_ROW, failedChecks, type RunView} from '../model/run-view.js';
 import {useStateRef} from '../hooks/use-state-ref.js';
 import {checkMark, cleanLine} from './components/run-format.js';
+import {useKeys} from './components/key-dispatcher.js';
 
 type Props = {
 	view: RunView;
@@ -58,14 +59,16 @@ export function ChecklistScreen({view, now, width, height, isActive, report}: Pr
 	const lines = view.checkNames.length === 0 ? [] : [...gridLines(view, now), ...detailLines(view)];
 	const visible = Math.max(1, height - 3);
 	const maxTop = Math.max(0, lines.length - visible);
-	useInput(
+	useKeys(
 		(_input, key) => {
 			if (key.downArrow) setTop(t => Math.min(maxTop, t + 1));
 			else if (key.upArrow) setTop(t => Math.max(0, t - 1));
 			else if (key.pageDown) setTop(t => Math.min(maxTop, t + visible));
 			else if (key.pageUp) setTop(t => Math.max(0, t - visible));
+			else return false;
+			return true;
 		},
-		{isActive},
+		{priority: 'screen', active: isActive},
 	);
 	const start = Math.min(top, maxTop);
 	return (

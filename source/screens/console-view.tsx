@@ -1,8 +1,8 @@
-import {Box, Text, useInput, type Key} from 'ink';
+import {Box, Text} from 'ink';
 import type {NodeView} from '../model/run-view.js';
 import {useStateRef} from '../hooks/use-state-ref.js';
 import {isTypingEscape, keyToBytes} from './components/console-keys.js';
-import {splitKeys} from './components/burst-keys.js';
+import {useKeys} from './components/key-dispatcher.js';
 import {cleanLine, paneGrid} from './components/run-format.js';
 import {consoleWindow} from './components/console-window.js';
 
@@ -11,7 +11,6 @@ type Props = {
 	width: number;
 	height: number;
 	isActive: boolean;
-	onTypingChange: (typing: boolean) => void;
 	onSend: (node: string, data: string) => void;
 };
 
@@ -23,13 +22,9 @@ function paneTitle(node: NodeView, window: {end: number; following: boolean}, ty
 }
 
 // Every node's serial console at once, with focus, zoom, scrollback and typing.
-export function ConsoleView({nodes, width, height, isActive, onTypingChange, onSend}: Props) {
+export function ConsoleView({nodes, width, height, isActive, onSend}: Props) {
 	// A ref as well as state: "i" and the text typed after it can arrive before the next render.
-	const [typing, setTypingState, typingRef] = useStateRef(false);
-	const setTyping = (next: boolean) => {
-		setTypingState(next);
-		onTypingChange(next);
-	};
+	const [typing, setTyping, typingRef] = useStateRef(false);
 	const [focus, setFocus, focusRef] = useStateRef(0);
 	const [zoomed, setZoomed, zoomedRef] = useStateRef(false);
 	const [ends, setEnds, endsRef] = useStateRef<Record<string, number | undefined>>({});
@@ -41,40 +36,45 @@ export function ConsoleView({nodes, width, height, isActive, onTypingChange, onS
 	const paneHeight = zoomedRef.current ? height : Math.floor((height - (paged ? 1 : 0)) / visibleRows);
 	const rowsPerPane = paneHeight - 3;
 
-	const onKey = (input: string, key: Key) => {
-		const node = nodes[Math.min(focusRef.current, nodes.length - 1)];
-		if (!node) return;
-		if (typingRef.current) {
-			if (isTypingEscape(input, key)) setTyping(false);
-			else onSend(node.name, keyToBytes(input, key));
-			return;
-		}
-		const scrollBy = (lines: number) =>
-			setEnds(current => {
-				const window = consoleWindow(node.console, rowsPerPane, current[node.name]);
-				const end = window.end + lines;
-				return {...current, [node.name]: end >= node.console.total ? undefined : end};
-			});
-		if (input === 'i') return setTyping(true);
-		if (key.tab && key.shift) return setFocus(f => (f - 1 + nodes.length) % nodes.length);
-		if (key.tab || key.rightArrow) return setFocus(f => (f + 1) % nodes.length);
-		if (key.leftArrow) return setFocus(f => (f - 1 + nodes.length) % nodes.length);
-		if (input === 'z' || key.return) return setZoomed(z => !z);
-		if (key.escape && zoomedRef.current) return setZoomed(false);
-		if (key.upArrow) return scrollBy(-1);
-		if (key.downArrow) return scrollBy(1);
-		if (key.pageUp) return scrollBy(-rowsPerPane);
-		if (key.pageDown) return scrollBy(rowsPerPane);
-		if (key.home) return setEnds(current => ({...current, [node.name]: node.console.dropped + rowsPerPane}));
-		if (key.end) return setEnds(current => ({...current, [node.name]: undefined}));
-	};
-	useInput(
+	const focusedNode = () => nodes[Math.min(focusRef.current, nodes.length - 1)];
+
+	// While typing every key goes to the node, ctrl-c included; ctrl-] gives the keys back.
+	useKeys(
 		(input, key) => {
-			// A paste while typing goes to the node whole; ctrl-] inside it still stops typing.
-			if (typingRef.current && !input.includes('\u001D')) return onKey(input, key);
-			for (const [char, single] of splitKeys(input, key)) onKey(char, single);
+			const node = focusedNode();
+			if (isTypingEscape(input, key)) setTyping(false);
+			else if (node) onSend(node.name, keyToBytes(input, key));
+			return true;
 		},
-		{isActive},
+		{priority: 'text', active: () => isActive && typingRef.current},
+	);
+
+	useKeys(
+		(input, key) => {
+			const node = focusedNode();
+			if (!node) return false;
+			const scrollBy = (lines: number) =>
+				setEnds(current => {
+					const window = consoleWindow(node.console, rowsPerPane, current[node.name]);
+					const end = window.end + lines;
+					return {...current, [node.name]: end >= node.console.total ? undefined : end};
+				});
+			if (input === 'i') setTyping(true);
+			else if (key.tab && key.shift) setFocus(f => (f - 1 + nodes.length) % nodes.length);
+			else if (key.tab || key.rightArrow) setFocus(f => (f + 1) % nodes.length);
+			else if (key.leftArrow) setFocus(f => (f - 1 + nodes.length) % nodes.length);
+			else if (input === 'z' || key.return) setZoomed(z => !z);
+			else if (key.escape && zoomedRef.current) setZoomed(false);
+			else if (key.upArrow) scrollBy(-1);
+			else if (key.downArrow) scrollBy(1);
+			else if (key.pageUp) scrollBy(-rowsPerPane);
+			else if (key.pageDown) scrollBy(rowsPerPane);
+			else if (key.home) setEnds(current => ({...current, [node.name]: node.console.dropped + rowsPerPane}));
+			else if (key.end) setEnds(current => ({...current, [node.name]: undefined}));
+			else return false;
+			return true;
+		},
+		{priority: 'screen', active: isActive},
 	);
 
 	const focused = Math.min(focus, nodes.length - 1);

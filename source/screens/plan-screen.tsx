@@ -1,5 +1,6 @@
-import {Box, Text, useInput} from 'ink';
+import {Box, Text} from 'ink';
 import {useStateRef} from '../hooks/use-state-ref.js';
+import {useKeys} from './components/key-dispatcher.js';
 
 type Props = {
 	lines: string[];
@@ -17,19 +18,21 @@ export function PlanScreen({lines, height, saved, message, isActive, onSave, onR
 	const [top, setTop] = useStateRef(0);
 	const visible = Math.max(3, height - 4);
 	const maxTop = Math.max(0, lines.length - visible);
-	useInput(
+	useKeys(
 		(input, key) => {
-			if (key.escape) return onBack();
-			if (key.downArrow) return setTop(t => Math.min(maxTop, t + 1));
-			if (key.upArrow) return setTop(t => Math.max(0, t - 1));
-			if (key.pageDown || input === ' ') return setTop(t => Math.min(maxTop, t + visible));
-			if (key.pageUp) return setTop(t => Math.max(0, t - visible));
-			if (key.home) return setTop(0);
-			if (key.end) return setTop(maxTop);
-			if (input === 's') return onSave();
-			if (key.return) return onRun();
+			if (key.escape) onBack();
+			else if (key.downArrow) setTop(t => Math.min(maxTop, t + 1));
+			else if (key.upArrow) setTop(t => Math.max(0, t - 1));
+			else if (key.pageDown || input === ' ') setTop(t => Math.min(maxTop, t + visible));
+			else if (key.pageUp) setTop(t => Math.max(0, t - visible));
+			else if (key.home) setTop(0);
+			else if (key.end) setTop(maxTop);
+			else if (input === 's') onSave();
+			else if (key.return) onRun();
+			else return false;
+			return true;
 		},
-		{isActive},
+		{priority: 'screen', active: isActive},
 	);
 	return (
 		<Box flexDirection="column">

@@ -1,7 +1,7 @@
-import {Box, Text, useInput} from 'ink';
+import {Box, Text} from 'ink';
 import {useStateRef} from '../hooks/use-state-ref.js';
 import {editValue} from './components/edit-keys.js';
-import {useKeyScope} from './components/key-scope.js';
+import {useKeys} from './components/key-dispatcher.js';
 
 export type ProfileChoice =
 	| {kind: 'resume'}
@@ -30,35 +30,38 @@ export function ProfileScreen({draft, saved, templates, error, isActive, onChoos
 		...saved.map(name => ({label: `Saved: ${name}`, choice: {kind: 'saved', name} as const})),
 	];
 	const [focus, setFocus, focusRef] = useStateRef(0);
-	const [naming, setNamingRaw, namingRef] = useStateRef<string | undefined>(undefined);
-	const scope = useKeyScope();
-	// The app must know at once (not after a render) that keys are text now.
-	const setNaming = (next: typeof namingRef.current) => {
-		setNamingRaw(next);
-		scope.setEditing(next !== undefined);
-	};
+	const [naming, setNaming, namingRef] = useStateRef<string | undefined>(undefined);
 	const nameProblem = naming === undefined || naming === '' ? undefined : checkName(naming);
 
-	useInput(
+	useKeys(
 		(input, key) => {
-			const name = namingRef.current;
-			if (name !== undefined) {
-				if (key.escape) return setNaming(undefined);
-				const step = editValue(name, input, key);
-				if (step === undefined) return;
-				setNaming(step.value);
-				if (step.commit && step.value !== '' && !checkName(step.value)) onChoose({kind: 'new', name: step.value});
-				return;
+			const name = namingRef.current!;
+			if (key.ctrl && input === 'c') return false;
+			if (key.escape) {
+				setNaming(undefined);
+				return true;
 			}
+			const step = editValue(name, input, key);
+			if (step === undefined) return true;
+			setNaming(step.value);
+			if (step.commit && step.value !== '' && !checkName(step.value)) onChoose({kind: 'new', name: step.value});
+			return true;
+		},
+		{priority: 'text', active: () => isActive && namingRef.current !== undefined},
+	);
+
+	useKeys(
+		(_input, key) => {
 			if (key.upArrow || (key.tab && key.shift)) setFocus(f => (f - 1 + items.length) % items.length);
 			else if (key.downArrow || key.tab) setFocus(f => (f + 1) % items.length);
 			else if (key.return) {
 				const item = items[focusRef.current]!;
 				if (item.choice === 'new') setNaming('');
 				else onChoose(item.choice);
-			}
+			} else return false;
+			return true;
 		},
-		{isActive},
+		{priority: 'screen', active: isActive},
 	);
 
 	return (

@@ -34,6 +34,37 @@ test('a bad IP typed into the network table shows its error with the field and t
 	assert.match(fixed, /node01 +192\.168\.100\.11 /);
 });
 
+test('enter, ctrl-u, a subnet and enter sent in one burst edit the subnet as if typed one by one', async () => {
+	const {stdin, lastFrame} = render(<App services={realServices()} />);
+	await toNetwork(stdin, lastFrame);
+	// One write, as a paste or tmux send-keys delivers it.
+	await press(stdin, `${KEYS.enter}${KEYS.ctrlU}10.77.0.0/24${KEYS.enter}`);
+	const frame = await waitForFrame(lastFrame, f => /Subnet +10\.77\.0\.0\/24/.test(f), 'the new subnet');
+	assert.doesNotMatch(frame, /editing: enter keeps/);
+	// Committed: the nodes are auto-assigned from the new subnet.
+	assert.match(frame, /node01 +10\.77\.0\.11 /);
+});
+
+test('the profile screen reads the templates once, not on every render or keystroke of a new name', async () => {
+	const services = realServices();
+	const reads = {list: 0, load: 0};
+	const counted = {
+		...services,
+		listTemplates: () => (reads.list++, services.listTemplates()),
+		loadTemplate: (name: string) => (reads.load++, services.loadTemplate(name)),
+	};
+	const {stdin, lastFrame} = render(<App services={counted} />);
+	await waitForFrame(lastFrame, f => f.includes('Template: demo'), 'the profile screen');
+	await press(stdin, KEYS.enter);
+	await type(stdin, 'Bad');
+	await waitForFrame(lastFrame, f => f.includes('✗ name: "Bad" is not a valid profile name'), 'the name problem');
+	await press(stdin, KEYS.backspace, KEYS.backspace, KEYS.backspace);
+	await type(stdin, 'lab');
+	await press(stdin, KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('Topology') && f.includes('profile lab'), 'the new profile');
+	assert.deepEqual(reads, {list: 1, load: 1});
+});
+
 test('duplicate SSH ports are flagged on the second node', async () => {
 	const {stdin, lastFrame} = render(<App services={realServices()} />);
 	await toNetwork(stdin, lastFrame);

@@ -1,7 +1,7 @@
-import {Box, Text, useInput} from 'ink';
+import {Box, Text} from 'ink';
 import {useStateRef} from '../../hooks/use-state-ref.js';
 import {editValue} from './edit-keys.js';
-import {useKeyScope} from './key-scope.js';
+import {useKeys} from './key-dispatcher.js';
 import {moreAbove, moreBelow, windowAround} from './window.js';
 
 export type FormField = {
@@ -30,41 +30,42 @@ type Props = {
 // esc cancels an edit or goes back.
 export function FormList({fields, isActive, onChange, onCycle, onAction, onBack, labelWidth = 18, maxRows = Number.POSITIVE_INFINITY}: Props) {
 	const [focus, setFocus, focusRef] = useStateRef(0);
-	const [editing, setEditingRaw, editingRef] = useStateRef<{id: string; original: string; text: string} | undefined>(undefined);
-	const scope = useKeyScope();
-	// The app must know at once (not after a render) that keys are text now.
-	const setEditing = (next: typeof editingRef.current) => {
-		setEditingRaw(next);
-		scope.setEditing(next !== undefined);
-	};
+	const [editing, setEditing, editingRef] = useStateRef<{id: string; original: string; text: string} | undefined>(undefined);
 
-	useInput(
+	useKeys(
 		(input, key) => {
-			const current = fields[Math.min(focusRef.current, fields.length - 1)];
-			if (!current) return;
-			const edit = editingRef.current;
-			if (edit) {
-				if (key.escape) {
-					onChange(edit.id, edit.original);
-					return setEditing(undefined);
-				}
-				const step = editValue(edit.text, input, key);
-				if (step === undefined) return;
-				if (step.value !== edit.text) onChange(edit.id, step.value);
-				setEditing(step.commit ? undefined : {...edit, text: step.value});
-				return;
+			const edit = editingRef.current!;
+			if (key.ctrl && input === 'c') return false;
+			if (key.escape) {
+				onChange(edit.id, edit.original);
+				setEditing(undefined);
+				return true;
 			}
-			if (key.upArrow || (key.tab && key.shift)) return setFocus(f => (f - 1 + fields.length) % fields.length);
-			if (key.downArrow || key.tab) return setFocus(f => (f + 1) % fields.length);
-			if (key.escape) return onBack();
-			if (current.kind === 'choice' && (key.leftArrow || key.rightArrow)) return onCycle?.(current.id, key.leftArrow ? -1 : 1);
-			if (key.return) {
+			const step = editValue(edit.text, input, key);
+			if (step === undefined) return true;
+			if (step.value !== edit.text) onChange(edit.id, step.value);
+			setEditing(step.commit ? undefined : {...edit, text: step.value});
+			return true;
+		},
+		{priority: 'text', active: () => isActive && editingRef.current !== undefined},
+	);
+
+	useKeys(
+		(_input, key) => {
+			const current = fields[Math.min(focusRef.current, fields.length - 1)];
+			if (!current) return false;
+			if (key.upArrow || (key.tab && key.shift)) setFocus(f => (f - 1 + fields.length) % fields.length);
+			else if (key.downArrow || key.tab) setFocus(f => (f + 1) % fields.length);
+			else if (key.escape) onBack();
+			else if (current.kind === 'choice' && (key.leftArrow || key.rightArrow)) onCycle?.(current.id, key.leftArrow ? -1 : 1);
+			else if (key.return) {
 				if (current.kind === 'text') setEditing({id: current.id, original: current.value, text: current.value});
 				else if (current.kind === 'choice') onCycle?.(current.id, 1);
 				else onAction(current.id);
-			}
+			} else return false;
+			return true;
 		},
-		{isActive},
+		{priority: 'screen', active: isActive},
 	);
 
 	const {start, end} = windowAround(

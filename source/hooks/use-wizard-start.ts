@@ -1,0 +1,31 @@
+import {useState} from 'react';
+import type {Profile} from '../model/profile-schema.js';
+import {validateProfile} from '../model/profile-rules.js';
+import type {WizardServices} from './wizard-services.js';
+
+export type WizardStart = {
+	draft?: {profile: Profile; screen: string; savedAt: string};
+	saved: string[];
+	templates: string[];
+	// The demo template a new profile starts from; undefined when it does not parse.
+	demo?: Profile;
+	error?: string;
+	// The problem with a new profile's name, if any; reads no file.
+	checkName: (name: string) => string | undefined;
+};
+
+// What the profile screen offers, read once when the wizard opens, not on every render or keystroke.
+export function useWizardStart(services: WizardServices): WizardStart {
+	const [start] = useState((): WizardStart => {
+		const templates = services.listTemplates();
+		const base = services.loadTemplate('demo');
+		const demo = base.ok ? base.profile : undefined;
+		const checkName = (name: string) => (demo ? validateProfile({...demo, name}).find(e => e.field === 'name')?.message : undefined);
+		try {
+			return {draft: services.store.loadDraft(), saved: services.store.list(), templates, demo, checkName};
+		} catch (error) {
+			return {saved: [], templates, demo, checkName, error: (error as Error).message};
+		}
+	});
+	return start;
+}
