@@ -1,5 +1,6 @@
 import {useState} from 'react';
 import type {Profile} from '../model/profile-schema.js';
+import {formatProblem, problemOf} from '../model/field-error.js';
 import {validateProfile} from '../model/profile-rules.js';
 import type {WizardServices} from './wizard-services.js';
 
@@ -21,11 +22,19 @@ export function useWizardStart(services: WizardServices): WizardStart {
 		const base = services.loadTemplate('demo');
 		const demo = base.ok ? base.profile : undefined;
 		const checkName = (name: string) => (demo ? validateProfile({...demo, name}).find(e => e.field === 'name')?.message : undefined);
-		try {
-			return {draft: services.store.loadDraft(), saved: services.store.list(), templates, demo, checkName};
-		} catch (error) {
-			return {saved: [], templates, demo, checkName, error: (error as Error).message};
-		}
+		// Read apart: a draft that cannot be resumed must not hide the saved profiles, nor the reverse.
+		const errors: string[] = [];
+		const attempt = <T,>(read: () => T, fallback: T): T => {
+			try {
+				return read();
+			} catch (error) {
+				errors.push(formatProblem(problemOf(error)));
+				return fallback;
+			}
+		};
+		const draft = attempt(() => services.store.loadDraft(), undefined);
+		const saved = attempt(() => services.store.list(), [] as string[]);
+		return {draft, saved, templates, demo, checkName, error: errors.length > 0 ? errors.join('; ') : undefined};
 	});
 	return start;
 }

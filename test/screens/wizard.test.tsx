@@ -227,3 +227,13 @@ test('a draft with a misspelt key is reported on the profile screen, not offered
 	assert.match(frame, /network\.sshPortBAse: unknown key "sshPortBAse" \(did you mean "sshPortBase"\?\)/);
 	assert.doesNotMatch(frame, /Resume draft/);
 });
+
+test('a draft that cannot be resumed does not hide the saved profiles', async () => {
+	const services = realServices();
+	const profile = template();
+	services.store.save({...profile, name: 'lab'});
+	writeFileSync(services.store.draftFile, JSON.stringify({draft: {profile: {...profile, instal: {}}, screen: 'network', savedAt: '2026-01-01T00:00:00.000Z'}}));
+	const {lastFrame} = render(<App services={services} />);
+	const frame = await waitForFrame(lastFrame, f => f.includes('cannot be resumed'), 'the draft problem');
+	assert.match(frame, /Saved: lab/);
+});
