@@ -1,4 +1,6 @@
+import type {Stats} from 'node:fs';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import net from 'node:net';
 import {execa} from 'execa';
 import type {Plan} from '../model/plan.js';
@@ -42,7 +44,7 @@ export async function startSwitch(plan: Plan, state: StateStore, signal?: AbortS
 	const running = await switchPid(plan);
 	if (running) return {pid: running, reused: true};
 	await fs.mkdir(plan.vde.dir, {recursive: true, mode: 0o700});
-	await Promise.all([plan.vde.socket, plan.vde.mgmt, plan.vde.pidfile].map(f => fs.rm(f, {recursive: true, force: true})));
+	await removeSwitchFiles(plan);
 	await state.recordProcess({kind: 'vde', pidfile: plan.vde.pidfile, tag: plan.vde.socket, sockets: [plan.vde.socket, plan.vde.mgmt], ports: [], startedAt: new Date().toISOString(), status: 'starting'});
 	signal?.throwIfAborted();
 	const result = await execa('vde_switch', ['-d', '-s', plan.vde.socket, '-M', plan.vde.mgmt, '-p', plan.vde.pidfile], {reject: false, timeout: READY_TIMEOUT_MS, cancelSignal: signal});
@@ -66,6 +68,34 @@ export async function startSwitch(plan: Plan, state: StateStore, signal?: AbortS
 export async function stopSwitch(plan: Plan, pid?: number): Promise<string> {
 	const target = pid ?? (await switchPid(plan));
 	const outcome = target ? await stopProcess(target, plan.vde.socket, 2000) : 'gone';
-	await Promise.all([plan.vde.socket, plan.vde.mgmt, plan.vde.pidfile].map(f => fs.rm(f, {recursive: true, force: true})));
+	await removeSwitchFiles(plan);
 	return outcome;
+}
+
+// vde_switch makes its data socket a directory of sockets, its management socket a socket and
+// its pidfile a file: only those shapes are removed, so a vdeSocket that points at anything
+// else (another switch's files, a folder of the operator's) is refused, never deleted.
+async function removeSwitchFiles(plan: Plan): Promise<void> {
+	const shapes: Array<[string, (stat: Stats) => boolean, string]> = [
+		[plan.vde.socket, stat => stat.isDirectory() || stat.isSocket(), 'a VDE switch socket'],
+		[plan.vde.mgmt, stat => stat.isSocket(), 'a socket'],
+		[plan.vde.pidfile, stat => stat.isFile(), 'a pidfile'],
+	];
+	for (const [file, isExpected, what] of shapes) {
+		const stat = await fs.lstat(file).catch(() => undefined);
+		if (!stat) continue;
+		if (!isExpected(stat) || (stat.isDirectory() && !(await holdsOnlySwitchFiles(file)))) {
+			throw new Error(`${file} is not ${what} of a stopped VDE switch: left in place (fix: remove it yourself, or set network.vdeSocket to a path of its own)`);
+		}
+		await fs.rm(file, {recursive: true, force: true});
+	}
+}
+
+// A data socket directory holds `ctl` and numbered port sockets, nothing else.
+async function holdsOnlySwitchFiles(dir: string): Promise<boolean> {
+	for (const entry of await fs.readdir(dir)) {
+		const stat = await fs.lstat(path.join(dir, entry)).catch(() => undefined);
+		if (stat && !stat.isSocket()) return false;
+	}
+	return true;
 }
