@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import {ProblemError} from '../model/field-error.js';
 
 // Directories the tool makes carry a marker file, and nothing is removed
 // without it: a workDir of /home/me or a vdeSocket pointing elsewhere can be
@@ -10,13 +11,13 @@ import path from 'node:path';
 
 export const OWNED_MARKER = '.plasma-tui-owned';
 
-export class UnsafeDirError extends Error {
+export class UnsafeDirError extends ProblemError {
 	constructor(
 		readonly dir: string,
 		reason: string,
-		readonly fix: string,
+		fix: string,
 	) {
-		super(`${dir} ${reason}`);
+		super({message: `${dir} ${reason}`, fix});
 	}
 }
 

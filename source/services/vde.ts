@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import net from 'node:net';
 import {execa} from 'execa';
+import {ProblemError} from '../model/field-error.js';
 import type {Plan} from '../model/plan.js';
 import {isOurProcess, readPidfile, stopProcess} from './processes.js';
 import type {StateStore} from './state.js';
@@ -85,7 +86,7 @@ async function removeSwitchFiles(plan: Plan): Promise<void> {
 		const stat = await fs.lstat(file).catch(() => undefined);
 		if (!stat) continue;
 		if (!isExpected(stat) || (stat.isDirectory() && !(await holdsOnlySwitchFiles(file)))) {
-			throw new Error(`${file} is not ${what} of a stopped VDE switch: left in place (fix: remove it yourself, or set network.vdeSocket to a path of its own)`);
+			throw new ProblemError({message: `${file} is not ${what} of a stopped VDE switch: left in place`, fix: 'remove it yourself, or set network.vdeSocket to a path of its own'});
 		}
 		await fs.rm(file, {recursive: true, force: true});
 	}

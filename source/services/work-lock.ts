@@ -1,3 +1,4 @@
+import {ProblemError} from '../model/field-error.js';
 import fs from 'node:fs/promises';
 
 // One run per work directory: `up`, `down`, `certs`, `validate` and the TUI's
@@ -8,16 +9,15 @@ import fs from 'node:fs/promises';
 
 export type LockHolder = {pid: number; startTime: string; bootId: string; command: string; since: string};
 
-export class WorkLockBusy extends Error {
+export class WorkLockBusy extends ProblemError {
 	constructor(
 		readonly file: string,
 		readonly holder: LockHolder,
 	) {
-		super(`the work directory is in use by \`plasma-tui ${holder.command}\` (pid ${holder.pid}, since ${holder.since}; lock ${file})`);
-	}
-
-	get fix(): string {
-		return `wait for it to finish, or stop it (ctrl-c in its terminal, or kill ${this.holder.pid}) and run again`;
+		super({
+			message: `the work directory is in use by \`plasma-tui ${holder.command}\` (pid ${holder.pid}, since ${holder.since}; lock ${file})`,
+			fix: `wait for it to finish, or stop it (ctrl-c in its terminal, or kill ${holder.pid}) and run again`,
+		});
 	}
 }
 
@@ -76,7 +76,7 @@ export async function acquireWorkLock(file: string, command: string): Promise<Wo
 			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
 		}
 		const stat = await fs.lstat(file).catch(() => undefined);
-		if (stat?.isSymbolicLink()) throw new Error(`the work directory lock ${file} is a symlink, not a lock: remove it after checking who planted it`);
+		if (stat?.isSymbolicLink()) throw new ProblemError({message: `the work directory lock ${file} is a symlink, not a lock`, fix: 'remove it after checking who planted it'});
 		const holder = await readLockHolder(file);
 		// A lock being written this instant reads as empty: give its writer a moment.
 		if (!holder) {
@@ -92,7 +92,7 @@ export async function acquireWorkLock(file: string, command: string): Promise<Wo
 	}
 	const holder = await readLockHolder(file);
 	if (holder) throw new WorkLockBusy(file, holder);
-	throw new Error(`cannot take the work directory lock ${file}`);
+	throw new ProblemError({message: `cannot take the work directory lock ${file}`, fix: `remove ${file} if no plasma-tui command is running for this profile`});
 }
 
 async function releaseIfOurs(file: string, me: LockHolder): Promise<void> {

@@ -37,14 +37,14 @@ test('a symlinked or group/world-writable work directory is refused with the pat
 	mkdirSync(real, {mode: 0o700});
 	const link = path.join(base, 'link');
 	symlinkSync(real, link);
-	await assert.rejects(ensureOwnedDir(link), (error: unknown) => error instanceof UnsafeDirError && error.message === `${link} is a symlink`);
+	await assert.rejects(ensureOwnedDir(link), (error: unknown) => error instanceof UnsafeDirError && error.problem.message === `${link} is a symlink`);
 	assert.equal(typeof (await removeOwnedDir(link)), 'object');
 	assert.ok(existsSync(real));
 
 	const shared = path.join(base, 'shared');
 	mkdirSync(shared);
 	chmodSync(shared, 0o777);
-	await assert.rejects(ensureOwnedDir(shared), (error: unknown) => error instanceof UnsafeDirError && /writable by everyone \(mode 777\)/.test(error.message) && /chmod go-w/.test(error.fix));
+	await assert.rejects(ensureOwnedDir(shared), (error: unknown) => error instanceof UnsafeDirError && /writable by everyone \(mode 777\)/.test(error.message) && /chmod go-w/.test(error.problem.fix ?? ""));
 });
 
 test('a directory owned by another user is refused', {skip: process.getuid?.() !== 0 && 'needs root to chown'}, async () => {

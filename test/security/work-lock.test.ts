@@ -14,7 +14,7 @@ test('a second holder of a work directory lock is refused and told who holds it'
 	await assert.rejects(acquireWorkLock(file, 'down'), (error: unknown) => {
 		assert.ok(error instanceof WorkLockBusy);
 		assert.match(error.message, new RegExp(`in use by \`plasma-tui up\` \\(pid ${process.pid}, since `));
-		assert.match(error.fix, new RegExp(`kill ${process.pid}`));
+		assert.match(error.problem.fix ?? "", new RegExp(`kill ${process.pid}`));
 		return true;
 	});
 	await first.release();
