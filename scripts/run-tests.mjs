@@ -7,8 +7,14 @@ import {readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const GROUPS = ['unit', 'screens', 'e2e'];
 const groups = process.argv.slice(2).filter(a => !a.startsWith('-'));
-const only = groups.length > 0 ? groups : ['unit', 'screens', 'e2e'];
+const unknown = groups.filter(group => !GROUPS.includes(group));
+if (unknown.length > 0) {
+	console.error(`unknown test group: ${unknown.join(', ')} (groups: ${GROUPS.join(', ')})`);
+	process.exit(2);
+}
+const only = groups.length > 0 ? groups : GROUPS;
 
 function testFiles(dir) {
 	const full = path.join(root, 'test', dir);
@@ -30,7 +36,12 @@ function testFiles(dir) {
 let failed = false;
 for (const group of only) {
 	const files = testFiles(group);
-	if (files.length === 0) continue;
+	if (files.length === 0) {
+		// A group asked for by name that runs nothing must not look like a pass.
+		console.log(`\n== ${group}: no test files in test/${group}`);
+		if (groups.includes(group)) failed = true;
+		continue;
+	}
 	const concurrency = group === 'e2e' ? '1' : '2';
 	console.log(`\n== ${group}: ${files.length} files`);
 	const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {

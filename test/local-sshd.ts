@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
-import {tempDir} from './helpers.js';
+import {hostTools, tempDir, type Prerequisite} from './helpers.js';
 
 // A real OpenSSH server on 127.0.0.1 for tests: its own host key, config,
 // authorized keys and pid file in a temp dir; nothing of the host's sshd is
@@ -12,12 +12,8 @@ import {tempDir} from './helpers.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
-export async function sshdUnavailable(): Promise<string | false> {
-	const found = await fs.access(SSHD).then(
-		() => true,
-		() => false,
-	);
-	return found ? false : `${SSHD} is not installed (apt-get install openssh-server)`;
+export function sshdPrerequisites(): Promise<Prerequisite[]> {
+	return hostTools({[SSHD]: 'openssh-server', 'ssh-keygen': 'openssh-client'});
 }
 
 export async function freePort(): Promise<number> {

@@ -1,5 +1,5 @@
 import type {NodeRole, NodeSpec, Profile} from './profile-schema.js';
-import {formatIpv4, parseIpv4, parseSubnet} from './ipv4.js';
+import {formatIpv4, parseSubnet} from './ipv4.js';
 import {macFor, macPrefixFor} from './mac.js';
 
 // A node with every value decided: overrides where the operator set them,
@@ -88,8 +88,4 @@ export function withNodeCount(profile: Profile, count: number): Profile {
 
 export function ipPrefixLength(profile: Profile): number {
 	return parseSubnet(profile.network.subnet)?.prefix ?? 24;
-}
-
-export function isValidIp(text: string): boolean {
-	return parseIpv4(text) !== undefined;
 }

@@ -77,15 +77,6 @@ function isAlive(pid: number): boolean {
 	}
 }
 
-export async function demoImageStatus(imageDir: string): Promise<{current: boolean; kernel: string; initrd: string; versions?: string}> {
-	const kernel = path.join(imageDir, 'vmlinuz');
-	const initrd = path.join(imageDir, 'initrd.img');
-	const stamp = await readStamp(path.join(imageDir, 'stamp.json'));
-	const current = stamp !== undefined && stamp === (await inputStamp()) && (await exists(kernel)) && (await exists(initrd));
-	const versions = await fs.readFile(path.join(imageDir, 'versions.txt'), 'utf8').catch(() => undefined);
-	return {current, kernel, initrd, versions};
-}
-
 export async function ensureDemoImage(
 	imageDir: string,
 	// buildScript: tests put a stand-in in place of image/build-image.sh.

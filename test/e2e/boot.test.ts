@@ -12,7 +12,9 @@ import {ensureDemoImage} from '../../source/services/image.js';
 import {readState} from '../../source/services/state.js';
 import {teardown} from '../../source/services/teardown.js';
 import {tempDir} from '../helpers.js';
-import {demoProfileIn, portFree, processesOf, sharedImageDir} from './vm-helpers.js';
+import {demoProfileIn, portFree, processesOf, sharedImageDir, vmSkip} from './vm-helpers.js';
+
+const skip = await vmSkip();
 
 // Real VMs: 3 demo nodes under TCG on a real vde_switch, then a killed QEMU,
 // `status`, `console` and `down` through the CLI, and an aborted boot.
@@ -36,6 +38,7 @@ function cli(args: string[]) {
 }
 
 before(async () => {
+	if (skip) return;
 	await ensureDemoImage(imageDir, {});
 });
 
@@ -44,7 +47,7 @@ after(async () => {
 	fs.rmSync(home, {recursive: true, force: true});
 });
 
-test('3 demo nodes boot on a VDE switch; a killed QEMU marks only its node failed; down leaves nothing', {timeout: 600_000}, async () => {
+test('3 demo nodes boot on a VDE switch; a killed QEMU marks only its node failed; down leaves nothing', {timeout: 600_000, skip}, async () => {
 	const {profile, plan, profileFile} = await demoProfile('boot3');
 	const events: RunEvent[] = [];
 	let boot: BootResult | undefined;
@@ -132,7 +135,7 @@ test('3 demo nodes boot on a VDE switch; a killed QEMU marks only its node faile
 	assert.equal(afterDown.exitCode, 3, afterDown.stdout);
 });
 
-test('an abort during boot stops everything that boot started', {timeout: 300_000}, async () => {
+test('an abort during boot stops everything that boot started', {timeout: 300_000, skip}, async () => {
 	const {profile, plan} = await demoProfile('abort');
 	const controller = new AbortController();
 	const events: RunEvent[] = [];
@@ -156,7 +159,7 @@ test('an abort during boot stops everything that boot started', {timeout: 300_00
 	for (const node of plan.nodes) assert.ok(await portFree(node.sshPort));
 });
 
-test('Ctrl-C during a headless `up` leaves no process behind', {timeout: 300_000}, async () => {
+test('Ctrl-C during a headless `up` leaves no process behind', {timeout: 300_000, skip}, async () => {
 	const {plan, profileFile} = await demoProfile('sigint');
 	const up = cli(['up', '--profile-file', profileFile, '--yes', '--boot-only']);
 	let output = '';
@@ -173,7 +176,7 @@ test('Ctrl-C during a headless `up` leaves no process behind', {timeout: 300_000
 	for (const node of plan.nodes) assert.ok(await portFree(node.sshPort));
 });
 
-test('an interrupt before boot ends the run with 130 and starts nothing', {timeout: 120_000}, async () => {
+test('an interrupt before boot ends the run with 130 and starts nothing', {timeout: 120_000, skip}, async () => {
 	const {profile, plan} = await demoProfile('early');
 	const {runUp} = await import('../../source/engine/up.js');
 	const result = await runUp(profile, {context: {clustersDir: path.join(home, 'clusters'), imageDir, home}, signal: AbortSignal.abort(new Error('SIGINT')), onEvent: () => undefined});

@@ -13,7 +13,9 @@ import {ensureDemoImage} from '../../source/services/image.js';
 import {readPidfile} from '../../source/services/processes.js';
 import {teardown} from '../../source/services/teardown.js';
 import {tempDir} from '../helpers.js';
-import {demoProfileIn, portFree, processesOf, sharedImageDir} from './vm-helpers.js';
+import {demoProfileIn, portFree, processesOf, sharedImageDir, vmSkip} from './vm-helpers.js';
+
+const skip = await vmSkip();
 
 // Faults with real VMs (demo image, TCG, one or two nodes each): a lost state
 // file, two profiles side by side, a VM that dies while it installs.
@@ -47,6 +49,7 @@ async function holdings(plan: Plan) {
 }
 
 before(async () => {
+	if (skip) return;
 	await ensureDemoImage(sharedImageDir, {});
 });
 
@@ -55,7 +58,7 @@ after(async () => {
 	fs.rmSync(home, {recursive: true, force: true});
 });
 
-test('two profiles run side by side; down finds one without its state file and leaves the other alone', {timeout: 400_000}, async () => {
+test('two profiles run side by side; down finds one without its state file and leaves the other alone', {timeout: 400_000, skip}, async () => {
 	// "fa" is a prefix of "fab": the work-directory tag must not match across them.
 	const a = await smallProfile('fa', 1);
 	const b = await smallProfile('fab', 1);
@@ -107,7 +110,7 @@ test('two profiles run side by side; down finds one without its state file and l
 	assert.deepEqual(bAfter.sockets, []);
 });
 
-test('a VM that dies while it installs fails with its console\'s last lines; the other node finishes', {timeout: 400_000}, async () => {
+test('a VM that dies while it installs fails with its console\'s last lines; the other node finishes', {timeout: 400_000, skip}, async () => {
 	const {profile, plan} = await smallProfile('dies', 2, p => {
 		// node01's install has a slow step to be killed in; node02's is short.
 		p.install.push.commands = ['echo installing {name}', 'case {name} in node01) sleep 60;; *) sleep 1;; esac', 'echo installed {name}'];

@@ -8,6 +8,9 @@ import ssh2 from 'ssh2';
 import {ensureDemoImage} from '../../source/services/image.js';
 import {toolPaths} from '../../source/services/paths.js';
 import {tempDir} from '../helpers.js';
+import {vmSkip} from './vm-helpers.js';
+
+const skip = await vmSkip();
 
 const {Client} = ssh2;
 
@@ -96,7 +99,7 @@ function connect(port: number, privateKey: string): Promise<Session> {
 	});
 }
 
-test('the demo image boots under TCG, takes its identity from cmdline and fw_cfg, and runs sshd, etcd and svc', {timeout: 900_000}, async () => {
+test('the demo image boots under TCG, takes its identity from cmdline and fw_cfg, and runs sshd, etcd and svc', {timeout: 900_000, skip}, async () => {
 	const image = await ensureDemoImage(imageDir, {});
 	assert.ok(fs.statSync(image.kernel).size > 1_000_000);
 

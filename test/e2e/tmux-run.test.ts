@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {execa, execaSync} from 'execa';
-import {tempDir} from '../helpers.js';
+import {hostTools, skipUnless, tempDir} from '../helpers.js';
 import {tmuxDriver} from './tmux-driver.js';
-import {demoProfileIn, portFree, processesOf, sharedImageDir} from './vm-helpers.js';
+import {demoProfileIn, portFree, processesOf, sharedImageDir, vmSkip} from './vm-helpers.js';
+
+const skip = (await vmSkip()) || skipUnless(await hostTools({tmux: 'tmux'}));
 
 // A person at the terminal: the built binary in tmux goes from the wizard's
 // topology step through the plan into a real run of 3 VMs, watches it end
@@ -24,7 +26,7 @@ after(async () => {
 	fs.rmSync(home, {recursive: true, force: true});
 });
 
-test('the TUI runs the plan for real: panes, a green checklist, typing into a console, quit leaves the cluster up', {timeout: 600_000}, async () => {
+test('the TUI runs the plan for real: panes, a green checklist, typing into a console, quit leaves the cluster up', {timeout: 600_000, skip}, async () => {
 	const {plan, profileFile} = await demoProfileIn(home, 'tmuxrun');
 	workPlan = plan;
 	await execa('tmux', ['new-session', '-d', '-s', session, '-x', '140', '-y', '45', '-e', `PLASMA_TUI_HOME=${home}`, '-e', `PLASMA_TUI_IMAGE_DIR=${sharedImageDir}`, process.execPath, bin, 'tui', '--profile-file', profileFile]);

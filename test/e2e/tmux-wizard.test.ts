@@ -4,8 +4,10 @@ import {existsSync} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {execa, execaSync} from 'execa';
-import {tempDir} from '../helpers.js';
+import {hostTools, skipUnless, tempDir} from '../helpers.js';
 import {tmuxDriver} from './tmux-driver.js';
+
+const skip = skipUnless(await hostTools({tmux: 'tmux'}));
 
 // The real binary in a real terminal: tmux runs it, send-keys types, capture-pane reads the screen.
 const session = `plasma-wizard-${process.pid}`;
@@ -32,6 +34,7 @@ async function freePorts(count: number): Promise<number[]> {
 
 
 before(async () => {
+	if (skip) return;
 	if (!existsSync(bin)) await execa('npm', ['run', 'build']);
 	await execa('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-e', `PLASMA_TUI_HOME=${home}`, process.execPath, bin]);
 });
@@ -41,7 +44,7 @@ after(() => {
 	execaSync('tmux', ['kill-session', '-t', dumbSession], {reject: false});
 });
 
-test('the built wizard walks from the demo template to the plan screen in tmux', async () => {
+test('the built wizard walks from the demo template to the plan screen in tmux', {skip}, async () => {
 	let shown = await waitForScreen('Template: demo');
 	assert.match(shown, /plasma-tui · new cluster +step 1\/6: profile/);
 	await keys('Down', 'Enter');
@@ -98,7 +101,7 @@ test('the built wizard walks from the demo template to the plan screen in tmux',
 	assert.match(listed.stdout, /saved profiles:\n {2}demo\n/);
 });
 
-test('TERM=dumb on a real terminal falls back to line prompts by itself', async () => {
+test('TERM=dumb on a real terminal falls back to line prompts by itself', {skip}, async () => {
 	const dumbHome = tempDir('plasma-tmux-dumb-');
 	current = dumbSession;
 	await execa('tmux', ['new-session', '-d', '-s', dumbSession, '-x', '120', '-y', '40', 'env', 'TERM=dumb', `PLASMA_TUI_HOME=${dumbHome}`, process.execPath, bin, 'init']);
@@ -111,7 +114,7 @@ test('TERM=dumb on a real terminal falls back to line prompts by itself', async 
 	assert.match(shown, /Profile name · dumb1/);
 });
 
-test('the wizard follows a resize: header and key footer stay on screen', async () => {
+test('the wizard follows a resize: header and key footer stay on screen', {skip}, async () => {
 	const resizeSession = `plasma-wizard-resize-${process.pid}`;
 	current = resizeSession;
 	try {

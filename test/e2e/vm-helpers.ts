@@ -6,12 +6,30 @@ import type {Profile} from '../../source/model/profile-schema.js';
 import {toolPaths} from '../../source/services/paths.js';
 import {findProcessesByTag} from '../../source/services/processes.js';
 import {writeProfileFile} from '../../source/services/profiles.js';
-import {template} from '../helpers.js';
+import {hostTools, skipUnless, template} from '../helpers.js';
 
 // Shared by the tests that boot real VMs: free ports, a demo profile in a temp home, the process list of a run.
 
 // The demo image is built once per machine (CI: `plasma-tui image`) in the shared cache, not per test home.
 export const sharedImageDir = toolPaths({...process.env, PLASMA_TUI_HOME: undefined}).imageDir;
+
+// What booting the demo VMs needs on the host: QEMU, the VDE switch, and the packages build-image.sh copies into the image.
+export async function vmSkip(): Promise<string | false> {
+	return skipUnless(
+		await hostTools({
+			'qemu-system-x86_64': 'qemu-system-x86',
+			'qemu-img': 'qemu-utils',
+			vde_switch: 'vde2',
+			busybox: 'busybox-static',
+			cpio: 'cpio',
+			xz: 'xz-utils',
+			'/usr/sbin/sshd': 'openssh-server',
+			'ssh-keygen': 'openssh-client',
+			etcd: 'etcd-server',
+			etcdctl: 'etcd-client',
+		}),
+	);
+}
 
 export function portFree(port: number): Promise<boolean> {
 	return new Promise(resolve => {

@@ -8,7 +8,7 @@ import {buildPlan} from '../../source/model/plan.js';
 import {problemOf} from '../../source/model/field-error.js';
 import {writeArtifacts} from '../../source/services/artifacts.js';
 import {writeProfileFile} from '../../source/services/profiles.js';
-import {template, tempDir} from '../helpers.js';
+import {skipUnless, template, tempDir} from '../helpers.js';
 
 // The disk filling while artifacts are written: a real tmpfs a few pages big
 // as the work directory. The write fails with ENOSPC and the path, nothing
@@ -17,7 +17,7 @@ import {template, tempDir} from '../helpers.js';
 const root = path.resolve(import.meta.dirname, '..', '..');
 const base = tempDir('plasma-full-');
 const mounts: string[] = [];
-let skipReason: string | undefined;
+let skipReason: string | false = false;
 
 async function mountTmpfs(name: string, size: string): Promise<string> {
 	const dir = path.join(base, name);
@@ -32,7 +32,7 @@ before(async () => {
 	try {
 		await fs.promises.rm(await mountTmpfs('probe', '64k'), {recursive: true, force: true}).catch(() => undefined);
 	} catch (error) {
-		skipReason = `cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): ${(error as Error).message}`;
+		skipReason = skipUnless([{missing: `cannot mount a tmpfs here: ${(error as Error).message}`, fix: 'run the tests as root or with CAP_SYS_ADMIN'}]);
 	}
 });
 

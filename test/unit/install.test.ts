@@ -10,8 +10,8 @@ import {writeArtifacts} from '../../source/services/artifacts.js';
 import {installNode, mergeHosts, nixosAnywhereArgs, renderCommand, shellQuote} from '../../source/services/install.js';
 import {ProblemError} from '../../source/model/field-error.js';
 import {NodeSsh} from '../../source/services/ssh.js';
-import {planIn, template, tempDir, assertProcessGone} from '../helpers.js';
-import {freePort, sshdUnavailable, startSshd, type LocalSshd} from '../local-sshd.js';
+import {planIn, skipUnless, template, tempDir, assertProcessGone} from '../helpers.js';
+import {freePort, sshdPrerequisites, startSshd, type LocalSshd} from '../local-sshd.js';
 
 const modeOf = (file: string) => statSync(file).mode & 0o777;
 
@@ -64,7 +64,7 @@ describe('shell quoting of template values', () => {
 	});
 });
 
-const skip = await sshdUnavailable();
+const skip = skipUnless(await sshdPrerequisites());
 
 describe('push install over SFTP to a real sshd', {skip}, () => {
 	const dir = tempDir('plasma-push-');

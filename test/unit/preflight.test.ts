@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {parseProfile} from '../../source/model/parse-profile.js';
 import type {Profile} from '../../source/model/profile-schema.js';
+import {hostTools, skipUnless} from '../helpers.js';
 
 async function setup(): Promise<string> {
 	const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plasma-preflight-'));
@@ -46,15 +47,44 @@ test('missing kernel, occupied SSH port and missing tool are named', async () =>
 	}
 });
 
-test('the KVM probe on this machine falls back within its timeout and leaves no qemu behind', async () => {
+// The kernel the real probe boots: the host's own, else the demo image's once it is built.
+async function probeKernel(): Promise<string | undefined> {
+	const {toolPaths} = await import('../../source/services/paths.js');
+	const kernels = (await fs.readdir('/boot').catch(() => [])).filter(f => f.startsWith('vmlinuz-'));
+	if (kernels.length > 0) return path.join('/boot', kernels[0]!);
+	const demoKernel = path.join(toolPaths({...process.env, PLASMA_TUI_HOME: undefined}).imageDir, 'vmlinuz');
+	return fs.access(demoKernel).then(() => demoKernel, () => undefined);
+}
+
+async function customBootProfile(dir: string, kernel: string, accel: string): Promise<Profile> {
+	return demoProfile(raw => {
+		raw.boot = {...raw.boot, mode: 'netboot', image: 'custom', kernel, initrd: path.join(dir, 'initrd'), accel};
+	});
+}
+
+async function accelOf(profile: Profile, env: NodeJS.ProcessEnv = process.env) {
+	const {runPreflight, chosenAccel} = await import('../../source/services/preflight.js');
+	const {planFor} = await import('../../source/commands/common.js');
+	const findings = await runPreflight(profile, planFor(profile), {env});
+	return {finding: findings.find(f => f.id === 'accel')!, chosen: chosenAccel(findings)};
+}
+
+const qemuSkip = skipUnless(await hostTools({'qemu-system-x86_64': 'qemu-system-x86'}));
+
+test('preflight picks the accelerator the KVM probe finds on this machine, says why, and leaves no qemu behind', {skip: qemuSkip}, async () => {
 	const dir = await setup();
 	const {probeKvm} = await import('../../source/services/preflight.js');
-	const kernels = (await fs.readdir('/boot').catch(() => [])).filter(f => f.startsWith('vmlinuz-'));
-	const kernel = kernels.length > 0 ? path.join('/boot', kernels[0]!) : undefined;
+	const kernel = await probeKernel();
 	const started = Date.now();
-	const result = await probeKvm(kernel);
-	assert.equal(result.usable, false, result.why);
+	const probe = await probeKvm(kernel);
 	assert.ok(Date.now() - started < 30_000);
+	const {finding, chosen} = await accelOf(await customBootProfile(dir, kernel ?? path.join(dir, 'no-kernel'), 'auto'));
+	if (probe.usable) {
+		assert.deepEqual({status: finding.status, message: finding.message, chosen}, {status: 'ok', message: `KVM (${probe.why})`, chosen: 'kvm'});
+	} else {
+		assert.deepEqual({status: finding.status, message: finding.message, chosen}, {status: 'warn', message: `TCG: ${probe.why}`, chosen: 'tcg'});
+		assert.match(finding.fix ?? '', /slower under TCG/);
+	}
 	const leftovers: string[] = [];
 	for (const pid of await fs.readdir('/proc')) {
 		if (!/^\d+$/.test(pid)) continue;
@@ -65,7 +95,42 @@ test('the KVM probe on this machine falls back within its timeout and leaves no 
 	await fs.rm(dir, {recursive: true, force: true});
 });
 
-test('a flake git tree with untracked files fails naming the file', async () => {
+// Stand-in QEMUs on PATH decide the probe: one fails like an unusable KVM, one prints a kernel banner on the serial file like a usable one.
+const STAND_IN_QEMU = {
+	fail: 'echo "qemu-system-x86_64: failed to initialize kvm: Permission denied" >&2; exit 1',
+	boot: 'for arg; do case "$arg" in file:*) echo "Linux version 6.1.0 (stand-in)" > "${arg#file:}";; esac; done; exec sleep 5',
+};
+
+test('an unusable KVM falls back to TCG under auto and fails under kvm with the probe\'s reason; a usable one is chosen', async () => {
+	const dir = await setup();
+	for (const [name, body] of Object.entries(STAND_IN_QEMU)) {
+		await fs.mkdir(path.join(dir, name));
+		const script = `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "QEMU emulator version 7.2.0 (stand-in)"; exit 0; fi\n${body}\n`;
+		await fs.writeFile(path.join(dir, name, 'qemu-system-x86_64'), script, {mode: 0o755});
+	}
+	const kernel = path.join(dir, 'vmlinuz');
+	await fs.writeFile(kernel, 'not a kernel');
+	const kvmOpens = await fs.access('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK).then(() => true, () => false);
+	const env = (standIn: keyof typeof STAND_IN_QEMU) => ({...process.env, PATH: `${path.join(dir, standIn)}:${process.env.PATH}`});
+	try {
+		const why = kvmOpens ? 'KVM probe failed: qemu-system-x86_64: failed to initialize kvm: Permission denied' : '/dev/kvm is missing or not accessible';
+		const auto = await accelOf(await customBootProfile(dir, kernel, 'auto'), env('fail'));
+		assert.deepEqual({...auto.finding, chosen: auto.chosen}, {id: 'accel', status: 'warn', message: `TCG: ${why}`, fix: 'nodes boot slower under TCG (about 10 s for the demo image)', chosen: 'tcg'});
+		const kvm = await accelOf(await customBootProfile(dir, kernel, 'kvm'), env('fail'));
+		assert.deepEqual({...kvm.finding, chosen: kvm.chosen}, {id: 'accel', status: 'fail', message: `KVM requested but unusable: ${why}`, fix: 'set boot.accel to auto or tcg', chosen: 'tcg'});
+		const tcg = await accelOf(await customBootProfile(dir, kernel, 'tcg'), env('fail'));
+		assert.deepEqual({...tcg.finding, chosen: tcg.chosen}, {id: 'accel', status: 'ok', message: 'TCG (set in the profile)', chosen: 'tcg'});
+		const booting = await accelOf(await customBootProfile(dir, kernel, 'auto'), env('boot'));
+		assert.deepEqual(
+			{status: booting.finding.status, message: booting.finding.message, chosen: booting.chosen},
+			kvmOpens ? {status: 'ok', message: 'KVM (a probe kernel booted under KVM)', chosen: 'kvm'} : {status: 'warn', message: `TCG: ${why}`, chosen: 'tcg'},
+		);
+	} finally {
+		await fs.rm(dir, {recursive: true, force: true});
+	}
+});
+
+test('a flake git tree with untracked files fails naming the file', {skip: skipUnless(await hostTools({git: 'git'}))}, async () => {
 	const dir = await setup();
 	const {runPreflight} = await import('../../source/services/preflight.js');
 	const {planFor} = await import('../../source/commands/common.js');

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {QmpClient} from '../../source/services/qmp.js';
-import {tempDir} from '../helpers.js';
+import {hostTools, skipUnless, tempDir} from '../helpers.js';
 
 async function waitForSocket(file: string, timeoutMs: number): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
@@ -36,7 +36,9 @@ function fakeServer(file: string, answer: (command: {execute: string; id?: strin
 	return server;
 }
 
-test('QMP against a real QEMU: query-status, events, errors, quit', {timeout: 60_000}, async () => {
+const skip = skipUnless(await hostTools({'qemu-system-x86_64': 'qemu-system-x86'}));
+
+test('QMP against a real QEMU: query-status, events, errors, quit', {timeout: 60_000, skip}, async () => {
 	const dir = tempDir('plasma-qmp-');
 	const socket = path.join(dir, 'qmp.sock');
 	const qemu = spawn('qemu-system-x86_64', ['-S', '-display', 'none', '-nodefaults', '-accel', 'tcg', '-qmp', `unix:${socket},server=on,wait=off`], {stdio: 'ignore'});

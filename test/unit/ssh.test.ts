@@ -7,12 +7,12 @@ import net from 'node:net';
 import path from 'node:path';
 import {HostKeyMismatchError, NodeSsh, waitForSsh, type SshTarget} from '../../source/services/ssh.js';
 import {ensureKeyPair} from '../../source/services/ssh-keys.js';
-import {tempDir} from '../helpers.js';
-import {freePort, hostKey, sshdUnavailable, startSshd, type LocalSshd} from '../local-sshd.js';
+import {skipUnless, tempDir} from '../helpers.js';
+import {freePort, hostKey, sshdPrerequisites, startSshd, type LocalSshd} from '../local-sshd.js';
 
 // Against a real OpenSSH sshd on 127.0.0.1, started and stopped by the test.
 
-const skip = await sshdUnavailable();
+const skip = skipUnless(await sshdPrerequisites());
 
 describe('NodeSsh against a real sshd', {skip}, () => {
 	const dir = tempDir('plasma-ssh-');
