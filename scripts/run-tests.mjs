@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Runs the test suite with node's own test runner. Node 20 does not expand
-// globs, so the files are listed here. Groups: unit, screens, e2e (default: all).
+// globs, so the files are listed here. Groups: unit, security, screens, e2e (default: all).
 // e2e files run one at a time: they boot real VMs and share the machine's 2 cores.
 import {spawnSync} from 'node:child_process';
 import {readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const GROUPS = ['unit', 'screens', 'e2e'];
+const GROUPS = ['unit', 'security', 'screens', 'e2e'];
 const groups = process.argv.slice(2).filter(a => !a.startsWith('-'));
 const unknown = groups.filter(group => !GROUPS.includes(group));
 if (unknown.length > 0) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {ensureOwnedDir, OWNED_MARKER, removeOwnedDir, UnsafeDirError} from '../../source/services/owned-dir.js';
-import {tempDir} from '../helpers.js';
+import {skipUnless, tempDir} from '../helpers.js';
 
 test('a directory the tool makes is 0700 and marked; only a marked directory is removed', async () => {
 	const dir = path.join(tempDir(), 'a', 'work');
@@ -47,7 +47,7 @@ test('a symlinked or group/world-writable work directory is refused with the pat
 	await assert.rejects(ensureOwnedDir(shared), (error: unknown) => error instanceof UnsafeDirError && /writable by everyone \(mode 777\)/.test(error.message) && /chmod go-w/.test(error.problem.fix ?? ""));
 });
 
-test('a directory owned by another user is refused', {skip: process.getuid?.() !== 0 && 'needs root to chown'}, async () => {
+test('a directory owned by another user is refused', {skip: skipUnless([{missing: process.getuid?.() !== 0 && 'not running as root', fix: 'run the tests as root (CI does)'}])}, async () => {
 	const dir = path.join(tempDir(), 'theirs');
 	mkdirSync(dir, {mode: 0o700});
 	const {chownSync} = await import('node:fs');

@@ -12,8 +12,8 @@ import {writeProfileFile} from '../../source/services/profiles.js';
 import {ensureKeyPair} from '../../source/services/ssh-keys.js';
 import type {NodeSsh} from '../../source/services/ssh.js';
 import {readState} from '../../source/services/state.js';
-import {planIn, tempDir, template} from '../helpers.js';
-import {freePort, sshdUnavailable, startSshd, type LocalSshd} from '../local-sshd.js';
+import {planIn, skipUnless, tempDir, template} from '../helpers.js';
+import {freePort, sshdPrerequisites, startSshd, type LocalSshd} from '../local-sshd.js';
 
 // The one engine function behind `up`'s validate stage and the `validate` command.
 
@@ -62,7 +62,7 @@ test('validate gives up on SSH after the profile\'s boot.sshTimeoutSec, names ea
 	fs.rmSync(home, {recursive: true, force: true});
 });
 
-describe('validate against a node that answers (a local sshd)', {skip: await sshdUnavailable()}, () => {
+describe('validate against a node that answers (a local sshd)', {skip: skipUnless(await sshdPrerequisites())}, () => {
 	const home = tempDir('plasma-validate-sshd-');
 	let sshd: LocalSshd | undefined;
 	after(async () => {
