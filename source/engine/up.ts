@@ -158,8 +158,7 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 	// Starts with the first node that reaches install, while slower nodes may still boot.
 	let installStage: Stage | undefined;
 	let failedStage: StageName | undefined;
-	const endStage = (ended: Stage, reached: NodePhase) => {
-		const failed = plan.nodes.filter(n => phases[n.name] === 'failed');
+	const endStage = (ended: Stage, reached: NodePhase, failed: NodePlan[]) => {
 		if (failed.length === 0) return ended.done(`${plan.nodes.length} nodes ${reached}`);
 		ended.failed(`${failed.map(n => n.name).join(', ')} failed; ${plan.nodes.length - failed.length} reached ${reached}`);
 		failedStage ??= ended.name;
@@ -234,13 +233,14 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 			const node = await ready;
 			if (node && installs) await install(node);
 		});
-		await Promise.all(reached);
-		if (!options.signal?.aborted) endStage(stage, 'ssh-ready');
+		// Boot counts the nodes that never answered; a node that fails later (in install) fails install.
+		const answered = await Promise.all(reached);
+		if (!options.signal?.aborted) endStage(stage, 'ssh-ready', plan.nodes.filter((_, index) => !answered[index]));
 		await Promise.all(installed);
 		if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
-		if (installStage) endStage(installStage, 'installed');
-		if (options.bootOnly) for (const name of plan.stages.slice(plan.stages.indexOf('boot') + 1)) Stage.skipped(emit, name, 'up --boot-only');
 		const failed = plan.nodes.filter(n => phases[n.name] === 'failed');
+		if (installStage) endStage(installStage, 'installed', failed);
+		if (options.bootOnly) for (const name of plan.stages.slice(plan.stages.indexOf('boot') + 1)) Stage.skipped(emit, name, 'up --boot-only');
 		// A node that failed after its stage ended (its QEMU exited) still fails the run.
 		if (failed.length > 0) failedStage ??= installs ? 'install' : 'boot';
 		if (failed.length > 0 && !options.bootOnly && plan.stages.includes('validate')) {
