@@ -1,7 +1,7 @@
 import {Box, Text, useStdin} from 'ink';
 import {useEffect, useRef} from 'react';
 import type {Profile} from './model/profile-schema.js';
-import type {StageView} from './model/run-view.js';
+import {stageOf, type StageView} from './model/run-view.js';
 import type {RunServices} from './hooks/run-services.js';
 import {useRun, type UseRunOptions} from './hooks/use-run.js';
 import {useStateRef} from './hooks/use-state-ref.js';
@@ -84,7 +84,7 @@ function Run({profile, services, onExit, options}: Props) {
 	const running = run.outcome === undefined;
 
 	// Once validation ends the checklist is the answer, unless the operator already chose a view.
-	const validation = run.view.stages.find(s => s.name === 'validate');
+	const validation = stageOf(run.view, 'validate');
 	useEffect(() => {
 		if (validation && validation.status !== 'start' && !switched.current) setScreen('checklist');
 	}, [validation?.status]);
@@ -141,7 +141,7 @@ function Run({profile, services, onExit, options}: Props) {
 			? {text: `running for ${elapsed(run.now - run.view.startedAt)}`, color: 'gray'}
 			: outcome.exitCode === 0
 				? {text: `done: every stage passed; the cluster keeps running (plasma-tui down --profile ${profile.name} stops it)`, color: 'green'}
-				: {text: `failed${outcome.failedStage ? ` at ${outcome.failedStage}` : ''}${outcome.error ? `: ${outcome.error}` : ''} (exit ${outcome.exitCode})`, color: 'red'};
+				: {text: `${outcome.interrupted ? 'interrupted' : `failed${outcome.failedStage ? ` at ${outcome.failedStage}` : ''}`}${outcome.error ? `: ${outcome.error}` : ''} (exit ${outcome.exitCode})`, color: 'red'};
 	const nodes = run.view.nodeNames.map(name => run.view.nodes[name]!);
 
 	let body;

@@ -28,7 +28,8 @@ export const run: CommandRun = async ({values}) => {
 			},
 		});
 		const summary = Object.entries(result.phases).map(([node, phase]) => `${node} ${phase}`).join(', ');
-		console.log(`${result.exitCode === 0 ? 'up' : `up failed${result.failedStage ? ` at ${result.failedStage}` : ''}`} after ${Math.round((Date.now() - started) / 1000)} s: ${summary}`);
+		const outcome = result.exitCode === 0 ? 'up' : result.interrupted ? 'up interrupted' : `up failed${result.failedStage ? ` at ${result.failedStage}` : ''}`;
+		console.log(`${outcome} after ${Math.round((Date.now() - started) / 1000)} s: ${summary}`);
 		if (result.exitCode === 0) console.log(`next: plasma-tui status --profile ${profile.name}; plasma-tui console NODE; plasma-tui down --profile ${profile.name}`);
 		return result.exitCode;
 	} finally {

@@ -7,6 +7,7 @@ import {createDisk, startNode, stopNode, type NodeProcess} from '../services/qem
 import {StateStore} from '../services/state.js';
 import type {TeardownReport} from '../services/teardown.js';
 import {startSwitch, stopSwitch} from '../services/vde.js';
+import {NodePhases} from './node-phases.js';
 
 // The boot stage on its own: run directories, disks, the switch, then every
 // node in parallel. A rerun attaches to nodes that still run; an abort stops
@@ -26,7 +27,9 @@ export type BootedNode = {
 export type BootResult = {
 	state: StateStore;
 	nodes: Map<string, BootedNode>;
+	// The same phases as `nodePhases.current`, which the steps after boot go on setting.
 	phases: Record<string, NodePhase>;
+	nodePhases: NodePhases;
 	interrupted: boolean;
 	// Stops following consoles and exits; call when the run is over (the VMs keep running).
 	close: () => void;
@@ -52,7 +55,6 @@ export function exitReason(outcome: {code?: number | null; lastLines: string[]},
 export async function bootCluster(profile: Profile, plan: Plan, options: BootOptions): Promise<BootResult> {
 	const emit = (event: RunEvent) => options.onEvent(event);
 	const log = (message: string, level: 'info' | 'warn' | 'error' = 'info', node?: string) => emit({type: 'log', level, message, node, at: Date.now()});
-	const phases: Record<string, NodePhase> = Object.fromEntries(plan.nodes.map(n => [n.name, 'pending' as NodePhase]));
 	const nodes = new Map<string, BootedNode>();
 	const tails: Array<{stop: () => void}> = [];
 	const started: Array<{node: NodePlan; pid?: number}> = [];
@@ -61,12 +63,9 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 
 	await fs.mkdir(plan.workDir, {recursive: true, mode: 0o700});
 	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
-	const setPhase = async (node: string, phase: NodePhase, reason?: string) => {
-		if (phases[node] === phase || (phases[node] === 'failed' && phase !== 'booting')) return;
-		phases[node] = phase;
-		emit({type: 'node-phase', node, phase, reason, at: Date.now()});
-		await state.setNode(node, phase, reason);
-	};
+	const nodePhases = new NodePhases(plan.nodes.map(n => n.name), emit, state);
+	const phases = nodePhases.current;
+	const setPhase = (node: string, phase: NodePhase, reason?: string) => nodePhases.set(node, phase, reason);
 
 	let stopping: Promise<TeardownReport> | undefined;
 	// Idempotent: an abort and the caller may both ask for it.
@@ -116,7 +115,7 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 		for (const {node} of started) await setPhase(node.name, 'failed', 'interrupted: stopped');
 		log(`stopped: ${report.stopped.join(', ') || 'nothing was running yet'}`, 'warn');
 		close();
-		return {state, nodes, phases, interrupted: true, close, stopStarted};
+		return {state, nodes, phases, nodePhases, interrupted: true, close, stopStarted};
 	};
 
 	try {
@@ -202,5 +201,5 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 		for (const timer of timers) clearTimeout(timer);
 		if (options.signal?.aborted) return interruptedResult();
 	}
-	return {state, nodes, phases, interrupted: false, close, stopStarted};
+	return {state, nodes, phases, nodePhases, interrupted: false, close, stopStarted};
 }

@@ -4,10 +4,11 @@ import type {Profile} from '../model/profile-schema.js';
 import {buildPlan, type NodePlan, type Plan, type PlanContext} from '../model/plan.js';
 import type {NodePhase, RunEvent, RunEventListener} from '../model/events.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
+import type {StageName} from '../model/stages.js';
 import {chosenAccel, describeFinding, runPreflight} from '../services/preflight.js';
 import {ensureDemoImage} from '../services/image.js';
 import {NodeSsh, waitForSsh, type SshTarget} from '../services/ssh.js';
-import {bootCluster, exitReason, type BootResult} from './boot.js';
+import {bootCluster, exitReason, type BootedNode, type BootResult} from './boot.js';
 
 // The one place that sequences a run: preflight, image, certificates, boot,
 // install, validate. Nodes advance independently: each starts its install as
@@ -25,7 +26,10 @@ export type UpOptions = {
 
 export type UpResult = {
 	exitCode: number;
-	failedStage?: string;
+	// The first stage that failed; unset when the run passed or was interrupted.
+	failedStage?: StageName;
+	// The run ended on its abort signal (exit 130).
+	interrupted?: boolean;
 	plan?: Plan;
 	phases: Record<string, NodePhase>;
 	reportOk?: boolean;
@@ -46,9 +50,14 @@ export function sshTargetFor(plan: Plan, node: NodePlan, profile: Profile): SshT
 class Stage {
 	constructor(
 		private readonly emit: (event: RunEvent) => void,
-		readonly name: string,
+		readonly name: StageName,
 	) {
 		emit({type: 'stage', stage: name, status: 'start', at: Date.now()});
+	}
+
+	// A planned stage this run does not reach on purpose (`--boot-only`).
+	static skipped(emit: (event: RunEvent) => void, name: StageName, message: string) {
+		emit({type: 'stage', stage: name, status: 'skipped', message, at: Date.now()});
 	}
 
 	done(message?: string) {
@@ -76,6 +85,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	let phases: Record<string, NodePhase> = Object.fromEntries(profile.nodes.map(n => [n.name, 'pending' as NodePhase]));
 	const result = (exitCode: number, extra: Partial<UpResult> = {}): UpResult => ({exitCode, phases, ...extra});
 	const log = (message: string, level: 'info' | 'warn' | 'error' = 'info', node?: string) => emit({type: 'log', level, message, node, at: Date.now()});
+	const interrupted = (plan?: Plan) => result(130, {interrupted: true, plan});
 
 	// Preflight
 	let stage = new Stage(emit, 'preflight');
@@ -90,16 +100,16 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	}
 	const plan = buildPlan(profile, {...options.context, accel: chosenAccel(findings)});
 	if (plan.problems.length > 0) {
-		stage.failed(plan.problems.map(p => `${p.field}: ${p.message}`).join('; '));
+		stage.failed(plan.problems.map(formatProblem).join('; '));
 		return result(2, {failedStage: 'preflight', plan});
 	}
-	if (options.signal?.aborted) return result(130, {failedStage: 'interrupted', plan});
+	if (options.signal?.aborted) return interrupted(plan);
 	stage.done(`accelerator ${plan.accel.toUpperCase()}`);
 
 	// Image and certificates are independent: both run at once.
 	const imageStage = async () => {
-		if (profile.boot.image === 'nix' && plan.boot.nixBuild) return nixStage(plan.boot.nixBuild);
-		if (profile.boot.image !== 'demo') return;
+		if (plan.stages.includes('nix build') && plan.boot.nixBuild) return nixStage(plan.boot.nixBuild);
+		if (!plan.stages.includes('image')) return;
 		const s = new Stage(emit, 'image');
 		try {
 			const image = await ensureDemoImage(options.context.imageDir, {signal: options.signal, onLine: line => log(`image: ${line}`)});
@@ -134,8 +144,9 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	};
 	const prepared = await Promise.allSettled([imageStage(), certStage()]);
 	// Nothing runs yet when an interrupt lands here: the image build and certificates end with the signal.
-	if (options.signal?.aborted) return result(130, {failedStage: 'interrupted', plan});
-	if (prepared.some(p => p.status === 'rejected')) return result(1, {failedStage: 'prepare', plan});
+	if (options.signal?.aborted) return interrupted(plan);
+	const unprepared = prepared.findIndex(p => p.status === 'rejected');
+	if (unprepared >= 0) return result(1, {failedStage: unprepared === 0 ? (plan.stages.includes('nix build') ? 'nix build' : 'image') : 'certificates', plan});
 
 	// Boot: every node at once; each goes on to SSH and install as soon as it is ready.
 	stage = new Stage(emit, 'boot');
@@ -146,18 +157,30 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		stage.failed((error as Error).message);
 		return result(1, {failedStage: 'boot', plan});
 	}
-	if (boot.interrupted) return result(130, {failedStage: 'interrupted', plan});
+	if (boot.interrupted) return interrupted(plan);
 	phases = boot.phases;
-	const {state} = boot;
-	const setPhase = async (node: string, phase: NodePhase, reason?: string) => {
-		if (phases[node] === 'failed') return;
-		phases[node] = phase;
-		emit({type: 'node-phase', node, phase, reason, at: Date.now()});
-		await state.setNode(node, phase, reason);
-	};
+	const {state, nodePhases} = boot;
+	const setPhase = (node: string, phase: NodePhase, reason?: string) => nodePhases.set(node, phase, reason);
 	const installSlots = new Semaphore(profile.install.concurrency);
+	const installs = plan.stages.includes('install') && !options.bootOnly;
+	// Starts with the first node that reaches install, while slower nodes may still boot.
+	let installStage: Stage | undefined;
+	let failedStage: StageName | undefined;
+	const endStage = (ended: Stage, reached: NodePhase, failed: NodePlan[]) => {
+		if (failed.length === 0) return ended.done(`${plan.nodes.length} nodes ${reached}`);
+		ended.failed(`${failed.map(n => n.name).join(', ')} failed; ${plan.nodes.length - failed.length} reached ${reached}`);
+		failedStage ??= ended.name;
+	};
 
-	const nodePipeline = async (node: NodePlan): Promise<void> => {
+	// A VM that dies mid-install first breaks the SSH session; its exit and last console lines say why.
+	const failNode = async (booted: BootedNode, error: unknown) => {
+		if (options.signal?.aborted) return;
+		const exit = await Promise.race([booted.exited, sleep(2000, undefined, {ref: false})]);
+		const reason = exit ? exitReason(exit, booted.recentConsole, phases[booted.node.name]) : (error as Error).message;
+		await setPhase(booted.node.name, 'failed', reason);
+	};
+
+	const reachSsh = async (node: NodePlan): Promise<{booted: BootedNode; ssh: NodeSsh} | undefined> => {
 		const booted = boot.nodes.get(node.name);
 		if (!booted) return; // failed to start: bootCluster gave the reason
 		try {
@@ -173,9 +196,19 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 				onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()}),
 			});
 			connections.set(node.name, ssh);
-			await setPhase(node.name, 'ssh-ready', `host key ${ssh.hostKey}, ${Math.round((Date.now() - waitStart) / 1000)} s`);
-			if (options.bootOnly || profile.install.method === 'none') return;
+			// Refused when the node failed meanwhile (its QEMU exited): nothing to install on.
+			if (!(await setPhase(node.name, 'ssh-ready', `host key ${ssh.hostKey}, ${Math.round((Date.now() - waitStart) / 1000)} s`))) return;
+			return {booted, ssh};
+		} catch (error) {
+			await failNode(booted, error);
+			return;
+		}
+	};
 
+	const install = async ({booted, ssh}: {booted: BootedNode; ssh: NodeSsh}): Promise<void> => {
+		const {node} = booted;
+		installStage ??= new Stage(emit, 'install');
+		try {
 			const installed = state.current.nodes[node.name]?.installed;
 			if (installed && !options.forceInstall) {
 				log('install already done (use --force-install to run it again)', 'info', node.name);
@@ -189,6 +222,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 				await state.markInstalled(node.name, true);
 				if (profile.install.method === 'nixos-anywhere') {
 					// nixos-anywhere reboots the node into the installed system: a new session, same pinned host key.
+					const target = sshTargetFor(plan, node, profile);
 					ssh.close();
 					connections.delete(node.name);
 					await setPhase(node.name, 'installing', 'rebooting into the installed system');
@@ -197,34 +231,39 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 				await setPhase(node.name, 'installed');
 			});
 		} catch (error) {
-			if (options.signal?.aborted) return;
-			// A VM that dies mid-install first breaks the SSH session; its exit and last console lines say why.
-			const exit = await Promise.race([booted.exited, sleep(2000, undefined, {ref: false})]);
-			const reason = exit ? exitReason(exit, booted.recentConsole, phases[node.name]) : (error as Error).message;
-			await setPhase(node.name, 'failed', reason);
+			await failNode(booted, error);
 		}
 	};
 
 	try {
-		await Promise.all(plan.nodes.map(nodePipeline));
+		const reached = plan.nodes.map(reachSsh);
+		const installed = reached.map(async ready => {
+			const node = await ready;
+			if (node && installs) await install(node);
+		});
+		// Boot counts the nodes that never answered; a node that fails later (in install) fails install.
+		const answered = await Promise.all(reached);
+		if (!options.signal?.aborted) endStage(stage, 'ssh-ready', plan.nodes.filter((_, index) => !answered[index]));
+		await Promise.all(installed);
 		if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
 		const failed = plan.nodes.filter(n => phases[n.name] === 'failed');
-		const reached = options.bootOnly || profile.install.method === 'none' ? 'ssh-ready' : 'installed';
-		if (failed.length > 0) stage.failed(`${failed.map(n => n.name).join(', ')} failed; ${plan.nodes.length - failed.length} reached ${reached}`);
-		else stage.done(`${plan.nodes.length} nodes ${reached}`);
-		if (failed.length > 0 && !options.bootOnly && profile.checks.length > 0) {
+		if (installStage) endStage(installStage, 'installed', failed);
+		if (options.bootOnly) for (const name of plan.stages.slice(plan.stages.indexOf('boot') + 1)) Stage.skipped(emit, name, 'up --boot-only');
+		// A node that failed after its stage ended (its QEMU exited) still fails the run.
+		if (failed.length > 0) failedStage ??= installs ? 'install' : 'boot';
+		if (failed.length > 0 && !options.bootOnly && plan.stages.includes('validate')) {
 			// No validation of a partial cluster, but the report says which node failed and why.
 			const {writeSkippedReport} = await import('./validation.js');
 			await writeSkippedReport(profile, plan, Object.fromEntries(failed.map(n => [n.name, state.current.nodes[n.name]?.reason ?? 'failed'])));
 			log(`validation skipped: ${failed.map(n => n.name).join(', ')} did not finish; report ${plan.report.text}`, 'error');
-			return result(1, {failedStage: 'boot', plan, reportOk: false});
+			return result(1, {failedStage, plan, reportOk: false});
 		}
-		if (failed.length > 0 || options.bootOnly) return result(failed.length > 0 ? 1 : 0, {failedStage: failed.length > 0 ? 'boot' : undefined, plan});
+		if (failed.length > 0 || options.bootOnly) return result(failed.length > 0 ? 1 : 0, {failedStage, plan});
 
-		if (profile.checks.length === 0) return result(0, {plan});
+		if (!plan.stages.includes('validate')) return result(0, {plan});
 		const validation = new Stage(emit, 'validate');
 		const {validateRunning} = await import('./validate-running.js');
-		const validated = await validateRunning(profile, plan, {checks: profile.checks, sessions: connections, state, onEvent: emit, signal: options.signal});
+		const validated = await validateRunning(profile, plan, {checks: profile.checks, sessions: connections, state, phases: nodePhases, onEvent: emit, signal: options.signal});
 		Object.assign(phases, validated.phases);
 		const {report} = validated;
 		if (!report) {
@@ -239,7 +278,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		// Only what this run started: nodes it attached to keep running.
 		const stopped = await boot.stopStarted();
 		log(`stopped: ${stopped.stopped.join(', ') || 'nothing was running yet'}`, 'warn');
-		return result(130, {failedStage: 'interrupted', plan});
+		return interrupted(plan);
 	} finally {
 		boot.close();
 	}

@@ -3,6 +3,7 @@ import type {Plan} from '../model/plan.js';
 import type {NodePhase, RunEventListener} from '../model/events.js';
 import {StateStore} from '../services/state.js';
 import {waitForSsh, type NodeSsh} from '../services/ssh.js';
+import {NodePhases} from './node-phases.js';
 import {sshTargetFor} from './up.js';
 import {validateCluster, type Report} from './validation.js';
 
@@ -17,6 +18,8 @@ export type ValidateRunningOptions = {
 	signal?: AbortSignal;
 	// The run's state file; opened from the plan when the caller has none.
 	state?: StateStore;
+	// The run's node phases (up); else they start from the state file's.
+	phases?: NodePhases;
 	// Open sessions of the caller (up, after install): used, left open. Nodes without one are connected here.
 	sessions?: Map<string, NodeSsh>;
 	// validate --timeout: caps the SSH wait (else the profile's boot.sshTimeoutSec) and each check's timeout.
@@ -32,13 +35,16 @@ export type ValidateRunningResult = {
 export async function validateRunning(profile: Profile, plan: Plan, options: ValidateRunningOptions): Promise<ValidateRunningResult> {
 	const emit = options.onEvent;
 	const state = options.state ?? (await StateStore.open(plan.stateFile, profile.name, plan.workDir));
-	const phases: Record<string, NodePhase> = {};
-	const setPhase = async (node: string, phase: NodePhase, reason?: string) => {
-		if (phases[node] === 'failed') return;
-		phases[node] = phase;
-		emit({type: 'node-phase', node, phase, reason, at: Date.now()});
-		await state.setNode(node, phase, reason);
-	};
+	const nodePhases =
+		options.phases ??
+		new NodePhases(
+			plan.nodes.map(n => n.name),
+			emit,
+			state,
+			Object.fromEntries(Object.entries(state.current.nodes).map(([name, entry]) => [name, entry.phase])),
+		);
+	const setPhase = (node: string, phase: NodePhase, reason?: string) => nodePhases.set(node, phase, reason);
+	const phases = (): Record<string, NodePhase> => Object.fromEntries(plan.nodes.map(n => [n.name, nodePhases.of(n.name)]));
 	const sshTimeoutMs = Math.min(profile.boot.sshTimeoutSec * 1000, options.timeoutCapMs ?? Infinity);
 	const opened: NodeSsh[] = [];
 	try {
@@ -67,14 +73,14 @@ export async function validateRunning(profile: Profile, plan: Plan, options: Val
 		options.signal?.throwIfAborted();
 		const broken = waits.find(wait => wait.status === 'rejected');
 		if (broken) throw broken.reason;
-		if (connections.size === 0) return {phases};
+		if (connections.size === 0) return {phases: phases()};
 
 		const report = await validateCluster(profile, plan, {connections, checks: options.checks, onEvent: emit, signal: options.signal, timeoutCapMs: options.timeoutCapMs});
 		for (const node of plan.nodes) {
 			const failures = report.results.filter(r => r.node === node.name && r.status !== 'ok');
 			await setPhase(node.name, failures.length === 0 ? 'healthy' : 'failed', failures.length === 0 ? undefined : failures.map(r => `${r.check}: ${r.reason}`).join('; '));
 		}
-		return {report, phases};
+		return {report, phases: phases()};
 	} finally {
 		for (const ssh of opened) ssh.close();
 	}

@@ -1,9 +1,11 @@
 import type {Profile} from '../model/profile-schema.js';
 import type {RunEventListener} from '../model/events.js';
+import type {StageName} from '../model/stages.js';
 
 export type RunOutcome = {
 	exitCode: number;
-	failedStage?: string;
+	failedStage?: StageName;
+	interrupted?: boolean;
 	// Where the validation report was saved, when validation ran.
 	report?: {json: string; text: string};
 	error?: string;

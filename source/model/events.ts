@@ -1,13 +1,15 @@
 // The run engine's vocabulary. Services emit these, the engine sequences them,
 // and both front ends (TUI panes, plain lines) only consume them.
 
-export const NODE_PHASES = ['pending', 'booting', 'console', 'ssh-ready', 'installing', 'installed', 'validating', 'healthy', 'failed'] as const;
-export type NodePhase = (typeof NODE_PHASES)[number];
+import type {NodePhase} from './node-phase.js';
+import type {StageName} from './stages.js';
+
+export type {NodePhase};
 
 export type StageStatus = 'start' | 'done' | 'failed' | 'skipped';
 
 export type RunEvent =
-	| {type: 'stage'; stage: string; status: StageStatus; message?: string; at: number}
+	| {type: 'stage'; stage: StageName; status: StageStatus; message?: string; at: number}
 	| {type: 'node-phase'; node: string; phase: NodePhase; reason?: string; at: number}
 	// A wait in progress: what it waits for and the last error seen.
 	| {type: 'node-wait'; node: string; waitingFor: string; lastError?: string; elapsedMs: number; at: number}

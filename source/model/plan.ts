@@ -3,6 +3,7 @@ import type {CheckType, KeyType, Profile} from './profile-schema.js';
 import {type FieldError, fieldError} from './field-error.js';
 import {ipPrefixLength, resolveNodes, type ResolvedNode} from './resolve.js';
 import {checkName, checkPort} from './check-name.js';
+import {stagesFor, type StageName} from './stages.js';
 
 // The plan is a pure function of the profile and a few host facts passed in
 // (where work and cache directories are, which accelerator preflight chose).
@@ -81,7 +82,7 @@ export type Plan = {
 	report: {json: string; text: string};
 	nodes: NodePlan[];
 	creates: PlannedThing[];
-	stages: string[];
+	stages: StageName[];
 	checks: PlannedCheck[];
 	problems: FieldError[];
 };
@@ -276,23 +277,13 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		report: {json: path.join(workDir, 'report.json'), text: path.join(workDir, 'report.txt')},
 		nodes,
 		creates: [],
-		stages: stagesFor(profile),
+		stages: stagesFor(profile, {nixBuild: base.boot.nixBuild !== undefined}),
 		checks: profile.checks.map(spec => ({name: checkName(spec), type: spec.type, port: checkPort(spec), timeoutSec: spec.timeoutSec})),
 		problems: [],
 	};
 	plan.creates = plannedThings(plan, controlPlane.length);
 	plan.problems = socketProblems(plan);
 	return plan;
-}
-
-function stagesFor(profile: Profile): string[] {
-	const stages = ['preflight'];
-	if (profile.boot.image === 'demo') stages.push('image');
-	if (profile.boot.image === 'nix') stages.push('nix build');
-	stages.push('certificates', 'boot');
-	if (profile.install.method !== 'none') stages.push(`install (${profile.install.method})`);
-	if (profile.checks.length > 0) stages.push('validate');
-	return stages;
 }
 
 function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {

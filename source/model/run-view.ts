@@ -1,5 +1,6 @@
 import {stallHint, type NodePhase, type RunEvent, type StageStatus} from './events.js';
 import {RingBuffer} from './ring-buffer.js';
+import {STAGES, type StageName} from './stages.js';
 
 // What the run screens show, folded from the engine's events. No React and no
 // I/O: tests feed recorded event streams and compare the result.
@@ -35,7 +36,7 @@ export type NodeView = {
 export type CheckStatus = 'waiting' | 'ok' | 'failed';
 export type CheckCell = {status: CheckStatus; detail?: string; logLine?: string; at: number};
 
-export type StageView = {name: string; status: StageStatus; message?: string; at: number};
+export type StageView = {name: StageName; status: StageStatus; message?: string; at: number};
 
 export type LogLine = {node?: string; level: 'info' | 'warn' | 'error'; message: string; at: number};
 
@@ -104,7 +105,11 @@ export function applyRunEvents(view: RunView, events: readonly RunEvent[], optio
 				const stage: StageView = {name: event.stage, status: event.status, message: event.message, at: event.at};
 				const index = next.stages.findIndex(s => s.name === event.stage);
 				if (index >= 0) next.stages[index] = stage;
-				else next.stages.push(stage);
+				else {
+					// In run order, whichever of two overlapping stages reported first.
+					const after = next.stages.findIndex(s => STAGES.indexOf(s.name) > STAGES.indexOf(event.stage));
+					next.stages.splice(after < 0 ? next.stages.length : after, 0, stage);
+				}
 				break;
 			}
 			case 'node-phase': {
@@ -158,6 +163,10 @@ export function applyRunEvents(view: RunView, events: readonly RunEvent[], optio
 
 export function applyRunEvent(view: RunView, event: RunEvent, options: RunViewOptions = {}): RunView {
 	return applyRunEvents(view, [event], options);
+}
+
+export function stageOf(view: RunView, name: StageName): StageView | undefined {
+	return view.stages.find(s => s.name === name);
 }
 
 // The stage being worked on now, or the last one that ended.

@@ -28,6 +28,7 @@ export function realRunServices(context: PlanContext & {home: string}): RunServi
 			return {
 				exitCode: result.exitCode,
 				failedStage: result.failedStage,
+				interrupted: result.interrupted,
 				report: result.reportOk !== undefined ? result.plan?.report : undefined,
 			};
 		},

@@ -181,7 +181,7 @@ test('an interrupt before boot ends the run with 130 and starts nothing', {timeo
 	const {runUp} = await import('../../source/engine/up.js');
 	const result = await runUp(profile, {context: {clustersDir: path.join(home, 'clusters'), imageDir, home}, signal: AbortSignal.abort(new Error('SIGINT')), onEvent: () => undefined});
 	assert.equal(result.exitCode, 130);
-	assert.equal(result.failedStage, 'interrupted');
+	assert.equal(result.interrupted, true);
 	assert.deepEqual(await processesOf(plan), []);
 	assert.equal(fs.existsSync(plan.stateFile), false, 'no state file: nothing was started');
 });

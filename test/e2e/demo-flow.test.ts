@@ -87,7 +87,11 @@ test('`up --yes` goes from nothing to a verified 3-member TLS etcd cluster', {ti
 	const up = await cli(['up', '--profile-file', profileFile, '--yes']);
 	const output = up.all ?? '';
 	assert.equal(up.exitCode, 0, output);
-	for (const stage of ['preflight', 'image', 'certificates', 'boot', 'validate']) assert.match(output, new RegExp(`^\\[${stage}\\] done`, 'm'), `${stage} done`);
+	for (const stage of ['preflight', 'image', 'certificates', 'boot', 'install', 'validate']) assert.match(output, new RegExp(`^\\[${stage}\\] done`, 'm'), `${stage} done`);
+	// The engine runs exactly the plan's stages: every one starts once, no other appears.
+	const started = [...output.matchAll(/^\[([^\]]+)\] start$/gm)].map(m => m[1]);
+	assert.deepEqual([...started].sort(), [...plan.stages].sort(), output);
+	assert.deepEqual([...new Set([...output.matchAll(/^\[([^\]]+)\] /gm)].map(m => m[1]))].sort(), [...plan.stages].sort());
 	for (const node of plan.nodes) {
 		assert.match(output, new RegExp(`^${node.name}: ssh-ready: host key SHA256:`, 'm'));
 		assert.match(output, new RegExp(`^${node.name}: > etcd started`, 'm'), 'install output is streamed, prefixed with the node');

@@ -133,6 +133,11 @@ test('a VM that dies while it installs fails with its console\'s last lines; the
 	});
 	assert.ok(killed, 'node01 was killed while it ran its slow install step');
 	assert.equal(result.exitCode, 1);
+	assert.equal(result.failedStage, 'install');
+	// Boot passed (both nodes answered on SSH); install names the node that died in it.
+	const ended = events.flatMap(e => (e.type === 'stage' && e.status !== 'start' ? [`${e.stage} ${e.status}${e.message ? `: ${e.message}` : ''}`] : []));
+	assert.ok(ended.includes('boot done: 2 nodes ssh-ready'), ended.join('\n'));
+	assert.ok(ended.includes('install failed: node01 failed; 1 reached installed'), ended.join('\n'));
 	assert.equal(result.phases['node02'], 'installed', JSON.stringify(result.phases));
 	assert.equal(result.phases['node01'], 'failed');
 	assert.ok(events.some(e => e.type === 'install-output' && e.node === 'node02' && /installed node02/.test(e.line)));

@@ -85,7 +85,7 @@ test('the built wizard walks from the demo template to the plan screen in tmux',
 	await keys('Down', 'Down', 'Down', 'Down', 'Down', 'Enter');
 	shown = await waitForScreen('step 6/6: plan');
 	assert.match(shown, /etcd health +http +port 2380 +timeout 60 s/);
-	assert.match(shown, /stages: preflight -> image -> certificates -> boot -> install \(push\) -> validate/);
+	assert.match(shown, /stages: preflight -> image -> certificates -> boot -> install -> validate/);
 	assert.match(shown, /node03 +control-plane 192\.168\.100\.13/);
 	await keys('?');
 	await waitForScreen('Keys: plan');

@@ -33,7 +33,7 @@ export function fakeRun(events: RunEvent[], options: FakeOptions = {}) {
 			await new Promise(resolve => setTimeout(resolve, 50));
 			state.finished = true;
 			onEvent({type: 'log', level: 'warn', message: 'stopped: node01, node02, node03', at: Date.now()});
-			return {exitCode: 130, failedStage: 'interrupted'};
+			return {exitCode: 130, interrupted: true};
 		},
 		sendToConsole(node, data) {
 			sent.push([node, data]);

@@ -216,6 +216,14 @@ test('a run that fails before boot says which stage failed and why', async () =>
 	assert.match(frame, /node01 +pending/);
 });
 
+test('an interrupted run says so, not which stage failed', async () => {
+	const at = Date.now();
+	const {lastFrame} = mount(fakeRun([{type: 'stage', stage: 'boot', status: 'start', at}], {outcome: {exitCode: 130, interrupted: true}}));
+	const frame = await waitForFrame(lastFrame, f => f.includes('(exit 130)'), 'the outcome');
+	assert.match(frame, /interrupted \(exit 130\)/);
+	assert.doesNotMatch(frame, /failed at/);
+});
+
 test('sixteen nodes fit the terminal: one line per node in the panes, the consoles paged around the focus', async () => {
 	const profile = template();
 	profile.nodes = Array.from({length: 16}, (_, i) => ({...profile.nodes[0]!, name: `node${String(i + 1).padStart(2, '0')}`}));

@@ -96,7 +96,7 @@ test('topology -> network -> certificates -> checks -> plan completes with real 
 	assert.match(frame, /l2-mesh +l2-mesh +- +30 /);
 	await press(stdin, ...Array(10).fill(KEYS.down), KEYS.enter);
 	frame = await waitForFrame(lastFrame, f => f.includes('step 6/6: plan'), 'the plan screen');
-	assert.match(frame, /stages: preflight -> image -> certificates -> boot -> install \(push\) -> validate/);
+	assert.match(frame, /stages: preflight -> image -> certificates -> boot -> install -> validate/);
 	assert.match(frame, /node01 +control-plane 192\.168\.100\.11/);
 	// The QEMU arguments are further down: scroll to the end.
 	await press(stdin, '\u001B[F');

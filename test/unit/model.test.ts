@@ -141,7 +141,7 @@ test('the plan decides file names once and the QEMU arguments use them', () => {
 	assert.ok(args.includes('user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:2242-:22'));
 	assert.ok(args.includes(`virtio-net-pci,netdev=cluster,mac=${node.mac}`));
 	assert.ok(args.some(a => a.startsWith('socket,id=console,path=/w/demo/run/node02/console.sock,server=on,wait=off,logfile=')));
-	assert.deepEqual(plan.stages, ['preflight', 'image', 'certificates', 'boot', 'install (push)', 'validate']);
+	assert.deepEqual(plan.stages, ['preflight', 'image', 'certificates', 'boot', 'install', 'validate']);
 	assert.equal(buildPlan(profile, {clustersDir: '/w', imageDir: '/img', accel: 'kvm'}).nodes[0]!.qemuArgs.includes('kvm'), true);
 });
 

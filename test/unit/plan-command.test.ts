@@ -13,7 +13,7 @@ test('plan prints nodes, files and every QEMU argument; --json is the same plan'
 	const home = tempDir();
 	const result = cli(['plan', '--profile', 'demo'], home);
 	assert.equal(result.status, 0, result.stderr);
-	assert.match(result.stdout, /stages: preflight -> image -> certificates -> boot -> install \(push\) -> validate/);
+	assert.match(result.stdout, /stages: preflight -> image -> certificates -> boot -> install -> validate/);
 	assert.match(result.stdout, /node02 +control-plane 192\.168\.100\.12/);
 	assert.match(result.stdout, /\nchecks \(validate stage\):\n {2}ssh +ssh +timeout 30 s\n/);
 	assert.match(result.stdout, /\n {2}etcd health +http +port 2379 +timeout 60 s\n/);

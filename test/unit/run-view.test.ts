@@ -1,6 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {applyRunEvent, applyRunEvents, checkSummary, CLUSTER_ROW, createRunView, currentStage, failedChecks} from '../../source/model/run-view.js';
+import {applyRunEvent, applyRunEvents, checkSummary, CLUSTER_ROW, createRunView, currentStage, failedChecks, stageOf} from '../../source/model/run-view.js';
 import {recordedEvents} from '../fixtures/run-events.js';
 
 const NODES = ['node01', 'node02', 'node03'];
@@ -13,7 +13,7 @@ test('a recorded successful run ends with every node healthy and every check ok'
 	);
 	assert.deepEqual(
 		view.stages.map(s => `${s.name}:${s.status}`),
-		['preflight:done', 'image:done', 'certificates:done', 'boot:done', 'validate:done'],
+		['preflight:done', 'image:done', 'certificates:done', 'boot:done', 'install:done', 'validate:done'],
 	);
 	assert.deepEqual(checkSummary(view), {ok: 24, failed: 0, waiting: 0, total: 24});
 	assert.equal(view.checks[CLUSTER_ROW]!['raft-quorum :2379']!.status, 'ok');
@@ -89,4 +89,20 @@ test('a node the profile did not list still gets a pane', () => {
 	const view = applyRunEvent(createRunView(['node01'], 0), {type: 'console', node: 'node09', line: 'hello', at: 1});
 	assert.deepEqual(view.nodeNames, ['node01', 'node09']);
 	assert.equal(view.nodes['node09']!.lastConsole, 'hello');
+});
+
+test('stages are shown in run order, whichever of two overlapping stages reported first', () => {
+	const view = applyRunEvents(createRunView(NODES, 0), [
+		{type: 'stage', stage: 'preflight', status: 'done', at: 1},
+		{type: 'stage', stage: 'certificates', status: 'start', at: 2},
+		{type: 'stage', stage: 'image', status: 'start', at: 3},
+		{type: 'stage', stage: 'install', status: 'start', at: 4},
+		{type: 'stage', stage: 'boot', status: 'done', at: 5},
+	]);
+	assert.deepEqual(
+		view.stages.map(s => s.name),
+		['preflight', 'image', 'certificates', 'boot', 'install'],
+	);
+	assert.equal(stageOf(view, 'boot')?.status, 'done');
+	assert.equal(stageOf(view, 'validate'), undefined);
 });
