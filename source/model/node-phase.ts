@@ -13,11 +13,12 @@ export type PhaseStep = {ok: true; phase: NodePhase} | {ok: false; why: string};
 // - healthy -> validating: validation runs again;
 // - failed -> booting: the node is started again;
 // - failed -> validating, validating -> validating: `validate` runs again (after a fix,
-//   or after a validation that was cut short).
+//   or after a validation that was cut short);
+// - pending -> validating: `validate` of nodes no run of this state file booted (state lost).
 // Any phase but failed may fail. Failed is final otherwise: a node that failed
 // keeps its first reason, so a late ssh-ready or a second failure is refused.
 const FOLLOWS: Record<NodePhase, readonly NodePhase[]> = {
-	pending: ['booting'],
+	pending: ['booting', 'validating'],
 	booting: ['console', 'ssh-ready'],
 	console: ['ssh-ready'],
 	'ssh-ready': ['installing', 'installed', 'validating'],

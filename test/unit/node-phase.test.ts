@@ -5,7 +5,7 @@ import {NODE_PHASES, nextPhase, type NodePhase} from '../../source/model/node-ph
 // Rows: the current phase; columns in NODE_PHASES order; 'x' is a legal step.
 //   pending booting console ssh-ready installing installed validating healthy failed
 const TABLE: Record<NodePhase, string> = {
-	pending: '   .  x  .  .  .  .  .  .  x',
+	pending: '   .  x  .  .  .  .  x  .  x',
 	booting: '   .  .  x  x  .  .  .  .  x',
 	console: '   .  .  .  x  .  .  .  .  x',
 	'ssh-ready': ' .  .  .  .  x  x  x  .  x',

@@ -29,12 +29,12 @@ test('without named groups, empty groups are reported and do not fail the run', 
 	const dir = emptyProject();
 	const result = await execa(process.execPath, [path.join(dir, 'scripts', 'run-tests.mjs')], {reject: false, all: true});
 	assert.equal(result.exitCode, 0, result.all);
-	for (const group of ['unit', 'screens', 'e2e']) assert.match(result.all, new RegExp(`== ${group}: no test files in test/${group}`));
+	for (const group of ['unit', 'security', 'screens', 'e2e']) assert.match(result.all, new RegExp(`== ${group}: no test files in test/${group}`));
 	fs.rmSync(dir, {recursive: true, force: true});
 });
 
 test('an unknown group is refused with the list of groups', async () => {
 	const result = await execa(process.execPath, [script, 'unti'], {reject: false, all: true});
 	assert.equal(result.exitCode, 2, result.all);
-	assert.equal(result.all, 'unknown test group: unti (groups: unit, screens, e2e)');
+	assert.equal(result.all, 'unknown test group: unti (groups: unit, security, screens, e2e)');
 });
