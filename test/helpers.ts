@@ -17,7 +17,7 @@ export function template(name = 'demo'): Profile {
 }
 
 export function planIn(dir: string, profile: Profile = template()): Plan {
-	return buildPlan(profile, {clustersDir: path.join(dir, 'clusters'), imageDir: path.join(dir, 'image')});
+	return buildPlan(profile, {clustersDir: path.join(dir, 'clusters'), imageDir: path.join(dir, 'image'), home: dir});
 }
 
 // Waits up to 5 s for a process (a child of something the code under test started) to be gone; a zombie counts as gone.

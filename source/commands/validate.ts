@@ -29,7 +29,7 @@ export const run: CommandRun = async ({values}) => {
 	await Promise.all(
 		plan.nodes.map(async node => {
 			try {
-				connections.set(node.name, await waitForSsh(sshTargetFor(plan, node, profile), {timeoutMs: 15_000}));
+				connections.set(node.name, await waitForSsh(sshTargetFor(plan, node), {timeoutMs: 15_000}));
 			} catch (error) {
 				console.log(`${node.name}: unreachable: ${(error as Error).message}`);
 			}
