@@ -3,6 +3,7 @@ import type {Profile} from './profile-schema.js';
 import {fieldError, type FieldError} from './field-error.js';
 import {fillTemplate} from './template.js';
 import {shellQuote} from './shell-quote.js';
+import type {NodePlan} from './plan.js';
 
 // What installing one node means, decided before the run: the files a push
 // uploads and its commands already filled in, or nixos-anywhere's exact argv.
@@ -15,12 +16,7 @@ export type NodeInstallPlan =
 	| {method: 'nixos-anywhere'; extraFilesDir: string; argv: string[]; timeoutSec: number};
 
 // The node values install needs, as the plan decided them.
-export type InstallNode = {
-	name: string;
-	sshPort: number;
-	secrets: {ca: string; cert: string; key: string; remoteDir: string; remoteCa: string; remoteCert: string; remoteKey: string; remoteClusterConfig: string};
-	files: {clusterConfig: string};
-};
+type InstallNode = Pick<NodePlan, 'name' | 'dir' | 'sshPort' | 'secrets' | 'files'>;
 
 export class RenderError extends Error {}
 
@@ -56,7 +52,7 @@ function nixosAnywhereArgs(profile: Profile, ssh: {privateKey: string; user: str
 // A command that cannot be filled (a NUL in a value) is a plan problem, not a crash.
 export function installPlanFor(
 	profile: Profile,
-	node: InstallNode & {dir: string},
+	node: InstallNode,
 	context: {vars: Record<string, string | number>; ssh: {privateKey: string; user: string}; etcdInitialCluster: string},
 ): {install: NodeInstallPlan; problems: FieldError[]} {
 	const {method} = profile.install;
