@@ -27,7 +27,7 @@ if (!parsed.ok) throw new Error(`bench profile invalid: ${JSON.stringify(parsed.
 const root = await fs.mkdtemp(path.join(os.tmpdir(), 'plasma-bench-certs-'));
 // A fresh work directory per run: nothing is reused, every key and certificate is new.
 async function once(index) {
-	const plan = buildPlan(parsed.profile, {clustersDir: path.join(root, String(index)), imageDir: path.join(root, 'image')});
+	const plan = buildPlan(parsed.profile, {clustersDir: path.join(root, String(index)), imageDir: path.join(root, 'image'), home: root});
 	const started = performance.now();
 	const result = await ensureCertificates(plan);
 	const elapsed = performance.now() - started;

@@ -19,7 +19,7 @@ export function template(name = 'demo'): Profile {
 }
 
 export function planIn(dir: string, profile: Profile = template()): Plan {
-	return buildPlan(profile, {clustersDir: path.join(dir, 'clusters'), imageDir: path.join(dir, 'image')});
+	return buildPlan(profile, {clustersDir: path.join(dir, 'clusters'), imageDir: path.join(dir, 'image'), home: dir});
 }
 
 // Polls until `condition` holds, instead of sleeping a guessed time; fails naming `what` after `timeoutMs`.

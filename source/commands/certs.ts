@@ -8,7 +8,7 @@ export const run: CommandRun = async ({values}) => {
 	if (!profile) return EXIT.badInput;
 	const plan = planFor(profile);
 	try {
-		const report = await writeArtifacts(profile, plan);
+		const report = await writeArtifacts(plan);
 		for (const file of report.written) console.log(`written    ${file}`);
 		for (const file of report.unchanged) console.log(`unchanged  ${file}`);
 		for (const cert of [report.ca, ...report.certificates]) {

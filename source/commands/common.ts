@@ -32,7 +32,7 @@ export async function profileFromOptions(values: CommandOptions, command: string
 
 export function planContext(accel?: PlanContext['accel']): PlanContext {
 	const paths = toolPaths();
-	return {clustersDir: paths.clustersDir, imageDir: paths.imageDir, accel};
+	return {clustersDir: paths.clustersDir, imageDir: paths.imageDir, home: paths.home, accel};
 }
 
 export function planFor(profile: Profile, accel?: PlanContext['accel']): Plan {

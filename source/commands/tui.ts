@@ -1,6 +1,5 @@
 import {hostChecks} from '../services/host-checks.js';
 import {listTemplates, loadTemplate} from '../services/profiles.js';
-import {toolPaths} from '../services/paths.js';
 import {EXIT, planContext, profileFromOptions, profileStore} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -16,7 +15,7 @@ export const run: CommandRun = async ({values}) => {
 	const [{openTui}, {renderRunWith}] = await withoutCiFlag(() => Promise.all([import('../tui/open-tui.js'), import('../tui/lazy-run-app.js')]));
 	const {realRunServices} = await import('../tui/real-run-services.js');
 	// The same context the headless `up` runs with.
-	const runServices = realRunServices({...planContext(), home: toolPaths().home});
+	const runServices = realRunServices(planContext());
 	const outcome = await openTui({
 		initialProfile,
 		services: {

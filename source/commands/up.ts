@@ -1,7 +1,6 @@
 import {formatEventLine} from '../model/events.js';
 import {runUp} from '../engine/up.js';
-import {toolPaths} from '../services/paths.js';
-import {EXIT, planContext, profileFromOptions} from './common.js';
+import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
 
 export const run: CommandRun = async ({values}) => {
@@ -18,7 +17,7 @@ export const run: CommandRun = async ({values}) => {
 	const started = Date.now();
 	try {
 		const result = await runUp(profile, {
-			context: {...planContext(), home: toolPaths().home},
+			plan: planFor(profile),
 			signal: controller.signal,
 			forceInstall: values['force-install'] === true,
 			bootOnly: values['boot-only'] === true,

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile} from '../model/profile-schema.js';
-import {buildPlan, type NodePlan, type Plan, type PlanContext} from '../model/plan.js';
+import {withAccel, type NodePlan, type Plan} from '../model/plan.js';
 import type {NodePhase, RunEvent, RunEventListener} from '../model/events.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import type {StageName} from '../model/stages.js';
@@ -16,7 +15,8 @@ import {bootCluster, exitReason, type BootedNode, type BootResult} from './boot.
 // The TUI and the headless commands both only consume the events.
 
 export type UpOptions = {
-	context: Omit<PlanContext, 'accel'> & {home: string};
+	// Built once by the caller from the same profile; the engine only adds preflight's accelerator.
+	plan: Plan;
 	onEvent: RunEventListener;
 	signal?: AbortSignal;
 	forceInstall?: boolean;
@@ -35,15 +35,15 @@ export type UpResult = {
 	reportOk?: boolean;
 };
 
-export function sshTargetFor(plan: Plan, node: NodePlan, profile: Profile): SshTarget {
+export function sshTargetFor(plan: Plan, node: NodePlan): SshTarget {
 	return {
 		node: node.name,
 		host: '127.0.0.1',
 		port: node.sshPort,
 		username: plan.ssh.user,
 		privateKeyPath: plan.ssh.privateKey,
-		pinStorePath: path.join(plan.ssh.dir, 'known_hosts.json'),
-		pinned: profile.ssh.hostKeys[node.name],
+		pinStorePath: plan.ssh.knownHosts,
+		pinned: node.pinnedHostKey,
 	};
 }
 
@@ -89,8 +89,12 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 
 	// Preflight
 	let stage = new Stage(emit, 'preflight');
-	const firstPlan = buildPlan(profile, options.context);
-	const findings = await runPreflight(profile, firstPlan, {probeCacheFile: path.join(options.context.home, 'kvm-probe.json')});
+	// Plan problems need no probing of the host: they end the run first.
+	if (options.plan.problems.length > 0) {
+		stage.failed(options.plan.problems.map(formatProblem).join('; '));
+		return result(2, {failedStage: 'preflight', plan: options.plan});
+	}
+	const findings = await runPreflight(options.plan);
 	// The event's level says warn or fail; the line carries the finding and its fix.
 	for (const finding of findings) if (finding.status !== 'ok') log(describeFinding(finding), finding.status === 'fail' ? 'error' : 'warn');
 	const failures = findings.filter(f => f.status === 'fail');
@@ -98,21 +102,18 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		stage.failed(failures.map(f => f.message).join('; '));
 		return result(1, {failedStage: 'preflight'});
 	}
-	const plan = buildPlan(profile, {...options.context, accel: chosenAccel(findings)});
-	if (plan.problems.length > 0) {
-		stage.failed(plan.problems.map(formatProblem).join('; '));
-		return result(2, {failedStage: 'preflight', plan});
-	}
+	const plan = withAccel(options.plan, chosenAccel(findings));
 	if (options.signal?.aborted) return interrupted(plan);
 	stage.done(`accelerator ${plan.accel.toUpperCase()}`);
 
 	// Image and certificates are independent: both run at once.
 	const imageStage = async () => {
 		if (plan.stages.includes('nix build') && plan.boot.nixBuild) return nixStage(plan.boot.nixBuild);
-		if (!plan.stages.includes('image')) return;
+		if (!plan.stages.includes('image') || !plan.boot.imageDir) return;
+		const imageDir = plan.boot.imageDir;
 		const s = new Stage(emit, 'image');
 		try {
-			const image = await ensureDemoImage(options.context.imageDir, {signal: options.signal, onLine: line => log(`image: ${line}`)});
+			const image = await ensureDemoImage(imageDir, {signal: options.signal, onLine: line => log(`image: ${line}`)});
 			s.done(image.built ? 'built' : 'cached');
 		} catch (error) {
 			s.failed((error as Error).message);
@@ -135,7 +136,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		const s = new Stage(emit, 'certificates');
 		try {
 			const {writeArtifacts} = await import('../services/artifacts.js');
-			const report = await writeArtifacts(profile, plan);
+			const report = await writeArtifacts(plan);
 			s.done(`${report.written.length} files written, ${report.unchanged.length} unchanged`);
 		} catch (error) {
 			s.failed(formatProblem(problemOf(error)));
@@ -184,7 +185,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		const booted = boot.nodes.get(node.name);
 		if (!booted) return; // failed to start: bootCluster gave the reason
 		try {
-			const target = sshTargetFor(plan, node, profile);
+			const target = sshTargetFor(plan, node);
 			const waitStart = Date.now();
 			// A QEMU that dies ends this node's SSH wait at once (the run's own abort ends all of them).
 			const nodeGone = new AbortController();
@@ -218,11 +219,11 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 			await installSlots.run(async () => {
 				await setPhase(node.name, 'installing');
 				const {installNode} = await import('../services/install.js');
-				await installNode({profile, plan, node, ssh, signal: options.signal, onLine: line => emit({type: 'install-output', node: node.name, line, at: Date.now()})});
+				await installNode({plan, node, ssh, signal: options.signal, onLine: line => emit({type: 'install-output', node: node.name, line, at: Date.now()})});
 				await state.markInstalled(node.name, true);
 				if (profile.install.method === 'nixos-anywhere') {
 					// nixos-anywhere reboots the node into the installed system: a new session, same pinned host key.
-					const target = sshTargetFor(plan, node, profile);
+					const target = sshTargetFor(plan, node);
 					ssh.close();
 					connections.delete(node.name);
 					await setPhase(node.name, 'installing', 'rebooting into the installed system');

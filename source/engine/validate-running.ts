@@ -55,7 +55,7 @@ export async function validateRunning(profile: Profile, plan: Plan, options: Val
 			plan.nodes.map(async node => {
 				const held = options.sessions?.get(node.name);
 				if (held && !held.closed) return void connections.set(node.name, held);
-				const target = sshTargetFor(plan, node, profile);
+				const target = sshTargetFor(plan, node);
 				try {
 					const ssh = await waitForSsh(target, {
 						timeoutMs: sshTimeoutMs,

@@ -11,7 +11,7 @@ export function useCertificates(services: Pick<WizardServices, 'writeArtifacts' 
 		async (profile: Profile) => {
 			setCerts({status: 'running'});
 			try {
-				const report = await services.writeArtifacts(profile, buildPlan(profile, services.planContext));
+				const report = await services.writeArtifacts(buildPlan(profile, services.planContext));
 				setCerts({
 					status: 'done',
 					rows: [report.ca, ...report.certificates].map(cert => ({

@@ -17,7 +17,7 @@ export type WizardServices = {
 	listTemplates(): string[];
 	loadTemplate(name: string): ParseResult;
 	planContext: PlanContext;
-	writeArtifacts(profile: Profile, plan: Plan): Promise<ArtifactReport>;
+	writeArtifacts(plan: Plan): Promise<ArtifactReport>;
 	// Problems only the host can tell: SSH ports already listening, files that do not exist.
 	hostChecks?(profile: Profile): Promise<import('../model/field-error.js').FieldError[]>;
 };

@@ -1,4 +1,4 @@
-import {printable} from './field-error.js';
+import {printable, visible} from './field-error.js';
 import type {Plan} from './plan.js';
 
 function checkLines(plan: Plan): string[] {
@@ -26,15 +26,22 @@ export function formatPlan(plan: Plan): string {
 		...plan.creates.map(t => `  ${t.kind.padEnd(7)} ${t.path}  (${t.note})`),
 	];
 	for (const node of plan.nodes) {
-		lines.push('', `qemu-system-x86_64 for ${node.name}:`);
-		const args = node.qemuArgs;
-		for (let i = 0; i < args.length; i++) {
-			const next = args[i + 1];
-			if (args[i]!.startsWith('-') && next !== undefined && !next.startsWith('-')) {
-				lines.push(`  ${args[i]} ${next}`);
-				i++;
-			} else lines.push(`  ${args[i]}`);
-		}
+		lines.push('', `qemu-system-x86_64 for ${node.name}:`, ...optionLines(node.qemuArgs));
+		if (node.install.method === 'nixos-anywhere') lines.push('', `nixos-anywhere for ${node.name}:`, ...optionLines(node.install.argv));
+		if (node.install.method === 'push') lines.push('', `push install commands for ${node.name}:`, ...node.install.commands.map(command => `  $ ${visible(command)}`));
 	}
 	return lines.join('\n');
+}
+
+// One option per line: a flag and its value together.
+function optionLines(args: string[]): string[] {
+	const lines: string[] = [];
+	for (let i = 0; i < args.length; i++) {
+		const next = args[i + 1];
+		if (args[i]!.startsWith('-') && next !== undefined && !next.startsWith('-')) {
+			lines.push(`  ${args[i]} ${next}`);
+			i++;
+		} else lines.push(`  ${args[i]}`);
+	}
+	return lines;
 }

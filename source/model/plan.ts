@@ -1,9 +1,11 @@
 import path from 'node:path';
-import type {CheckType, KeyType, Profile} from './profile-schema.js';
+import type {Accel, CheckType, InstallMethod, KeyType, Profile} from './profile-schema.js';
 import {type FieldError, fieldError} from './field-error.js';
 import {ipPrefixLength, resolveNodes, type ResolvedNode} from './resolve.js';
 import {checkName, checkPort} from './check-name.js';
 import {stagesFor, type StageName} from './stages.js';
+import {fillTemplate} from './template.js';
+import {installPlanFor, type NodeInstallPlan} from './install-plan.js';
 
 // The plan is a pure function of the profile and a few host facts passed in
 // (where work and cache directories are, which accelerator preflight chose).
@@ -14,6 +16,8 @@ export type PlanContext = {
 	clustersDir: string;
 	// Where the project's demo netboot image is built and cached.
 	imageDir: string;
+	// The tool's own data directory (services/paths.ts): host-wide caches such as the KVM probe.
+	home: string;
 	// Accelerator chosen by preflight; absent means "not probed yet" (planned as TCG).
 	accel?: 'kvm' | 'tcg';
 };
@@ -33,6 +37,7 @@ export type NodePlan = ResolvedNode & {
 		remoteCa: string;
 		remoteCert: string;
 		remoteKey: string;
+		remoteClusterConfig: string;
 	};
 	files: {
 		clusterConfig: string;
@@ -49,9 +54,14 @@ export type NodePlan = ResolvedNode & {
 		qmpSocket: string;
 		pidfile: string;
 		installLog: string;
+		// QEMU's own stdout and stderr (not the guest console).
+		qemuLog: string;
 	};
+	// The host key the profile pins for this node (ssh.hostKeys), if any.
+	pinnedHostKey?: string;
 	append: string;
 	qemuArgs: string[];
+	install: NodeInstallPlan;
 };
 
 // A nix-built netboot image: `nix build <flake>#<attribute> --out-link <outLink>`,
@@ -73,11 +83,31 @@ export type Plan = {
 	workDir: string;
 	accel: 'kvm' | 'tcg';
 	accelNote: string;
+	// boot.accel as the profile sets it: what preflight probes for.
+	accelWanted: Accel;
+	// Preflight's KVM verdict, cached per host boot.
+	kvmProbeCache: string;
 	keyType: KeyType;
+	cluster: {name: string; domain: string; prefixLength: number};
+	// etcd's --initial-cluster: every control-plane member at its peer URL.
+	etcdInitialCluster: string;
 	vde: {dir: string; socket: string; mgmt: string; pidfile: string; log: string};
-	ssh: {dir: string; privateKey: string; publicKey: string; user: string};
+	ssh: {dir: string; privateKey: string; publicKey: string; user: string; knownHosts: string};
 	tls: {dir: string; caCert: string; caKey: string; reuseExisting: boolean; validityDays: number; caSubject: string};
-	boot: {mode: Profile['boot']['mode']; kernel?: string; initrd?: string; iso?: string; diskImage?: string; readyPattern?: string; nixBuild?: NixNetbootPlan};
+	boot: {
+		mode: Profile['boot']['mode'];
+		image: Profile['boot']['image'];
+		// The demo image's cache directory (image: demo).
+		imageDir?: string;
+		nixAttr?: string;
+		kernel?: string;
+		initrd?: string;
+		iso?: string;
+		diskImage?: string;
+		readyPattern?: string;
+		nixBuild?: NixNetbootPlan;
+	};
+	install: {method: InstallMethod; flake: string};
 	stateFile: string;
 	report: {json: string; text: string};
 	nodes: NodePlan[];
@@ -92,43 +122,41 @@ const MAX_SOCKET_PATH = 107;
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 export const DEMO_READY_PATTERN = 'plasma-ready';
-
-export function fillTemplate(template: string, vars: Record<string, string | number>): string {
-	return template.replace(/\{([a-zA-Z]+)\}/g, (whole, key: string) => (key in vars ? String(vars[key]) : whole));
-}
+const CLUSTER_CONFIG_NAME = 'cluster-config.json';
 
 export function workDirFor(profile: Profile, context: PlanContext): string {
 	return profile.workDir ?? path.join(context.clustersDir, profile.name);
 }
 
-// The per-node variables of every template: the kernel command line here, install commands in the install service.
-export function nodeVars(node: ResolvedNode, profile: Profile): Record<string, string | number> {
+// The per-node variables of every template: the kernel command line and the push install's commands.
+export function nodeVars(node: ResolvedNode, cluster: Plan['cluster']): Record<string, string | number> {
 	return {
 		name: node.name,
 		node: node.name,
 		hostname: node.hostname,
 		fqdn: node.fqdn,
 		ip: node.ip,
-		prefix: ipPrefixLength(profile),
+		prefix: cluster.prefixLength,
 		mac: node.mac,
 		sshPort: node.sshPort,
-		domain: profile.cluster.domain,
-		cluster: profile.cluster.name,
+		domain: cluster.domain,
+		cluster: cluster.name,
 	};
 }
 
 function bootPaths(profile: Profile, context: PlanContext, workDir: string): Plan['boot'] {
 	const {boot} = profile;
 	const readyPattern = boot.readyPattern ?? (boot.image === 'demo' ? DEMO_READY_PATTERN : undefined);
+	const {mode, image, nixAttr} = boot;
 	if (boot.mode === 'netboot' && boot.image === 'demo') {
-		return {mode: 'netboot', kernel: path.join(context.imageDir, 'vmlinuz'), initrd: path.join(context.imageDir, 'initrd.img'), readyPattern};
+		return {mode, image, imageDir: context.imageDir, kernel: path.join(context.imageDir, 'vmlinuz'), initrd: path.join(context.imageDir, 'initrd.img'), readyPattern};
 	}
 	if (boot.mode === 'netboot' && boot.image === 'nix') {
 		const out = path.join(workDir, 'netboot');
 		const nixBuild = boot.nixAttr ? {...splitFlakeRef(boot.nixAttr, profile.install.nixosAnywhere.flake), outLink: path.join(out, 'result'), kernelLink: path.join(out, 'kernel'), initrdLink: path.join(out, 'initrd')} : undefined;
-		return {mode: 'netboot', kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), readyPattern, nixBuild};
+		return {mode, image, nixAttr, kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), readyPattern, nixBuild};
 	}
-	return {mode: boot.mode, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, readyPattern};
+	return {mode, image, nixAttr, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, readyPattern};
 }
 
 // `.#netboot-base` -> flake `.`, attribute `netboot-base`; a bare attribute is
@@ -175,14 +203,16 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 	return args;
 }
 
+// Preflight decides the accelerator after the plan is built: only the QEMU arguments change.
+export function withAccel(plan: Plan, accel: 'kvm' | 'tcg'): Plan {
+	const chosen = {...plan, accel, accelNote: `${accel.toUpperCase()} (chosen by preflight)`};
+	return {...chosen, nodes: plan.nodes.map(node => ({...node, qemuArgs: qemuArgsFor(node, chosen)}))};
+}
+
 export function buildPlan(profile: Profile, context: PlanContext): Plan {
 	const workDir = workDirFor(profile, context);
-	const accel = context.accel ?? (profile.boot.accel === 'kvm' ? 'kvm' : 'tcg');
-	const accelNote = context.accel
-		? `${accel.toUpperCase()} (chosen by preflight)`
-		: profile.boot.accel === 'auto'
-			? 'TCG until preflight probes KVM'
-			: `${accel.toUpperCase()} (set in the profile)`;
+	const accel: Plan['accel'] = profile.boot.accel === 'kvm' ? 'kvm' : 'tcg';
+	const accelNote = profile.boot.accel === 'auto' ? 'TCG until preflight probes KVM' : `${accel.toUpperCase()} (set in the profile)`;
 	const runDir = path.join(workDir, 'run');
 	const vdeDir = path.join(runDir, 'vde');
 	const sshDir = path.join(workDir, 'ssh');
@@ -204,10 +234,14 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			privateKey: profile.ssh.keyPath ?? path.join(sshDir, 'id_ed25519'),
 			publicKey: `${profile.ssh.keyPath ?? path.join(sshDir, 'id_ed25519')}.pub`,
 			user: profile.ssh.user,
+			knownHosts: path.join(sshDir, 'known_hosts.json'),
 		},
 	};
+	const cluster = {name: profile.cluster.name, domain: profile.cluster.domain, prefixLength: ipPrefixLength(profile)};
 	const resolved = resolveNodes(profile);
 	const controlPlane = resolved.filter(n => n.role === 'control-plane');
+	const etcdInitialCluster = controlPlane.map(n => `${n.name}=https://${n.hostname}:2380`).join(',');
+	const problems: FieldError[] = [];
 	const nodes: NodePlan[] = resolved.map(node => {
 		const dir = path.join(workDir, 'nodes', node.name);
 		const secretsDir = path.join(dir, 'secrets');
@@ -215,6 +249,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		const certName = fillTemplate(tls.fileNames.cert, {node: node.name});
 		const keyName = fillTemplate(tls.fileNames.key, {node: node.name});
 		const nodeRunDir = path.join(runDir, node.name);
+		const vars = nodeVars(node, cluster);
 		const partial: NodePlan = {
 			...node,
 			dir,
@@ -231,9 +266,10 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 				remoteCa: path.posix.join(tls.remoteDir, caName),
 				remoteCert: path.posix.join(tls.remoteDir, certName),
 				remoteKey: path.posix.join(tls.remoteDir, keyName),
+				remoteClusterConfig: path.posix.join(tls.remoteDir, CLUSTER_CONFIG_NAME),
 			},
 			files: {
-				clusterConfig: path.join(secretsDir, 'cluster-config.json'),
+				clusterConfig: path.join(secretsDir, CLUSTER_CONFIG_NAME),
 				hosts: path.join(dir, 'hosts'),
 				nixosModule: path.join(dir, 'configuration.nix'),
 				disko: path.join(dir, 'disko.nix'),
@@ -252,11 +288,17 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 				qmpSocket: path.join(nodeRunDir, 'qmp.sock'),
 				pidfile: path.join(nodeRunDir, 'qemu.pid'),
 				installLog: path.join(dir, 'install.log'),
+				qemuLog: path.join(nodeRunDir, 'qemu.log'),
 			},
-			append: fillTemplate(profile.boot.append, nodeVars(node, profile)),
+			pinnedHostKey: profile.ssh.hostKeys[node.name],
+			append: fillTemplate(profile.boot.append, vars),
 			qemuArgs: [],
+			install: {method: 'none'},
 		};
 		partial.qemuArgs = qemuArgsFor(partial, base);
+		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcdInitialCluster});
+		partial.install = install.install;
+		problems.push(...install.problems);
 		return partial;
 	});
 
@@ -264,7 +306,11 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		...base,
 		workDir,
 		accelNote,
+		accelWanted: profile.boot.accel,
+		kvmProbeCache: path.join(context.home, 'kvm-probe.json'),
 		keyType: tls.keyType,
+		cluster,
+		etcdInitialCluster,
 		tls: {
 			dir: tlsDir,
 			caCert: tls.existingCa?.cert ?? path.join(tlsDir, 'ca.crt'),
@@ -273,6 +319,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			validityDays: tls.validityDays,
 			caSubject: tls.caSubject,
 		},
+		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake},
 		stateFile: path.join(workDir, 'state.json'),
 		report: {json: path.join(workDir, 'report.json'), text: path.join(workDir, 'report.txt')},
 		nodes,
@@ -282,8 +329,8 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		problems: [],
 	};
 	plan.creates = plannedThings(plan, controlPlane.length);
-	plan.problems = socketProblems(plan);
-	return plan;
+	plan.problems = [...socketProblems(plan), ...problems];
+	return context.accel ? withAccel(plan, context.accel) : plan;
 }
 
 function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {

@@ -136,5 +136,7 @@ export type ProfileInput = z.input<typeof profileSchema>;
 export type NodeSpec = z.infer<typeof nodeSchema>;
 export type NodeRole = z.infer<typeof roleSchema>;
 export type KeyType = z.infer<typeof keyTypeSchema>;
+export type Accel = z.infer<typeof accelSchema>;
+export type InstallMethod = z.infer<typeof installMethodSchema>;
 export type CheckSpec = z.infer<typeof checkSchema>;
 export type CheckType = CheckSpec['type'];

@@ -27,7 +27,7 @@ export function ConsoleView({nodes, width, height, isActive, onSend}: Props) {
 	const [typing, setTyping, typingRef] = useStateRef(false);
 	const [focus, setFocus, focusRef] = useStateRef(0);
 	const [zoomed, setZoomed, zoomedRef] = useStateRef(false);
-	const [ends, setEnds, endsRef] = useStateRef<Record<string, number | undefined>>({});
+	const [ends, setEnds] = useStateRef<Record<string, number | undefined>>({});
 	const grid = paneGrid(nodes.length, width, 50);
 	// Every pane needs its border, title and a line; with many nodes only the rows around the focus fit.
 	const fittingRows = Math.max(1, Math.floor((height - 1) / 4));

@@ -1,7 +1,6 @@
 import type {StepScreenProps} from './components/step-props.js';
 import {Box, Text} from 'ink';
 import {useState} from 'react';
-import type {Profile} from '../model/profile-schema.js';
 import {formatProblem} from '../model/field-error.js';
 import {cycleRole, setNodeCount, setNodeName} from '../model/draft-edits.js';
 import {FormList, type FormField} from './components/form-list.js';

@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import type {Profile} from '../model/profile-schema.js';
 import type {Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
 import {clusterConfig, diskoLayout, hostsEntries, nixosModule} from '../model/node-config.js';
@@ -16,7 +15,7 @@ export type ArtifactReport = {
 
 // Writes everything a node needs, from the plan. Idempotent: a file whose
 // content is already right is left alone, keys and the CA are reused.
-export async function writeArtifacts(profile: Profile, plan: Plan, options: {onEvent?: RunEventListener} = {}): Promise<ArtifactReport> {
+export async function writeArtifacts(plan: Plan, options: {onEvent?: RunEventListener} = {}): Promise<ArtifactReport> {
 	const written: string[] = [];
 	const unchanged: string[] = [];
 	const note = (file: string, changed: boolean) => {
@@ -25,7 +24,7 @@ export async function writeArtifacts(profile: Profile, plan: Plan, options: {onE
 	};
 
 	await fs.mkdir(plan.workDir, {recursive: true, mode: 0o700});
-	note(plan.ssh.privateKey, await ensureKeyPair(plan.ssh.privateKey, plan.ssh.publicKey, `plasma-tui@${profile.name}`));
+	note(plan.ssh.privateKey, await ensureKeyPair(plan.ssh.privateKey, plan.ssh.publicKey, `plasma-tui@${plan.profileName}`));
 	const authorizedKey = await fs.readFile(plan.ssh.publicKey, 'utf8');
 
 	const certs = await ensureCertificates(plan);
@@ -39,9 +38,9 @@ export async function writeArtifacts(profile: Profile, plan: Plan, options: {onE
 	const hosts = hostsEntries(plan);
 	for (const node of plan.nodes) {
 		note(node.files.hostKey, await ensureKeyPair(node.files.hostKey, node.files.hostKeyPub, `root@${node.hostname}`));
-		note(node.files.clusterConfig, await writeFileIfChanged(node.files.clusterConfig, clusterConfig(profile, plan, node), 0o644));
+		note(node.files.clusterConfig, await writeFileIfChanged(node.files.clusterConfig, clusterConfig(plan, node), 0o644));
 		note(node.files.hosts, await writeFileIfChanged(node.files.hosts, hosts, 0o644));
-		note(node.files.nixosModule, await writeFileIfChanged(node.files.nixosModule, nixosModule(profile, plan, node, authorizedKey), 0o644));
+		note(node.files.nixosModule, await writeFileIfChanged(node.files.nixosModule, nixosModule(plan, node, authorizedKey), 0o644));
 		note(node.files.disko, await writeFileIfChanged(node.files.disko, diskoLayout(node), 0o644));
 	}
 	return {ca: certs.ca, certificates: certs.nodes, written, unchanged};

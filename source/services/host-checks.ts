@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import type {Profile} from '../model/profile-schema.js';
 import {type FieldError, fieldError, visible} from '../model/field-error.js';
-import {resolveNodes} from '../model/resolve.js';
+import {resolveNodes, type ResolvedNode} from '../model/resolve.js';
 
 // Profile problems only the host can tell: a port something already listens
 // on, a file that is not there. Same FieldError shape as the pure checks.
@@ -23,16 +23,17 @@ async function readable(file: string): Promise<boolean> {
 }
 
 // `ownPorts`: ports this profile's own running nodes hold (a rerun attaches to them).
-export async function hostChecks(profile: Profile, options: {ownPorts?: Set<number>} = {}): Promise<FieldError[]> {
-	const errors: FieldError[] = [];
-	const nodes = resolveNodes(profile);
-	const free = await Promise.all(nodes.map(n => (options.ownPorts?.has(n.sshPort) ? true : portIsFree(n.sshPort))));
-	nodes.forEach((node, index) => {
-		if (!free[index]) {
-			const field = profile.nodes[index]!.sshPort === undefined ? 'network.sshPortBase' : `nodes[${index}].sshPort`;
-			errors.push(fieldError(field, `${node.name}: SSH port ${node.sshPort} is already in use on 127.0.0.1`, `choose a free port for nodes[${index}].sshPort, or move network.sshPortBase`));
-		}
+export async function sshPortsInUse(nodes: ResolvedNode[], ownPorts?: Set<number>): Promise<FieldError[]> {
+	const free = await Promise.all(nodes.map(n => (ownPorts?.has(n.sshPort) ? true : portIsFree(n.sshPort))));
+	return nodes.flatMap((node, index) => {
+		if (free[index]) return [];
+		const field = node.overridden.sshPort ? `nodes[${node.index}].sshPort` : 'network.sshPortBase';
+		return [fieldError(field, `${node.name}: SSH port ${node.sshPort} is already in use on 127.0.0.1`, `choose a free port for nodes[${node.index}].sshPort, or move network.sshPortBase`)];
 	});
+}
+
+export async function hostChecks(profile: Profile): Promise<FieldError[]> {
+	const errors = await sshPortsInUse(resolveNodes(profile));
 	const {boot} = profile;
 	const files: Array<[string, string | undefined, boolean]> = [
 		['boot.kernel', boot.kernel, boot.mode === 'netboot' && boot.image === 'custom'],

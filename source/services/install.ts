@@ -1,20 +1,18 @@
 import {createWriteStream} from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import type {Profile} from '../model/profile-schema.js';
-import {fillTemplate, nodeVars, type NodePlan, type Plan} from '../model/plan.js';
+import type {NodePlan, Plan} from '../model/plan.js';
 import type {NodeSsh} from './ssh.js';
 import {runStreamed} from './streamed-command.js';
 import {shellQuote} from './shell-quote.js';
 import {ProblemError} from '../model/field-error.js';
 
 // Install methods, one node at a time (the engine runs nodes in parallel):
-// push uploads the node's files over SFTP and runs the profile's commands;
-// nixos-anywhere installs NixOS with the node's secrets as extra files.
+// push uploads the node's files over SFTP and runs the commands the plan
+// filled in; nixos-anywhere runs with the plan's argv and the node's secrets
+// as extra files.
 
 export type InstallContext = {
-	profile: Profile;
 	plan: Plan;
 	node: NodePlan;
 	// Push installs through it; nixos-anywhere opens its own SSH sessions.
@@ -28,28 +26,6 @@ export type InstallContext = {
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
 const HOSTS_BEGIN = '# BEGIN plasma-tui';
 const HOSTS_END = '# END plasma-tui';
-
-export {shellQuote};
-
-export function commandVariables(plan: Plan, node: NodePlan, profile: Profile): Record<string, string> {
-	const controlPlane = plan.nodes.filter(n => n.role === 'control-plane');
-	return {
-		...Object.fromEntries(Object.entries(nodeVars(node, profile)).map(([name, value]) => [name, String(value)])),
-		secretsDir: node.secrets.remoteDir,
-		ca: node.secrets.remoteCa,
-		cert: node.secrets.remoteCert,
-		key: node.secrets.remoteKey,
-		etcdInitialCluster: controlPlane.map(n => `${n.name}=https://${n.hostname}:2380`).join(','),
-	};
-}
-
-// A NUL cannot be quoted: the remote shell would silently cut the command there.
-export function renderCommand(template: string, variables: Record<string, string>): string {
-	for (const [name, value] of Object.entries(variables)) {
-		if (value.includes('\0') && template.includes(`{${name}}`)) throw new ProblemError({message: `{${name}} contains a NUL byte and cannot be passed to a shell`, fix: 'remove it from the profile'});
-	}
-	return fillTemplate(template, Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, shellQuote(value)])));
-}
 
 // The cluster block in /etc/hosts is replaced, never appended twice. Lines
 // outside it that give a cluster hostname another address (a distro's
@@ -74,18 +50,11 @@ export function mergeHosts(current: string, block: string): string {
 	return `${head ? `${head}\n` : ''}${HOSTS_BEGIN}\n${block.trimEnd()}\n${HOSTS_END}\n`;
 }
 
-async function installPush(ctx: InstallContext, say: (line: string) => void): Promise<void> {
-	const {ssh, node, plan, profile} = ctx;
+async function installPush(ctx: InstallContext, install: Extract<NodePlan['install'], {method: 'push'}>, say: (line: string) => void): Promise<void> {
+	const {ssh, node, plan} = ctx;
 	if (!ssh) throw new ProblemError({message: `${node.name}: a push install needs an SSH connection to the node`});
 	const hostsFile = ctx.hostsFile ?? '/etc/hosts';
-	const uploads: Array<[string, string, number]> = [
-		[node.secrets.ca, node.secrets.remoteCa, 0o644],
-		[node.secrets.cert, node.secrets.remoteCert, 0o644],
-		[node.secrets.key, node.secrets.remoteKey, 0o400],
-		[node.files.clusterConfig, path.posix.join(node.secrets.remoteDir, 'cluster-config.json'), 0o644],
-		...profile.install.push.files.map((f): [string, string, number] => [path.resolve(f.src), f.dest, Number.parseInt(f.mode, 8)]),
-	];
-	for (const [local, remote, mode] of uploads) {
+	for (const {local, remote, mode} of install.uploads) {
 		ctx.signal?.throwIfAborted();
 		await ssh.upload(local, remote, mode);
 		say(`uploaded ${path.basename(local)} -> ${remote} (${mode.toString(8).padStart(4, '0')})`);
@@ -96,10 +65,8 @@ async function installPush(ctx: InstallContext, say: (line: string) => void): Pr
 	await ssh.writeFile(hostsFile, mergeHosts(hosts.code === 0 ? hosts.stdout : '', await fs.readFile(node.files.hosts, 'utf8')), 0o644);
 	say(`${hostsFile}: ${plan.nodes.length} cluster entries`);
 
-	const variables = commandVariables(plan, node, profile);
-	for (const [index, template] of profile.install.push.commands.entries()) {
+	for (const [index, command] of install.commands.entries()) {
 		ctx.signal?.throwIfAborted();
-		const command = renderCommand(template, variables);
 		say(`$ ${command.length > 160 ? `${command.slice(0, 157)}...` : command}`);
 		const result = await ssh.exec(command, {timeoutMs: COMMAND_TIMEOUT_MS, signal: ctx.signal, onLine: line => say(line)});
 		if (result.code !== 0) {
@@ -109,41 +76,33 @@ async function installPush(ctx: InstallContext, say: (line: string) => void): Pr
 	}
 }
 
-// After its kexec step nixos-anywhere reconnects on --post-kexec-ssh-port
-// (default 22): without it, it would reach this host's own sshd instead of the
-// node behind the forwarded port.
-export function nixosAnywhereArgs(profile: Profile, plan: Plan, node: NodePlan, extraFilesDir: string): string[] {
-	const {flake, extraArgs} = profile.install.nixosAnywhere;
-	const port = String(node.sshPort);
-	return ['--flake', `${flake}#${node.name}`, '--extra-files', extraFilesDir, '-p', port, '--post-kexec-ssh-port', port, '-i', plan.ssh.privateKey, ...extraArgs, `${plan.ssh.user}@127.0.0.1`];
-}
-
 // The tree nixos-anywhere copies onto the installed system: the node's secrets
 // where its configuration expects them, and its pinned SSH host key, so the
 // installed node answers with the key the profile already trusts. nixos-anywhere
 // untars it over the new root keeping modes, so every directory on the way is
 // 0755 like the real /, /etc and /etc/ssh (a 0700 mkdtemp root would become a
 // 0700 / on the node); only the secrets directory itself is 0700.
-export async function buildExtraFiles(node: NodePlan): Promise<string> {
-	const root = await fs.mkdtemp(path.join(os.tmpdir(), `plasma-extra-${node.name}-`));
+// The tree is rebuilt from scratch at the plan's extraFilesDir (in the node's
+// 0700 directory), so a leftover from an interrupted run never leaks into it.
+export async function buildExtraFiles(node: NodePlan, root: string): Promise<void> {
+	await fs.rm(root, {recursive: true, force: true});
+	await fs.mkdir(root, {recursive: true});
 	await fs.chmod(root, 0o755);
-	const secretsRel = node.secrets.remoteDir.replace(/^\/+/, '');
-	await makeDirs(root, secretsRel, 0o700);
+	await makeDirs(root, node.secrets.remoteDir.replace(/^\/+/, ''), 0o700);
 	await makeDirs(root, 'etc/ssh', 0o755);
-	const secrets = path.join(root, secretsRel);
+	const onNode = (remote: string) => path.join(root, remote);
 	const copies: Array<[string, string, number]> = [
-		[node.secrets.ca, path.join(secrets, node.secrets.caName), 0o644],
-		[node.secrets.cert, path.join(secrets, node.secrets.certName), 0o644],
-		[node.secrets.key, path.join(secrets, node.secrets.keyName), 0o400],
-		[node.files.clusterConfig, path.join(secrets, 'cluster-config.json'), 0o644],
-		[node.files.hostKey, path.join(root, 'etc/ssh/ssh_host_ed25519_key'), 0o600],
-		[node.files.hostKeyPub, path.join(root, 'etc/ssh/ssh_host_ed25519_key.pub'), 0o644],
+		[node.secrets.ca, onNode(node.secrets.remoteCa), 0o644],
+		[node.secrets.cert, onNode(node.secrets.remoteCert), 0o644],
+		[node.secrets.key, onNode(node.secrets.remoteKey), 0o400],
+		[node.files.clusterConfig, onNode(node.secrets.remoteClusterConfig), 0o644],
+		[node.files.hostKey, onNode('/etc/ssh/ssh_host_ed25519_key'), 0o600],
+		[node.files.hostKeyPub, onNode('/etc/ssh/ssh_host_ed25519_key.pub'), 0o644],
 	];
 	for (const [from, to, mode] of copies) {
 		await fs.copyFile(from, to);
 		await fs.chmod(to, mode);
 	}
-	return root;
 }
 
 // Each missing directory of `relative` under root: 0755, the last one `mode`.
@@ -158,16 +117,15 @@ async function makeDirs(root: string, relative: string, mode: number): Promise<v
 	}
 }
 
-async function installNixosAnywhere(ctx: InstallContext, say: (line: string) => void): Promise<void> {
-	const extra = await buildExtraFiles(ctx.node);
+async function installNixosAnywhere(ctx: InstallContext, install: Extract<NodePlan['install'], {method: 'nixos-anywhere'}>, say: (line: string) => void): Promise<void> {
+	await buildExtraFiles(ctx.node, install.extraFilesDir);
 	try {
-		const args = nixosAnywhereArgs(ctx.profile, ctx.plan, ctx.node, extra);
-		say(`$ nixos-anywhere ${args.join(' ')}`);
-		const result = await runStreamed('nixos-anywhere', args, {timeoutMs: ctx.profile.install.timeoutSec * 1000, signal: ctx.signal, onLine: say});
+		say(`$ nixos-anywhere ${install.argv.join(' ')}`);
+		const result = await runStreamed('nixos-anywhere', install.argv, {timeoutMs: install.timeoutSec * 1000, signal: ctx.signal, onLine: say});
 		if (result.notFound) throw new ProblemError({message: 'nixos-anywhere is not on the PATH', fix: 'nix profile install github:nix-community/nixos-anywhere'});
 		if (!result.ok) throw new ProblemError({message: `nixos-anywhere ${result.why}; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`});
 	} finally {
-		await fs.rm(extra, {recursive: true, force: true});
+		await fs.rm(install.extraFilesDir, {recursive: true, force: true});
 	}
 }
 
@@ -179,8 +137,9 @@ export async function installNode(ctx: InstallContext): Promise<void> {
 		ctx.onLine(line);
 	};
 	try {
-		if (ctx.profile.install.method === 'push') await installPush(ctx, say);
-		else if (ctx.profile.install.method === 'nixos-anywhere') await installNixosAnywhere(ctx, say);
+		const {install} = ctx.node;
+		if (install.method === 'push') await installPush(ctx, install, say);
+		else if (install.method === 'nixos-anywhere') await installNixosAnywhere(ctx, install, say);
 	} catch (error) {
 		say(`install failed: ${(error as Error).message}`);
 		throw error;

@@ -3,9 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
-import type {Profile} from '../model/profile-schema.js';
 import {QEMU_BINARY, type Plan} from '../model/plan.js';
-import {hostChecks} from './host-checks.js';
+import {sshPortsInUse} from './host-checks.js';
 import {liveEntries, readState} from './state.js';
 import {isOurProcess} from './processes.js';
 import {onPath} from './on-path.js';
@@ -100,13 +99,13 @@ async function cachedProbe(kernel: string | undefined, env: NodeJS.ProcessEnv, c
 	return result;
 }
 
-async function accelFinding(profile: Profile, plan: Plan, probe: boolean, env: NodeJS.ProcessEnv, cacheFile?: string): Promise<Finding> {
-	if (profile.boot.accel === 'tcg') return {id: 'accel', status: 'ok', message: 'TCG (set in the profile)'};
+async function accelFinding(plan: Plan, probe: boolean, env: NodeJS.ProcessEnv): Promise<Finding> {
+	if (plan.accelWanted === 'tcg') return {id: 'accel', status: 'ok', message: 'TCG (set in the profile)'};
 	if (!probe) return {id: 'accel', status: 'ok', message: 'TCG (KVM not probed)'};
 	const kernel = plan.boot.kernel && (await fs.access(plan.boot.kernel).then(() => plan.boot.kernel, () => undefined));
-	const result = await cachedProbe(kernel, env, cacheFile);
+	const result = await cachedProbe(kernel, env, plan.kvmProbeCache);
 	if (result.usable) return {id: 'accel', status: 'ok', message: `KVM (${result.why})`};
-	if (profile.boot.accel === 'kvm') return {id: 'accel', status: 'fail', message: `KVM requested but unusable: ${result.why}`, fix: 'set boot.accel to auto or tcg'};
+	if (plan.accelWanted === 'kvm') return {id: 'accel', status: 'fail', message: `KVM requested but unusable: ${result.why}`, fix: 'set boot.accel to auto or tcg'};
 	return {id: 'accel', status: 'warn', message: `TCG: ${result.why}`, fix: 'nodes boot slower under TCG (about 10 s for the demo image)'};
 }
 
@@ -137,28 +136,28 @@ async function resourceFindings(plan: Plan): Promise<Finding[]> {
 	return findings;
 }
 
-async function bootFileFindings(profile: Profile, plan: Plan): Promise<Finding[]> {
+async function bootFileFindings(plan: Plan): Promise<Finding[]> {
 	const findings: Finding[] = [];
 	for (const [label, file] of [['kernel', plan.boot.kernel], ['initrd', plan.boot.initrd], ['ISO', plan.boot.iso], ['disk image', plan.boot.diskImage]] as const) {
 		if (!file) continue;
 		const ok = await fs.access(file, fsConstants.R_OK).then(() => true, () => false);
 		if (ok) findings.push({id: `boot:${label}`, status: 'ok', message: `${label}: ${file}`});
-		else if (profile.boot.image === 'demo') findings.push({id: `boot:${label}`, status: 'warn', message: `${label}: the demo image is not built yet`, fix: 'it is built on first use (plasma-tui image)'});
-		else if (profile.boot.image === 'nix') findings.push({id: `boot:${label}`, status: 'warn', message: `${label}: ${file} not built yet`, fix: `it is built with nix build ${profile.boot.nixAttr ?? ''}`.trim()});
+		else if (plan.boot.image === 'demo') findings.push({id: `boot:${label}`, status: 'warn', message: `${label}: the demo image is not built yet`, fix: 'it is built on first use (plasma-tui image)'});
+		else if (plan.boot.image === 'nix') findings.push({id: `boot:${label}`, status: 'warn', message: `${label}: ${file} not built yet`, fix: `it is built with nix build ${plan.boot.nixAttr ?? ''}`.trim()});
 		else findings.push({id: `boot:${label}`, status: 'fail', message: `${label}: ${file} does not exist or is not readable`, fix: `check boot.${label === 'disk image' ? 'diskImage' : label.toLowerCase()} in the profile`});
 	}
 	return findings;
 }
 
-async function nixFindings(profile: Profile, env: NodeJS.ProcessEnv): Promise<Finding[]> {
-	if (profile.install.method !== 'nixos-anywhere' && profile.boot.image !== 'nix') return [];
+async function nixFindings(plan: Plan, env: NodeJS.ProcessEnv): Promise<Finding[]> {
+	if (plan.install.method !== 'nixos-anywhere' && plan.boot.image !== 'nix') return [];
 	const findings: Finding[] = [];
 	const tools = await detectNix(env);
-	const wanted = [['nix', tools.nix], ...(profile.install.method === 'nixos-anywhere' ? [['nixos-anywhere', tools.nixosAnywhere] as const] : [])] as const;
+	const wanted = [['nix', tools.nix], ...(plan.install.method === 'nixos-anywhere' ? [['nixos-anywhere', tools.nixosAnywhere] as const] : [])] as const;
 	for (const [tool, found] of wanted) {
 		findings.push(found ? {id: `tool:${tool}`, status: 'ok', message: `${tool} ${found.version} (${found.path})`} : {id: `tool:${tool}`, status: 'fail', message: `${tool} is not on the PATH`, fix: tool === 'nix' ? 'install Nix (https://nixos.org/download)' : 'nix profile install github:nix-community/nixos-anywhere'});
 	}
-	const flake = profile.install.nixosAnywhere.flake;
+	const flake = plan.install.flake;
 	const git = await execa('git', ['-C', flake, 'status', '--porcelain', '--untracked-files=all'], {reject: false, timeout: 10_000});
 	if (git.exitCode !== 0) findings.push({id: 'flake', status: 'warn', message: `the flake ${flake} is not in a git tree`, fix: 'flakes in git copy only tracked files; check the path in install.nixosAnywhere.flake'});
 	else {
@@ -185,23 +184,23 @@ async function earlierRunFinding(plan: Plan): Promise<Finding> {
 	return {id: 'state', status: 'ok', message: 'no earlier run'};
 }
 
-export async function runPreflight(profile: Profile, plan: Plan, options: {probeKvm?: boolean; env?: NodeJS.ProcessEnv; probeCacheFile?: string} = {}): Promise<Finding[]> {
+export async function runPreflight(plan: Plan, options: {probeKvm?: boolean; env?: NodeJS.ProcessEnv} = {}): Promise<Finding[]> {
 	const env = options.env ?? process.env;
 	const state = await readState(plan.stateFile).catch(() => undefined);
 	const ownPorts = new Set<number>();
 	for (const entry of await liveEntries(state)) for (const port of entry.ports) if (await isOurProcess(entry.pid, entry.tag)) ownPorts.add(port);
-	const portErrors = (await hostChecks(profile, {ownPorts})).filter(e => /sshPort/.test(e.field));
+	const portErrors = await sshPortsInUse(plan.nodes, ownPorts);
 	const tools = await toolFindings(env);
 	const qemuMissing = tools.some(f => f.id === `tool:${QEMU_BINARY}` && f.status === 'fail');
 	return [
 		...tools,
-		qemuMissing ? {id: 'accel', status: 'fail', message: 'no accelerator check without QEMU'} : await accelFinding(profile, plan, options.probeKvm ?? true, env, options.probeCacheFile),
+		qemuMissing ? {id: 'accel', status: 'fail', message: 'no accelerator check without QEMU'} : await accelFinding(plan, options.probeKvm ?? true, env),
 		...(await resourceFindings(plan)),
 		...(portErrors.length > 0
 			? portErrors.map((e): Finding => ({id: `port:${e.field}`, status: 'fail', message: e.message, fix: e.fix}))
 			: [{id: 'ports', status: 'ok', message: `SSH ports free: ${plan.nodes.map(n => n.sshPort).join(', ')}`} satisfies Finding]),
-		...(await bootFileFindings(profile, plan)),
-		...(await nixFindings(profile, env)),
+		...(await bootFileFindings(plan)),
+		...(await nixFindings(plan, env)),
 		await earlierRunFinding(plan),
 	];
 }

@@ -21,10 +21,6 @@ export type NodeProcess = {
 
 const START_TIMEOUT_MS = 15_000;
 
-export function qemuLogOf(node: NodePlan): string {
-	return path.join(path.dirname(node.runtime.pidfile), 'qemu.log');
-}
-
 export async function createDisk(node: NodePlan, signal?: AbortSignal): Promise<'created' | 'kept'> {
 	try {
 		await fs.access(node.disk.path);
@@ -70,7 +66,7 @@ function watchPid(pid: number, tag: string, log: string): NodeProcess['exited'] 
 // abort in between can still stop it.
 export async function startNode(node: NodePlan, plan: Plan, state: StateStore, signal?: AbortSignal, onSpawn?: (pid: number) => void): Promise<NodeProcess> {
 	const running = await nodePid(node, plan);
-	if (running) return {pid: running, attached: true, exited: watchPid(running, nodeTag(node), qemuLogOf(node))};
+	if (running) return {pid: running, attached: true, exited: watchPid(running, nodeTag(node), node.runtime.qemuLog)};
 	const runDir = path.dirname(node.runtime.pidfile);
 	await fs.mkdir(runDir, {recursive: true, mode: 0o700});
 	await Promise.all([node.runtime.consoleSocket, node.runtime.qmpSocket, node.runtime.pidfile].map(f => fs.rm(f, {force: true})));
@@ -86,7 +82,7 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 		startedAt: new Date().toISOString(),
 		status: 'starting',
 	});
-	const log = qemuLogOf(node);
+	const log = node.runtime.qemuLog;
 	await fs.writeFile(log, '', {mode: 0o600});
 	// QEMU gets the log's file descriptor itself: execa's {file} option pipes through this
 	// process, which would keep `up` from exiting while the VMs it leaves running live on.

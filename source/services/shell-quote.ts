@@ -1,4 +1,2 @@
-// Single quotes for the remote shell: no value can become shell syntax.
-export function shellQuote(value: string): string {
-	return `'${value.replaceAll("'", `'\\''`)}'`;
-}
+// The quoting is pure and lives in the model (the plan fills install commands with it).
+export {shellQuote} from '../model/shell-quote.js';

@@ -1,20 +1,23 @@
 import type {Profile} from '../model/profile-schema.js';
-import {buildPlan, type PlanContext} from '../model/plan.js';
+import {buildPlan, type Plan, type PlanContext} from '../model/plan.js';
 import {ConsoleInput} from '../services/console-input.js';
 import {tailFile} from '../services/console-tail.js';
 import type {RunOutcome, RunServices} from '../hooks/run-services.js';
 
 // The real engine behind the run screens: the same runUp and context as the
 // headless `up`, typing into the consoles' sockets, and the console logs
-// followed after the run has ended.
-export function realRunServices(context: PlanContext & {home: string}): RunServices & {settled: () => Promise<unknown>; close: () => void; ran: () => boolean} {
+// followed after the run has ended. The plan is built once per run, here,
+// and the engine and the consoles share it.
+export function realRunServices(context: PlanContext): RunServices & {settled: () => Promise<unknown>; close: () => void; ran: () => boolean} {
 	let active: Promise<unknown> = Promise.resolve();
 	let input: ConsoleInput | undefined;
 	let started = false;
+	let runPlan: Plan | undefined;
 	return {
 		async startRun(profile: Profile, {onEvent, signal}): Promise<RunOutcome> {
 			started = true;
 			const plan = buildPlan(profile, context);
+			runPlan = plan;
 			input?.close();
 			input = new ConsoleInput({
 				sockets: Object.fromEntries(plan.nodes.map(node => [node.name, node.runtime.consoleSocket])),
@@ -22,7 +25,7 @@ export function realRunServices(context: PlanContext & {home: string}): RunServi
 			});
 			// The engine loads when a run starts, not before the wizard's first frame.
 			const {runUp} = await import('../engine/up.js');
-			const running = runUp(profile, {context, onEvent, signal});
+			const running = runUp(profile, {plan, onEvent, signal});
 			active = running.catch(() => undefined);
 			const result = await running;
 			return {
@@ -32,9 +35,9 @@ export function realRunServices(context: PlanContext & {home: string}): RunServi
 				report: result.reportOk !== undefined ? result.plan?.report : undefined,
 			};
 		},
-		followConsoles(profile, {onEvent, signal}) {
-			const plan = buildPlan(profile, context);
-			for (const node of plan.nodes) {
+		// After startRun, for the same profile: the run's own plan says where the logs are.
+		followConsoles(_profile, {onEvent, signal}) {
+			for (const node of runPlan?.nodes ?? []) {
 				const tail = tailFile(node.runtime.consoleLog, {
 					fromStart: false,
 					onLines: lines => {

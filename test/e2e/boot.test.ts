@@ -29,7 +29,7 @@ const plans: Plan[] = [];
 async function demoProfile(name: string): Promise<{profile: Profile; plan: Plan; profileFile: string}> {
 	const made = await demoProfileIn(home, name);
 	plans.push(made.plan);
-	await writeArtifacts(made.profile, made.plan);
+	await writeArtifacts(made.plan);
 	return made;
 }
 
@@ -179,7 +179,7 @@ test('Ctrl-C during a headless `up` leaves no process behind', {timeout: 300_000
 test('an interrupt before boot ends the run with 130 and starts nothing', {timeout: 120_000, skip}, async () => {
 	const {profile, plan} = await demoProfile('early');
 	const {runUp} = await import('../../source/engine/up.js');
-	const result = await runUp(profile, {context: {clustersDir: path.join(home, 'clusters'), imageDir, home}, signal: AbortSignal.abort(new Error('SIGINT')), onEvent: () => undefined});
+	const result = await runUp(profile, {plan, signal: AbortSignal.abort(new Error('SIGINT')), onEvent: () => undefined});
 	assert.equal(result.exitCode, 130);
 	assert.equal(result.interrupted, true);
 	assert.deepEqual(await processesOf(plan), []);

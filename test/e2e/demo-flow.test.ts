@@ -38,7 +38,7 @@ async function on(node: string, command: string): Promise<{code: number | null; 
 	let ssh = sessions.get(node);
 	if (!ssh || ssh.closed) {
 		const nodePlan = plan.nodes.find(n => n.name === node)!;
-		ssh = await waitForSsh(sshTargetFor(plan, nodePlan, profile), {timeoutMs: 30_000});
+		ssh = await waitForSsh(sshTargetFor(plan, nodePlan), {timeoutMs: 30_000});
 		sessions.set(node, ssh);
 	}
 	return ssh.exec(command, {timeoutMs: 60_000});

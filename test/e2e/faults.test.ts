@@ -62,7 +62,7 @@ test('two profiles run side by side; down finds one without its state file and l
 	// "fa" is a prefix of "fab": the work-directory tag must not match across them.
 	const a = await smallProfile('fa', 1);
 	const b = await smallProfile('fab', 1);
-	await Promise.all([writeArtifacts(a.profile, a.plan), writeArtifacts(b.profile, b.plan)]);
+	await Promise.all([writeArtifacts(a.plan), writeArtifacts(b.plan)]);
 	const boots = await Promise.all([a, b].map(p => bootCluster(p.profile, p.plan, {onEvent: () => undefined, waitForReady: true, readyTimeoutMs: 240_000})));
 	for (const boot of boots) boot.close();
 	for (const [index, boot] of boots.entries()) assert.equal(boot.phases['node01'], 'console', `profile ${index}: ${JSON.stringify(boot.phases)}`);
@@ -120,7 +120,7 @@ test('a VM that dies while it installs fails with its console\'s last lines; the
 	const events: RunEvent[] = [];
 	let killed: number | undefined;
 	const result = await runUp(profile, {
-		context: {clustersDir: path.join(home, 'clusters'), imageDir: sharedImageDir, home},
+		plan,
 		onEvent: event => {
 			events.push(event);
 			if (event.type === 'install-output' && event.node === 'node01' && /sleep 60/.test(event.line) && killed === undefined) {

@@ -57,7 +57,7 @@ export async function demoProfileIn(home: string, name: string, edit?: (profile:
 	// Short socket paths: the work directory sits right in the temp dir.
 	profile.workDir = path.join(home, name);
 	edit?.(profile);
-	const plan = buildPlan(profile, {clustersDir: path.join(home, 'clusters'), imageDir: sharedImageDir, accel: 'tcg'});
+	const plan = buildPlan(profile, {clustersDir: path.join(home, 'clusters'), imageDir: sharedImageDir, home, accel: 'tcg'});
 	assert.deepEqual(plan.problems, []);
 	const profileFile = path.join(home, `${name}.json`);
 	await writeProfileFile(profileFile, profile);

@@ -52,7 +52,7 @@ export function realServices(home = tempDir('plasma-ink-')): WizardServices & {h
 		store: new ProfileStore(path.join(home, 'config')),
 		listTemplates,
 		loadTemplate,
-		planContext: {clustersDir: path.join(home, 'clusters'), imageDir: path.join(home, 'image')},
+		planContext: {clustersDir: path.join(home, 'clusters'), imageDir: path.join(home, 'image'), home},
 		writeArtifacts,
 		hostChecks: async () => [],
 	};

@@ -10,7 +10,7 @@ import {planIn, template, tempDir} from '../helpers.js';
 test('every node gets secrets, cluster config, hosts, NixOS module and disko layout', async () => {
 	const profile = template('plasmacloud-3node');
 	const plan = planIn(tempDir(), profile);
-	const report = await writeArtifacts(profile, plan);
+	const report = await writeArtifacts(plan);
 	assert.equal(report.unchanged.length, 0);
 	for (const node of plan.nodes) {
 		assert.deepEqual(
@@ -49,11 +49,11 @@ test('every node gets secrets, cluster config, hosts, NixOS module and disko lay
 test('writing twice changes nothing that is still valid', async () => {
 	const profile = template();
 	const plan = planIn(tempDir(), profile);
-	await writeArtifacts(profile, plan);
+	await writeArtifacts(plan);
 	const files = [plan.tls.caCert, plan.ssh.privateKey, ...plan.nodes.flatMap(n => [n.secrets.cert, n.secrets.key, n.files.clusterConfig, n.files.hosts, n.files.nixosModule, n.files.disko, n.files.hostKey])];
 	const before = files.map(f => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]);
 	const events: string[] = [];
-	const second = await writeArtifacts(profile, plan, {onEvent: event => event.type === 'log' && events.push(event.message)});
+	const second = await writeArtifacts(plan, {onEvent: event => event.type === 'log' && events.push(event.message)});
 	assert.deepEqual(second.written, []);
 	assert.equal(events.length, second.unchanged.length);
 	assert.ok(events.every(line => line.startsWith('unchanged ')), events.join('\n'));

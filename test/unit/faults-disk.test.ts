@@ -67,8 +67,8 @@ for (const size of ['12k', '24k', '48k', '64k']) {
 		const mount = await mountTmpfs(`fill-${size}`, size);
 		const profile = template('demo');
 		profile.workDir = path.join(mount, 'work');
-		const plan = buildPlan(profile, {clustersDir: mount, imageDir: mount});
-		await assert.rejects(writeArtifacts(profile, plan), (error: Error) => {
+		const plan = buildPlan(profile, {clustersDir: mount, imageDir: mount, home: mount});
+		await assert.rejects(writeArtifacts(plan), (error: Error) => {
 			assert.match(error.message, /ENOSPC/);
 			assert.ok(error.message.includes(mount), `the message names the file: ${error.message}`);
 			assert.match(problemOf(error).fix ?? '', /free space/);
@@ -77,7 +77,7 @@ for (const size of ['12k', '24k', '48k', '64k']) {
 		assertNothingHalfWritten(profile.workDir);
 		// With room again the same call completes: nothing left behind blocks it.
 		await execa('mount', ['-o', 'remount,size=4m', mount]);
-		const report = await writeArtifacts(profile, plan);
+		const report = await writeArtifacts(plan);
 		assertNothingHalfWritten(profile.workDir);
 		const ca = new X509Certificate(fs.readFileSync(plan.tls.caCert));
 		for (const node of plan.nodes) assert.ok(new X509Certificate(fs.readFileSync(node.secrets.cert)).checkIssued(ca), `${node.name} chains to the CA`);

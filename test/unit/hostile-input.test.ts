@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {parseProfile} from '../../source/model/parse-profile.js';
-import {buildPlan, qemuValue, type Plan} from '../../source/model/plan.js';
+import {buildPlan, nodeVars, qemuValue, type Plan} from '../../source/model/plan.js';
 import {formatProblems, type FieldError} from '../../source/model/field-error.js';
-import {commandVariables, renderCommand, shellQuote} from '../../source/services/install.js';
+import {commandVariables} from '../../source/model/install-plan.js';
+import {shellQuote} from '../../source/model/shell-quote.js';
 import {ATOMS, CANARY_MARK, hostileNumber, hostileString, INVISIBLE, LONG, pick, SEED, seededRng} from '../hostile.js';
 import {template, tempDir} from '../helpers.js';
 
@@ -103,9 +104,10 @@ function check(input: Record<string, unknown>, what: string): ReturnType<typeof 
 	assert.doesNotThrow(() => (result = parseProfile(input)), what);
 	if (!result!.ok) assertPrintableErrors(result!.errors, what);
 	else {
-		const plan = buildPlan(result!.profile, {clustersDir: '/var/tmp/plasma-clusters', imageDir: '/var/tmp/plasma-image'});
+		const plan = buildPlan(result!.profile, {clustersDir: '/var/tmp/plasma-clusters', imageDir: '/var/tmp/plasma-image', home: '/var/tmp/plasma-home'});
 		assertSafePlan(plan, what);
-		for (const node of plan.nodes) for (const command of result!.profile.install.push.commands) renderCommand(command, commandVariables(plan, node, result!.profile));
+		// A valid profile always fills its install commands (a NUL would be a plan problem).
+		assert.deepEqual(plan.problems.filter(p => p.field.startsWith('install')), [], what);
 	}
 	return result!;
 }
@@ -231,7 +233,7 @@ test('shellQuote: hostile values reach a real shell literally and nothing execut
 	fs.rmSync(dir, {recursive: true, force: true});
 });
 
-test('renderCommand: template variables from a hostile but valid profile reach the shell as single literal words', async () => {
+test('planned push commands: template variables from a hostile but valid profile reach the shell as single literal words', async () => {
 	const dir = tempDir('plasma-render-');
 	const canary = path.join(dir, 'canary');
 	const input = baseInput();
@@ -240,10 +242,11 @@ test('renderCommand: template variables from a hostile but valid profile reach t
 	setPath(input, 'install.push.commands', ['printf "%s\\0" {name} {hostname} {fqdn} {ip} {cluster} {domain} {secretsDir} {ca} {cert} {key} {etcdInitialCluster}']);
 	const result = parseProfile(input);
 	assert.ok(result.ok, result.ok ? '' : formatProblems(result.errors));
-	const plan = buildPlan(result.profile, {clustersDir: dir, imageDir: dir});
+	const plan = buildPlan(result.profile, {clustersDir: dir, imageDir: dir, home: dir});
 	for (const node of plan.nodes) {
-		const variables = commandVariables(plan, node, result.profile);
-		const command = renderCommand(result.profile.install.push.commands[0]!, variables);
+		const variables = commandVariables(nodeVars(node, plan.cluster), node, plan.etcdInitialCluster);
+		assert.equal(node.install.method, 'push');
+		const command = node.install.method === 'push' ? node.install.commands[0]! : '';
 		const out = await execa('sh', ['-c', command], {stripFinalNewline: false, timeout: 10_000});
 		const expected = ['name', 'hostname', 'fqdn', 'ip', 'cluster', 'domain', 'secretsDir', 'ca', 'cert', 'key', 'etcdInitialCluster'].map(k => variables[k]);
 		assert.deepEqual(out.stdout.split('\0').slice(0, -1), expected);
@@ -268,7 +271,7 @@ test('qemuValue: a hostile value stays one option value, in the parser and in a 
 		setPath(input, 'workDir', path.join(root, `${index}${name}`));
 		const parsed = parseProfile(input);
 		assert.ok(parsed.ok, parsed.ok ? '' : formatProblems(parsed.errors));
-		const plan = buildPlan(parsed.profile, {clustersDir: root, imageDir: root});
+		const plan = buildPlan(parsed.profile, {clustersDir: root, imageDir: root, home: root});
 		assert.deepEqual(plan.problems, []);
 		const node = plan.nodes[0]!;
 		for (const file of [node.runtime.consoleSocket, node.runtime.consoleLog]) fs.mkdirSync(path.dirname(file), {recursive: true});

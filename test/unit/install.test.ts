@@ -7,7 +7,9 @@ import {execa} from 'execa';
 import type {Profile} from '../../source/model/profile-schema.js';
 import type {Plan} from '../../source/model/plan.js';
 import {writeArtifacts} from '../../source/services/artifacts.js';
-import {installNode, mergeHosts, nixosAnywhereArgs, renderCommand, shellQuote} from '../../source/services/install.js';
+import {installNode, mergeHosts} from '../../source/services/install.js';
+import {renderCommand} from '../../source/model/install-plan.js';
+import {shellQuote} from '../../source/model/shell-quote.js';
 import {ProblemError} from '../../source/model/field-error.js';
 import {NodeSsh} from '../../source/services/ssh.js';
 import {planIn, skipUnless, template, tempDir, assertProcessGone} from '../helpers.js';
@@ -85,15 +87,15 @@ describe('push install over SFTP to a real sshd', {skip}, () => {
 		return {profile, plan: planIn(dir, profile)};
 	};
 	const install = (setup: {profile: Profile; plan: Plan}, lines: string[] = []) =>
-		installNode({...setup, node: setup.plan.nodes[0]!, ssh, hostsFile, onLine: line => lines.push(line)});
+		installNode({plan: setup.plan, node: setup.plan.nodes[0]!, ssh, hostsFile, onLine: line => lines.push(line)});
 
 	before(async () => {
 		await fs.writeFile(path.join(dir, 'app.conf'), 'setting = 1\n');
-		const {profile, plan} = pushProfile([]);
-		await writeArtifacts(profile, plan);
+		const {plan} = pushProfile([]);
+		await writeArtifacts(plan);
 		sshd = await startSshd({port: await freePort(), authorizedKeys: readFileSync(plan.ssh.publicKey, 'utf8')});
 		ssh = await NodeSsh.connect(
-			{node: 'node01', host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKeyPath: plan.ssh.privateKey, pinStorePath: path.join(plan.ssh.dir, 'known_hosts.json')},
+			{node: 'node01', host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKeyPath: plan.ssh.privateKey, pinStorePath: plan.ssh.knownHosts},
 			{timeoutMs: 10_000},
 		);
 	});
@@ -175,8 +177,8 @@ describe('nixos-anywhere install with a stand-in on PATH', () => {
 	profile.install.timeoutSec = 30;
 	const plan = planIn(dir, profile);
 	const node = plan.nodes[0]!;
-	const run = (options: {onLine?: (line: string) => void; signal?: AbortSignal; profile?: Profile} = {}) =>
-		installNode({profile: options.profile ?? profile, plan, node, signal: options.signal, onLine: options.onLine ?? (() => undefined)});
+	const run = (options: {onLine?: (line: string) => void; signal?: AbortSignal; plan?: Plan} = {}) =>
+		installNode({plan: options.plan ?? plan, node: (options.plan ?? plan).nodes[0]!, signal: options.signal, onLine: options.onLine ?? (() => undefined)});
 
 	// Records its argv and a copy of the extra-files tree (modes kept), prints
 	// progress, can wait for a go file, hang with a child, and exit as told.
@@ -197,7 +199,7 @@ exit "\${STANDIN_EXIT:-0}"
 `;
 
 	before(async () => {
-		await writeArtifacts(profile, plan);
+		await writeArtifacts(plan);
 		await fs.mkdir(bin);
 		await fs.writeFile(path.join(bin, 'nixos-anywhere'), standIn, {mode: 0o755});
 		process.env.PATH = `${bin}:${originalPath}`;
@@ -209,12 +211,15 @@ exit "\${STANDIN_EXIT:-0}"
 		for (const name of ['STANDIN_RECORD', 'STANDIN_GO', 'STANDIN_HANG', 'STANDIN_EXIT']) delete process.env[name];
 	});
 
-	test('runs with the exact argument array and an extra-files tree with the secrets at /etc/nixos/secrets', async () => {
+	test('runs with the plan\'s exact argument array and an extra-files tree with the secrets at /etc/nixos/secrets', async () => {
 		await run();
 		const argv = readFileSync(`${record}.argv`, 'utf8').trimEnd().split('\n');
+		assert.equal(node.install.method, 'nixos-anywhere');
+		const planned = node.install.method === 'nixos-anywhere' ? node.install : undefined;
 		const extraDir = argv[3]!;
+		assert.equal(extraDir, planned?.extraFilesDir);
 		assert.deepEqual(argv, ['--flake', '/srv/plasmacloud#node01', '--extra-files', extraDir, '-p', '42201', '--post-kexec-ssh-port', '42201', '-i', plan.ssh.privateKey, ...extraArgs, 'root@127.0.0.1']);
-		assert.deepEqual(argv, nixosAnywhereArgs(profile, plan, node, extraDir));
+		assert.deepEqual(argv, planned?.argv);
 		assert.equal(existsSync(extraDir), false, 'the extra-files tree is removed afterwards');
 
 		const tree = `${record}.tree`;
@@ -290,7 +295,7 @@ exit "\${STANDIN_EXIT:-0}"
 		const short = structuredClone(profile);
 		short.install.timeoutSec = 1;
 		try {
-			await assert.rejects(run({profile: short}), /nixos-anywhere timed out after 1 s; last lines: .*hanging/);
+			await assert.rejects(run({plan: planIn(dir, short)}), /nixos-anywhere timed out after 1 s; last lines: .*hanging/);
 		} finally {
 			delete process.env.STANDIN_HANG;
 		}

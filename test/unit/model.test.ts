@@ -128,7 +128,7 @@ test('changing the node count keeps the overrides of the remaining nodes', () =>
 test('the plan decides file names once and the QEMU arguments use them', () => {
 	const profile = template();
 	profile.tls.fileNames = {ca: 'root-ca.pem', cert: '{node}-cert.pem', key: '{node}-key.pem'};
-	const plan = buildPlan(profile, {clustersDir: '/w', imageDir: '/img'});
+	const plan = buildPlan(profile, {clustersDir: '/w', imageDir: '/img', home: '/h'});
 	const node = plan.nodes[1]!;
 	assert.equal(node.secrets.cert, '/w/demo/nodes/node02/secrets/node02-cert.pem');
 	assert.equal(node.secrets.remoteKey, '/etc/plasma/secrets/node02-key.pem');
@@ -142,13 +142,13 @@ test('the plan decides file names once and the QEMU arguments use them', () => {
 	assert.ok(args.includes(`virtio-net-pci,netdev=cluster,mac=${node.mac}`));
 	assert.ok(args.some(a => a.startsWith('socket,id=console,path=/w/demo/run/node02/console.sock,server=on,wait=off,logfile=')));
 	assert.deepEqual(plan.stages, ['preflight', 'image', 'certificates', 'boot', 'install', 'validate']);
-	assert.equal(buildPlan(profile, {clustersDir: '/w', imageDir: '/img', accel: 'kvm'}).nodes[0]!.qemuArgs.includes('kvm'), true);
+	assert.equal(buildPlan(profile, {clustersDir: '/w', imageDir: '/img', home: '/h', accel: 'kvm'}).nodes[0]!.qemuArgs.includes('kvm'), true);
 });
 
 test('commas in paths are doubled for QEMU and long socket paths are a plan problem', () => {
 	assert.equal(qemuValue('/a,b/c'), '/a,,b/c');
 	const profile = template();
 	profile.workDir = `/tmp/${'x'.repeat(100)}`;
-	const plan = buildPlan(profile, {clustersDir: '/w', imageDir: '/img'});
+	const plan = buildPlan(profile, {clustersDir: '/w', imageDir: '/img', home: '/h'});
 	assert.equal(plan.problems[0]!.field, 'workDir');
 });

@@ -25,6 +25,31 @@ test('plan prints nodes, files and every QEMU argument; --json is the same plan'
 	assert.ok(json.nodes[2].qemuArgs.includes('-kernel'));
 });
 
+test('plan --json carries the install argv and filled push commands; plan text shows them', () => {
+	const home = tempDir();
+	const profile = template('plasmacloud-3node');
+	profile.install.nixosAnywhere.flake = '/srv/plasmacloud';
+	const file = path.join(home, 'nixos.json');
+	writeFileSync(file, JSON.stringify(profile));
+	const result = cli(['plan', '--json', '--profile-file', file], home);
+	assert.equal(result.status, 0, result.stderr);
+	const json = JSON.parse(result.stdout);
+	const node = json.nodes[1];
+	assert.equal(node.install.method, 'nixos-anywhere');
+	assert.deepEqual(node.install.argv.slice(0, 4), ['--flake', '/srv/plasmacloud#node02', '--extra-files', node.install.extraFilesDir]);
+	assert.equal(node.install.argv.at(-1), 'root@127.0.0.1');
+	assert.equal(json.ssh.knownHosts, path.join(home, 'clusters', profile.name, 'ssh', 'known_hosts.json'));
+	assert.equal(json.kvmProbeCache, path.join(home, 'kvm-probe.json'));
+	assert.match(cli(['plan', '--profile-file', file], home).stdout, /\nnixos-anywhere for node02:\n {2}--flake \/srv\/plasmacloud#node02\n/);
+
+	const push = cli(['plan', '--profile', 'demo'], home);
+	assert.match(push.stdout, /\npush install commands for node01:\n {2}\$ /);
+	const demo = JSON.parse(cli(['plan', '--json', '--profile', 'demo'], home).stdout);
+	assert.equal(demo.nodes[0].install.method, 'push');
+	assert.ok(demo.nodes[0].install.commands.length > 0);
+	assert.ok(demo.nodes[0].install.commands.every((c: string) => !/\{(name|ip|cert|etcdInitialCluster)\}/.test(c)), 'commands are filled in');
+});
+
 test('a bad profile file exits 2 with the field-level message', () => {
 	const home = tempDir();
 	const profile = template();

@@ -34,7 +34,7 @@ test('missing kernel, occupied SSH port and missing tool are named', async () =>
 			raw.boot = {...raw.boot, mode: 'netboot', image: 'custom', kernel: path.join(dir, 'missing-kernel'), initrd: path.join(dir, 'missing-initrd')};
 			raw.nodes[0].sshPort = port;
 		});
-		const findings = await runPreflight(profile, planFor(profile), {probeKvm: false, env: {...process.env, PATH: dir}});
+		const findings = await runPreflight(planFor(profile), {probeKvm: false, env: {...process.env, PATH: dir}});
 		const text = findings.map(f => `${f.status} ${f.id} ${f.message} ${f.fix ?? ''}`).join('\n');
 		assert.match(text, /fail .*kernel.*missing-kernel.*boot\.kernel/);
 		assert.match(text, new RegExp(`fail port:nodes\\[0\\]\\.sshPort .*${port}`));
@@ -65,7 +65,7 @@ async function customBootProfile(dir: string, kernel: string, accel: string): Pr
 async function accelOf(profile: Profile, env: NodeJS.ProcessEnv = process.env) {
 	const {runPreflight, chosenAccel} = await import('../../source/services/preflight.js');
 	const {planFor} = await import('../../source/commands/common.js');
-	const findings = await runPreflight(profile, planFor(profile), {env});
+	const findings = await runPreflight(planFor(profile), {env});
 	return {finding: findings.find(f => f.id === 'accel')!, chosen: chosenAccel(findings)};
 }
 
@@ -143,11 +143,27 @@ test('a flake git tree with untracked files fails naming the file', {skip: skipU
 		const profile = await demoProfile(raw => {
 			raw.install = {...raw.install, method: 'nixos-anywhere', nixosAnywhere: {flake}};
 		});
-		const findings = await runPreflight(profile, planFor(profile), {probeKvm: false});
+		const findings = await runPreflight(planFor(profile), {probeKvm: false});
 		const finding = findings.find(f => f.id === 'flake');
 		assert.equal(finding?.status, 'fail');
 		assert.match(finding.message, /forgotten\.nix/);
 		assert.match(finding.fix ?? '', /git add/);
+	} finally {
+		await fs.rm(dir, {recursive: true, force: true});
+	}
+});
+
+test('the KVM verdict is read from and written to the cache file the plan names', async () => {
+	const dir = await setup();
+	const {runPreflight} = await import('../../source/services/preflight.js');
+	const {planFor} = await import('../../source/commands/common.js');
+	const bootId = (await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+	try {
+		const plan = planFor(await demoProfile());
+		assert.equal(plan.kvmProbeCache, path.join(dir, 'kvm-probe.json'));
+		await fs.writeFile(plan.kvmProbeCache, JSON.stringify({bootId, usable: false, why: 'verdict kept in the planned cache'}));
+		const accel = (await runPreflight(plan)).find(f => f.id === 'accel');
+		assert.equal(accel?.message, 'TCG: verdict kept in the planned cache (probed earlier since this boot)');
 	} finally {
 		await fs.rm(dir, {recursive: true, force: true});
 	}

@@ -1,7 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import {parseProfile} from '../../source/model/parse-profile.js';
 import {formatProblem, type FieldError} from '../../source/model/field-error.js';
 import {nearestKey} from '../../source/model/nearest-key.js';

@@ -29,7 +29,7 @@ async function profileIn(home: string, count: number, edit: (profile: Profile) =
 	profile.nodes = profile.nodes.slice(0, count);
 	for (const node of profile.nodes) node.sshPort = await freePort();
 	edit(profile);
-	const plan = buildPlan(profile, {clustersDir: path.join(home, 'clusters'), imageDir: path.join(home, 'image')});
+	const plan = buildPlan(profile, {clustersDir: path.join(home, 'clusters'), imageDir: path.join(home, 'image'), home});
 	assert.deepEqual(plan.problems, []);
 	const file = path.join(home, 'valtest.json');
 	await writeProfileFile(file, profile);

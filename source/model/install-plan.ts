@@ -1,0 +1,84 @@
+import path from 'node:path';
+import type {Profile} from './profile-schema.js';
+import {fieldError, type FieldError} from './field-error.js';
+import {fillTemplate} from './template.js';
+import {shellQuote} from './shell-quote.js';
+import type {NodePlan} from './plan.js';
+
+// What installing one node means, decided before the run: the files a push
+// uploads and its commands already filled in, or nixos-anywhere's exact argv.
+
+export type PlannedUpload = {local: string; remote: string; mode: number};
+
+export type NodeInstallPlan =
+	| {method: 'none'}
+	| {method: 'push'; uploads: PlannedUpload[]; commands: string[]}
+	| {method: 'nixos-anywhere'; extraFilesDir: string; argv: string[]; timeoutSec: number};
+
+// The node values install needs, as the plan decided them.
+type InstallNode = Pick<NodePlan, 'name' | 'dir' | 'sshPort' | 'secrets' | 'files'>;
+
+export class RenderError extends Error {}
+
+// A NUL cannot be quoted: the remote shell would silently cut the command there.
+export function renderCommand(template: string, variables: Record<string, string>): string {
+	for (const [name, value] of Object.entries(variables)) {
+		if (value.includes('\0') && template.includes(`{${name}}`)) throw new RenderError(`{${name}} contains a NUL byte and cannot be passed to a shell`);
+	}
+	return fillTemplate(template, Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, shellQuote(value)])));
+}
+
+// The template variables of push commands: the node's own and where its secrets land.
+export function commandVariables(vars: Record<string, string | number>, node: InstallNode, etcdInitialCluster: string): Record<string, string> {
+	return {
+		...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, String(value)])),
+		secretsDir: node.secrets.remoteDir,
+		ca: node.secrets.remoteCa,
+		cert: node.secrets.remoteCert,
+		key: node.secrets.remoteKey,
+		etcdInitialCluster,
+	};
+}
+
+// After its kexec step nixos-anywhere reconnects on --post-kexec-ssh-port
+// (default 22): without it, it would reach this host's own sshd instead of the
+// node behind the forwarded port.
+function nixosAnywhereArgs(profile: Profile, ssh: {privateKey: string; user: string}, node: InstallNode, extraFilesDir: string): string[] {
+	const {flake, extraArgs} = profile.install.nixosAnywhere;
+	const port = String(node.sshPort);
+	return ['--flake', `${flake}#${node.name}`, '--extra-files', extraFilesDir, '-p', port, '--post-kexec-ssh-port', port, '-i', ssh.privateKey, ...extraArgs, `${ssh.user}@127.0.0.1`];
+}
+
+// A command that cannot be filled (a NUL in a value) is a plan problem, not a crash.
+export function installPlanFor(
+	profile: Profile,
+	node: InstallNode,
+	context: {vars: Record<string, string | number>; ssh: {privateKey: string; user: string}; etcdInitialCluster: string},
+): {install: NodeInstallPlan; problems: FieldError[]} {
+	const {method} = profile.install;
+	const problems: FieldError[] = [];
+	if (method === 'push') {
+		const variables = commandVariables(context.vars, node, context.etcdInitialCluster);
+		const uploads: PlannedUpload[] = [
+			{local: node.secrets.ca, remote: node.secrets.remoteCa, mode: 0o644},
+			{local: node.secrets.cert, remote: node.secrets.remoteCert, mode: 0o644},
+			{local: node.secrets.key, remote: node.secrets.remoteKey, mode: 0o400},
+			{local: node.files.clusterConfig, remote: node.secrets.remoteClusterConfig, mode: 0o644},
+			...profile.install.push.files.map(f => ({local: path.resolve(f.src), remote: f.dest, mode: Number.parseInt(f.mode, 8)})),
+		];
+		const commands = profile.install.push.commands.map((template, index) => {
+			try {
+				return renderCommand(template, variables);
+			} catch (error) {
+				problems.push(fieldError(`install.push.commands[${index}]`, `${node.name}: ${(error as Error).message}`, 'remove the NUL byte from the profile value'));
+				return '';
+			}
+		});
+		return {install: {method, uploads, commands}, problems};
+	}
+	if (method === 'nixos-anywhere') {
+		const extraFilesDir = path.join(node.dir, 'extra-files');
+		return {install: {method, extraFilesDir, argv: nixosAnywhereArgs(profile, context.ssh, node, extraFilesDir), timeoutSec: profile.install.timeoutSec}, problems};
+	}
+	return {install: {method: 'none'}, problems};
+}
