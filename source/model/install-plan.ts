@@ -1,3 +1,4 @@
+import {ProblemError} from './field-error.js';
 import path from 'node:path';
 import type {Profile} from './profile-schema.js';
 import {fieldError, type FieldError} from './field-error.js';
@@ -18,12 +19,10 @@ export type NodeInstallPlan =
 // The node values install needs, as the plan decided them.
 type InstallNode = Pick<NodePlan, 'name' | 'dir' | 'sshPort' | 'secrets' | 'files'>;
 
-export class RenderError extends Error {}
-
 // A NUL cannot be quoted: the remote shell would silently cut the command there.
 export function renderCommand(template: string, variables: Record<string, string>): string {
 	for (const [name, value] of Object.entries(variables)) {
-		if (value.includes('\0') && template.includes(`{${name}}`)) throw new RenderError(`{${name}} contains a NUL byte and cannot be passed to a shell`);
+		if (value.includes('\0') && template.includes(`{${name}}`)) throw new ProblemError({message: `{${name}} contains a NUL byte and cannot be passed to a shell`, fix: 'remove it from the profile'});
 	}
 	return fillTemplate(template, Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, shellQuote(value)])));
 }

@@ -62,10 +62,13 @@ async function customBootProfile(dir: string, kernel: string, accel: string): Pr
 	});
 }
 
+// Each call probes afresh: the verdict cached for this boot would answer for the stand-in QEMU of the call before.
 async function accelOf(profile: Profile, env: NodeJS.ProcessEnv = process.env) {
 	const {runPreflight, chosenAccel} = await import('../../source/services/preflight.js');
 	const {planFor} = await import('../../source/commands/common.js');
-	const findings = await runPreflight(planFor(profile), {env});
+	const plan = planFor(profile);
+	await fs.rm(plan.kvmProbeCache, {force: true});
+	const findings = await runPreflight(plan, {env});
 	return {finding: findings.find(f => f.id === 'accel')!, chosen: chosenAccel(findings)};
 }
 

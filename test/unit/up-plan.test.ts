@@ -16,7 +16,7 @@ test('runUp runs on the plan it is handed: a problem only that plan has ends the
 	assert.equal(result.exitCode, 2);
 	assert.equal(result.failedStage, 'preflight');
 	assert.equal(result.plan, plan);
-	assert.ok(events.some(e => e.type === 'stage' && e.status === 'failed' && e.message === "workDir: planted in the caller's plan"), JSON.stringify(events));
+	assert.ok(events.some(e => e.type === 'stage' && e.status === 'failed' && e.message === "workDir: planted in the caller's plan (fix: nothing)"), JSON.stringify(events));
 	// Refused before any probing or writing: nothing of the run exists.
 	assert.equal(existsSync(plan.workDir), false);
 	assert.equal(existsSync(plan.kvmProbeCache), false);
