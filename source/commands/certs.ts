@@ -1,12 +1,16 @@
 import {writeArtifacts} from '../services/artifacts.js';
 import {formatProblem, ProblemError} from '../model/field-error.js';
-import {EXIT, planFor, profileFromOptions} from './common.js';
+import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
 import type {CommandRun} from './registry.js';
 
 export const run: CommandRun = async ({values}) => {
 	const profile = await profileFromOptions(values, 'certs');
 	if (!profile) return EXIT.badInput;
 	const plan = planFor(profile);
+	return underWorkLock(plan, 'certs', () => writeCerts(plan));
+};
+
+async function writeCerts(plan: ReturnType<typeof planFor>): Promise<number> {
 	try {
 		const report = await writeArtifacts(plan);
 		for (const file of report.written) console.log(`written    ${file}`);
@@ -21,4 +25,4 @@ export const run: CommandRun = async ({values}) => {
 		console.error(`plasma-tui certs: ${formatProblem(error.problem)}`);
 		return EXIT.failed;
 	}
-};
+}

@@ -38,3 +38,16 @@ export function planContext(accel?: PlanContext['accel']): PlanContext {
 export function planFor(profile: Profile, accel?: PlanContext['accel']): Plan {
 	return buildPlan(profile, planContext(accel));
 }
+
+// A command's work under its work directory's lock: a second up, down, certs or
+// validate of the same profile is told who holds it and exits 1, touching nothing.
+export async function underWorkLock(plan: Plan, command: string, work: () => Promise<number>): Promise<number> {
+	const {withWorkLock, WorkLockBusy} = await import('../services/work-lock.js');
+	try {
+		return await withWorkLock(plan, command, work);
+	} catch (error) {
+		if (!(error instanceof WorkLockBusy)) throw error;
+		console.error(`plasma-tui ${command}: ${formatProblem(error.problem)}`);
+		return EXIT.failed;
+	}
+}

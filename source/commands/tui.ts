@@ -23,7 +23,10 @@ export const run: CommandRun = async ({values}) => {
 			listTemplates,
 			loadTemplate,
 			planContext: planContext(),
-			writeArtifacts: async (...args) => (await import('../services/artifacts.js')).writeArtifacts(...args),
+			writeArtifacts: async plan => {
+				const [{writeArtifacts}, {withWorkLock}] = await Promise.all([import('../services/artifacts.js'), import('../services/work-lock.js')]);
+				return withWorkLock(plan, 'tui certificates', () => writeArtifacts(plan));
+			},
 			hostChecks: profile => hostChecks(profile),
 		},
 		renderRun: renderRunWith(runServices),

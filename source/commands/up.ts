@@ -1,6 +1,6 @@
 import {formatEventLine} from '../model/events.js';
 import {runUp} from '../engine/up.js';
-import {EXIT, planFor, profileFromOptions} from './common.js';
+import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
 import type {CommandRun} from './registry.js';
 
 export const run: CommandRun = async ({values}) => {
@@ -15,22 +15,25 @@ export const run: CommandRun = async ({values}) => {
 	process.once('SIGINT', onSignal);
 	process.once('SIGTERM', onSignal);
 	const started = Date.now();
+	const plan = planFor(profile);
 	try {
-		const result = await runUp(profile, {
-			plan: planFor(profile),
-			signal: controller.signal,
-			forceInstall: values['force-install'] === true,
-			bootOnly: values['boot-only'] === true,
-			onEvent: event => {
-				const line = formatEventLine(event);
-				if (line !== undefined) console.log(line);
-			},
+		return await underWorkLock(plan, 'up', async () => {
+			const result = await runUp(profile, {
+				plan,
+				signal: controller.signal,
+				forceInstall: values['force-install'] === true,
+				bootOnly: values['boot-only'] === true,
+				onEvent: event => {
+					const line = formatEventLine(event);
+					if (line !== undefined) console.log(line);
+				},
+			});
+			const summary = Object.entries(result.phases).map(([node, phase]) => `${node} ${phase}`).join(', ');
+			const outcome = result.exitCode === 0 ? 'up' : result.interrupted ? 'up interrupted' : `up failed${result.failedStage ? ` at ${result.failedStage}` : ''}`;
+			console.log(`${outcome} after ${Math.round((Date.now() - started) / 1000)} s: ${summary}`);
+			if (result.exitCode === 0) console.log(`next: plasma-tui status --profile ${profile.name}; plasma-tui console NODE; plasma-tui down --profile ${profile.name}`);
+			return result.exitCode;
 		});
-		const summary = Object.entries(result.phases).map(([node, phase]) => `${node} ${phase}`).join(', ');
-		const outcome = result.exitCode === 0 ? 'up' : result.interrupted ? 'up interrupted' : `up failed${result.failedStage ? ` at ${result.failedStage}` : ''}`;
-		console.log(`${outcome} after ${Math.round((Date.now() - started) / 1000)} s: ${summary}`);
-		if (result.exitCode === 0) console.log(`next: plasma-tui status --profile ${profile.name}; plasma-tui console NODE; plasma-tui down --profile ${profile.name}`);
-		return result.exitCode;
 	} finally {
 		process.off('SIGINT', onSignal);
 		process.off('SIGTERM', onSignal);

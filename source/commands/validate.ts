@@ -2,7 +2,7 @@ import {formatEventLine} from '../model/events.js';
 import {validateRunning} from '../engine/validate-running.js';
 import {formatReport} from '../engine/validation.js';
 import {checkName} from '../services/checks/registry.js';
-import {EXIT, planFor, profileFromOptions} from './common.js';
+import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
 import type {CommandRun} from './registry.js';
 
 export const run: CommandRun = async ({values}) => {
@@ -25,19 +25,21 @@ export const run: CommandRun = async ({values}) => {
 		checks = profile.checks.filter(spec => wanted.includes(spec.type) || wanted.includes(checkName(spec)));
 	}
 	const plan = planFor(profile);
-	const {report} = await validateRunning(profile, plan, {
-		checks,
-		timeoutCapMs: capSec === undefined ? undefined : capSec * 1000,
-		onEvent: event => {
-			if (event.type === 'check' && event.status === 'waiting') return;
-			const line = formatEventLine(event);
-			if (line) console.log(line);
-		},
+	return underWorkLock(plan, 'validate', async () => {
+		const {report} = await validateRunning(profile, plan, {
+			checks,
+			timeoutCapMs: capSec === undefined ? undefined : capSec * 1000,
+			onEvent: event => {
+				if (event.type === 'check' && event.status === 'waiting') return;
+				const line = formatEventLine(event);
+				if (line) console.log(line);
+			},
+		});
+		if (!report) {
+			console.error(`plasma-tui validate: no node of "${profile.name}" answers on SSH; is it up? (plasma-tui status --profile ${profile.name})`);
+			return EXIT.notReady;
+		}
+		console.log(`\n${formatReport(report)}report: ${plan.report.json}, ${plan.report.text}`);
+		return report.ok ? EXIT.ok : EXIT.failed;
 	});
-	if (!report) {
-		console.error(`plasma-tui validate: no node of "${profile.name}" answers on SSH; is it up? (plasma-tui status --profile ${profile.name})`);
-		return EXIT.notReady;
-	}
-	console.log(`\n${formatReport(report)}report: ${plan.report.json}, ${plan.report.text}`);
-	return report.ok ? EXIT.ok : EXIT.failed;
 };

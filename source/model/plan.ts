@@ -109,6 +109,8 @@ export type Plan = {
 	};
 	install: {method: InstallMethod; flake: string};
 	stateFile: string;
+	// Held by up, down, certs and validate: one of them at a time per work directory.
+	lockFile: string;
 	report: {json: string; text: string};
 	nodes: NodePlan[];
 	creates: PlannedThing[];
@@ -321,6 +323,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		},
 		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake},
 		stateFile: path.join(workDir, 'state.json'),
+		lockFile: path.join(workDir, 'lock'),
 		report: {json: path.join(workDir, 'report.json'), text: path.join(workDir, 'report.txt')},
 		nodes,
 		creates: [],
@@ -343,6 +346,7 @@ function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {
 		{kind: 'socket', path: plan.vde.socket, note: 'VDE switch data socket'},
 		{kind: 'socket', path: plan.vde.mgmt, note: 'VDE switch management socket'},
 		{kind: 'file', path: plan.stateFile, note: 'state: every PID, socket and port of the run'},
+		{kind: 'file', path: plan.lockFile, note: 'held while up, down, certs or validate runs (pid and start time of the holder)'},
 	];
 	for (const node of plan.nodes) {
 		things.push(

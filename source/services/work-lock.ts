@@ -1,4 +1,5 @@
 import {ProblemError} from '../model/field-error.js';
+import type {Plan} from '../model/plan.js';
 import fs from 'node:fs/promises';
 
 // One run per work directory: `up`, `down`, `certs`, `validate` and the TUI's
@@ -100,9 +101,10 @@ async function releaseIfOurs(file: string, me: LockHolder): Promise<void> {
 	if (holder && holder.pid === me.pid && holder.startTime === me.startTime) await fs.rm(file, {force: true});
 }
 
-// Runs work while holding the lock; releases it on every way out.
-export async function withWorkLock<T>(file: string, command: string, work: () => Promise<T>): Promise<T> {
-	const lock = await acquireWorkLock(file, command);
+// Runs work while holding the work directory's lock; releases it on every way out.
+export async function withWorkLock<T>(plan: Pick<Plan, 'workDir' | 'lockFile'>, command: string, work: () => Promise<T>): Promise<T> {
+	await fs.mkdir(plan.workDir, {recursive: true, mode: 0o700});
+	const lock = await acquireWorkLock(plan.lockFile, command);
 	try {
 		return await work();
 	} finally {

@@ -24,8 +24,9 @@ export function realRunServices(context: PlanContext): RunServices & {settled: (
 				onError: (node, message) => onEvent({type: 'log', node, level: 'warn', message, at: Date.now()}),
 			});
 			// The engine loads when a run starts, not before the wizard's first frame.
-			const {runUp} = await import('../engine/up.js');
-			const running = runUp(profile, {plan, onEvent, signal});
+			const [{runUp}, {withWorkLock}] = await Promise.all([import('../engine/up.js'), import('../services/work-lock.js')]);
+			// The same lock as the headless commands: never two runs of one work directory.
+			const running = withWorkLock(plan, 'tui run', () => runUp(profile, {plan, onEvent, signal}));
 			active = running.catch(() => undefined);
 			const result = await running;
 			return {

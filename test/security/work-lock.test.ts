@@ -3,10 +3,12 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
-import {readFileSync, writeFileSync, symlinkSync, existsSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
+import {execa} from 'execa';
+import {buildPlan} from '../../source/model/plan.js';
 import path from 'node:path';
 import {acquireWorkLock, processStartTime, readLockHolder, WorkLockBusy} from '../../source/services/work-lock.js';
-import {tempDir} from '../helpers.js';
+import {tempDir, template} from '../helpers.js';
 
 test('a second holder of a work directory lock is refused and told who holds it', async () => {
 	const file = path.join(tempDir(), 'lock');
@@ -65,4 +67,26 @@ test('releasing a lock someone else took over leaves theirs in place', async () 
 	writeFileSync(file, JSON.stringify({pid: 1, startTime: await processStartTime(1), bootId, command: 'up', since: 'now'}));
 	await mine.release();
 	assert.equal((await readLockHolder(file))?.pid, 1);
+});
+
+test('up, down, certs and validate of a profile another run holds are refused, naming the holder, and touch nothing', async () => {
+	const home = tempDir();
+	const profile = template();
+	profile.name = 'locked';
+	const file = path.join(home, 'locked.json');
+	writeFileSync(file, JSON.stringify(profile));
+	const cliPlan = buildPlan(profile, {clustersDir: path.join(home, 'clusters'), imageDir: path.join(home, 'image'), home});
+	mkdirSync(cliPlan.workDir, {recursive: true});
+	const held = await acquireWorkLock(cliPlan.lockFile, 'up');
+	try {
+		for (const args of [['certs'], ['down'], ['down', '--purge'], ['validate', '--timeout', '1'], ['up', '--yes']]) {
+			const result = await execa(process.execPath, ['--import', 'tsx', 'source/cli.tsx', ...args, '--profile-file', file], {env: {...process.env, PLASMA_TUI_HOME: home}, reject: false});
+			assert.equal(result.exitCode, 1, `${args.join(' ')}: ${result.stderr}`);
+			assert.match(result.stderr, new RegExp(`plasma-tui ${args[0]}: the work directory is in use by \`plasma-tui up\` \\(pid ${process.pid}, since `));
+		}
+		assert.equal(existsSync(cliPlan.tls.caKey), false, 'certs wrote a CA key while another run held the lock');
+		assert.equal(existsSync(cliPlan.workDir), true, 'down --purge removed the work directory of a running up');
+	} finally {
+		await held.release();
+	}
 });
