@@ -6,7 +6,9 @@ import {formatProblem, problemOf} from '../model/field-error.js';
 import type {StageName} from '../model/stages.js';
 import {chosenAccel, describeFinding, runPreflight} from '../services/preflight.js';
 import {ensureDemoImage} from '../services/image.js';
-import {NodeSsh, waitForSsh, type SshTarget} from '../services/ssh.js';
+import {NodeSsh, waitForSsh, type NetbootWindow, type SshTarget} from '../services/ssh.js';
+import {fingerprintOfPublicKeyFile} from '../services/ssh-keys.js';
+import {describeHostKey} from '../model/host-key.js';
 import {bootCluster, exitReason, type BootedNode, type BootResult} from './boot.js';
 
 // The one place that sequences a run: preflight, image, certificates, boot,
@@ -35,7 +37,9 @@ export type UpResult = {
 	reportOk?: boolean;
 };
 
-export function sshTargetFor(plan: Plan, node: NodePlan): SshTarget {
+// The host key the node must present follows the plan (node.hostKey); `netboot`
+// is given only for a QEMU this run started, and only until its install.
+export function sshTargetFor(plan: Plan, node: NodePlan, netboot?: NetbootWindow): SshTarget {
 	return {
 		node: node.name,
 		host: '127.0.0.1',
@@ -44,7 +48,23 @@ export function sshTargetFor(plan: Plan, node: NodePlan): SshTarget {
 		privateKeyPath: plan.ssh.privateKey,
 		pinStorePath: plan.ssh.knownHosts,
 		pinned: node.pinnedHostKey,
+		policy: node.hostKey.policy,
+		generatedPublicKey: node.files.hostKeyPub,
+		netboot,
 	};
+}
+
+// Fires when the node's QEMU exits: ends its SSH wait, refuses its install and stops nixos-anywhere.
+export function nodeGoneSignal(exited: Promise<unknown>, node: string): AbortSignal {
+	const gone = new AbortController();
+	void exited.then(() => gone.abort(new Error(`${node}'s QEMU exited`)), () => undefined);
+	return gone.signal;
+}
+
+// The pane's line: which key is expected from this node in which phase.
+async function hostKeyLine(plan: Plan, node: NodePlan, booted: BootedNode): Promise<string> {
+	const generated = await fingerprintOfPublicKeyFile(node.files.hostKeyPub).catch(() => `key ${node.files.hostKeyPub}`);
+	return describeHostKey({policy: node.hostKey.policy, sshPort: node.sshPort, pinned: node.pinnedHostKey, generated, knownHosts: plan.ssh.knownHosts, qemu: {pid: booted.pid, attached: booted.attached}});
 }
 
 class Stage {
@@ -181,24 +201,36 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		await setPhase(booted.node.name, 'failed', reason);
 	};
 
+	// Per node: a signal that fires when its QEMU exits, and whether its netboot window
+	// (another host key from this run's QEMU) is still open: it closes when install starts.
+	const gone = new Map<string, AbortSignal>();
+	const goneSignal = (booted: BootedNode) => {
+		if (!gone.has(booted.node.name)) gone.set(booted.node.name, nodeGoneSignal(booted.exited, booted.node.name));
+		return gone.get(booted.node.name)!;
+	};
+	const installBegun = new Set<string>();
+	const netbootWindow = (booted: BootedNode): NetbootWindow | undefined =>
+		booted.attached ? undefined : {pid: booted.pid, isOpen: () => !installBegun.has(booted.node.name) && !state.current.nodes[booted.node.name]?.installed};
+	const withGone = (booted: BootedNode) => (options.signal ? AbortSignal.any([options.signal, goneSignal(booted)]) : goneSignal(booted));
+
 	const reachSsh = async (node: NodePlan): Promise<{booted: BootedNode; ssh: NodeSsh} | undefined> => {
 		const booted = boot.nodes.get(node.name);
 		if (!booted) return; // failed to start: bootCluster gave the reason
 		try {
-			const target = sshTargetFor(plan, node);
+			const target = sshTargetFor(plan, node, netbootWindow(booted));
+			log(await hostKeyLine(plan, node, booted), 'info', node.name);
 			const waitStart = Date.now();
 			// A QEMU that dies ends this node's SSH wait at once (the run's own abort ends all of them).
-			const nodeGone = new AbortController();
-			void booted.exited.then(() => nodeGone.abort(new Error('QEMU exited while waiting for SSH')));
 			const ssh = await waitForSsh(target, {
 				timeoutMs: profile.boot.sshTimeoutSec * 1000,
-				signal: options.signal ? AbortSignal.any([options.signal, nodeGone.signal]) : nodeGone.signal,
+				signal: withGone(booted),
 				wake: {promise: booted.ready},
 				onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()}),
 			});
 			connections.set(node.name, ssh);
+			const trusted = ssh.hostKeyTrust === 'netboot' ? ` (netboot key of this run's QEMU pid ${booted.pid}, accepted until install)` : ` (${ssh.hostKeyTrust})`;
 			// Refused when the node failed meanwhile (its QEMU exited): nothing to install on.
-			if (!(await setPhase(node.name, 'ssh-ready', `host key ${ssh.hostKey}, ${Math.round((Date.now() - waitStart) / 1000)} s`))) return;
+			if (!(await setPhase(node.name, 'ssh-ready', `host key ${ssh.hostKey}${trusted}, ${Math.round((Date.now() - waitStart) / 1000)} s`))) return;
 			return {booted, ssh};
 		} catch (error) {
 			await failNode(booted, error);
@@ -209,6 +241,9 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	const install = async ({booted, ssh}: {booted: BootedNode; ssh: NodeSsh}): Promise<void> => {
 		const {node} = booted;
 		installStage ??= new Stage(emit, 'install');
+		// From here on only the generated key: the netboot window closes before any install work.
+		installBegun.add(node.name);
+		const nodeSignal = withGone(booted);
 		try {
 			const installed = state.current.nodes[node.name]?.installed;
 			if (installed && !options.forceInstall) {
@@ -217,17 +252,21 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 				return;
 			}
 			await installSlots.run(async () => {
-				await setPhase(node.name, 'installing');
+				// No install on a node whose QEMU is gone, or that failed while it waited for a slot.
+				nodeSignal.throwIfAborted();
+				if (!(await setPhase(node.name, 'installing'))) return;
+				nodeSignal.throwIfAborted();
 				const {installNode} = await import('../services/install.js');
-				await installNode({plan, node, ssh, signal: options.signal, onLine: line => emit({type: 'install-output', node: node.name, line, at: Date.now()})});
+				nodeSignal.throwIfAborted();
+				await installNode({plan, node, ssh, signal: options.signal, nodeGone: goneSignal(booted), qemuPid: booted.pid, onLine: line => emit({type: 'install-output', node: node.name, line, at: Date.now()})});
 				await state.markInstalled(node.name, true);
 				if (profile.install.method === 'nixos-anywhere') {
-					// nixos-anywhere reboots the node into the installed system: a new session, same pinned host key.
+					// nixos-anywhere reboots the node into the installed system: a new session, and only the generated key.
 					const target = sshTargetFor(plan, node);
 					ssh.close();
 					connections.delete(node.name);
 					await setPhase(node.name, 'installing', 'rebooting into the installed system');
-					connections.set(node.name, await waitForSsh(target, {timeoutMs: profile.boot.sshTimeoutSec * 1000, signal: options.signal, onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh after the reboot on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()})}));
+					connections.set(node.name, await waitForSsh(target, {timeoutMs: profile.boot.sshTimeoutSec * 1000, signal: nodeSignal, onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh after the reboot on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()})}));
 				}
 				await setPhase(node.name, 'installed');
 			});

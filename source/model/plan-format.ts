@@ -22,6 +22,9 @@ export function formatPlan(plan: Plan): string {
 		...plan.nodes.map(n => `  ${n.name.padEnd(8)} ${n.role.padEnd(13)} ${n.ip.padEnd(15)} ${n.mac}  ${n.hostname}  ssh 127.0.0.1:${n.sshPort}  ${n.vcpus} vCPU  ${n.memoryMiB} MiB  ${n.diskGiB} GiB`),
 		...checkLines(plan),
 		'',
+		`host keys (ssh.hostKeyPolicy ${plan.ssh.hostKeyPolicy}):`,
+		...plan.nodes.map(n => `  ${n.name.padEnd(8)} ${n.hostKey.expect}`),
+		'',
 		'will create:',
 		...plan.creates.map(t => `  ${t.kind.padEnd(7)} ${t.path}  (${t.note})`),
 	];

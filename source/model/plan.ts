@@ -1,11 +1,12 @@
 import path from 'node:path';
-import type {Accel, CheckType, InstallMethod, KeyType, Profile} from './profile-schema.js';
+import type {Accel, CheckType, HostKeyPolicy, InstallMethod, KeyType, Profile} from './profile-schema.js';
 import {type FieldError, fieldError} from './field-error.js';
 import {ipPrefixLength, resolveNodes, type ResolvedNode} from './resolve.js';
 import {checkName, checkPort} from './check-name.js';
 import {stagesFor, type StageName} from './stages.js';
 import {fillTemplate} from './template.js';
 import {installPlanFor, type NodeInstallPlan} from './install-plan.js';
+import {describeHostKey} from './host-key.js';
 
 // The plan is a pure function of the profile and a few host facts passed in
 // (where work and cache directories are, which accelerator preflight chose).
@@ -59,6 +60,10 @@ export type NodePlan = ResolvedNode & {
 	};
 	// The host key the profile pins for this node (ssh.hostKeys), if any.
 	pinnedHostKey?: string;
+	// Which host key the node must present in which phase (ssh.hostKeyPolicy); `expect`
+	// says it in words. The generated key's fingerprint is read from files.hostKeyPub
+	// before first contact, once the certificates stage wrote it.
+	hostKey: {policy: HostKeyPolicy; expect: string};
 	append: string;
 	qemuArgs: string[];
 	install: NodeInstallPlan;
@@ -92,7 +97,7 @@ export type Plan = {
 	// etcd's --initial-cluster: every control-plane member at its peer URL.
 	etcdInitialCluster: string;
 	vde: {dir: string; socket: string; mgmt: string; pidfile: string; log: string};
-	ssh: {dir: string; privateKey: string; publicKey: string; user: string; knownHosts: string};
+	ssh: {dir: string; privateKey: string; publicKey: string; user: string; knownHosts: string; hostKeyPolicy: HostKeyPolicy};
 	tls: {dir: string; caCert: string; caKey: string; reuseExisting: boolean; validityDays: number; caSubject: string};
 	boot: {
 		mode: Profile['boot']['mode'];
@@ -237,6 +242,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			publicKey: `${profile.ssh.keyPath ?? path.join(sshDir, 'id_ed25519')}.pub`,
 			user: profile.ssh.user,
 			knownHosts: path.join(sshDir, 'known_hosts.json'),
+			hostKeyPolicy: profile.ssh.hostKeyPolicy,
 		},
 	};
 	const cluster = {name: profile.cluster.name, domain: profile.cluster.domain, prefixLength: ipPrefixLength(profile)};
@@ -293,11 +299,13 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 				qemuLog: path.join(nodeRunDir, 'qemu.log'),
 			},
 			pinnedHostKey: profile.ssh.hostKeys[node.name],
+			hostKey: {policy: profile.ssh.hostKeyPolicy, expect: ''},
 			append: fillTemplate(profile.boot.append, vars),
 			qemuArgs: [],
 			install: {method: 'none'},
 		};
 		partial.qemuArgs = qemuArgsFor(partial, base);
+		partial.hostKey.expect = describeHostKey({policy: profile.ssh.hostKeyPolicy, sshPort: node.sshPort, pinned: partial.pinnedHostKey, generated: `key ${partial.files.hostKeyPub}`, knownHosts: base.ssh.knownHosts});
 		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcdInitialCluster});
 		partial.install = install.install;
 		problems.push(...install.problems);

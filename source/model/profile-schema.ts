@@ -12,6 +12,10 @@ export const keyTypeSchema = z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-4096']);
 export const accelSchema = z.enum(['auto', 'kvm', 'tcg']);
 export const bootModeSchema = z.enum(['netboot', 'iso', 'disk']);
 export const installMethodSchema = z.enum(['nixos-anywhere', 'push', 'none']);
+// generated: the node must present the host key the tool generated (handed to the
+// guest through fw_cfg); a netboot image's own key only from this run's QEMU, until install.
+// first-use: for images that ignore fw_cfg: the first key seen is pinned, a change is refused.
+export const hostKeyPolicySchema = z.enum(['generated', 'first-use']);
 
 export const nodeSchema = z.strictObject({
 	name: z.string(),
@@ -59,6 +63,7 @@ export const sshSchema = z.strictObject({
 	keyPath: z.string().optional(),
 	// Pinned host keys, `SHA256:...` by node name, set on first contact.
 	hostKeys: z.record(z.string(), z.string()).default({}),
+	hostKeyPolicy: hostKeyPolicySchema.default('generated'),
 });
 
 export const tlsSchema = z.strictObject({
@@ -138,5 +143,6 @@ export type NodeRole = z.infer<typeof roleSchema>;
 export type KeyType = z.infer<typeof keyTypeSchema>;
 export type Accel = z.infer<typeof accelSchema>;
 export type InstallMethod = z.infer<typeof installMethodSchema>;
+export type HostKeyPolicy = z.infer<typeof hostKeyPolicySchema>;
 export type CheckSpec = z.infer<typeof checkSchema>;
 export type CheckType = CheckSpec['type'];

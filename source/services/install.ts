@@ -2,7 +2,7 @@ import {createWriteStream} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type {NodePlan, Plan} from '../model/plan.js';
-import type {NodeSsh} from './ssh.js';
+import {confirmHostKey, type NodeSsh} from './ssh.js';
 import {runStreamed} from './streamed-command.js';
 import {shellQuote} from './shell-quote.js';
 import {ProblemError} from '../model/field-error.js';
@@ -18,6 +18,10 @@ export type InstallContext = {
 	// Push installs through it; nixos-anywhere opens its own SSH sessions.
 	ssh?: NodeSsh;
 	signal?: AbortSignal;
+	// Fires when the node's QEMU exits: nixos-anywhere is stopped at once.
+	nodeGone?: AbortSignal;
+	// The node's QEMU: its forwarded port must still be its own when nixos-anywhere starts.
+	qemuPid?: number;
 	onLine: (line: string) => void;
 	// The node's hosts file; tests that install onto this machine point it elsewhere.
 	hostsFile?: string;
@@ -118,11 +122,19 @@ async function makeDirs(root: string, relative: string, mode: number): Promise<v
 }
 
 async function installNixosAnywhere(ctx: InstallContext, install: Extract<NodePlan['install'], {method: 'nixos-anywhere'}>, say: (line: string) => void): Promise<void> {
+	const gone = () => new ProblemError({message: `${ctx.node.name}: nixos-anywhere not started or stopped: the node's QEMU exited`});
+	if (ctx.nodeGone?.aborted) throw gone();
 	await buildExtraFiles(ctx.node, install.extraFilesDir);
 	try {
+		// nixos-anywhere checks no host key of its own sessions: the node must still
+		// present its session's key, on the port its QEMU holds, right before it starts.
+		if (ctx.ssh) await confirmHostKey(ctx.ssh, {qemuPid: ctx.qemuPid, timeoutMs: 10_000, signal: ctx.signal});
+		if (ctx.nodeGone?.aborted) throw gone();
 		say(`$ nixos-anywhere ${install.argv.join(' ')}`);
-		const result = await runStreamed('nixos-anywhere', install.argv, {timeoutMs: install.timeoutSec * 1000, signal: ctx.signal, onLine: say});
+		const signals = [ctx.signal, ctx.nodeGone].filter((signal): signal is AbortSignal => signal !== undefined);
+		const result = await runStreamed('nixos-anywhere', install.argv, {timeoutMs: install.timeoutSec * 1000, signal: signals.length > 0 ? AbortSignal.any(signals) : undefined, onLine: say});
 		if (result.notFound) throw new ProblemError({message: 'nixos-anywhere is not on the PATH', fix: 'nix profile install github:nix-community/nixos-anywhere'});
+		if (!result.ok && ctx.nodeGone?.aborted && !ctx.signal?.aborted) throw new ProblemError({message: `nixos-anywhere stopped: ${ctx.node.name}'s QEMU exited; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`});
 		if (!result.ok) throw new ProblemError({message: `nixos-anywhere ${result.why}; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`});
 	} finally {
 		await fs.rm(install.extraFilesDir, {recursive: true, force: true});

@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import ssh2 from 'ssh2';
+import {ProblemError} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
 
 const {utils} = ssh2;
@@ -45,4 +46,17 @@ export function fingerprintOfPublicKey(publicKeyLine: string): string {
 
 export function fingerprintOfBlob(blob: Buffer): string {
 	return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+// The generated host key's fingerprint, read before first contact with the node.
+export async function fingerprintOfPublicKeyFile(file: string): Promise<string> {
+	let text: string;
+	try {
+		text = await fs.readFile(file, 'utf8');
+	} catch (error) {
+		throw new ProblemError({message: `the generated host key ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, fix: 'run up: its certificates stage generates the node keys'});
+	}
+	const blob = Buffer.from(text.trim().split(/\s+/)[1] ?? '', 'base64');
+	if (blob.length === 0) throw new ProblemError({message: `${file} holds no public key`, fix: 'remove it and the private key next to it; up generates a new pair'});
+	return fingerprintOfBlob(blob);
 }

@@ -5,16 +5,44 @@ import path from 'node:path';
 import type {Duplex} from 'node:stream';
 import tls from 'node:tls';
 import ssh2 from 'ssh2';
-import {ProblemError} from '../model/field-error.js';
+import {ProblemError, problemOf} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
-import {fingerprintOfBlob} from './ssh-keys.js';
+import type {HostKeyPolicy} from '../model/profile-schema.js';
+import {fingerprintOfBlob, fingerprintOfPublicKeyFile} from './ssh-keys.js';
+import {portOwnedBy} from './port-owner.js';
 
 const {Client} = ssh2;
 
-// SSH to the nodes through ssh2, in-process. Host keys are pinned per profile
-// on first contact; a changed key is refused, never re-pinned silently.
+// SSH to the nodes through ssh2, in-process. Which host key a node must
+// present is decided before first contact (see model/host-key.ts): under
+// ssh.hostKeyPolicy `generated`, the key the tool generated for the node; a
+// netboot image's own key only from the QEMU this run started, on the port
+// that QEMU holds, while the engine keeps the netboot window open (until
+// install). Under `first-use` the first key seen is pinned in the pin file.
+// A changed key is refused, never re-pinned silently.
 
-export type SshTarget = {node: string; host: string; port: number; username: string; privateKeyPath: string; pinStorePath: string; pinned?: string};
+// The netboot window of one node: another key is accepted while isOpen()
+// says so and the listener on 127.0.0.1:<port> belongs to `pid`.
+export type NetbootWindow = {pid: number; isOpen: () => boolean};
+
+export type SshTarget = {
+	node: string;
+	host: string;
+	port: number;
+	username: string;
+	privateKeyPath: string;
+	pinStorePath: string;
+	// ssh.hostKeys[node] in the profile: wins over the generated key and the pin file.
+	pinned?: string;
+	// ssh.hostKeyPolicy; absent means first-use (the pin file).
+	policy?: HostKeyPolicy;
+	// Under `generated`: the generated public key, whose fingerprint the installed system must present.
+	generatedPublicKey?: string;
+	netboot?: NetbootWindow;
+};
+
+// How the key a session was opened with was trusted.
+export type HostKeyTrust = 'pinned' | 'generated' | 'first-use' | 'netboot';
 
 // Its own class: waitForSsh stops retrying on it.
 export class HostKeyMismatchError extends ProblemError {
@@ -23,13 +51,25 @@ export class HostKeyMismatchError extends ProblemError {
 		readonly expected: string,
 		readonly presented: string,
 		pinStorePath: string,
+		context: {policy?: HostKeyPolicy; port?: number; why?: string} = {},
 	) {
-		super({
-			message: `${node} presented host key ${presented}, but ${expected} is pinned for it: refusing to connect`,
-			fix: `if the node was really reinstalled, remove its entry from ${pinStorePath} or ssh.hostKeys in the profile; otherwise find out who answers on that port`,
-		});
+		const where = context.port ? `127.0.0.1:${context.port}` : 'that port';
+		super(
+			context.policy === 'generated'
+				? {
+						message: `${node} presented host key ${presented}, but the generated key ${expected} is expected${context.why ? ` (${context.why})` : ''}: refusing to connect`,
+						fix: `if the node's image makes its own host key and ignores fw_cfg (opt/plasma/ssh_host_ed25519_key), set ssh.hostKeyPolicy to "first-use" (it pins the first key seen, ${presented} here, and refuses a change), or run down and up so that this run starts the node's QEMU (its netboot key is then accepted until install); otherwise find out who answers on ${where}`,
+					}
+				: {
+						message: `${node} presented host key ${presented}, but ${expected} is pinned for it: refusing to connect`,
+						fix: `if the node was really reinstalled, remove its entry from ${pinStorePath} or ssh.hostKeys in the profile; if a netboot image's own key was pinned and the installed system now presents the generated one, set ssh.hostKeyPolicy to "generated" (the generated key for the installed system, a netboot key only from this run's QEMU until install); otherwise find out who answers on ${where}`,
+					},
+		);
 	}
 }
+
+// The expected key cannot be known (the generated key is missing): waiting does not help either.
+export class HostKeyUnknownError extends ProblemError {}
 
 type PinStore = Record<string, {fingerprint: string; host: string; port: number; pinnedAt: string}>;
 
@@ -38,19 +78,21 @@ async function readPins(file: string): Promise<PinStore> {
 		return JSON.parse(await fs.readFile(file, 'utf8')) as PinStore;
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-		throw new Error(`pinned host keys ${file} cannot be read (${(error as Error).message}); it was left as it is`);
+		throw new ProblemError({message: `pinned host keys ${file} cannot be read (${(error as Error).message}); it was left as it is`, fix: 'repair or remove the file'});
 	}
 }
 
-// Pins from several nodes arrive at once; one writer at a time.
+// Pins from several nodes arrive at once; one writer at a time. Resolves with
+// the key pinned for the node, which is an earlier one if another connection won.
 let pinWrites: Promise<unknown> = Promise.resolve();
-function pinHostKey(target: SshTarget, fingerprint: string): Promise<void> {
+function pinHostKey(target: SshTarget, fingerprint: string): Promise<string> {
 	const write = pinWrites.then(async () => {
 		const pins = await readPins(target.pinStorePath);
-		if (pins[target.node]) return;
+		if (pins[target.node]) return pins[target.node]!.fingerprint;
 		pins[target.node] = {fingerprint, host: target.host, port: target.port, pinnedAt: new Date().toISOString()};
 		await fs.mkdir(path.dirname(target.pinStorePath), {recursive: true, mode: 0o700});
 		await writeFileAtomic(target.pinStorePath, `${JSON.stringify(pins, null, 2)}\n`, 0o600);
+		return fingerprint;
 	});
 	pinWrites = write.catch(() => undefined);
 	return write;
@@ -58,6 +100,31 @@ function pinHostKey(target: SshTarget, fingerprint: string): Promise<void> {
 
 export async function pinnedKeyFor(target: SshTarget): Promise<string | undefined> {
 	return target.pinned ?? (await readPins(target.pinStorePath))[target.node]?.fingerprint;
+}
+
+// The key a node must present, read before first contact; none yet under first-use means "pin what comes".
+async function expectedHostKey(target: SshTarget): Promise<{fingerprint?: string; trust: Exclude<HostKeyTrust, 'netboot'>}> {
+	if (target.pinned) return {fingerprint: target.pinned, trust: 'pinned'};
+	if (target.policy === 'generated') {
+		if (!target.generatedPublicKey) throw new HostKeyUnknownError({message: `${target.node}: ssh.hostKeyPolicy is "generated" but no generated host key is known`, fix: 'run up, which generates the node keys before it boots'});
+		try {
+			return {fingerprint: await fingerprintOfPublicKeyFile(target.generatedPublicKey), trust: 'generated'};
+		} catch (error) {
+			throw new HostKeyUnknownError(problemOf(error));
+		}
+	}
+	return {fingerprint: await pinnedKeyFor(target), trust: 'first-use'};
+}
+
+// Whether a key other than the expected one may pass: a netboot image's key on
+// the loopback port held by this run's QEMU, while the window is open.
+async function netbootAccepts(target: SshTarget): Promise<{ok: boolean; why: string}> {
+	const window = target.netboot;
+	if (target.policy !== 'generated' || !window) return {ok: false, why: 'no netboot window: the node\'s QEMU was not started by this run'};
+	if (!window.isOpen()) return {ok: false, why: 'the netboot window closed at install: only the generated key is accepted now'};
+	if (target.host !== '127.0.0.1') return {ok: false, why: `${target.host} is not the loopback forward of a QEMU`};
+	const owner = await portOwnedBy(target.port, window.pid);
+	return {ok: owner.owned, why: owner.owned ? owner.why : `not a netboot key of this run's QEMU: ${owner.why}`};
 }
 
 // Messages a person can act on, for the pane and the plain output. `banner`
@@ -97,6 +164,7 @@ export class NodeSsh {
 		client: InstanceType<typeof Client>,
 		readonly target: SshTarget,
 		readonly hostKey: string,
+		readonly hostKeyTrust: HostKeyTrust,
 	) {
 		this.#client = client;
 		client.on('close', () => (this.#closed = true));
@@ -106,41 +174,54 @@ export class NodeSsh {
 		return this.#closed;
 	}
 
+	// Cancellation is checked after every await: an abort before the session
+	// is handed over closes the connection, and no work starts on it.
 	static async connect(target: SshTarget, options: {timeoutMs: number; signal?: AbortSignal}): Promise<NodeSsh> {
-		options.signal?.throwIfAborted();
+		const {signal} = options;
+		signal?.throwIfAborted();
 		const privateKey = await fs.readFile(target.privateKeyPath);
-		const pinned = await pinnedKeyFor(target);
+		signal?.throwIfAborted();
+		const expected = await expectedHostKey(target);
+		signal?.throwIfAborted();
 		const client = new Client();
 		let presented = '';
+		let trust: HostKeyTrust = expected.trust;
 		let mismatch: HostKeyMismatchError | undefined;
 		const progress: Progress = {tcpConnected: false, timeoutMs: options.timeoutMs};
+		const refuse = (pinned: string, why?: string) => new HostKeyMismatchError(target.node, pinned, presented, target.pinStorePath, {policy: expected.trust === 'generated' ? 'generated' : undefined, port: target.port, why});
 		return new Promise<NodeSsh>((resolve, reject) => {
-			const onAbort = () => {
+			let settled = false;
+			const fail = (error: unknown) => {
+				if (settled) return;
+				settled = true;
+				signal?.removeEventListener('abort', onAbort);
 				client.destroy();
-				reject(options.signal!.reason ?? new Error('aborted'));
+				reject(error);
 			};
-			options.signal?.addEventListener('abort', onAbort, {once: true});
-			const done = () => options.signal?.removeEventListener('abort', onAbort);
+			const onAbort = () => fail(signal!.reason ?? new Error('aborted'));
+			signal?.addEventListener('abort', onAbort, {once: true});
 			client.on('connect', () => (progress.tcpConnected = true));
-			client.on('ready', () => {
-				done();
-				const finish = () => resolve(new NodeSsh(client, target, presented));
-				if (pinned) finish();
-				else pinHostKey(target, presented).then(finish, error => {
-					client.end();
-					reject(error);
-				});
+			client.on('ready', async () => {
+				try {
+					if (!expected.fingerprint) {
+						const pinned = await pinHostKey(target, presented);
+						if (pinned !== presented) throw (mismatch = refuse(pinned));
+					}
+				} catch (error) {
+					return fail(error);
+				}
+				// An abort that landed meanwhile has already failed the promise and destroyed the client.
+				if (settled) return;
+				settled = true;
+				signal?.removeEventListener('abort', onAbort);
+				resolve(new NodeSsh(client, target, presented, trust));
 			});
-			client.on('error', error => {
-				done();
-				client.destroy();
-				reject(mismatch ?? explain(error as Error & {level?: string}, target, progress));
-			});
+			client.on('error', error => fail(mismatch ?? explain(error as Error & {level?: string}, target, progress)));
+			client.on('close', () => fail(mismatch ?? new Error(`${target.host}:${target.port} closed the connection during the SSH handshake`)));
 			try {
 				connectClient();
 			} catch (error) {
-				done();
-				reject(new Error(`${target.node}: the key ${target.privateKeyPath} cannot be used: ${(error as Error).message}`));
+				fail(new Error(`${target.node}: the key ${target.privateKeyPath} cannot be used: ${(error as Error).message}`));
 			}
 		});
 		function connectClient() {
@@ -155,13 +236,20 @@ export class NodeSsh {
 				debug: (message: string) => {
 					if (!progress.banner && message.startsWith('Remote ident: ')) progress.banner = message.slice(14).replace(/^'|'$/g, '');
 				},
-				hostVerifier: (key: Buffer) => {
+				hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
 					presented = fingerprintOfBlob(key);
-					if (pinned && pinned !== presented) {
-						mismatch = new HostKeyMismatchError(target.node, pinned, presented, target.pinStorePath);
-						return false;
-					}
-					return true;
+					if (!expected.fingerprint || expected.fingerprint === presented) return verify(!signal?.aborted);
+					netbootAccepts(target).then(
+						accepted => {
+							if (accepted.ok) trust = 'netboot';
+							else mismatch = refuse(expected.fingerprint!, accepted.why);
+							verify(accepted.ok && !signal?.aborted);
+						},
+						error => {
+							mismatch = refuse(expected.fingerprint!, (error as Error).message);
+							verify(false);
+						},
+					);
 				},
 			});
 		}
@@ -353,9 +441,12 @@ export async function waitForSsh(
 		options.signal?.throwIfAborted();
 		try {
 			const remaining = options.timeoutMs - (Date.now() - started);
-			return await NodeSsh.connect(target, {timeoutMs: Math.max(MIN_ATTEMPT_MS, Math.min(options.attemptTimeoutMs ?? 10_000, remaining)), signal: options.signal});
+			const ssh = await NodeSsh.connect(target, {timeoutMs: Math.max(MIN_ATTEMPT_MS, Math.min(options.attemptTimeoutMs ?? 10_000, remaining)), signal: options.signal});
+			if (!options.signal?.aborted) return ssh;
+			ssh.close();
+			options.signal.throwIfAborted();
 		} catch (error) {
-			if (error instanceof HostKeyMismatchError || options.signal?.aborted) throw error;
+			if (error instanceof HostKeyMismatchError || error instanceof HostKeyUnknownError || options.signal?.aborted) throw error;
 			lastError = (error as Error).message;
 		}
 		const elapsedMs = Date.now() - started;
@@ -366,6 +457,7 @@ export async function waitForSsh(
 		const pause = Math.min(woken ? Math.min(delay, WOKEN_POLL_MS) : delay, options.timeoutMs - MIN_ATTEMPT_MS - elapsedMs);
 		const wake = !woken && options.wake ? [options.wake.promise.catch(() => undefined)] : [];
 		await Promise.race([sleep(pause, options.signal), ...wake]);
+		options.signal?.throwIfAborted();
 		delay = Math.min(delay * 2, 5000);
 	}
 }
@@ -380,4 +472,48 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 			resolve();
 		}
 	});
+}
+
+// The host key a server presents, without logging in (what ssh-keyscan does):
+// the verifier records the key and refuses it, which ends the handshake.
+export async function presentedHostKey(host: string, port: number, options: {timeoutMs: number; signal?: AbortSignal}): Promise<string> {
+	options.signal?.throwIfAborted();
+	const client = new Client();
+	return new Promise<string>((resolve, reject) => {
+		let presented: string | undefined;
+		const finish = (error?: unknown) => {
+			options.signal?.removeEventListener('abort', onAbort);
+			client.destroy();
+			if (presented && !error) resolve(presented);
+			else reject(error ?? new Error(`${host}:${port} presented no host key`));
+		};
+		const onAbort = () => finish(options.signal!.reason ?? new Error('aborted'));
+		options.signal?.addEventListener('abort', onAbort, {once: true});
+		client.on('error', error => finish(presented ? undefined : new Error(`${host}:${port}: ${error.message}`)));
+		client.on('close', () => finish());
+		client.connect({
+			host,
+			port,
+			username: 'plasma-tui-keyscan',
+			readyTimeout: options.timeoutMs,
+			hostVerifier: (key: Buffer) => {
+				presented = fingerprintOfBlob(key);
+				return false;
+			},
+		});
+	});
+}
+
+// Right before a tool that does its own SSH without checking host keys
+// (nixos-anywhere): the node still presents the key its session was opened
+// with, and its forwarded port is still held by its QEMU.
+export async function confirmHostKey(ssh: Pick<NodeSsh, 'target' | 'hostKey' | 'hostKeyTrust'>, options: {qemuPid?: number; timeoutMs: number; signal?: AbortSignal}): Promise<void> {
+	const {target} = ssh;
+	const presented = await presentedHostKey(target.host, target.port, options);
+	options.signal?.throwIfAborted();
+	if (presented !== ssh.hostKey) throw new HostKeyMismatchError(target.node, ssh.hostKey, presented, target.pinStorePath, {policy: ssh.hostKeyTrust === 'generated' ? 'generated' : undefined, port: target.port, why: 'checked right before the install'});
+	if (options.qemuPid === undefined) return;
+	const owner = await portOwnedBy(target.port, options.qemuPid);
+	options.signal?.throwIfAborted();
+	if (!owner.owned) throw new ProblemError({message: `${target.node}: ${owner.why}: not starting the install`, fix: `find out who answers on 127.0.0.1:${target.port}, then run down and up`});
 }

@@ -9,7 +9,7 @@ import type {RunEvent} from '../../source/model/events.js';
 import {buildPlan} from '../../source/model/plan.js';
 import type {Profile} from '../../source/model/profile-schema.js';
 import {writeProfileFile} from '../../source/services/profiles.js';
-import {ensureKeyPair} from '../../source/services/ssh-keys.js';
+import {ensureKeyPair, fingerprintOfPublicKeyFile} from '../../source/services/ssh-keys.js';
 import type {NodeSsh} from '../../source/services/ssh.js';
 import {readState} from '../../source/services/state.js';
 import {planIn, skipUnless, tempDir, template} from '../helpers.js';
@@ -34,6 +34,8 @@ async function profileIn(home: string, count: number, edit: (profile: Profile) =
 	const file = path.join(home, 'valtest.json');
 	await writeProfileFile(file, profile);
 	await ensureKeyPair(plan.ssh.privateKey, plan.ssh.publicKey, 'plasma-test');
+	// The node host keys `up` generated: validate expects them (ssh.hostKeyPolicy "generated").
+	for (const node of plan.nodes) await ensureKeyPair(node.files.hostKey, node.files.hostKeyPub, `root@${node.hostname}`);
 	return {profile, plan, file};
 }
 
@@ -77,7 +79,9 @@ describe('validate against a node that answers (a local sshd)', {skip: skipUnles
 				{type: 'command', name: 'marker', command: 'test -e /nonexistent/marker', expectExit: 0, timeoutSec: 1},
 			];
 		});
-		sshd = await startSshd({port: plan.nodes[0]!.sshPort, authorizedKeys: fs.readFileSync(plan.ssh.publicKey, 'utf8')});
+		// The node presents the key plasma-tui generated for it.
+		const node = plan.nodes[0]!;
+		sshd = await startSshd({port: node.sshPort, authorizedKeys: fs.readFileSync(plan.ssh.publicKey, 'utf8'), hostKey: {path: node.files.hostKey, fingerprint: await fingerprintOfPublicKeyFile(node.files.hostKeyPub)}});
 		const profileBefore = fs.readFileSync(file, 'utf8');
 		// The process must exit by itself: every session the engine opened is closed.
 		const run = await cli(['validate', '--profile-file', file, '--only', 'ssh'], home);
