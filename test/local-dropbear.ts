@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
 import {hostTools, tempDir, type Prerequisite} from './helpers.js';
+import type {LocalSshd} from './local-sshd.js';
 
 // A real dropbear (Debian 12: 2022.83, the version with mkj/dropbear #321) on
 // 127.0.0.1 for tests, like local-sshd.ts does for OpenSSH. Dropbear has no
@@ -23,20 +24,14 @@ export async function dropbearPrerequisites(): Promise<Prerequisite[]> {
 	return [root, ...(await hostTools({dropbear: 'dropbear-bin', dropbearkey: 'dropbear-bin', unshare: 'util-linux', mount: 'mount', [DROPBEAR_SFTP_SERVER]: 'openssh-sftp-server'}))];
 }
 
-export type LocalDropbear = {
-	dir: string;
-	port: number;
-	user: string;
-	hostKey: {path: string; fingerprint: string};
-	log: () => string;
+export type LocalDropbear = LocalSshd & {
 	// Ends every open connection (the processes dropbear forked for them), as a node's reboot or dropbear's abort would; dropbear keeps listening.
 	dropConnections: () => Promise<void>;
-	stop: () => Promise<void>;
 };
 
-// Mounts (arguments, never interpolated): $1 the temp home, $2 the user's
-// home, $3 an empty dir to bind over the sftp-server's dir (or ''); then
-// dropbear with the remaining arguments.
+// Mounts (arguments, never interpolated): $1 the temp home over $2 the user's
+// home; $3 an empty dir over $4 the sftp-server's dir (both '' to keep it);
+// then dropbear with the remaining arguments.
 const IN_NAMESPACE = 'mount --bind "$1" "$2" || exit 97; if [ -n "$3" ]; then mount --bind "$3" "$4" || exit 98; fi; shift 4; exec dropbear "$@"';
 
 export async function startDropbear(options: {port: number; authorizedKeys: string; sftp: boolean}): Promise<LocalDropbear> {
