@@ -294,7 +294,9 @@ export class NodeSsh {
 			sftp = await this.#open('SFTP unavailable', client => openSftp(client));
 		} catch (error) {
 			this.#release();
-			if (/Received exit code 127 while establishing SFTP session|Unable to start subsystem: sftp/.test((error as Error).message)) return new ExecFiles(this);
+			// Refused on a fresh connection too, or its command not found: no sftp-server. A node that cannot be reached again is not that.
+			const message = (error as Error).message;
+			if (/Received exit code 127 while establishing SFTP session|Unable to start subsystem: sftp/.test(message) && !message.includes('a new connection failed too')) return new ExecFiles(this);
 			throw error;
 		}
 		return new SftpFiles(this.target.node, sftp, () => this.#release());
