@@ -8,7 +8,7 @@ import {shellQuote} from './shell-quote.js';
 import {ProblemError} from '../model/field-error.js';
 
 // Install methods, one node at a time (the engine runs nodes in parallel):
-// push uploads the node's files over SFTP and runs the commands the plan
+// push uploads the node's files (one SFTP session, or exec) and runs the commands the plan
 // filled in; nixos-anywhere runs with the plan's argv and the node's secrets
 // as extra files.
 
@@ -58,15 +58,22 @@ async function installPush(ctx: InstallContext, install: Extract<NodePlan['insta
 	const {ssh, node, plan} = ctx;
 	if (!ssh) throw new ProblemError({message: `${node.name}: a push install needs an SSH connection to the node`});
 	const hostsFile = ctx.hostsFile ?? '/etc/hosts';
-	for (const {local, remote, mode} of install.uploads) {
-		ctx.signal?.throwIfAborted();
-		await ssh.upload(local, remote, mode);
-		say(`uploaded ${path.basename(local)} -> ${remote} (${mode.toString(8).padStart(4, '0')})`);
+	const hosts = await ssh.exec(`cat ${shellQuote(hostsFile)}`, {timeoutMs: 30_000});
+	// All uploads, the hosts file too, through one SFTP session (or exec without an sftp-server).
+	const files = await ssh.openFiles();
+	say(`uploads via ${files.via}`);
+	try {
+		for (const {local, remote, mode} of install.uploads) {
+			ctx.signal?.throwIfAborted();
+			await files.upload(local, remote, mode);
+			say(`uploaded ${path.basename(local)} -> ${remote} (${mode.toString(8).padStart(4, '0')})`);
+		}
+		await files.writeFile(hostsFile, mergeHosts(hosts.code === 0 ? hosts.stdout : '', await fs.readFile(node.files.hosts, 'utf8')), 0o644);
+	} finally {
+		files.close();
 	}
 	const chmod = await ssh.exec(`chmod 700 ${shellQuote(node.secrets.remoteDir)}`, {timeoutMs: 30_000});
 	if (chmod.code !== 0) throw new ProblemError({message: `chmod of ${node.secrets.remoteDir} failed: ${chmod.stderr.trim()}`});
-	const hosts = await ssh.exec(`cat ${shellQuote(hostsFile)}`, {timeoutMs: 30_000});
-	await ssh.writeFile(hostsFile, mergeHosts(hosts.code === 0 ? hosts.stdout : '', await fs.readFile(node.files.hosts, 'utf8')), 0o644);
 	say(`${hostsFile}: ${plan.nodes.length} cluster entries`);
 
 	for (const [index, command] of install.commands.entries()) {

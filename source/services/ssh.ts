@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -10,8 +11,10 @@ import {writeFileAtomic} from './atomic-file.js';
 import type {HostKeyPolicy} from '../model/profile-schema.js';
 import {fingerprintOfBlob, fingerprintOfPublicKeyFile} from './ssh-keys.js';
 import {portOwnedBy} from './port-owner.js';
+import {shellQuote} from './shell-quote.js';
 
 const {Client} = ssh2;
+type SFTPWrapper = import('ssh2').SFTPWrapper;
 
 // SSH to the nodes through ssh2, in-process. Which host key a node must
 // present is decided before first contact (see model/host-key.ts): under
@@ -151,6 +154,8 @@ function explain(error: Error & {level?: string; code?: string}, target: SshTarg
 }
 
 const MAX_CHANNELS = 8;
+const RECONNECT_TIMEOUT_MS = 10_000;
+const EXEC_UPLOAD_TIMEOUT_MS = 60_000;
 
 export type ExecResult = {code: number | null; signal?: string; stdout: string; stderr: string};
 
@@ -159,6 +164,9 @@ export class NodeSsh {
 	#active = 0;
 	#queue: Array<() => void> = [];
 	#closed = false;
+	#reconnecting: Promise<void> | undefined;
+	// Closed by its owner: never reconnected.
+	#ended = false;
 
 	private constructor(
 		client: InstanceType<typeof Client>,
@@ -167,7 +175,7 @@ export class NodeSsh {
 		readonly hostKeyTrust: HostKeyTrust,
 	) {
 		this.#client = client;
-		client.on('close', () => (this.#closed = true));
+		this.#watch(client);
 	}
 
 	get closed(): boolean {
@@ -255,78 +263,140 @@ export class NodeSsh {
 		}
 	}
 
-	async #channel<T>(open: () => Promise<T>): Promise<T> {
+	// A client replaced by a reconnect closing later says nothing about this connection.
+	#watch(client: InstanceType<typeof Client>): void {
+		client.on('close', () => {
+			if (this.#client === client) this.#closed = true;
+		});
+	}
+
+	async #acquire(): Promise<void> {
 		if (this.#active >= MAX_CHANNELS) await new Promise<void>(resolve => this.#queue.push(resolve));
 		this.#active++;
+	}
+
+	#release(): void {
+		this.#active--;
+		this.#queue.shift()?.();
+	}
+
+	async #channel<T>(open: () => Promise<T>): Promise<T> {
+		await this.#acquire();
 		try {
 			return await open();
 		} finally {
-			this.#active--;
-			this.#queue.shift()?.();
+			this.#release();
 		}
 	}
 
-	exec(command: string, options: {timeoutMs?: number; signal?: AbortSignal; onLine?: (line: string, stream: 'stdout' | 'stderr') => void} = {}): Promise<ExecResult> {
-		return this.#channel(
-			() =>
-				new Promise<ExecResult>((resolve, reject) => {
-					this.#client.exec(command, (error, stream) => {
-						if (error) return reject(new Error(`${this.target.node}: cannot run a command: ${error.message}`));
-						let stdout = '';
-						let stderr = '';
-						const partial = {stdout: '', stderr: ''};
-						const feed = (which: 'stdout' | 'stderr', chunk: Buffer) => {
-							const text = chunk.toString();
-							if (which === 'stdout') stdout += text;
-							else stderr += text;
-							if (!options.onLine) return;
-							const lines = (partial[which] + text).split('\n');
-							partial[which] = lines.pop() ?? '';
-							for (const line of lines) options.onLine(line.replace(/\r$/, ''), which);
-						};
-						const timer = options.timeoutMs
-							? setTimeout(() => {
-									stream.close();
-									reject(new Error(`${this.target.node}: "${command.slice(0, 60)}" did not finish within ${Math.round(options.timeoutMs! / 1000)} s`));
-								}, options.timeoutMs)
-							: undefined;
-						const onAbort = () => {
-							clearTimeout(timer);
+	// One new connection for all operations that failed on the same client.
+	async #reconnect(failed: InstanceType<typeof Client>): Promise<void> {
+		if (this.#client !== failed) return;
+		this.#reconnecting ??= NodeSsh.connect(this.target, {timeoutMs: RECONNECT_TIMEOUT_MS})
+			.then(fresh => {
+				if (this.#ended) {
+					fresh.close();
+					throw new Error('the connection was closed');
+				}
+				this.#client = fresh.#client;
+				this.#closed = false;
+				this.#watch(fresh.#client);
+				failed.end();
+			})
+			.finally(() => (this.#reconnecting = undefined));
+		await this.#reconnecting;
+	}
+
+	// Opening a channel that fails gets a new connection and one retry: dropbear
+	// 2022.83 aborts the whole connection when a channel opens right after
+	// another closed (mkj/dropbear #321). Only the open is retried: nothing ran.
+	async #open<T>(what: string, open: (client: InstanceType<typeof Client>) => Promise<T>): Promise<T> {
+		const client = this.#client;
+		let first: Error;
+		try {
+			return await open(client);
+		} catch (error) {
+			first = error as Error;
+			if (this.#ended || !isChannelOpenFailure(first)) throw new Error(`${this.target.node}: ${what}: ${first.message}`);
+		}
+		try {
+			await this.#reconnect(client);
+		} catch (error) {
+			throw new Error(`${this.target.node}: ${what}: ${first.message}; a new connection failed too: ${(error as Error).message}`);
+		}
+		try {
+			return await open(this.#client);
+		} catch (error) {
+			throw new Error(`${this.target.node}: ${what}: ${(error as Error).message} (also on a new connection after: ${first.message})`);
+		}
+	}
+
+	// `input` is written to the command's stdin, which is then closed.
+	exec(command: string, options: {timeoutMs?: number; signal?: AbortSignal; onLine?: (line: string, stream: 'stdout' | 'stderr') => void; input?: string | Buffer} = {}): Promise<ExecResult> {
+		return this.#channel(async () => {
+			const stream = await this.#open('cannot run a command', client => new Promise<ssh2.ClientChannel>((resolve, reject) => client.exec(command, (error, opened) => (error ? reject(error) : resolve(opened)))));
+			return new Promise<ExecResult>((resolve, reject) => {
+				let stdout = '';
+				let stderr = '';
+				const partial = {stdout: '', stderr: ''};
+				const feed = (which: 'stdout' | 'stderr', chunk: Buffer) => {
+					const text = chunk.toString();
+					if (which === 'stdout') stdout += text;
+					else stderr += text;
+					if (!options.onLine) return;
+					const lines = (partial[which] + text).split('\n');
+					partial[which] = lines.pop() ?? '';
+					for (const line of lines) options.onLine(line.replace(/\r$/, ''), which);
+				};
+				const timer = options.timeoutMs
+					? setTimeout(() => {
 							stream.close();
-							reject(options.signal!.reason ?? new Error('aborted'));
-						};
-						options.signal?.addEventListener('abort', onAbort, {once: true});
-						stream.on('data', (chunk: Buffer) => feed('stdout', chunk));
-						stream.stderr.on('data', (chunk: Buffer) => feed('stderr', chunk));
-						stream.on('close', (code: number | null, signal?: string) => {
-							clearTimeout(timer);
-							options.signal?.removeEventListener('abort', onAbort);
-							for (const which of ['stdout', 'stderr'] as const) if (partial[which] && options.onLine) options.onLine(partial[which], which);
-							resolve({code: code ?? null, signal, stdout, stderr});
-						});
-					});
-				}),
-		);
-	}
-
-	#sftp(): Promise<import('ssh2').SFTPWrapper> {
-		return new Promise((resolve, reject) => this.#client.sftp((error, sftp) => (error ? reject(new Error(`${this.target.node}: SFTP unavailable: ${error.message}`)) : resolve(sftp))));
-	}
-
-	// SFTP write with the exact mode, parents created (0700 for new directories).
-	async writeFile(remotePath: string, content: string | Buffer, mode: number): Promise<void> {
-		await this.#channel(async () => {
-			const sftp = await this.#sftp();
-			try {
-				await mkdirs(sftp, path.posix.dirname(remotePath));
-				await new Promise<void>((resolve, reject) => sftp.writeFile(remotePath, content, {mode}, error => (error ? reject(error) : resolve())));
-				await new Promise<void>((resolve, reject) => sftp.chmod(remotePath, mode, error => (error ? reject(error) : resolve())));
-			} catch (error) {
-				throw new Error(`${this.target.node}: cannot write ${remotePath}: ${(error as Error).message}`);
-			} finally {
-				sftp.end();
-			}
+							reject(new Error(`${this.target.node}: "${command.slice(0, 60)}" did not finish within ${Math.round(options.timeoutMs! / 1000)} s`));
+						}, options.timeoutMs)
+					: undefined;
+				const onAbort = () => {
+					clearTimeout(timer);
+					stream.close();
+					reject(options.signal!.reason ?? new Error('aborted'));
+				};
+				options.signal?.addEventListener('abort', onAbort, {once: true});
+				stream.on('data', (chunk: Buffer) => feed('stdout', chunk));
+				stream.stderr.on('data', (chunk: Buffer) => feed('stderr', chunk));
+				stream.on('close', (code: number | null, signal?: string) => {
+					clearTimeout(timer);
+					options.signal?.removeEventListener('abort', onAbort);
+					for (const which of ['stdout', 'stderr'] as const) if (partial[which] && options.onLine) options.onLine(partial[which], which);
+					resolve({code: code ?? null, signal, stdout, stderr});
+				});
+				if (options.input !== undefined) stream.end(options.input);
+			});
 		});
+	}
+
+	// Files for a whole install: one SFTP session, or exec (cat, chmod, mv) when
+	// the node has no sftp-server (busybox images: the subsystem exits 127 or is refused).
+	async openFiles(): Promise<RemoteFiles> {
+		await this.#acquire();
+		let sftp: SFTPWrapper;
+		try {
+			sftp = await this.#open('SFTP unavailable', client => openSftp(client));
+		} catch (error) {
+			this.#release();
+			// Refused on a fresh connection too, or its command not found: no sftp-server. A node that cannot be reached again is not that.
+			const message = (error as Error).message;
+			if (/Received exit code 127 while establishing SFTP session|Unable to start subsystem: sftp/.test(message) && !message.includes('a new connection failed too')) return new ExecFiles(this);
+			throw error;
+		}
+		return new SftpFiles(this.target.node, sftp, () => this.#release());
+	}
+
+	async writeFile(remotePath: string, content: string | Buffer, mode: number): Promise<void> {
+		const files = await this.openFiles();
+		try {
+			await files.writeFile(remotePath, content, mode);
+		} finally {
+			files.close();
+		}
 	}
 
 	async upload(localPath: string, remotePath: string, mode: number): Promise<void> {
@@ -409,11 +479,92 @@ export class NodeSsh {
 	}
 
 	close(): void {
+		this.#ended = true;
 		this.#client.end();
 	}
 }
 
-async function mkdirs(sftp: import('ssh2').SFTPWrapper, dir: string): Promise<void> {
+function openSftp(client: InstanceType<typeof Client>): Promise<SFTPWrapper> {
+	return new Promise((resolve, reject) => client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp))));
+}
+
+// Errors of opening a channel (exec, subsystem) that a new connection may cure;
+// an sftp-server that ran and exited is not one of them.
+function isChannelOpenFailure(error: Error): boolean {
+	return !/while establishing SFTP session/.test(error.message);
+}
+
+// How files reach a node: `via` is what the install output says.
+export type RemoteFiles = {
+	readonly via: 'sftp' | 'exec (no sftp-server on the node)';
+	// Writes with the exact mode; missing parents are created 0700.
+	writeFile(remotePath: string, content: string | Buffer, mode: number): Promise<void>;
+	upload(localPath: string, remotePath: string, mode: number): Promise<void>;
+	close(): void;
+};
+
+class SftpFiles implements RemoteFiles {
+	readonly via = 'sftp';
+	#closed = false;
+
+	constructor(
+		readonly node: string,
+		readonly sftp: SFTPWrapper,
+		readonly release: () => void,
+	) {}
+
+	async writeFile(remotePath: string, content: string | Buffer, mode: number): Promise<void> {
+		const {sftp} = this;
+		try {
+			await mkdirs(sftp, path.posix.dirname(remotePath));
+			await new Promise<void>((resolve, reject) => sftp.writeFile(remotePath, content, {mode}, error => (error ? reject(error) : resolve())));
+			await new Promise<void>((resolve, reject) => sftp.chmod(remotePath, mode, error => (error ? reject(error) : resolve())));
+		} catch (error) {
+			throw new Error(`${this.node}: cannot write ${remotePath}: ${(error as Error).message}`);
+		}
+	}
+
+	async upload(localPath: string, remotePath: string, mode: number): Promise<void> {
+		await this.writeFile(remotePath, await fs.readFile(localPath), mode);
+	}
+
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.sftp.end();
+		this.release();
+	}
+}
+
+// One command per file: missing parents made 0700, the content written to a
+// temporary name under umask 077, given its mode, then renamed over the target.
+class ExecFiles implements RemoteFiles {
+	readonly via = 'exec (no sftp-server on the node)';
+
+	constructor(readonly ssh: NodeSsh) {}
+
+	async writeFile(remotePath: string, content: string | Buffer, mode: number): Promise<void> {
+		const parents: string[] = [];
+		for (let dir = path.posix.dirname(remotePath); dir !== '/' && dir !== '.'; dir = path.posix.dirname(dir)) parents.unshift(dir);
+		const target = shellQuote(remotePath);
+		const temporary = shellQuote(`${remotePath}.plasma-upload-${randomBytes(6).toString('hex')}`);
+		const command = [
+			'umask 077',
+			...(parents.length > 0 ? [`for d in ${parents.map(shellQuote).join(' ')}; do [ -d "$d" ] || mkdir -m 700 "$d" || exit 1; done`] : []),
+			`cat > ${temporary} && chmod ${mode.toString(8).padStart(4, '0')} ${temporary} && mv -f ${temporary} ${target} || { rm -f ${temporary}; exit 1; }`,
+		].join('; ');
+		const result = await this.ssh.exec(command, {timeoutMs: EXEC_UPLOAD_TIMEOUT_MS, input: content});
+		if (result.code !== 0) throw new Error(`${this.ssh.target.node}: cannot write ${remotePath} through exec: exited ${result.code ?? result.signal ?? 'without a status'}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+	}
+
+	async upload(localPath: string, remotePath: string, mode: number): Promise<void> {
+		await this.writeFile(remotePath, await fs.readFile(localPath), mode);
+	}
+
+	close(): void {}
+}
+
+async function mkdirs(sftp: SFTPWrapper, dir: string): Promise<void> {
 	if (dir === '/' || dir === '.') return;
 	const exists = await new Promise<boolean>(resolve => sftp.stat(dir, error => resolve(!error)));
 	if (exists) return;
