@@ -1,3 +1,4 @@
+import {printableLine} from '../model/printable.js';
 import {isOurProcess} from '../services/processes.js';
 import {readState} from '../services/state.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
@@ -17,20 +18,37 @@ export const run: CommandRun = async ({values}) => {
 	const processes = await Promise.all(
 		(state?.processes ?? []).map(async entry => ({...entry, alive: await isOurProcess(entry.pid, entry.tag)})),
 	);
+	// Phases and reasons come from the state file, which holds guest text (install output, remote stderr).
+	const nodes = plan.nodes.map(node => {
+		const entry = processes.find(p => p.kind === 'qemu' && p.node === node.name);
+		const status = state?.nodes[node.name];
+		const qemuGone = entry !== undefined && !entry.alive;
+		return {node, entry, phase: status?.phase ?? 'pending', reason: status?.reason === undefined ? undefined : printableLine(status.reason), qemuGone};
+	});
 	if (values['json']) {
 		console.log(JSON.stringify({profile: profile.name, workDir: plan.workDir, nodes: state?.nodes ?? {}, processes}, null, 2));
 	} else {
 		const vde = processes.find(p => p.kind === 'vde');
 		console.log(`${profile.name}: ${plan.workDir}`);
 		console.log(`switch   ${vde ? `${vde.alive ? 'running' : 'dead'} pid ${vde.pid ?? '?'}  ${plan.vde.socket}` : 'not started'}`);
-		for (const node of plan.nodes) {
-			const entry = processes.find(p => p.kind === 'qemu' && p.node === node.name);
-			const status = state?.nodes[node.name];
-			const recorded = `${status?.phase ?? 'pending'}${status?.reason ? `: ${status.reason}` : ''}`;
-			const phase = entry && !entry.alive && status?.phase !== 'failed' ? 'failed: QEMU is not running' : recorded;
+		for (const {node, entry, phase: recordedPhase, reason, qemuGone} of nodes) {
+			const recorded = `${recordedPhase}${reason ? `: ${reason}` : ''}`;
+			const phase = qemuGone && recordedPhase !== 'failed' ? 'failed: QEMU is not running' : recorded;
 			console.log(`${node.name.padEnd(8)} ${phase}  pid ${entry?.pid ?? '-'}${entry ? (entry.alive ? ' (alive)' : ' (dead)') : ''}  ssh 127.0.0.1:${node.sshPort}  console ${node.runtime.consoleLog}${entry?.alive ? `  sockets ${entry.sockets.join(' ')}` : ''}`);
 		}
 	}
-	if (processes.length === 0) return EXIT.notReady;
-	return processes.every(p => p.alive) ? EXIT.ok : EXIT.failed;
+	return statusExitCode({
+		running: processes.some(p => p.alive),
+		dead: processes.filter(p => !p.alive).map(p => p.node ?? p.kind),
+		failed: nodes.filter(n => n.phase === 'failed').map(n => n.node.name),
+	});
 };
+
+// 3: nothing of the cluster runs. 1: something runs, but a node's phase is
+// failed or a recorded process (QEMU, the switch) is dead. 0: everything
+// recorded runs and no node failed (its phase column says healthy, installed,
+// or how far a run still in progress got).
+export function statusExitCode(cluster: {running: boolean; dead: string[]; failed: string[]}): number {
+	if (!cluster.running) return EXIT.notReady;
+	return cluster.dead.length > 0 || cluster.failed.length > 0 ? EXIT.failed : EXIT.ok;
+}

@@ -1,4 +1,4 @@
-import {formatEventLine} from '../model/events.js';
+import {plainEventPrinter} from '../model/events.js';
 import {runUp} from '../engine/up.js';
 import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
 import type {CommandRun} from './registry.js';
@@ -23,10 +23,8 @@ export const run: CommandRun = async ({values}) => {
 				signal: controller.signal,
 				forceInstall: values['force-install'] === true,
 				bootOnly: values['boot-only'] === true,
-				onEvent: event => {
-					const line = formatEventLine(event);
-					if (line !== undefined) console.log(line);
-				},
+				// Waits print when they change and then every 10 s per node, not on every retry.
+				onEvent: plainEventPrinter(line => console.log(line)),
 			});
 			const summary = Object.entries(result.phases).map(([node, phase]) => `${node} ${phase}`).join(', ');
 			const outcome = result.exitCode === 0 ? 'up' : result.interrupted ? 'up interrupted' : `up failed${result.failedStage ? ` at ${result.failedStage}` : ''}`;

@@ -1,4 +1,4 @@
-import {formatEventLine} from '../model/events.js';
+import {plainEventPrinter} from '../model/events.js';
 import {validateRunning} from '../engine/validate-running.js';
 import {formatReport} from '../engine/validation.js';
 import {checkName} from '../services/checks/registry.js';
@@ -29,11 +29,7 @@ export const run: CommandRun = async ({values}) => {
 		const {report} = await validateRunning(profile, plan, {
 			checks,
 			timeoutCapMs: capSec === undefined ? undefined : capSec * 1000,
-			onEvent: event => {
-				if (event.type === 'check' && event.status === 'waiting') return;
-				const line = formatEventLine(event);
-				if (line) console.log(line);
-			},
+			onEvent: plainEventPrinter(line => console.log(line), {skip: event => event.type === 'check' && event.status === 'waiting'}),
 		});
 		if (!report) {
 			console.error(`plasma-tui validate: no node of "${profile.name}" answers on SSH; is it up? (plasma-tui status --profile ${profile.name})`);

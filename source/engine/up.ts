@@ -116,7 +116,13 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	}
 	const findings = await runPreflight(options.plan);
 	// The event's level says warn or fail; the line carries the finding and its fix.
-	for (const finding of findings) if (finding.status !== 'ok') log(describeFinding(finding), finding.status === 'fail' ? 'error' : 'warn');
+	// A boot file that is only not built yet is answered by the stage that builds it: the screens drop the warning then.
+	const builtBy: StageName | undefined = options.plan.stages.includes('nix build') ? 'nix build' : options.plan.stages.includes('image') ? 'image' : undefined;
+	for (const finding of findings) {
+		if (finding.status === 'ok') continue;
+		const resolvedBy = finding.status === 'warn' && finding.id.startsWith('boot:') ? builtBy : undefined;
+		emit({type: 'log', level: finding.status === 'fail' ? 'error' : 'warn', message: describeFinding(finding), resolvedBy, at: Date.now()});
+	}
 	const failures = findings.filter(f => f.status === 'fail');
 	if (failures.length > 0) {
 		stage.failed(failures.map(f => f.message).join('; '));

@@ -6,7 +6,7 @@ import type {RunEventListener} from '../model/events.js';
 import {checkName, clusterCheckAttempt, isClusterCheck, nodeCheckAttempt, type CheckContext, type NodeAccess} from '../services/checks/registry.js';
 import type {NodeSsh} from '../services/ssh.js';
 import {writeFileAtomic} from '../services/atomic-file.js';
-import {printableLine} from '../services/console-tail.js';
+import {printableLine} from '../model/printable.js';
 import {shellQuote} from '../services/shell-quote.js';
 
 // Runs the profile's checks: each is polled until it passes or its timeout
@@ -64,14 +64,25 @@ function lastLine(text: string): string | undefined {
 }
 
 // The line that explains a failure: the last words of the check's log on the node, else of its console.
+// When the log cannot be read, the console line comes after saying why (a missing file is not silence).
 async function explainingLine(spec: CheckSpec, node: NodePlan, ssh: NodeSsh | undefined): Promise<string | undefined> {
+	let why: string | undefined;
 	if (spec.explainLog && ssh && !ssh.closed) {
-		const tail = await ssh.exec(`tail -n 5 ${shellQuote(spec.explainLog)}`, {timeoutMs: 10_000}).catch(() => undefined);
-		const line = tail?.code === 0 ? lastLine(tail.stdout) : undefined;
+		const file = shellQuote(spec.explainLog);
+		const failed = (error: unknown) => ({code: null, stdout: '', stderr: (error as Error).message});
+		const tail = await ssh.exec(`tail -n 5 ${file}`, {timeoutMs: 10_000}).catch(failed);
+		const line = tail.code === 0 ? lastLine(tail.stdout) : undefined;
 		if (line) return `${spec.explainLog}: ${line}`;
+		// tail exits 1 for any failure: `[ -e ]` tells a missing file from an unreadable one.
+		const exists = tail.code === 0 ? undefined : await ssh.exec(`[ -e ${file} ]`, {timeoutMs: 10_000}).catch(failed);
+		if (tail.code === 0) why = `explainLog ${spec.explainLog} on ${node.name} is empty`;
+		else if (exists?.code === 1) why = `explainLog ${spec.explainLog} does not exist on ${node.name}`;
+		else why = `explainLog ${spec.explainLog} on ${node.name} could not be read: ${lastLine(tail.stderr) ?? `exit ${String(tail.code)}`}`;
 	}
 	const line = await lastConsoleLine(node);
-	return line ? `console: ${line}` : undefined;
+	const consoleLine = line ? `console: ${line}` : undefined;
+	if (!why) return consoleLine;
+	return consoleLine ? `${why}; ${consoleLine}` : why;
 }
 
 export async function validateCluster(
@@ -138,9 +149,15 @@ export async function validateCluster(
 	return report;
 }
 
+// A check's detail and reason carry remote stderr and HTTP bodies: the report (text and JSON) gets them cleaned.
+function printableResult(result: CheckResult): CheckResult {
+	const clean = (text: string | undefined) => (text === undefined ? undefined : printableLine(text));
+	return {...result, detail: printableLine(result.detail), reason: clean(result.reason), logLine: clean(result.logLine)};
+}
+
 export function formatReport(report: Report): string {
 	const lines = [`plasma-tui validation of ${report.profile}: ${report.ok ? 'all checks passed' : 'FAILED'} (${report.finishedAt})`, ''];
-	for (const result of report.results) {
+	for (const result of report.results.map(printableResult)) {
 		lines.push(`${result.status === 'ok' ? '[ok]    ' : '[FAILED]'} ${(result.node ?? 'cluster').padEnd(8)} ${result.check}: ${result.status === 'ok' ? result.detail : result.reason}`);
 		if (result.logLine) lines.push(`           last log line: ${result.logLine}`);
 	}
@@ -158,6 +175,6 @@ export async function writeSkippedReport(profile: Profile, plan: Plan, reasons: 
 
 export async function writeReport(plan: Plan, report: Report): Promise<void> {
 	await fs.mkdir(plan.workDir, {recursive: true});
-	await writeFileAtomic(plan.report.json, `${JSON.stringify(report, null, 2)}\n`, 0o644);
+	await writeFileAtomic(plan.report.json, `${JSON.stringify({...report, results: report.results.map(printableResult)}, null, 2)}\n`, 0o644);
 	await writeFileAtomic(plan.report.text, formatReport(report), 0o644);
 }

@@ -3,6 +3,7 @@
 
 import type {NodePhase} from './node-phase.js';
 import type {StageName} from './stages.js';
+import {printableLine} from './printable.js';
 
 export type {NodePhase};
 
@@ -19,7 +20,8 @@ export type RunEvent =
 	| {type: 'check'; node?: string; check: string; status: 'waiting' | 'ok' | 'failed'; detail?: string; logLine?: string; at: number}
 	// A booting node whose console has been silent for silentMs.
 	| {type: 'node-stall'; node: string; silentMs: number; at: number}
-	| {type: 'log'; node?: string; level: 'info' | 'warn' | 'error'; message: string; at: number};
+	// resolvedBy: a warning that this stage's success answers (preflight's "the demo image is not built yet" and the image stage).
+	| {type: 'log'; node?: string; level: 'info' | 'warn' | 'error'; message: string; resolvedBy?: StageName; at: number};
 
 export type RunEventListener = (event: RunEvent) => void;
 
@@ -27,8 +29,26 @@ export function stallHint(silentMs: number): string {
 	return `no console output for ${Math.round(silentMs / 1000)} s: check the kernel / initrd / accelerator`;
 }
 
+// Every text an event carries may come from a guest (console and install
+// output, remote stderr in a check's detail, HTTP bodies, QEMU's log lines, a
+// failure reason built from them). Both renderers of events, formatEventLine
+// (plain lines) and the run view's reducer (the screens), take events through
+// this one cleaner; the report and status clean what they print with the same printableLine.
+export function printableEvent<E extends RunEvent>(event: E): E {
+	let cleaned: Record<string, unknown> | undefined;
+	for (const [key, value] of Object.entries(event)) {
+		if (typeof value !== 'string') continue;
+		const printable = printableLine(value);
+		if (printable === value) continue;
+		cleaned ??= {...event};
+		cleaned[key] = printable;
+	}
+	return (cleaned as E | undefined) ?? event;
+}
+
 // Plain-line rendering shared by headless commands: one line per event, prefixed with the node.
-export function formatEventLine(event: RunEvent): string | undefined {
+export function formatEventLine(raw: RunEvent): string | undefined {
+	const event = printableEvent(raw);
 	const prefix = 'node' in event && event.node ? `${event.node}: ` : '';
 	switch (event.type) {
 		case 'stage':
@@ -48,4 +68,28 @@ export function formatEventLine(event: RunEvent): string | undefined {
 		case 'log':
 			return `${prefix}${event.level === 'info' ? '' : `${event.level}: `}${event.message}`;
 	}
+}
+
+// A headless wait is printed when what it waits for (or its last error)
+// changes, then at most every waitEveryMs per node: SSH waits report about
+// four times a second, and the TUI shows them live in the pane instead.
+export const HEADLESS_WAIT_EVERY_MS = 10_000;
+
+export function plainEventPrinter(print: (line: string) => void, options: {waitEveryMs?: number; skip?: (event: RunEvent) => boolean} = {}): RunEventListener {
+	const every = options.waitEveryMs ?? HEADLESS_WAIT_EVERY_MS;
+	const lastWait = new Map<string, {reason: string; at: number}>();
+	return event => {
+		if (options.skip?.(event)) return;
+		if (event.type === 'node-wait') {
+			const reason = `${event.waitingFor}\n${event.lastError ?? ''}`;
+			const last = lastWait.get(event.node);
+			if (last && last.reason === reason && event.at - last.at < every) return;
+			lastWait.set(event.node, {reason, at: event.at});
+		} else if (event.type === 'node-phase') {
+			// The node moved on: its next wait is news.
+			lastWait.delete(event.node);
+		}
+		const line = formatEventLine(event);
+		if (line !== undefined) print(line);
+	};
 }

@@ -1,4 +1,4 @@
-import {stallHint, type NodePhase, type RunEvent, type StageStatus} from './events.js';
+import {printableEvent, stallHint, type NodePhase, type RunEvent, type StageStatus} from './events.js';
 import {RingBuffer} from './ring-buffer.js';
 import {STAGES, type StageName} from './stages.js';
 
@@ -38,7 +38,8 @@ export type CheckCell = {status: CheckStatus; detail?: string; logLine?: string;
 
 export type StageView = {name: StageName; status: StageStatus; message?: string; at: number};
 
-export type LogLine = {node?: string; level: 'info' | 'warn' | 'error'; message: string; at: number};
+// resolvedBy: the stage whose success answers this warning; once it is done the line is kept as info, marked resolved.
+export type LogLine = {node?: string; level: 'info' | 'warn' | 'error'; message: string; resolvedBy?: StageName; at: number};
 
 export type RunView = {
 	startedAt: number;
@@ -95,7 +96,9 @@ export function applyRunEvents(view: RunView, events: readonly RunEvent[], optio
 	};
 	let stagesCopied = false;
 	let checksCopied = false;
-	for (const event of events) {
+	for (const raw of events) {
+		// Guest text is cleaned here, once, for every screen that shows the view.
+		const event = printableEvent(raw);
 		switch (event.type) {
 			case 'stage': {
 				if (!stagesCopied) {
@@ -110,6 +113,7 @@ export function applyRunEvents(view: RunView, events: readonly RunEvent[], optio
 					const after = next.stages.findIndex(s => STAGES.indexOf(s.name) > STAGES.indexOf(event.stage));
 					next.stages.splice(after < 0 ? next.stages.length : after, 0, stage);
 				}
+				if (event.status === 'done') next.log = resolveWarnings(next.log, stage);
 				break;
 			}
 			case 'node-phase': {
@@ -150,7 +154,7 @@ export function applyRunEvents(view: RunView, events: readonly RunEvent[], optio
 				node(event.node, event.at).stall = stallHint(event.silentMs);
 				break;
 			case 'log':
-				next.log.push({node: event.node, level: event.level, message: event.message, at: event.at});
+				next.log.push({node: event.node, level: event.level, message: event.message, resolvedBy: event.resolvedBy, at: event.at});
 				if (event.node) {
 					const target = node(event.node, event.at);
 					target.lastLog = {level: event.level, message: event.message};
@@ -159,6 +163,20 @@ export function applyRunEvents(view: RunView, events: readonly RunEvent[], optio
 		}
 	}
 	return next;
+}
+
+// A stage that is done answers the warnings waiting for it (preflight's "the demo
+// image is not built yet" once the image stage built it): they stay in the log
+// as info, marked resolved, and leave the warnings the screens show.
+function resolveWarnings(log: RingBuffer<LogLine>, stage: StageView): RingBuffer<LogLine> {
+	const lines = log.toArray();
+	if (!lines.some(line => line.resolvedBy === stage.name && line.level !== 'info')) return log;
+	const resolved = new RingBuffer<LogLine>(log.capacity);
+	for (const line of lines) {
+		resolved.push(line.resolvedBy === stage.name && line.level !== 'info' ? {...line, level: 'info', message: `${line.message}: resolved, ${stage.name} ${stage.message ?? 'done'}`} : line);
+	}
+	resolved.dropped = log.dropped;
+	return resolved;
 }
 
 export function applyRunEvent(view: RunView, event: RunEvent, options: RunViewOptions = {}): RunView {

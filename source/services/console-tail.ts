@@ -1,4 +1,8 @@
 import fs from 'node:fs/promises';
+import {printableLine} from '../model/printable.js';
+
+// The cleaner moved to the model (events and the report use it too); kept here for callers.
+export {printableLine};
 
 // Follows a serial console log file as QEMU writes it: new bytes become lines
 // (partial lines wait for their end), delivered in batches at a capped rate,
@@ -13,14 +17,6 @@ export type TailOptions = {
 };
 
 const MAX_READ = 1 << 20;
-
-// Terminal control sequences (the guest shell's cursor queries, colours) are not text.
-export function printableLine(line: string): string {
-	return line
-		.replace(/\u001B\[[0-9;?]*[ -/]*[@-~]/g, '')
-		.replace(/\u001B[@-_]/g, '')
-		.replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
-}
 
 export function tailFile(file: string, options: TailOptions): {stop: () => void; done: Promise<void>} {
 	let stopped = false;

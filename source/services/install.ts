@@ -6,6 +6,7 @@ import {confirmHostKey, type NodeSsh} from './ssh.js';
 import {runStreamed} from './streamed-command.js';
 import {shellQuote} from './shell-quote.js';
 import {ProblemError} from '../model/field-error.js';
+import {failureReason} from '../model/failure-reason.js';
 
 // Install methods, one node at a time (the engine runs nodes in parallel):
 // push uploads the node's files (one SFTP session, or exec) and runs the commands the plan
@@ -80,10 +81,8 @@ async function installPush(ctx: InstallContext, install: Extract<NodePlan['insta
 		ctx.signal?.throwIfAborted();
 		say(`$ ${command.length > 160 ? `${command.slice(0, 157)}...` : command}`);
 		const result = await ssh.exec(command, {timeoutMs: COMMAND_TIMEOUT_MS, signal: ctx.signal, onLine: line => say(line)});
-		if (result.code !== 0) {
-			const stderr = result.stderr.trim().split('\n').slice(-5).join(' | ');
-			throw new ProblemError({message: `install.push.commands[${index}] exited ${result.code ?? result.signal}: ${stderr || result.stdout.trim().split('\n').slice(-3).join(' | ') || 'no output'}`});
-		}
+		// The cause first (stderr's last line at error level), not the first thing the command logged.
+		if (result.code !== 0) throw new ProblemError({message: `install.push.commands[${index}] exited ${result.code ?? result.signal}: ${failureReason(result)}`});
 	}
 }
 

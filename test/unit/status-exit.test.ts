@@ -1,0 +1,54 @@
+// Issue 10, point 11. On main before this, `status` exited 0 whenever every
+// recorded process was alive (processes.every(alive)), even with every node's
+// phase `failed`; it now exits 0 only when everything runs and no node failed,
+// 1 when a node failed or a process died, 3 when nothing runs.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {execa} from 'execa';
+import {statusExitCode} from '../../source/commands/status.js';
+import {buildPlan} from '../../source/model/plan.js';
+import {writeProfileFile} from '../../source/services/profiles.js';
+import {tempDir, template} from '../helpers.js';
+
+test('status exit codes: 0 all running and none failed, 1 any failed or dead, 3 nothing running', () => {
+	assert.equal(statusExitCode({running: true, dead: [], failed: ['node01', 'node02', 'node03']}), 1, 'every node failed while QEMU runs');
+	assert.equal(statusExitCode({running: true, dead: [], failed: ['node02']}), 1);
+	assert.equal(statusExitCode({running: true, dead: ['node02'], failed: []}), 1);
+	assert.equal(statusExitCode({running: true, dead: [], failed: []}), 0);
+	assert.equal(statusExitCode({running: false, dead: ['node01', 'vde'], failed: ['node01']}), 3);
+	assert.equal(statusExitCode({running: false, dead: [], failed: []}), 3);
+});
+
+test('status prints a state file\'s reasons without terminal escapes (issue 9, point 10) and exits 3 when nothing runs', async () => {
+	const home = tempDir('plasma-status-');
+	const profile = template();
+	profile.name = 'statustest';
+	profile.workDir = path.join(home, 'statustest');
+	const plan = buildPlan(profile, {clustersDir: path.join(home, 'clusters'), imageDir: path.join(home, 'image'), home});
+	const file = path.join(home, 'statustest.json');
+	await writeProfileFile(file, profile);
+	// A process that has exited: its pid is recorded, nothing answers to it.
+	const gone = spawn(process.execPath, ['-e', '0']);
+	await new Promise(resolve => gone.once('exit', resolve));
+	const now = new Date().toISOString();
+	const reason = 'install.push.commands[0] exited 1: visible-before\u001B]0;pwned\u0007\u001B[2Jvisible-after';
+	await fs.mkdir(path.dirname(plan.stateFile), {recursive: true, mode: 0o700});
+	await fs.writeFile(
+		plan.stateFile,
+		JSON.stringify({
+			version: 1,
+			profile: profile.name,
+			workDir: plan.workDir,
+			processes: [{kind: 'qemu', node: 'node01', pid: gone.pid, pidfile: plan.nodes[0]!.runtime.pidfile, tag: plan.workDir, sockets: [], ports: [], startedAt: now, status: 'running'}],
+			nodes: Object.fromEntries(plan.nodes.map(node => [node.name, {phase: 'failed', reason, since: now}])),
+			updatedAt: now,
+		}),
+	);
+	const run = await execa(process.execPath, ['--import', 'tsx', 'source/cli.tsx', 'status', '--profile-file', file], {env: {...process.env, PLASMA_TUI_HOME: home}, reject: false, timeout: 60_000});
+	assert.equal(run.exitCode, 3, run.stdout + run.stderr);
+	assert.match(run.stdout, /^node02 +failed: install\.push\.commands\[0\] exited 1: visible-beforevisible-after /m);
+	assert.doesNotMatch(run.stdout, /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/);
+});
