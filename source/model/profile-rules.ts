@@ -223,7 +223,7 @@ function validateTls(profile: Profile): FieldError[] {
 	if (tls.fileNames.cert === tls.fileNames.key) {
 		errors.push(fieldError('tls.fileNames.key', 'certificate and key would be written to the same file', 'give the key its own name, e.g. {node}.key'));
 	}
-	if (!tls.remoteDir.startsWith('/')) errors.push(fieldError('tls.remoteDir', 'must be an absolute path on the node', 'e.g. /etc/nixos/secrets'));
+	// tls.remoteDir is a path on the node: text-rules.ts (pathProblems) checks it.
 	return errors;
 }
 
@@ -232,7 +232,6 @@ function validateInstall(profile: Profile): FieldError[] {
 	if (profile.install.concurrency < 1) errors.push(fieldError('install.concurrency', 'must be at least 1', 'set it to the number of nodes to install at once'));
 	profile.install.push.files.forEach((file, index) => {
 		if (!/^0?[0-7]{3}$/.test(file.mode)) errors.push(fieldError(`install.push.files[${index}].mode`, `"${printable(file.mode)}" is not an octal mode`, 'write it like 0644 or 0400'));
-		if (!file.dest.startsWith('/')) errors.push(fieldError(`install.push.files[${index}].dest`, 'must be an absolute path on the node', 'e.g. /etc/plasma/app.conf'));
 	});
 	return errors;
 }
