@@ -1,5 +1,5 @@
 import {writeArtifacts} from '../services/artifacts.js';
-import {formatProblem, ProblemError} from '../model/field-error.js';
+import {formatProblem, formatProblems, ProblemError} from '../model/field-error.js';
 import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -7,6 +7,11 @@ export const run: CommandRun = async ({values}) => {
 	const profile = await profileFromOptions(values, 'certs');
 	if (!profile) return EXIT.badInput;
 	const plan = planFor(profile);
+	// Plan problems are the profile's to fix, as for `plan`: nothing is written.
+	if (plan.problems.length > 0) {
+		console.error(`plasma-tui certs: the plan has problems, nothing was written:\n${formatProblems(plan.problems)}`);
+		return EXIT.badInput;
+	}
 	return underWorkLock(plan, 'certs', () => writeCerts(plan));
 };
 

@@ -1,5 +1,5 @@
-import {readFile, stat} from 'node:fs/promises';
-import {ensureDemoImage} from '../services/image.js';
+import {stat} from 'node:fs/promises';
+import {ensureDemoImage, readStamp} from '../services/image.js';
 import {toolPaths} from '../services/paths.js';
 import {EXIT} from './common.js';
 import type {CommandRun} from './registry.js';
@@ -12,8 +12,8 @@ export const run: CommandRun = async ({values}) => {
 		console.log(`${image.built ? 'built' : 'cached'}: ${imageDir}`);
 		console.log(`  kernel ${image.kernel} (${(sizes[0].size / 2 ** 20).toFixed(1)} MiB)`);
 		console.log(`  initrd ${image.initrd} (${(sizes[1].size / 2 ** 20).toFixed(1)} MiB)`);
-		const stamp = JSON.parse(await readFile(image.stampFile, 'utf8')) as {stamp: string; builtAt: string};
-		console.log(`  stamp ${stamp.stamp.slice(0, 16)} built ${stamp.builtAt}`);
+		const stamp = await readStamp(image.stampFile);
+		if (stamp) console.log(`  stamp ${stamp.stamp.slice(0, 16)} built ${stamp.builtAt}`);
 		for (const line of image.versions.trim().split('\n')) console.log(`  ${line}`);
 		return EXIT.ok;
 	} catch (error) {

@@ -1,6 +1,7 @@
 import {formatProblem, formatProblems, ProblemError} from '../model/field-error.js';
 import {listTemplates, loadTemplate, readProfileFile, writeProfileFile} from '../services/profiles.js';
-import {EXIT, profileStore} from './common.js';
+import {validatedPlan} from '../model/validated-plan.js';
+import {EXIT, planContext, profileStore} from './common.js';
 import type {CommandRun} from './registry.js';
 
 const USAGE = 'usage: plasma-tui profiles [list | export NAME FILE | import FILE | rename FROM TO | delete NAME]';
@@ -40,7 +41,9 @@ async function dispatch(action: string, args: string[]): Promise<number> {
 		case 'import': {
 			const [file] = args;
 			if (!file) return usage();
-			const result = await readProfileFile(file);
+			const read = await readProfileFile(file);
+			// The plan's problems too (an unknown placeholder, a socket path too long): nothing is saved with them.
+			const result = read.ok ? validatedPlan(read.profile, planContext()) : read;
 			if (!result.ok) return invalid(result.errors);
 			store.save(result.profile);
 			console.log(`imported ${result.profile.name} from ${file}`);

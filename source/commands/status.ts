@@ -1,4 +1,5 @@
 import {printableLine} from '../model/printable.js';
+import {formatProblem, problemOf} from '../model/field-error.js';
 import {isOurProcess} from '../services/processes.js';
 import {readState} from '../services/state.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
@@ -12,7 +13,7 @@ export const run: CommandRun = async ({values}) => {
 	try {
 		state = await readState(plan.stateFile);
 	} catch (error) {
-		console.error(`plasma-tui status: ${(error as Error).message}`);
+		console.error(`plasma-tui status: ${formatProblem(problemOf(error))}`);
 		return EXIT.failed;
 	}
 	const processes = await Promise.all(

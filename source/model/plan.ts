@@ -124,6 +124,9 @@ export type Plan = {
 	problems: FieldError[];
 };
 
+// x86 Linux reads at most 2048 bytes of kernel command line, its NUL included.
+const MAX_APPEND_BYTES = 2047;
+
 // Linux limits a unix socket path to 107 bytes.
 const MAX_SOCKET_PATH = 107;
 
@@ -304,6 +307,11 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			qemuArgs: [],
 			install: {method: 'none'},
 		};
+		// Filled in, not as written: {fqdn} and friends can make a short template too long for the kernel.
+		const appendBytes = Buffer.byteLength(partial.append);
+		if (profile.boot.mode === 'netboot' && appendBytes > MAX_APPEND_BYTES) {
+			problems.push(fieldError('boot.append', `the kernel command line of ${node.name} is ${appendBytes} bytes once its placeholders are filled`, `keep it to ${MAX_APPEND_BYTES} bytes: x86 Linux reads 2048 including the terminating NUL`));
+		}
 		partial.qemuArgs = qemuArgsFor(partial, base);
 		partial.hostKey.expect = describeHostKey({policy: profile.ssh.hostKeyPolicy, sshPort: node.sshPort, pinned: partial.pinnedHostKey, generated: `key ${partial.files.hostKeyPub}`, knownHosts: base.ssh.knownHosts});
 		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcdInitialCluster});

@@ -12,8 +12,6 @@ const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const PROFILE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 // POSIX login names; it is also the user part of nixos-anywhere's user@host argument.
 const SSH_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
-// x86 Linux reads at most 2048 bytes of kernel command line.
-const MAX_APPEND_BYTES = 2048;
 
 export function hostnameProblem(hostname: string): string | undefined {
 	if (hostname.length === 0) return 'is empty';
@@ -166,9 +164,7 @@ function validateBoot(profile: Profile): FieldError[] {
 	}
 	if (boot.mode === 'iso' && !boot.iso) errors.push(fieldError('boot.iso', 'ISO boot needs an ISO file', 'set boot.iso to the installer ISO path'));
 	if (boot.mode === 'disk' && !boot.diskImage) errors.push(fieldError('boot.diskImage', 'disk boot needs a disk image', 'set boot.diskImage to a qcow2 or raw image'));
-	if (Buffer.byteLength(boot.append) > MAX_APPEND_BYTES) {
-		errors.push(fieldError('boot.append', `the kernel command line is ${Buffer.byteLength(boot.append)} bytes`, `keep it under ${MAX_APPEND_BYTES} bytes (the x86 kernel's limit)`));
-	}
+	// boot.append is checked filled in, per node, in the plan (model/plan.ts).
 	if (boot.sshTimeoutSec <= 0) errors.push(fieldError('boot.sshTimeoutSec', 'the SSH wait must be positive', 'set boot.sshTimeoutSec to e.g. 240'));
 	if (boot.readyPattern !== undefined) {
 		try {
@@ -223,7 +219,7 @@ function validateTls(profile: Profile): FieldError[] {
 	if (tls.fileNames.cert === tls.fileNames.key) {
 		errors.push(fieldError('tls.fileNames.key', 'certificate and key would be written to the same file', 'give the key its own name, e.g. {node}.key'));
 	}
-	if (!tls.remoteDir.startsWith('/')) errors.push(fieldError('tls.remoteDir', 'must be an absolute path on the node', 'e.g. /etc/nixos/secrets'));
+	// tls.remoteDir is a path on the node: text-rules.ts (pathProblems) checks it.
 	return errors;
 }
 
@@ -232,7 +228,6 @@ function validateInstall(profile: Profile): FieldError[] {
 	if (profile.install.concurrency < 1) errors.push(fieldError('install.concurrency', 'must be at least 1', 'set it to the number of nodes to install at once'));
 	profile.install.push.files.forEach((file, index) => {
 		if (!/^0?[0-7]{3}$/.test(file.mode)) errors.push(fieldError(`install.push.files[${index}].mode`, `"${printable(file.mode)}" is not an octal mode`, 'write it like 0644 or 0400'));
-		if (!file.dest.startsWith('/')) errors.push(fieldError(`install.push.files[${index}].dest`, 'must be an absolute path on the node', 'e.g. /etc/plasma/app.conf'));
 	});
 	return errors;
 }

@@ -51,7 +51,9 @@ export function textProblems(profile: Profile, reported: ReadonlySet<string>): F
 	return errors.filter(error => !reported.has(error.field));
 }
 
-function pathFields(profile: Profile): Array<[string, string | undefined, 'absolute' | 'any']> {
+type PathKind = 'absolute' | 'any' | 'remote';
+
+function pathFields(profile: Profile): Array<[string, string | undefined, PathKind]> {
 	return [
 		['workDir', profile.workDir, 'absolute'],
 		['network.vdeSocket', profile.network.vdeSocket, 'absolute'],
@@ -62,14 +64,27 @@ function pathFields(profile: Profile): Array<[string, string | undefined, 'absol
 		['boot.diskImage', profile.boot.diskImage, 'any'],
 		['tls.existingCa.cert', profile.tls.existingCa?.cert, 'any'],
 		['tls.existingCa.key', profile.tls.existingCa?.key, 'any'],
-		['tls.remoteDir', profile.tls.remoteDir, 'any'],
-		// Read with `tail` on the node: absolute, so it can never be taken for an option.
-		...profile.checks.map((check, index): [string, string | undefined, 'absolute'] => [`checks[${index}].explainLog`, check.explainLog, 'absolute']),
-		...profile.install.push.files.flatMap((file, index): Array<[string, string, 'any']> => [
+		// Paths on the node: they reach a shell there ({secretsDir}, `tail`, upload targets).
+		['tls.remoteDir', profile.tls.remoteDir, 'remote'],
+		...profile.checks.map((check, index): [string, string | undefined, PathKind] => [`checks[${index}].explainLog`, check.explainLog || undefined, 'remote']),
+		...profile.install.push.files.flatMap((file, index): Array<[string, string, PathKind]> => [
 			[`install.push.files[${index}].src`, file.src, 'any'],
-			[`install.push.files[${index}].dest`, file.dest, 'any'],
+			[`install.push.files[${index}].dest`, file.dest, 'remote'],
 		]),
 	];
+}
+
+// A path on the node is quoted wherever the tool puts it in a command, but a
+// profile author's own command may use it unquoted (sh -c 'ls {secretsDir}'):
+// only characters that mean nothing to a shell, absolute (never an option), no "..".
+export const REMOTE_PATH_CHARS = 'A-Z a-z 0-9 . _ / -';
+
+export function remotePathProblem(value: string): string | undefined {
+	if (!value.startsWith('/')) return `"${printable(value)}" is not an absolute path on the node`;
+	const bad = /[^A-Za-z0-9._/-]/u.exec(value);
+	if (bad) return `"${printable(value)}" has ${bad[0] === ' ' ? 'a space' : `the character ${printable(bad[0])}`} at position ${bad.index}; a path on the node may hold only ${REMOTE_PATH_CHARS}`;
+	if (value.split('/').includes('..')) return `"${printable(value)}" has a ".." part`;
+	return undefined;
 }
 
 // Paths the host or the node will open: absolute where a relative one would
@@ -77,8 +92,12 @@ function pathFields(profile: Profile): Array<[string, string | undefined, 'absol
 export function pathProblems(profile: Profile): FieldError[] {
 	const errors: FieldError[] = [];
 	for (const [field, value, kind] of pathFields(profile)) {
-		if (value === undefined || value === '') continue;
-		if (kind === 'absolute' && !value.startsWith('/')) {
+		if (value === undefined) continue;
+		const remote = kind === 'remote' ? remotePathProblem(value) : undefined;
+		if (remote) {
+			errors.push(fieldError(field, remote, `write an absolute path of ${REMOTE_PATH_CHARS} only, without "..", e.g. /etc/plasma/secrets`));
+		} else if (value === '') continue;
+		else if (kind === 'absolute' && !value.startsWith('/')) {
 			errors.push(fieldError(field, `"${printable(value)}" is not an absolute path`, 'write it from the root, e.g. /var/tmp/plasma'));
 		} else if (Buffer.byteLength(value) > MAX_PATH_BYTES) {
 			errors.push(fieldError(field, `the path is ${Buffer.byteLength(value)} bytes long`, `use a path of at most ${MAX_PATH_BYTES} bytes`));

@@ -1,4 +1,6 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
+import {printable, type Problem, ProblemError} from '../model/field-error.js';
 import type {Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
 import {clusterConfig, diskoLayout, hostsEntries, nixosModule} from '../model/node-config.js';
@@ -13,9 +15,28 @@ export type ArtifactReport = {
 	unchanged: string[];
 };
 
+// The last guard before anything is written, whoever built the plan (a
+// command, the wizard, a test): a plan with problems, or one whose node files
+// would land outside that node's directory (a node named ../../x), is refused.
+export function artifactProblems(plan: Plan): Problem[] {
+	const problems: Problem[] = [...plan.problems];
+	plan.nodes.forEach((node, index) => {
+		const nodeDir = path.join(plan.workDir, 'nodes', node.name);
+		const inside = (file: string) => path.dirname(file) === nodeDir || path.dirname(file) === node.secrets.dir;
+		const files = [node.secrets.ca, node.secrets.cert, node.secrets.key, ...Object.values(node.files)];
+		const safeName = node.name !== '' && node.name !== '.' && node.name !== '..' && !/[/\0]/.test(node.name);
+		if (!safeName || node.dir !== nodeDir || path.dirname(node.secrets.dir) !== nodeDir || !files.every(inside)) {
+			problems.push({field: `nodes[${index}].name`, message: `"${printable(node.name)}" would place the node's files outside ${path.join(plan.workDir, 'nodes')}`, fix: 'use lowercase letters, digits and inner hyphens, e.g. node01'});
+		}
+	});
+	return problems;
+}
+
 // Writes everything a node needs, from the plan. Idempotent: a file whose
 // content is already right is left alone, keys and the CA are reused.
 export async function writeArtifacts(plan: Plan, options: {onEvent?: RunEventListener} = {}): Promise<ArtifactReport> {
+	const [problem, ...more] = artifactProblems(plan);
+	if (problem) throw new ProblemError({...problem, message: `nothing was written: ${problem.message}${more.length > 0 ? ` (and ${more.length} more problem${more.length > 1 ? 's' : ''})` : ''}`});
 	const written: string[] = [];
 	const unchanged: string[] = [];
 	const note = (file: string, changed: boolean) => {

@@ -2,8 +2,10 @@ import {createHash} from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
+import {z} from 'zod';
 import {packageRoot} from './paths.js';
 import {runStreamed} from './streamed-command.js';
+import {readJsonFile} from './json-file.js';
 
 // The demo netboot image: built from Debian packages by image/build-image.sh,
 // cached under the image directory with a stamp of its inputs, rebuilt only
@@ -24,12 +26,15 @@ async function inputStamp(): Promise<string> {
 	return hash.digest('hex');
 }
 
-async function readStamp(file: string): Promise<string | undefined> {
-	try {
-		return (JSON.parse(await fs.readFile(file, 'utf8')) as {stamp?: string}).stamp;
-	} catch {
-		return undefined;
-	}
+const stampSchema = z.strictObject({stamp: z.string(), builtAt: z.string()});
+export type ImageStamp = z.infer<typeof stampSchema>;
+
+// The stamp is a cache key: a bad one means "rebuild", and says so.
+export async function readStamp(file: string, onBad?: (line: string) => void): Promise<ImageStamp | undefined> {
+	const read = await readJsonFile(file, stampSchema);
+	if (read.status === 'ok') return read.value;
+	if (read.status === 'bad') onBad?.(`image stamp ${file} ${read.why}: the image is built again`);
+	return undefined;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -88,7 +93,7 @@ export async function ensureDemoImage(
 		const kernel = path.join(imageDir, 'vmlinuz');
 		const initrd = path.join(imageDir, 'initrd.img');
 		const stamp = await inputStamp();
-		if (!options.rebuild && (await readStamp(stampFile)) === stamp && (await exists(kernel)) && (await exists(initrd))) {
+		if (!options.rebuild && (await readStamp(stampFile, options.onLine))?.stamp === stamp && (await exists(kernel)) && (await exists(initrd))) {
 			return {kernel, initrd, stampFile, built: false, versions: await fs.readFile(path.join(imageDir, 'versions.txt'), 'utf8')};
 		}
 		// Build next to the cache and swap in, so a failed build leaves the old image (or none), never half of one.

@@ -9,7 +9,10 @@ import {liveEntries, readState} from './state.js';
 import {isOurProcess} from './processes.js';
 import {onPath} from './on-path.js';
 import {detectNix} from './nix.js';
-import {formatProblem} from '../model/field-error.js';
+import {z} from 'zod';
+import {formatProblem, problemOf} from '../model/field-error.js';
+import {writeFileAtomic} from './atomic-file.js';
+import {readJsonFile} from './json-file.js';
 
 // What must hold on the host before anything starts. Each finding says ok,
 // warn or fail, and what to do about it.
@@ -84,29 +87,43 @@ export async function probeKvm(kernel: string | undefined, env: NodeJS.ProcessEn
 	return {usable: false, why: stderr ? `KVM probe failed: ${stderr}` : `KVM probe printed nothing within ${KVM_PROBE_MS / 1000} s (guest hangs)`};
 }
 
-// The probe's verdict holds until the host reboots: cached per boot id.
-async function cachedProbe(kernel: string | undefined, env: NodeJS.ProcessEnv, cacheFile?: string): Promise<{usable: boolean; why: string}> {
+const kvmProbeCacheSchema = z.strictObject({bootId: z.string(), usable: z.boolean(), why: z.string()});
+type ProbeVerdict = {usable: boolean; why: string; cacheWarning?: string};
+
+// The probe's verdict holds until the host reboots: cached per boot id. A
+// cache that is empty, corrupt or of another shape is only a cache: it is
+// named, probed again and rewritten (or removed), never a failure.
+async function cachedProbe(kernel: string | undefined, env: NodeJS.ProcessEnv, cacheFile?: string): Promise<ProbeVerdict> {
 	const bootId = (await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
+	let bad: string | undefined;
 	if (cacheFile && bootId) {
-		const cached = JSON.parse(await fs.readFile(cacheFile, 'utf8').catch(() => '{}')) as {bootId?: string; usable?: boolean; why?: string};
-		if (cached.bootId === bootId && typeof cached.usable === 'boolean') return {usable: cached.usable, why: `${cached.why} (probed earlier since this boot)`};
+		const cached = await readJsonFile(cacheFile, kvmProbeCacheSchema);
+		if (cached.status === 'ok' && cached.value.bootId === bootId) return {usable: cached.value.usable, why: `${cached.value.why} (probed earlier since this boot)`};
+		if (cached.status === 'bad') bad = cached.why;
 	}
 	const result = await probeKvm(kernel, env);
 	if (cacheFile && bootId && kernel) {
 		await fs.mkdir(path.dirname(cacheFile), {recursive: true});
-		await fs.writeFile(cacheFile, JSON.stringify({bootId, ...result}));
+		await writeFileAtomic(cacheFile, JSON.stringify({bootId, ...result}), 0o644);
+		return bad ? {...result, cacheWarning: `KVM probe cache ${cacheFile} ${bad}: probed again and rewrote it`} : result;
+	}
+	if (bad && cacheFile) {
+		// No verdict worth keeping yet (no kernel to probe with): the bad file goes, so the next run does not trip on it.
+		await fs.rm(cacheFile, {force: true});
+		return {...result, cacheWarning: `KVM probe cache ${cacheFile} ${bad}: removed it; it is rebuilt on the next probe`};
 	}
 	return result;
 }
 
-async function accelFinding(plan: Plan, probe: boolean, env: NodeJS.ProcessEnv): Promise<Finding> {
-	if (plan.accelWanted === 'tcg') return {id: 'accel', status: 'ok', message: 'TCG (set in the profile)'};
-	if (!probe) return {id: 'accel', status: 'ok', message: 'TCG (KVM not probed)'};
+async function accelFindings(plan: Plan, probe: boolean, env: NodeJS.ProcessEnv): Promise<Finding[]> {
+	if (plan.accelWanted === 'tcg') return [{id: 'accel', status: 'ok', message: 'TCG (set in the profile)'}];
+	if (!probe) return [{id: 'accel', status: 'ok', message: 'TCG (KVM not probed)'}];
 	const kernel = plan.boot.kernel && (await fs.access(plan.boot.kernel).then(() => plan.boot.kernel, () => undefined));
 	const result = await cachedProbe(kernel, env, plan.kvmProbeCache);
-	if (result.usable) return {id: 'accel', status: 'ok', message: `KVM (${result.why})`};
-	if (plan.accelWanted === 'kvm') return {id: 'accel', status: 'fail', message: `KVM requested but unusable: ${result.why}`, fix: 'set boot.accel to auto or tcg'};
-	return {id: 'accel', status: 'warn', message: `TCG: ${result.why}`, fix: 'nodes boot slower under TCG (about 10 s for the demo image)'};
+	const cache: Finding[] = result.cacheWarning ? [{id: 'cache:kvm-probe', status: 'warn', message: result.cacheWarning}] : [];
+	if (result.usable) return [...cache, {id: 'accel', status: 'ok', message: `KVM (${result.why})`}];
+	if (plan.accelWanted === 'kvm') return [...cache, {id: 'accel', status: 'fail', message: `KVM requested but unusable: ${result.why}`, fix: 'set boot.accel to auto or tcg'}];
+	return [...cache, {id: 'accel', status: 'warn', message: `TCG: ${result.why}`, fix: 'nodes boot slower under TCG (about 10 s for the demo image)'}];
 }
 
 export function chosenAccel(findings: Finding[]): 'kvm' | 'tcg' {
@@ -176,7 +193,9 @@ async function earlierRunFinding(plan: Plan): Promise<Finding> {
 	try {
 		state = await readState(plan.stateFile);
 	} catch (error) {
-		return {id: 'state', status: 'warn', message: (error as Error).message};
+		const problem = problemOf(error);
+		// A run would refuse it too (it is never replaced): say so before anything is built.
+		return {id: 'state', status: 'fail', message: problem.message, fix: problem.fix};
 	}
 	const live = await liveEntries(state);
 	if (live.length > 0) return {id: 'state', status: 'warn', message: `an earlier run is still up (${live.map(e => e.node ?? e.kind).join(', ')})`, fix: '"plasma-tui up" attaches to it; "plasma-tui down" stops it'};
@@ -194,7 +213,7 @@ export async function runPreflight(plan: Plan, options: {probeKvm?: boolean; env
 	const qemuMissing = tools.some(f => f.id === `tool:${QEMU_BINARY}` && f.status === 'fail');
 	return [
 		...tools,
-		qemuMissing ? {id: 'accel', status: 'fail', message: 'no accelerator check without QEMU'} : await accelFinding(plan, options.probeKvm ?? true, env),
+		...(qemuMissing ? [{id: 'accel', status: 'fail', message: 'no accelerator check without QEMU'} satisfies Finding] : await accelFindings(plan, options.probeKvm ?? true, env)),
 		...(await resourceFindings(plan)),
 		...(portErrors.length > 0
 			? portErrors.map((e): Finding => ({id: `port:${e.field}`, status: 'fail', message: e.message, fix: e.fix}))

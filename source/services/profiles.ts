@@ -6,6 +6,7 @@ import type {Profile, ProfileInput} from '../model/profile-schema.js';
 import {parseDraft, parseProfile, type ParseResult} from '../model/parse-profile.js';
 import {type FieldError, fieldError, formatProblem, printable, ProblemError} from '../model/field-error.js';
 import {templatesDir} from './paths.js';
+import {writeFileAtomic} from './atomic-file.js';
 
 // Saved profiles and the wizard draft live in two conf files under the
 // config directory. conf writes atomically; a file it cannot parse is
@@ -215,10 +216,10 @@ export async function readProfileFile(file: string): Promise<ParseResult> {
 	return parseProfile(json);
 }
 
+// A fresh temp name opened O_EXCL next to the file, then renamed over it:
+// never written through a symlink someone placed at a predictable name.
 export async function writeProfileFile(file: string, profile: Profile): Promise<void> {
-	const temp = `${file}.${process.pid}.tmp`;
-	await fs.writeFile(temp, `${JSON.stringify(profile, null, 2)}\n`, {mode: 0o644});
-	await fs.rename(temp, file);
+	await writeFileAtomic(file, `${JSON.stringify(profile, null, 2)}\n`, 0o644);
 }
 
 // One lookup order for every command: --profile-file, then saved, then template.

@@ -6,12 +6,14 @@ import path from 'node:path';
 import type {Duplex} from 'node:stream';
 import tls from 'node:tls';
 import ssh2 from 'ssh2';
+import {z} from 'zod';
 import {ProblemError, problemOf} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
 import type {HostKeyPolicy} from '../model/profile-schema.js';
 import {fingerprintOfBlob, fingerprintOfPublicKeyFile} from './ssh-keys.js';
 import {portOwnedBy} from './port-owner.js';
 import {shellQuote} from './shell-quote.js';
+import {readJsonFile} from './json-file.js';
 
 const {Client} = ssh2;
 type SFTPWrapper = import('ssh2').SFTPWrapper;
@@ -74,15 +76,15 @@ export class HostKeyMismatchError extends ProblemError {
 // The expected key cannot be known (the generated key is missing): waiting does not help either.
 export class HostKeyUnknownError extends ProblemError {}
 
-type PinStore = Record<string, {fingerprint: string; host: string; port: number; pinnedAt: string}>;
+const pinStoreSchema = z.record(z.string(), z.strictObject({fingerprint: z.string(), host: z.string(), port: z.number().int(), pinnedAt: z.string()}));
+type PinStore = z.infer<typeof pinStoreSchema>;
 
+// Not a cache: a pins file that cannot be read is reported, never rebuilt (rebuilding would trust whoever answers next).
 async function readPins(file: string): Promise<PinStore> {
-	try {
-		return JSON.parse(await fs.readFile(file, 'utf8')) as PinStore;
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-		throw new ProblemError({message: `pinned host keys ${file} cannot be read (${(error as Error).message}); it was left as it is`, fix: 'repair or remove the file'});
-	}
+	const read = await readJsonFile(file, pinStoreSchema);
+	if (read.status === 'absent') return {};
+	if (read.status === 'ok') return read.value;
+	throw new ProblemError({message: `pinned host keys ${file} ${read.why}; it was left as it is`, fix: `fix the file, or move it away if every node was really reinstalled (their keys are pinned again on the next contact)`});
 }
 
 // Pins from several nodes arrive at once; one writer at a time. Resolves with

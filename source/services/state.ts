@@ -1,54 +1,55 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type {NodePhase} from '../model/events.js';
+import {z} from 'zod';
+import {NODE_PHASES, type NodePhase} from '../model/node-phase.js';
 import {ProblemError} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
 import {isOurProcess} from './processes.js';
+import {readJsonFile} from './json-file.js';
 
 // The state file: every process and socket a run starts, written before the
 // process starts, so `down`, Ctrl-C and the next run can always find them.
 
-export type ProcessEntry = {
-	kind: 'vde' | 'qemu';
-	node?: string;
-	pid?: number;
-	pidfile: string;
+// Read back through this schema: a state file of the wrong shape is reported
+// with its path, never half-used (types are inferred from it).
+const processEntrySchema = z.strictObject({
+	kind: z.enum(['vde', 'qemu']),
+	node: z.string().optional(),
+	pid: z.number().int().positive().optional(),
+	pidfile: z.string(),
 	// A string the process's command line contains (the work directory): guards against PID reuse.
-	tag: string;
-	sockets: string[];
-	ports: number[];
-	startedAt: string;
-	status: 'starting' | 'running' | 'stopped' | 'failed';
-	reason?: string;
-};
+	tag: z.string(),
+	sockets: z.array(z.string()),
+	ports: z.array(z.number().int()),
+	startedAt: z.string(),
+	status: z.enum(['starting', 'running', 'stopped', 'failed']),
+	reason: z.string().optional(),
+});
 
-export type NodeStatus = {phase: NodePhase; reason?: string; since: string; installed?: boolean};
+const nodeStatusSchema = z.strictObject({phase: z.enum(NODE_PHASES), reason: z.string().optional(), since: z.string(), installed: z.boolean().optional()});
 
-export type RunState = {
-	version: 1;
-	profile: string;
-	workDir: string;
-	processes: ProcessEntry[];
-	nodes: Record<string, NodeStatus>;
-	updatedAt: string;
-};
+export const runStateSchema = z.strictObject({
+	version: z.literal(1),
+	profile: z.string(),
+	workDir: z.string(),
+	processes: z.array(processEntrySchema),
+	nodes: z.record(z.string(), nodeStatusSchema),
+	updatedAt: z.string(),
+});
 
+export type ProcessEntry = z.infer<typeof processEntrySchema>;
+export type NodeStatus = z.infer<typeof nodeStatusSchema>;
+export type RunState = z.infer<typeof runStateSchema>;
+
+// A bad state file is never replaced: it may be the only record of a running cluster.
 export async function readState(file: string): Promise<RunState | undefined> {
-	let text: string;
-	try {
-		text = await fs.readFile(file, 'utf8');
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-		throw error;
-	}
-	try {
-		return JSON.parse(text) as RunState;
-	} catch {
-		throw new ProblemError({
-			message: `state file ${file} is not valid JSON; it was left as it is`,
-			fix: 'run "plasma-tui down", which also finds nodes by their pidfiles and command lines, then remove the file',
-		});
-	}
+	const read = await readJsonFile(file, runStateSchema);
+	if (read.status === 'absent') return undefined;
+	if (read.status === 'ok') return read.value;
+	throw new ProblemError({
+		message: `state file ${file} ${read.why}; it was left as it is`,
+		fix: `move it away, e.g. mv ${file} ${file}.bad; "plasma-tui down" still finds the nodes by their pidfiles and command lines`,
+	});
 }
 
 export async function liveEntries(state: RunState | undefined): Promise<ProcessEntry[]> {
