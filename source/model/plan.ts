@@ -25,6 +25,9 @@ export type PlanContext = {
 export type NodePlan = ResolvedNode & {
 	dir: string;
 	bootstrap: boolean;
+	// The subject of the node's certificate. A worker's has no Common Name: the demo's
+	// `etcd grpc-proxy` refuses a client certificate with one ("cert has non empty Common Name").
+	certSubject: string;
 	secrets: {
 		dir: string;
 		ca: string;
@@ -89,8 +92,10 @@ export type Plan = {
 	kvmProbeCache: string;
 	keyType: KeyType;
 	cluster: {name: string; domain: string; prefixLength: number};
-	// etcd's --initial-cluster: every control-plane member at its peer URL.
+	// etcd's --initial-cluster: every control-plane member at its peer URL (workers are not members).
 	etcdInitialCluster: string;
+	// The members' client URLs, for what runs on workers (the demo's etcd grpc-proxy): `{etcdEndpoints}`.
+	etcdEndpoints: string;
 	vde: {dir: string; socket: string; mgmt: string; pidfile: string; log: string};
 	ssh: {dir: string; privateKey: string; publicKey: string; user: string; knownHosts: string};
 	tls: {dir: string; caCert: string; caKey: string; reuseExisting: boolean; validityDays: number; caSubject: string};
@@ -241,6 +246,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 	const resolved = resolveNodes(profile);
 	const controlPlane = resolved.filter(n => n.role === 'control-plane');
 	const etcdInitialCluster = controlPlane.map(n => `${n.name}=https://${n.hostname}:2380`).join(',');
+	const etcdEndpoints = controlPlane.map(n => `https://${n.hostname}:2379`).join(',');
 	const problems: FieldError[] = [];
 	const nodes: NodePlan[] = resolved.map(node => {
 		const dir = path.join(workDir, 'nodes', node.name);
@@ -254,6 +260,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			...node,
 			dir,
 			bootstrap: node.role === 'control-plane',
+			certSubject: node.role === 'worker' ? `O=${cluster.name}, OU=${node.hostname}` : `CN=${node.hostname}`,
 			secrets: {
 				dir: secretsDir,
 				ca: path.join(secretsDir, caName),
@@ -296,7 +303,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			install: {method: 'none'},
 		};
 		partial.qemuArgs = qemuArgsFor(partial, base);
-		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcdInitialCluster});
+		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcd: {etcdInitialCluster, etcdEndpoints}});
 		partial.install = install.install;
 		problems.push(...install.problems);
 		return partial;
@@ -311,6 +318,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		keyType: tls.keyType,
 		cluster,
 		etcdInitialCluster,
+		etcdEndpoints,
 		tls: {
 			dir: tlsDir,
 			caCert: tls.existingCa?.cert ?? path.join(tlsDir, 'ca.crt'),

@@ -71,7 +71,7 @@ async function installPush(ctx: InstallContext, install: Extract<NodePlan['insta
 		const result = await ssh.exec(command, {timeoutMs: COMMAND_TIMEOUT_MS, signal: ctx.signal, onLine: line => say(line)});
 		if (result.code !== 0) {
 			const stderr = result.stderr.trim().split('\n').slice(-5).join(' | ');
-			throw new ProblemError({message: `install.push.commands[${index}] exited ${result.code ?? result.signal}: ${stderr || result.stdout.trim().split('\n').slice(-3).join(' | ') || 'no output'}`});
+			throw new ProblemError({message: `${install.commandFields[index] ?? `install.push.commands[${index}]`} exited ${result.code ?? result.signal}: ${stderr || result.stdout.trim().split('\n').slice(-3).join(' | ') || 'no output'}`});
 		}
 	}
 }
