@@ -297,28 +297,25 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		if (options.bootOnly) for (const name of plan.stages.slice(plan.stages.indexOf('boot') + 1)) Stage.skipped(emit, name, 'up --boot-only');
 		// A node that failed after its stage ended (its QEMU exited) still fails the run.
 		if (failed.length > 0) failedStage ??= installs ? 'install' : 'boot';
-		if (failed.length > 0 && !options.bootOnly && plan.stages.includes('validate')) {
-			// No validation of a partial cluster, but the report says which node failed and why.
-			const {writeSkippedReport} = await import('./validation.js');
-			await writeSkippedReport(profile, plan, Object.fromEntries(failed.map(n => [n.name, state.current.nodes[n.name]?.reason ?? 'failed'])));
-			log(`validation skipped: ${failed.map(n => n.name).join(', ')} did not finish; report ${plan.report.text}`, 'error');
-			return result(1, {failedStage, plan, reportOk: false});
-		}
-		if (failed.length > 0 || options.bootOnly) return result(failed.length > 0 ? 1 : 0, {failedStage, plan});
+		if (options.bootOnly || !plan.stages.includes('validate')) return result(failed.length > 0 ? 1 : 0, {failedStage, plan});
 
-		if (!plan.stages.includes('validate')) return result(0, {plan});
+		// A partial cluster is validated as far as it is up: the failed nodes' checks are reported as not run, with why.
+		const notRun = failed.length > 0 ? Object.fromEntries(failed.map(n => [n.name, `${n.name} did not finish: ${state.current.nodes[n.name]?.reason ?? 'failed'}`])) : undefined;
+		if (notRun) log(`validating what is up: ${failed.map(n => n.name).join(', ')} did not finish, their checks are not run`, 'warn');
 		const validation = new Stage(emit, 'validate');
 		const {validateRunning} = await import('./validate-running.js');
-		const validated = await validateRunning(profile, plan, {checks: profile.checks, sessions: connections, state, phases: nodePhases, onEvent: emit, signal: options.signal});
+		const validated = await validateRunning(profile, plan, {checks: profile.checks, sessions: connections, state, phases: nodePhases, onEvent: emit, signal: options.signal, notRun});
 		Object.assign(phases, validated.phases);
 		const {report} = validated;
 		if (!report) {
 			validation.failed('no node answers on SSH any more');
-			return result(1, {plan, failedStage: 'validate'});
+			return result(1, {plan, failedStage: failedStage ?? 'validate'});
 		}
-		if (report.ok) validation.done(`${report.results.length} checks passed; report ${plan.report.text}`);
-		else validation.failed(`${report.results.filter(r => r.status !== 'ok').length} of ${report.results.length} checks failed; report ${plan.report.text}`);
-		return result(report.ok ? 0 : 1, {plan, reportOk: report.ok, failedStage: report.ok ? undefined : 'validate'});
+		const count = (status: string) => report.results.filter(r => r.status === status).length;
+		if (report.ok && !notRun) validation.done(`${report.results.length} checks passed; report ${plan.report.text}`);
+		else validation.failed(`${count('failed')} of ${report.results.length} checks failed, ${count('not-run')} not run${notRun ? ` (${failed.map(n => n.name).join(', ')} did not finish)` : ''}; report ${plan.report.text}`);
+		const ok = report.ok && !notRun;
+		return result(ok ? 0 : 1, {plan, reportOk: ok, failedStage: failedStage ?? (ok ? undefined : 'validate')});
 	} catch (error) {
 		if (!options.signal?.aborted) throw error;
 		// Only what this run started: nodes it attached to keep running.

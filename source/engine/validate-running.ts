@@ -24,6 +24,9 @@ export type ValidateRunningOptions = {
 	sessions?: Map<string, NodeSsh>;
 	// validate --timeout: caps the SSH wait (else the profile's boot.sshTimeoutSec) and each check's timeout.
 	timeoutCapMs?: number;
+	// Nodes that failed before validation (up: boot or install), with the reason: not connected to,
+	// their checks reported as not run, their phase left as it is.
+	notRun?: Record<string, string>;
 };
 
 export type ValidateRunningResult = {
@@ -47,12 +50,15 @@ export async function validateRunning(profile: Profile, plan: Plan, options: Val
 	const phases = (): Record<string, NodePhase> => Object.fromEntries(plan.nodes.map(n => [n.name, nodePhases.of(n.name)]));
 	const sshTimeoutMs = Math.min(profile.boot.sshTimeoutSec * 1000, options.timeoutCapMs ?? Infinity);
 	const opened: NodeSsh[] = [];
+	// What is up is validated: the others' checks are reported as not run, with why.
+	const notRun: Record<string, string> = {...options.notRun};
+	const validated = plan.nodes.filter(n => notRun[n.name] === undefined);
 	try {
-		for (const node of plan.nodes) await setPhase(node.name, 'validating');
+		for (const node of validated) await setPhase(node.name, 'validating');
 		const connections = new Map<string, NodeSsh>();
 		// Settled, not Promise.all: on an abort, no session may open after the finally below has closed them.
 		const waits = await Promise.allSettled(
-			plan.nodes.map(async node => {
+			validated.map(async node => {
 				const held = options.sessions?.get(node.name);
 				if (held && !held.closed) return void connections.set(node.name, held);
 				const target = sshTargetFor(plan, node);
@@ -66,6 +72,7 @@ export async function validateRunning(profile: Profile, plan: Plan, options: Val
 					connections.set(node.name, ssh);
 				} catch (error) {
 					if (options.signal?.aborted) return;
+					notRun[node.name] = `${node.name} is not reachable over SSH: ${(error as Error).message}`;
 					await setPhase(node.name, 'failed', `not reachable over SSH: ${(error as Error).message}`);
 				}
 			}),
@@ -73,10 +80,12 @@ export async function validateRunning(profile: Profile, plan: Plan, options: Val
 		options.signal?.throwIfAborted();
 		const broken = waits.find(wait => wait.status === 'rejected');
 		if (broken) throw broken.reason;
-		if (connections.size === 0) return {phases: phases()};
+		// Nothing answers: nothing to report (validate says so); a run whose nodes all failed reports every check as not run.
+		if (connections.size === 0 && options.notRun === undefined) return {phases: phases()};
 
-		const report = await validateCluster(profile, plan, {connections, checks: options.checks, onEvent: emit, signal: options.signal, timeoutCapMs: options.timeoutCapMs});
-		for (const node of plan.nodes) {
+		const report = await validateCluster(profile, plan, {connections, checks: options.checks, onEvent: emit, signal: options.signal, timeoutCapMs: options.timeoutCapMs, notRun});
+		// A node left out keeps the phase and reason that left it out.
+		for (const node of plan.nodes.filter(n => notRun[n.name] === undefined)) {
 			const failures = report.results.filter(r => r.node === node.name && r.status !== 'ok');
 			await setPhase(node.name, failures.length === 0 ? 'healthy' : 'failed', failures.length === 0 ? undefined : failures.map(r => `${r.check}: ${r.reason}`).join('; '));
 		}

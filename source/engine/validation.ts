@@ -3,7 +3,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile, CheckSpec} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
-import {checkName, clusterCheckAttempt, isClusterCheck, nodeCheckAttempt, type CheckContext, type NodeAccess} from '../services/checks/registry.js';
+import {checkName, clusterCheckAttempt, isClusterCheck, nodeCheckAttempt, runsOn, type CheckContext, type NodeAccess} from '../services/checks/registry.js';
 import type {NodeSsh} from '../services/ssh.js';
 import {writeFileAtomic} from '../services/atomic-file.js';
 import {printableLine} from '../model/printable.js';
@@ -14,16 +14,18 @@ import {shellQuote} from '../services/shell-quote.js';
 
 export type CheckResult = {
 	check: string;
-	// 'stage': a node that failed before validation (boot or install), reported instead of checked.
-	type: CheckSpec['type'] | 'stage';
+	type: CheckSpec['type'];
 	node?: string;
-	status: 'ok' | 'failed';
+	// 'not-run': the node failed before validation (boot, install) or does not answer; the reason says why.
+	status: CheckResultStatus;
 	detail: string;
 	reason?: string;
 	// The log line that explains a failure: the node's console, last words.
 	logLine?: string;
 	durationMs: number;
 };
+
+export type CheckResultStatus = 'ok' | 'failed' | 'not-run';
 
 export type Report = {profile: string; ok: boolean; startedAt: string; finishedAt: string; results: CheckResult[]};
 
@@ -89,20 +91,32 @@ export async function validateCluster(
 	profile: Profile,
 	plan: Plan,
 	// checks: the ones to run (validate --only), default all of the profile's.
-	options: {connections: Map<string, NodeSsh>; onEvent: RunEventListener; checks?: CheckSpec[]; signal?: AbortSignal; target?: CheckContext['target']; timeoutCapMs?: number},
+	// notRun: nodes left out of this validation, with why (they failed before it); their checks are reported as not run.
+	options: {connections: Map<string, NodeSsh>; onEvent: RunEventListener; checks?: CheckSpec[]; signal?: AbortSignal; target?: CheckContext['target']; timeoutCapMs?: number; notRun?: Record<string, string>},
 ): Promise<Report> {
 	const startedAt = new Date().toISOString();
 	const results: CheckResult[] = [];
 	const emit = options.onEvent;
 	const nodes: NodeAccess[] = plan.nodes.flatMap(node => {
 		const ssh = options.connections.get(node.name);
-		return ssh && !ssh.closed ? [{node, ssh}] : [];
+		return ssh && !ssh.closed && options.notRun?.[node.name] === undefined ? [{node, ssh}] : [];
 	});
-	const unreachable = plan.nodes.filter(n => !nodes.some(a => a.node.name === n.name));
+	// What is up is validated; a node that is not is reported, check by check, as not run and why.
+	const left = plan.nodes.filter(n => !nodes.some(a => a.node.name === n.name));
+	const skipped = left.filter(n => options.notRun?.[n.name] !== undefined);
+	const unreachable = left.filter(n => !skipped.includes(n));
+	const notRun = (spec: CheckSpec, name: string, node: NodePlan | undefined, reason: string) => {
+		results.push({check: name, type: spec.type, node: node?.name, status: 'not-run', detail: `not run: ${reason}`, reason, durationMs: 0});
+		emit({type: 'check', node: node?.name, check: name, status: 'not-run', detail: reason, at: Date.now()});
+	};
 
 	for (const spec of options.checks ?? profile.checks) {
 		const name = checkName(spec);
 		const context: CheckContext = {plan, nodes, timeoutMs: Math.min(spec.timeoutSec * 1000, options.timeoutCapMs ?? Infinity), signal: options.signal, target: options.target};
+		if (isClusterCheck(spec) && nodes.length === 0) {
+			notRun(spec, name, undefined, `no node could be validated (${left.map(n => n.name).join(', ')} did not finish)`);
+			continue;
+		}
 		if (isClusterCheck(spec)) {
 			const started = Date.now();
 			emit({type: 'check', check: name, status: 'waiting', detail: `waiting for ${name}`, at: Date.now()});
@@ -114,12 +128,14 @@ export async function validateCluster(
 			emit({type: 'check', check: name, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, logLine, at: Date.now()});
 			continue;
 		}
-		for (const node of unreachable) {
+		for (const node of skipped.filter(n => runsOn(spec, n))) notRun(spec, name, node, options.notRun![node.name]!);
+		// Expected to be up but without a connection (a caller that did not say why): a failure.
+		for (const node of unreachable.filter(n => runsOn(spec, n))) {
 			results.push({check: name, type: spec.type, node: node.name, status: 'failed', detail: 'no SSH connection', reason: `${node.name} is not reachable over SSH`, logLine: await explainingLine(spec, node, undefined), durationMs: 0});
 			emit({type: 'check', node: node.name, check: name, status: 'failed', detail: 'no SSH connection', logLine: results.at(-1)?.logLine, at: Date.now()});
 		}
 		await Promise.all(
-			nodes.map(async access => {
+			nodes.filter(access => runsOn(spec, access.node)).map(async access => {
 				const started = Date.now();
 				emit({type: 'check', node: access.node.name, check: name, status: 'waiting', detail: `waiting for ${name}`, at: Date.now()});
 				const outcome = await poll(
@@ -155,22 +171,19 @@ function printableResult(result: CheckResult): CheckResult {
 	return {...result, detail: printableLine(result.detail), reason: clean(result.reason), logLine: clean(result.logLine)};
 }
 
+const MARKS: Record<CheckResultStatus, string> = {ok: '[ok]    ', failed: '[FAILED]', 'not-run': '[not run]'};
+
 export function formatReport(report: Report): string {
-	const lines = [`plasma-tui validation of ${report.profile}: ${report.ok ? 'all checks passed' : 'FAILED'} (${report.finishedAt})`, ''];
+	const count = (status: CheckResultStatus) => report.results.filter(r => r.status === status).length;
+	const notRunNodes = [...new Set(report.results.filter(r => r.status === 'not-run').map(r => r.node ?? 'cluster'))];
+	const verdict = report.ok ? 'all checks passed' : `FAILED (${count('failed')} failed, ${count('not-run')} not run${notRunNodes.length > 0 ? ` on ${notRunNodes.join(', ')}` : ''}, ${count('ok')} ok)`;
+	const width = Math.max(8, ...report.results.map(r => (r.node ?? 'cluster').length));
+	const lines = [`plasma-tui validation of ${report.profile}: ${verdict} (${report.finishedAt})`, ''];
 	for (const result of report.results.map(printableResult)) {
-		lines.push(`${result.status === 'ok' ? '[ok]    ' : '[FAILED]'} ${(result.node ?? 'cluster').padEnd(8)} ${result.check}: ${result.status === 'ok' ? result.detail : result.reason}`);
+		lines.push(`${MARKS[result.status]} ${(result.node ?? 'cluster').padEnd(width)} ${result.check}: ${result.status === 'ok' ? result.detail : result.reason}`);
 		if (result.logLine) lines.push(`           last log line: ${result.logLine}`);
 	}
 	return `${lines.join('\n')}\n`;
-}
-
-// A run whose nodes did not all finish boot and install: no checks, the report names the nodes and why.
-export async function writeSkippedReport(profile: Profile, plan: Plan, reasons: Record<string, string>): Promise<Report> {
-	const now = new Date().toISOString();
-	const results: CheckResult[] = Object.entries(reasons).map(([node, reason]) => ({check: 'boot and install', type: 'stage', node, status: 'failed', detail: 'validation skipped', reason, durationMs: 0}));
-	const report: Report = {profile: profile.name, ok: false, startedAt: now, finishedAt: now, results};
-	await writeReport(plan, report);
-	return report;
 }
 
 export async function writeReport(plan: Plan, report: Report): Promise<void> {

@@ -17,7 +17,8 @@ export type RunEvent =
 	| {type: 'console'; node: string; line: string; at: number}
 	| {type: 'install-output'; node: string; line: string; at: number}
 	// A failed check carries the log line that explains it (the service log named by explainLog, or the console).
-	| {type: 'check'; node?: string; check: string; status: 'waiting' | 'ok' | 'failed'; detail?: string; logLine?: string; at: number}
+	// 'not-run': the node failed before validation or does not answer; detail says why.
+	| {type: 'check'; node?: string; check: string; status: 'waiting' | 'ok' | 'failed' | 'not-run'; detail?: string; logLine?: string; at: number}
 	// A booting node whose console has been silent for silentMs.
 	| {type: 'node-stall'; node: string; silentMs: number; at: number}
 	// resolvedBy: a warning that this stage's success answers (preflight's "the demo image is not built yet" and the image stage).

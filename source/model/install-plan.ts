@@ -1,6 +1,7 @@
 import {ProblemError} from './field-error.js';
 import path from 'node:path';
-import type {Profile} from './profile-schema.js';
+import type {Profile, PushCommand} from './profile-schema.js';
+import {forRole} from './node-role.js';
 import {fieldError, type FieldError} from './field-error.js';
 import {fillTemplate} from './template.js';
 import {shellQuote} from './shell-quote.js';
@@ -13,11 +14,15 @@ export type PlannedUpload = {local: string; remote: string; mode: number};
 
 export type NodeInstallPlan =
 	| {method: 'none'}
-	| {method: 'push'; uploads: PlannedUpload[]; commands: string[]}
+	// commandFields[i] is the profile field commands[i] came from: a node skips other roles' commands.
+	| {method: 'push'; uploads: PlannedUpload[]; commands: string[]; commandFields: string[]}
 	| {method: 'nixos-anywhere'; extraFilesDir: string; argv: string[]; timeoutSec: number};
 
 // The node values install needs, as the plan decided them.
-type InstallNode = Pick<NodePlan, 'name' | 'dir' | 'sshPort' | 'secrets' | 'files'>;
+type InstallNode = Pick<NodePlan, 'name' | 'role' | 'dir' | 'sshPort' | 'secrets' | 'files'>;
+
+// The cluster-wide values push commands may use: etcd's member list and where its members serve clients.
+export type EtcdPlan = {etcdInitialCluster: string; etcdEndpoints: string};
 
 // A NUL cannot be quoted: the remote shell would silently cut the command there.
 export function renderCommand(template: string, variables: Record<string, string>): string {
@@ -28,15 +33,27 @@ export function renderCommand(template: string, variables: Record<string, string
 }
 
 // The template variables of push commands: the node's own and where its secrets land.
-export function commandVariables(vars: Record<string, string | number>, node: InstallNode, etcdInitialCluster: string): Record<string, string> {
+export function commandVariables(vars: Record<string, string | number>, node: InstallNode, etcd: EtcdPlan): Record<string, string> {
 	return {
 		...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, String(value)])),
 		secretsDir: node.secrets.remoteDir,
 		ca: node.secrets.remoteCa,
 		cert: node.secrets.remoteCert,
 		key: node.secrets.remoteKey,
-		etcdInitialCluster,
+		etcdInitialCluster: etcd.etcdInitialCluster,
+		etcdEndpoints: etcd.etcdEndpoints,
 	};
+}
+
+function commandText(command: PushCommand): string {
+	return typeof command === 'string' ? command : command.run;
+}
+
+// The commands a node of this role runs, each with the profile field it came from.
+export function commandsFor(commands: readonly PushCommand[], role: InstallNode['role']): Array<{template: string; field: string}> {
+	return commands.flatMap((command, index) =>
+		typeof command === 'string' || forRole(command.roles, role) ? [{template: commandText(command), field: `install.push.commands[${index}]`}] : [],
+	);
 }
 
 // After its kexec step nixos-anywhere reconnects on --post-kexec-ssh-port
@@ -52,28 +69,29 @@ function nixosAnywhereArgs(profile: Profile, ssh: {privateKey: string; user: str
 export function installPlanFor(
 	profile: Profile,
 	node: InstallNode,
-	context: {vars: Record<string, string | number>; ssh: {privateKey: string; user: string}; etcdInitialCluster: string},
+	context: {vars: Record<string, string | number>; ssh: {privateKey: string; user: string}; etcd: EtcdPlan},
 ): {install: NodeInstallPlan; problems: FieldError[]} {
 	const {method} = profile.install;
 	const problems: FieldError[] = [];
 	if (method === 'push') {
-		const variables = commandVariables(context.vars, node, context.etcdInitialCluster);
+		const variables = commandVariables(context.vars, node, context.etcd);
 		const uploads: PlannedUpload[] = [
 			{local: node.secrets.ca, remote: node.secrets.remoteCa, mode: 0o644},
 			{local: node.secrets.cert, remote: node.secrets.remoteCert, mode: 0o644},
 			{local: node.secrets.key, remote: node.secrets.remoteKey, mode: 0o400},
 			{local: node.files.clusterConfig, remote: node.secrets.remoteClusterConfig, mode: 0o644},
-			...profile.install.push.files.map(f => ({local: path.resolve(f.src), remote: f.dest, mode: Number.parseInt(f.mode, 8)})),
+			...profile.install.push.files.filter(f => forRole(f.roles, node.role)).map(f => ({local: path.resolve(f.src), remote: f.dest, mode: Number.parseInt(f.mode, 8)})),
 		];
-		const commands = profile.install.push.commands.map((template, index) => {
+		const planned = commandsFor(profile.install.push.commands, node.role);
+		const commands = planned.map(({template, field}) => {
 			try {
 				return renderCommand(template, variables);
 			} catch (error) {
-				problems.push(fieldError(`install.push.commands[${index}]`, `${node.name}: ${(error as Error).message}`, 'remove the NUL byte from the profile value'));
+				problems.push(fieldError(field, `${node.name}: ${(error as Error).message}`, 'remove the NUL byte from the profile value'));
 				return '';
 			}
 		});
-		return {install: {method, uploads, commands}, problems};
+		return {install: {method, uploads, commands, commandFields: planned.map(c => c.field)}, problems};
 	}
 	if (method === 'nixos-anywhere') {
 		const extraFilesDir = path.join(node.dir, 'extra-files');

@@ -26,6 +26,9 @@ export type PlanContext = {
 export type NodePlan = ResolvedNode & {
 	dir: string;
 	bootstrap: boolean;
+	// The subject of the node's certificate. A worker's has no Common Name: the demo's
+	// `etcd grpc-proxy` refuses a client certificate with one ("cert has non empty Common Name").
+	certSubject: string;
 	secrets: {
 		dir: string;
 		ca: string;
@@ -94,8 +97,10 @@ export type Plan = {
 	kvmProbeCache: string;
 	keyType: KeyType;
 	cluster: {name: string; domain: string; prefixLength: number};
-	// etcd's --initial-cluster: every control-plane member at its peer URL.
+	// etcd's --initial-cluster: every control-plane member at its peer URL (workers are not members).
 	etcdInitialCluster: string;
+	// The members' client URLs, for what runs on workers (the demo's etcd grpc-proxy): `{etcdEndpoints}`.
+	etcdEndpoints: string;
 	vde: {dir: string; socket: string; mgmt: string; pidfile: string; log: string};
 	ssh: {dir: string; privateKey: string; publicKey: string; user: string; knownHosts: string; hostKeyPolicy: HostKeyPolicy};
 	tls: {dir: string; caCert: string; caKey: string; reuseExisting: boolean; validityDays: number; caSubject: string};
@@ -252,6 +257,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 	const resolved = resolveNodes(profile);
 	const controlPlane = resolved.filter(n => n.role === 'control-plane');
 	const etcdInitialCluster = controlPlane.map(n => `${n.name}=https://${n.hostname}:2380`).join(',');
+	const etcdEndpoints = controlPlane.map(n => `https://${n.hostname}:2379`).join(',');
 	const problems: FieldError[] = [];
 	const nodes: NodePlan[] = resolved.map(node => {
 		const dir = path.join(workDir, 'nodes', node.name);
@@ -265,6 +271,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			...node,
 			dir,
 			bootstrap: node.role === 'control-plane',
+			certSubject: node.role === 'worker' ? `O=${cluster.name}, OU=${node.hostname}` : `CN=${node.hostname}`,
 			secrets: {
 				dir: secretsDir,
 				ca: path.join(secretsDir, caName),
@@ -314,7 +321,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		}
 		partial.qemuArgs = qemuArgsFor(partial, base);
 		partial.hostKey.expect = describeHostKey({policy: profile.ssh.hostKeyPolicy, sshPort: node.sshPort, pinned: partial.pinnedHostKey, generated: `key ${partial.files.hostKeyPub}`, knownHosts: base.ssh.knownHosts});
-		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcdInitialCluster});
+		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcd: {etcdInitialCluster, etcdEndpoints}});
 		partial.install = install.install;
 		problems.push(...install.problems);
 		return partial;
@@ -329,6 +336,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		keyType: tls.keyType,
 		cluster,
 		etcdInitialCluster,
+		etcdEndpoints,
 		tls: {
 			dir: tlsDir,
 			caCert: tls.existingCa?.cert ?? path.join(tlsDir, 'ca.crt'),

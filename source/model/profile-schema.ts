@@ -1,5 +1,6 @@
 import {z} from 'zod';
 import {CHECKS} from '../services/checks/registry.js';
+import {roleSchema, rolesSchema} from './node-role.js';
 
 // The one schema of a profile. Every type the tool uses for profile data is
 // inferred from here (see `Profile`, `NodeSpec`, `CheckSpec` below).
@@ -7,7 +8,7 @@ import {CHECKS} from '../services/checks/registry.js';
 
 export const PROFILE_VERSION = 1;
 
-export const roleSchema = z.enum(['control-plane', 'worker']);
+export {roleSchema};
 export const keyTypeSchema = z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-4096']);
 export const accelSchema = z.enum(['auto', 'kvm', 'tcg']);
 export const bootModeSchema = z.enum(['netboot', 'iso', 'disk']);
@@ -86,7 +87,13 @@ export const pushFileSchema = z.strictObject({
 	src: z.string(),
 	dest: z.string(),
 	mode: z.string().default('0644'),
+	// Only nodes of these roles get the file; absent: every node.
+	roles: rolesSchema,
 });
+
+// A push command: text run on every node, or `{run, roles}` run only on nodes of those roles
+// (the demo starts an etcd member on control planes and an etcd proxy on workers).
+export const pushCommandSchema = z.union([z.string(), z.strictObject({run: z.string(), roles: z.array(roleSchema)})]);
 
 export const installSchema = z.strictObject({
 	method: installMethodSchema.default('none'),
@@ -101,7 +108,7 @@ export const installSchema = z.strictObject({
 	push: z
 		.strictObject({
 			files: z.array(pushFileSchema).default([]),
-			commands: z.array(z.string()).default([]),
+			commands: z.array(pushCommandSchema).default([]),
 		})
 		.prefault({}),
 });
@@ -139,7 +146,8 @@ export const profileSchema = z.strictObject({
 export type Profile = z.infer<typeof profileSchema>;
 export type ProfileInput = z.input<typeof profileSchema>;
 export type NodeSpec = z.infer<typeof nodeSchema>;
-export type NodeRole = z.infer<typeof roleSchema>;
+export type {NodeRole} from './node-role.js';
+export type PushCommand = z.infer<typeof pushCommandSchema>;
 export type KeyType = z.infer<typeof keyTypeSchema>;
 export type Accel = z.infer<typeof accelSchema>;
 export type InstallMethod = z.infer<typeof installMethodSchema>;

@@ -33,7 +33,8 @@ export type NodeView = {
 	install: RingBuffer<string>;
 };
 
-export type CheckStatus = 'waiting' | 'ok' | 'failed';
+// 'not-run': the node failed before validation or does not answer (the detail says why).
+export type CheckStatus = 'waiting' | 'ok' | 'failed' | 'not-run';
 export type CheckCell = {status: CheckStatus; detail?: string; logLine?: string; at: number};
 
 export type StageView = {name: StageName; status: StageStatus; message?: string; at: number};
@@ -193,17 +194,25 @@ export function currentStage(view: RunView): StageView | undefined {
 	return view.stages.at(-1);
 }
 
-export type CheckSummary = {ok: number; failed: number; waiting: number; total: number};
+export type CheckSummary = {ok: number; failed: number; waiting: number; notRun: number; total: number};
 
 export function checkSummary(view: RunView): CheckSummary {
-	const summary: CheckSummary = {ok: 0, failed: 0, waiting: 0, total: 0};
+	const summary: CheckSummary = {ok: 0, failed: 0, waiting: 0, notRun: 0, total: 0};
 	for (const row of Object.values(view.checks)) {
 		for (const cell of Object.values(row)) {
-			summary[cell.status]++;
+			summary[cell.status === 'not-run' ? 'notRun' : cell.status]++;
 			summary.total++;
 		}
 	}
 	return summary;
+}
+
+// Rows whose checks were not run, once each, with why (the same reason for all of a node's checks).
+export function notRunRows(view: RunView): Array<{row: string; reason: string; checks: number}> {
+	return [...view.nodeNames, CLUSTER_ROW].flatMap(row => {
+		const cells = Object.values(view.checks[row] ?? {}).filter(cell => cell.status === 'not-run');
+		return cells.length === 0 ? [] : [{row, reason: cells[0]!.detail ?? 'not run', checks: cells.length}];
+	});
 }
 
 // Failed checks in grid order, with the log line that explains them (the node's console when the engine had none).

@@ -6,7 +6,7 @@ import {type FieldError, fieldError, fieldPath, printable} from './field-error.j
 // operator's terminal (an escape sequence redraws the screen). Free text may
 // hold newlines and tabs; no other field may hold a control character.
 
-const FREE_TEXT = /^(description|install\.push\.commands\[\d+\]|checks\[\d+\]\.(command|restartCommand))$/;
+const FREE_TEXT = /^(description|install\.push\.commands\[\d+\](\.run)?|checks\[\d+\]\.(command|restartCommand))$/;
 const NOT_ON_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
 const NOT_IN_FREE_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 

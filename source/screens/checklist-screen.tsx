@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import {checkSummary, CLUSTER_ROW, failedChecks, type RunView} from '../model/run-view.js';
+import {checkSummary, CLUSTER_ROW, failedChecks, notRunRows, type RunView} from '../model/run-view.js';
 import {useStateRef} from '../hooks/use-state-ref.js';
 import {checkMark, cleanLine} from './components/run-format.js';
 import {useKeys} from './components/key-dispatcher.js';
@@ -43,6 +43,9 @@ function detailLines(view: RunView): Line[] {
 		lines.push({key: `failed:${failure.row}:${failure.check}`, parts: [{text: `✗ ${failure.row} · ${failure.check}: `, color: 'red', bold: true}, {text: cleanLine(failure.reason)}]});
 		if (failure.logLine !== undefined) lines.push({key: `log:${failure.row}:${failure.check}`, parts: [{text: `    last log line: ${cleanLine(failure.logLine)}`, color: 'gray'}]});
 	}
+	for (const {row, reason, checks} of notRunRows(view)) {
+		lines.push({key: `not-run:${row}`, parts: [{text: `– ${row}: ${checks} ${checks === 1 ? 'check' : 'checks'} not run: `, color: 'magenta', bold: true}, {text: cleanLine(reason)}]});
+	}
 	for (const row of [...view.nodeNames, CLUSTER_ROW]) {
 		for (const check of view.checkNames) {
 			const cell = view.checks[row]?.[check];
@@ -76,7 +79,7 @@ export function ChecklistScreen({view, now, width, height, isActive, report}: Pr
 			<Text bold>
 				{summary.total === 0
 					? 'Checks: none has run yet (they run after every node is installed)'
-					: `Checks: ${summary.ok} ok · ${summary.failed} failed · ${summary.waiting} waiting, of ${summary.total}`}
+					: `Checks: ${summary.ok} ok · ${summary.failed} failed · ${summary.waiting} waiting${summary.notRun > 0 ? ` · ${summary.notRun} not run` : ''}, of ${summary.total}`}
 			</Text>
 			{lines.slice(start, start + visible).map(line => (
 				<Text key={line.key} wrap="truncate-end">

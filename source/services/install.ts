@@ -82,7 +82,7 @@ async function installPush(ctx: InstallContext, install: Extract<NodePlan['insta
 		say(`$ ${command.length > 160 ? `${command.slice(0, 157)}...` : command}`);
 		const result = await ssh.exec(command, {timeoutMs: COMMAND_TIMEOUT_MS, signal: ctx.signal, onLine: line => say(line)});
 		// The cause first (stderr's last line at error level), not the first thing the command logged.
-		if (result.code !== 0) throw new ProblemError({message: `install.push.commands[${index}] exited ${result.code ?? result.signal}: ${failureReason(result)}`});
+		if (result.code !== 0) throw new ProblemError({message: `${install.commandFields[index] ?? `install.push.commands[${index}]`} exited ${result.code ?? result.signal}: ${failureReason(result)}`});
 	}
 }
 

@@ -144,7 +144,7 @@ function signingMaterial(x509: X509Module, ca: Ca) {
 
 export async function issueNodeCertificate(
 	ca: Ca,
-	node: Pick<NodePlan, 'hostname' | 'fqdn' | 'ip'>,
+	node: Pick<NodePlan, 'hostname' | 'fqdn' | 'ip'> & Partial<Pick<NodePlan, 'certSubject'>>,
 	keyType: KeyType,
 	validityDays: number,
 ): Promise<{certPem: string; key: KeyObject}> {
@@ -158,7 +158,7 @@ export async function issueNodeCertificate(
 	const usage = x509.KeyUsageFlags.digitalSignature | (keyType === 'ecdsa-p256' ? 0 : x509.KeyUsageFlags.keyEncipherment);
 	const cert = await x509.X509CertificateGenerator.create({
 		serialNumber: randomSerial(),
-		subject: `CN=${node.hostname}`,
+		subject: node.certSubject ?? `CN=${node.hostname}`,
 		issuer: caX509.subject,
 		notBefore: new Date(now.getTime() - 60_000),
 		// A leaf never outlives its CA.
@@ -233,6 +233,8 @@ function nodeCertStillValid(pem: string | undefined, keyText: string | undefined
 		if (new Date(cert.validTo).getTime() - Date.now() < RENEW_BEFORE_MS) return false;
 		const info = describeCertificate(pem);
 		const wanted = plannedSans(node);
+		// A node whose role changed gets the subject of its new role.
+		if (/(^|, )CN=/.test(info.subject) !== /(^|, )CN=/.test(node.certSubject)) return false;
 		return sameSet(info.dns, wanted.dns) && sameSet(info.ips, wanted.ips);
 	} catch {
 		return false;

@@ -186,7 +186,8 @@ test('the wizard hands the saved profile to the run after the plan screen, and q
 	await waitForFrame(lastFrame, f => f.includes('Written'), 'the generated certificates', 10_000);
 	await press(stdin, KEYS.down, KEYS.enter);
 	await waitForFrame(lastFrame, f => f.includes('step 5/6: checks'), 'the checks screen');
-	await press(stdin, ...Array(10).fill(KEYS.down), KEYS.enter);
+	// Down past every check of the demo to Next.
+	await press(stdin, ...Array(template('demo').checks.length).fill(KEYS.down), KEYS.enter);
 	await waitForFrame(lastFrame, f => f.includes('step 6/6: plan'), 'the plan screen');
 	await press(stdin, KEYS.enter);
 	const frame = await waitForFrame(lastFrame, f => f.includes('report saved'), 'the run ending on its checklist');
@@ -268,4 +269,18 @@ test('while validating, each pane counts its checks and names the one it waits f
 	await waitForFrame(lastFrame, f => f.includes('ECONNREFUSED'), 'the waiting check');
 	assert.match(paneText(lastFrame()!, 'node01'), /^node01 validating \d+s . checks: 4 ok · waiting for etcd health: connect ECONNREFUSED 192\.168\.100\.11:2379 │/);
 	assert.match(paneText(lastFrame()!, 'node02'), /checks: 4 ok │/);
+});
+
+test('checks not run on a failed node show as not run, counted, with the node\'s reason once', async () => {
+	// Issue 10, point 2: on main before this, a node that failed before validation had no cells at all
+	// (validation was skipped) and the checklist had no way to say "not run".
+	const reason = 'node03 did not finish: install.push.commands[1] exited 1: disk full';
+	const events = recordedEvents('run-demo-checks-failed').map(event =>
+		event.type === 'check' && event.node === 'node03' && event.status !== 'waiting' ? {...event, status: 'not-run' as const, detail: reason, logLine: undefined} : event,
+	);
+	const {lastFrame} = mount(fakeRun(events, {outcome: {exitCode: 1, failedStage: 'install', report: REPORT}}));
+	const frame = await waitForFrame(lastFrame, f => f.includes('report saved'), 'the checklist');
+	assert.match(frame, /Checks: \d+ ok · \d+ failed · 0 waiting · \d+ not run, of 24/);
+	assert.match(frame, /etcd health +✓ ok +✓ ok +– not run/);
+	assert.match(frame, /– node03: \d+ checks not run: node03 did not finish: install\.push\.commands\[1\] exited 1: disk full/);
 });

@@ -11,7 +11,7 @@ import {render, cleanup} from 'ink-testing-library';
 import {failureReason} from '../../source/model/failure-reason.js';
 import {applyRunEvents, createRunView} from '../../source/model/run-view.js';
 import {PanesScreen} from '../../source/screens/panes-screen.js';
-import {formatReport, writeSkippedReport} from '../../source/engine/validation.js';
+import {formatReport, validateCluster} from '../../source/engine/validation.js';
 import {writeArtifacts} from '../../source/services/artifacts.js';
 import {installNode} from '../../source/services/install.js';
 import {NodeSsh} from '../../source/services/ssh.js';
@@ -86,9 +86,10 @@ describe('a failed push command against a real sshd', {skip}, () => {
 		assert.match((pane.lastFrame() ?? '').replace(/[\s│╭╮╰╯─]+/g, ' '), /couldn't find local name "node04"/);
 
 		// The report (and status, which prints the same state reason).
-		const report = await writeSkippedReport(profile, plan, {[node.name]: error.message});
+		const only = {...plan, nodes: [node]};
+		const report = await validateCluster(profile, only, {connections: new Map(), checks: [{type: 'ssh', timeoutSec: 1}], notRun: {[node.name]: error.message}, onEvent: () => undefined});
 		const text = await fs.readFile(plan.report.text, 'utf8');
 		assert.equal(text, formatReport(report));
-		assert.match(text, new RegExp(`\\[FAILED\\] node01 +boot and install: install\\.push\\.commands\\[0\\] exited 1: C \\| etcdmain: couldn't find local name`));
+		assert.match(text, new RegExp(`\\[not run\\] node01 +ssh: install\\.push\\.commands\\[0\\] exited 1: C \\| etcdmain: couldn't find local name`));
 	});
 });

@@ -64,7 +64,7 @@ test('an unknown key in a check entry is suggested from that check type\'s keys'
 	// "path" belongs to http checks only: an ssh check has nothing close to suggest.
 	const [ssh] = errorsOf({...profile, checks: [{type: 'ssh', pth: '/'}]});
 	assert.equal(ssh!.message, 'unknown key "pth"');
-	assert.equal(ssh!.fix, 'remove it; the keys allowed here are name, timeoutSec, explainLog, type');
+	assert.equal(ssh!.fix, 'remove it; the keys allowed here are name, timeoutSec, explainLog, roles, type');
 });
 
 test('one error per unknown key; nothing close means no suggestion', () => {

@@ -38,6 +38,7 @@ export function phaseColor(phase: NodePhase): string {
 export function checkMark(status: CheckStatus | undefined, now: number): {text: string; color?: string} {
 	if (status === 'ok') return {text: '✓ ok', color: 'green'};
 	if (status === 'failed') return {text: '✗ failed', color: 'red'};
+	if (status === 'not-run') return {text: '– not run', color: 'magenta'};
 	if (status === 'waiting') return {text: `${spinner(now)} waiting`, color: 'yellow'};
 	return {text: '·', color: 'gray'};
 }

@@ -1,5 +1,6 @@
 import {z} from 'zod';
 import {type FieldError, fieldError} from '../../model/field-error.js';
+import {forRole, type NodeRole} from '../../model/node-role.js';
 import {type CheckContext, type CheckDefinition, type CheckScope, CheckFailure, type NodeAccess} from './check-definition.js';
 
 // Everything the rest of the tool knows about check types, derived from a list
@@ -13,7 +14,7 @@ type SchemasOf<D extends readonly AnyCheckDefinition[]> = {-readonly [K in keyof
 
 export function checkCatalog<const D extends readonly [AnyCheckDefinition, ...AnyCheckDefinition[]]>(definitions: D) {
 	// The fields every check has, spelled out so they can be read inside this generic function.
-	type Spec = z.output<D[number]['schema']> & {type: string; name?: string; timeoutSec: number};
+	type Spec = z.output<D[number]['schema']> & {type: string; name?: string; timeoutSec: number; roles?: NodeRole[]};
 	const byType = new Map<string, AnyCheckDefinition>();
 	for (const definition of definitions) {
 		if (byType.has(definition.type)) throw new Error(`check type ${definition.type} is defined twice`);
@@ -35,10 +36,15 @@ export function checkCatalog<const D extends readonly [AnyCheckDefinition, ...An
 		if (spec.timeoutSec < 1) errors.push(fieldError(`${at}.timeoutSec`, `${spec.timeoutSec} s is not a usable timeout`, 'set timeoutSec to 1 or more'));
 		const tcpPort = port(spec);
 		if (tcpPort !== undefined && (tcpPort < 1 || tcpPort > 65535)) errors.push(fieldError(`${at}.port`, `${tcpPort} is not a TCP port`, 'use a port from 1 to 65535'));
+		if (spec.roles !== undefined && definitionOf(spec).scope === 'cluster') errors.push(fieldError(`${at}.roles`, `${spec.type} is a cluster check: it knows which nodes it needs, roles would not change that`, 'remove roles from this check'));
+		else if (spec.roles?.length === 0) errors.push(fieldError(`${at}.roles`, 'lists no role, so the check would run nowhere', 'name the roles it runs on (control-plane, worker) or remove roles to run it on every node'));
 		return [...errors, ...(definitionOf(spec).rules?.(spec, at) ?? [])];
 	};
 
 	const isClusterCheck = (spec: Spec): boolean => definitionOf(spec).scope === 'cluster';
+
+	// The nodes a node check runs on: those of its roles (all when it names none).
+	const runsOn = (spec: Spec, node: {role: NodeRole}): boolean => forRole(spec.roles, node.role);
 
 	// One attempt of a node check on one node.
 	const nodeCheckAttempt = async (spec: Spec, access: NodeAccess, context: CheckContext): Promise<string> => {
@@ -54,5 +60,5 @@ export function checkCatalog<const D extends readonly [AnyCheckDefinition, ...An
 		return definition.run(spec, context);
 	};
 
-	return {definitions, schema, name, port, rules, isClusterCheck, nodeCheckAttempt, clusterCheckAttempt};
+	return {definitions, schema, name, port, rules, isClusterCheck, runsOn, nodeCheckAttempt, clusterCheckAttempt};
 }

@@ -1,6 +1,7 @@
 import {z} from 'zod';
 import {type FieldError, ProblemError} from '../../model/field-error.js';
 import type {NodePlan, Plan} from '../../model/plan.js';
+import {rolesSchema} from '../../model/node-role.js';
 import type {NodeSsh} from '../ssh.js';
 
 // What a check type is: its parameters, where it runs, how it is named and
@@ -14,6 +15,8 @@ export const checkBaseShape = {
 	timeoutSec: z.number().int().default(60),
 	// A file on the node whose last line explains a failure (the service's log); default: the serial console.
 	explainLog: z.string().optional(),
+	// A node check runs only on nodes of these roles (e.g. etcd's client port on members only); absent: every node.
+	roles: rolesSchema,
 };
 
 export type NodeAccess = {node: NodePlan; ssh: NodeSsh};

@@ -6,6 +6,7 @@ import {httpCheck} from './http.js';
 import {l2MeshCheck} from './l2-mesh.js';
 import {metricsCheck} from './metrics.js';
 import {persistenceCheck} from './persistence.js';
+import {proxyCrudCheck} from './proxy-crud.js';
 import {raftQuorumCheck} from './raft-quorum.js';
 import {sshCheck} from './ssh.js';
 import {systemdUnitCheck} from './systemd-unit.js';
@@ -22,6 +23,7 @@ export const CHECK_DEFINITIONS = [
 	raftQuorumCheck,
 	crudCheck,
 	persistenceCheck,
+	proxyCrudCheck,
 	metricsCheck,
 	tlsCheck,
 	systemdUnitCheck,
@@ -30,5 +32,5 @@ export const CHECK_DEFINITIONS = [
 
 export const CHECKS = checkCatalog(CHECK_DEFINITIONS);
 
-export const {name: checkName, port: checkPort, isClusterCheck, nodeCheckAttempt, clusterCheckAttempt} = CHECKS;
+export const {name: checkName, port: checkPort, isClusterCheck, runsOn, nodeCheckAttempt, clusterCheckAttempt} = CHECKS;
 export {CheckFailure, type CheckContext, type NodeAccess} from './check-definition.js';
