@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type {Profile} from '../model/profile-schema.js';
 import {formatProblem, formatProblems, ProblemError} from '../model/field-error.js';
 import {buildPlan, type Plan, type PlanContext} from '../model/plan.js';
@@ -32,7 +33,7 @@ export async function profileFromOptions(values: CommandOptions, command: string
 
 export function planContext(accel?: PlanContext['accel']): PlanContext {
 	const paths = toolPaths();
-	return {clustersDir: paths.clustersDir, imageDir: paths.imageDir, home: paths.home, accel};
+	return {clustersDir: paths.clustersDir, imageDir: paths.imageDir, home: paths.home, accel, userHome: os.homedir(), configDir: paths.configDir};
 }
 
 export function planFor(profile: Profile, accel?: PlanContext['accel']): Plan {
