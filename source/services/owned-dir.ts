@@ -2,6 +2,7 @@ import {constants as fsConstants} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {ProblemError} from '../model/field-error.js';
+import {writeFileAtomic} from './atomic-file.js';
 
 // Directories the tool makes carry a marker file, and nothing is removed
 // without it: a workDir of /home/me or a vdeSocket pointing elsewhere can be
@@ -59,14 +60,8 @@ export async function ensureOwnedDir(dir: string, options: {adoptable?: readonly
 			throw new UnsafeDirError(dir, `already exists and was not made by plasma-tui (it holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''})`, 'choose a new or empty directory for workDir');
 		}
 	}
-	const handle = await fs.open(marker, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
-		if (error.code === 'EEXIST') return undefined;
-		throw error;
-	});
-	if (handle) {
-		await handle.writeFile('made by plasma-tui: removed only by plasma-tui down --purge\n');
-		await handle.close();
-	}
+	// Atomic: a full disk leaves no empty marker, and the error names the file.
+	await writeFileAtomic(marker, 'made by plasma-tui: removed only by plasma-tui down --purge\n', 0o600);
 }
 
 export async function isMarked(dir: string): Promise<boolean> {
@@ -85,7 +80,16 @@ export async function removeOwnedDir(dir: string): Promise<'removed' | 'absent' 
 }
 
 // What the work directory of an earlier version (made before the marker) holds: such a directory is adopted.
-export const WORK_DIR_ENTRIES = ['run', 'nodes', 'tls', 'ssh', 'netboot', 'state.json', 'report.json', 'report.txt'];
+export const WORK_DIR_ENTRIES = [
+	'run',
+	'nodes',
+	'tls',
+	'ssh',
+	'netboot',
+	'state.json',
+	'report.json',
+	'report.txt',
+];
 
 function isInside(parent: string, dir: string): boolean {
 	const relative = path.relative(parent, dir);
