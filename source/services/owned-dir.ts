@@ -89,6 +89,8 @@ export const WORK_DIR_ENTRIES = [
 	'state.json',
 	'report.json',
 	'report.txt',
+	// The work directory lock (<workDir>/lock), which may be taken before the marker is written.
+	'lock',
 ];
 
 function isInside(parent: string, dir: string): boolean {
