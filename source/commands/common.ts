@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type {Profile} from '../model/profile-schema.js';
 import {formatProblem, formatProblems, ProblemError} from '../model/field-error.js';
 import {buildPlan, type Plan, type PlanContext} from '../model/plan.js';
@@ -32,7 +33,7 @@ export async function profileFromOptions(values: CommandOptions, command: string
 
 export function planContext(accel?: PlanContext['accel']): PlanContext {
 	const paths = toolPaths();
-	return {clustersDir: paths.clustersDir, imageDir: paths.imageDir, home: paths.home, accel};
+	return {clustersDir: paths.clustersDir, imageDir: paths.imageDir, home: paths.home, accel, userHome: os.homedir(), configDir: paths.configDir};
 }
 
 export function planFor(profile: Profile, accel?: PlanContext['accel']): Plan {
@@ -40,14 +41,21 @@ export function planFor(profile: Profile, accel?: PlanContext['accel']): Plan {
 }
 
 // A command's work under its work directory's lock: a second up, down, certs or
-// validate of the same profile is told who holds it and exits 1, touching nothing.
+// validate of the same profile is told who holds it and exits 1, touching nothing;
+// so is a work directory the tool may not use (another owner's, a symlink).
 export async function underWorkLock(plan: Plan, command: string, work: () => Promise<number>): Promise<number> {
-	const {withWorkLock, WorkLockBusy} = await import('../services/work-lock.js');
+	const {lockWorkDir} = await import('../services/work-lock.js');
+	let lock: Awaited<ReturnType<typeof lockWorkDir>>;
 	try {
-		return await withWorkLock(plan, command, work);
+		lock = await lockWorkDir(plan, command);
 	} catch (error) {
-		if (!(error instanceof WorkLockBusy)) throw error;
+		if (!(error instanceof ProblemError)) throw error;
 		console.error(`plasma-tui ${command}: ${formatProblem(error.problem)}`);
 		return EXIT.failed;
+	}
+	try {
+		return await work();
+	} finally {
+		await lock.release();
 	}
 }

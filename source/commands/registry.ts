@@ -90,10 +90,14 @@ export const COMMANDS = {
 		load: async () => (await import('./status.js')).run,
 	},
 	down: {
-		summary: 'stop every node and the switch, remove sockets (--purge: disks and artifacts too)',
-		usage: 'down [--profile NAME | --profile-file PATH] [--purge]',
-		options: [...profileHelp, ['--purge', 'also remove disks and generated artifacts']],
-		parse: {...help, ...profileOptions, purge: {type: 'boolean'}},
+		summary: 'stop every node and the switch, remove sockets (--purge: the work directory, disks and artifacts too)',
+		usage: 'down [--profile NAME | --profile-file PATH] [--purge [--yes]]',
+		options: [
+			...profileHelp,
+			['--purge', 'also delete the work directory (disks, certificates, keys), only if plasma-tui made it; lists it first'],
+			['--yes', 'confirm --purge without asking (needed without a terminal)'],
+		],
+		parse: {...help, ...profileOptions, purge: {type: 'boolean'}, yes: {type: 'boolean'}},
 		load: async () => (await import('./down.js')).run,
 	},
 	console: {

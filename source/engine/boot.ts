@@ -1,8 +1,9 @@
-import fs from 'node:fs/promises';
+import path from 'node:path';
 import type {Profile} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import type {NodePhase, RunEvent, RunEventListener} from '../model/events.js';
 import {tailFile} from '../services/console-tail.js';
+import {ensureWorkDirs} from '../services/owned-dir.js';
 import {createDisk, startNode, stopNode, type NodeProcess} from '../services/qemu.js';
 import {StateStore} from '../services/state.js';
 import type {TeardownReport} from '../services/teardown.js';
@@ -61,7 +62,8 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 	let startedSwitch = false;
 	let closed = false;
 
-	await fs.mkdir(plan.workDir, {recursive: true, mode: 0o700});
+	// Each directory the run uses is checked (ours, not a symlink, not writable by others) before anything is opened in it.
+	await ensureWorkDirs(plan.workDir, plan.nodes.flatMap(node => [node.dir, path.dirname(node.runtime.pidfile)]));
 	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
 	const nodePhases = new NodePhases(plan.nodes.map(n => n.name), emit, state);
 	const phases = nodePhases.current;

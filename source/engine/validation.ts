@@ -6,6 +6,7 @@ import type {RunEventListener} from '../model/events.js';
 import {checkName, clusterCheckAttempt, isClusterCheck, nodeCheckAttempt, runsOn, type CheckContext, type NodeAccess} from '../services/checks/registry.js';
 import type {NodeSsh} from '../services/ssh.js';
 import {writeFileAtomic} from '../services/atomic-file.js';
+import {ensureWorkDirs} from '../services/owned-dir.js';
 import {printableLine} from '../model/printable.js';
 import {shellQuote} from '../services/shell-quote.js';
 
@@ -187,7 +188,7 @@ export function formatReport(report: Report): string {
 }
 
 export async function writeReport(plan: Plan, report: Report): Promise<void> {
-	await fs.mkdir(plan.workDir, {recursive: true});
+	await ensureWorkDirs(plan.workDir);
 	await writeFileAtomic(plan.report.json, `${JSON.stringify({...report, results: report.results.map(printableResult)}, null, 2)}\n`, 0o644);
 	await writeFileAtomic(plan.report.text, formatReport(report), 0o644);
 }

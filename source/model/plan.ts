@@ -21,6 +21,10 @@ export type PlanContext = {
 	home: string;
 	// Accelerator chosen by preflight; absent means "not probed yet" (planned as TCG).
 	accel?: 'kvm' | 'tcg';
+	// The operator's home directory and the tool's config directory (services/paths.ts): a workDir
+	// or vdeSocket that is one of them, or above one, is refused (`down --purge` would delete it).
+	userHome?: string;
+	configDir?: string;
 };
 
 export type NodePlan = ResolvedNode & {
@@ -140,7 +144,13 @@ export const DEMO_READY_PATTERN = 'plasma-ready';
 const CLUSTER_CONFIG_NAME = 'cluster-config.json';
 
 export function workDirFor(profile: Profile, context: PlanContext): string {
-	return profile.workDir ?? path.join(context.clustersDir, profile.name);
+	return profile.workDir === undefined ? path.join(context.clustersDir, profile.name) : normalPath(profile.workDir);
+}
+
+// `/home/me/c/..` is `/home/me`: an absolute path is resolved (it does not depend on the current
+// directory); a relative one is left for the profile rules to refuse.
+function normalPath(file: string): string {
+	return path.isAbsolute(file) ? path.resolve(file) : file;
 }
 
 // The per-node variables of every template: the kernel command line and the push install's commands.
@@ -239,7 +249,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		boot: bootPaths(profile, context, workDir),
 		vde: {
 			dir: vdeDir,
-			socket: profile.network.vdeSocket ?? path.join(vdeDir, 'switch.sock'),
+			socket: profile.network.vdeSocket === undefined ? path.join(vdeDir, 'switch.sock') : normalPath(profile.network.vdeSocket),
 			mgmt: path.join(vdeDir, 'mgmt.sock'),
 			pidfile: path.join(vdeDir, 'switch.pid'),
 			log: path.join(vdeDir, 'switch.log'),
@@ -356,7 +366,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		problems: [],
 	};
 	plan.creates = plannedThings(plan, controlPlane.length);
-	plan.problems = [...socketProblems(plan), ...problems];
+	plan.problems = [...guardedPathProblems(plan, profile, context), ...socketProblems(plan), ...problems];
 	return context.accel ? withAccel(plan, context.accel) : plan;
 }
 
@@ -390,6 +400,38 @@ function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {
 		);
 	}
 	return things;
+}
+
+// What `down --purge` deletes (the work directory) and what the switch's socket replaces must never be
+// the root, the operator's home, the tool's own directories, or a directory above one of them.
+function guardedPathProblems(plan: Plan, profile: Profile, context: PlanContext): FieldError[] {
+	const guarded: Array<[string | undefined, string]> = [
+		['/', 'the root directory'],
+		[context.userHome, 'your home directory'],
+		[context.configDir, "plasma-tui's config directory"],
+		[context.home, "plasma-tui's data directory"],
+		[context.clustersDir, 'the directory of every profile\'s work directory'],
+		[context.imageDir, "the demo image's directory"],
+	];
+	const clash = (file: string): string | undefined => {
+		for (const [dir, what] of guarded) {
+			if (!dir || !path.isAbsolute(dir)) continue;
+			const resolved = path.resolve(dir);
+			if (file === resolved) return `is ${what}`;
+			if (file === '/' || resolved.startsWith(`${file}${path.sep}`)) return `holds ${what} (${resolved})`;
+		}
+		return undefined;
+	};
+	const problems: FieldError[] = [];
+	const workDirClash = profile.workDir !== undefined && path.isAbsolute(plan.workDir) ? clash(plan.workDir) : undefined;
+	if (workDirClash) {
+		problems.push(fieldError('workDir', `${plan.workDir} ${workDirClash}: \`down --purge\` would delete it`, `choose a directory of its own, e.g. ${path.join(context.clustersDir, profile.name)}, or remove workDir from the profile to use that one`));
+	}
+	const socketClash = profile.network.vdeSocket !== undefined && path.isAbsolute(plan.vde.socket) ? clash(plan.vde.socket) : undefined;
+	if (socketClash) {
+		problems.push(fieldError('network.vdeSocket', `${plan.vde.socket} ${socketClash}: the switch's socket needs a path of its own`, `remove network.vdeSocket from the profile (the switch then lives in ${plan.vde.dir})`));
+	}
+	return problems;
 }
 
 function socketProblems(plan: Plan): FieldError[] {

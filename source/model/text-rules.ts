@@ -98,7 +98,7 @@ export function pathProblems(profile: Profile): FieldError[] {
 			errors.push(fieldError(field, remote, `write an absolute path of ${REMOTE_PATH_CHARS} only, without "..", e.g. /etc/plasma/secrets`));
 		} else if (value === '') continue;
 		else if (kind === 'absolute' && !value.startsWith('/')) {
-			errors.push(fieldError(field, `"${printable(value)}" is not an absolute path`, 'write it from the root, e.g. /var/tmp/plasma'));
+			errors.push(fieldError(field, `"${printable(value)}" is not an absolute path`, 'write it from the root, e.g. a directory of your own under your home directory such as /home/you/plasma'));
 		} else if (Buffer.byteLength(value) > MAX_PATH_BYTES) {
 			errors.push(fieldError(field, `the path is ${Buffer.byteLength(value)} bytes long`, `use a path of at most ${MAX_PATH_BYTES} bytes`));
 		} else if (value.split('/').some(part => Buffer.byteLength(part) > MAX_NAME_BYTES)) {

@@ -5,6 +5,7 @@ import type {Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
 import {clusterConfig, diskoLayout, hostsEntries, nixosModule} from '../model/node-config.js';
 import {writeFileIfChanged} from './atomic-file.js';
+import {ensureWorkDirs} from './owned-dir.js';
 import {ensureKeyPair} from './ssh-keys.js';
 import {ensureCertificates, type CertResult} from './tls.js';
 
@@ -44,7 +45,7 @@ export async function writeArtifacts(plan: Plan, options: {onEvent?: RunEventLis
 		options.onEvent?.({type: 'log', level: 'info', message: `${changed ? 'written' : 'unchanged'} ${file}`, at: Date.now()});
 	};
 
-	await fs.mkdir(plan.workDir, {recursive: true, mode: 0o700});
+	await ensureWorkDirs(plan.workDir, [path.dirname(plan.ssh.privateKey), ...plan.nodes.map(node => node.dir)]);
 	note(plan.ssh.privateKey, await ensureKeyPair(plan.ssh.privateKey, plan.ssh.publicKey, `plasma-tui@${plan.profileName}`));
 	const authorizedKey = await fs.readFile(plan.ssh.publicKey, 'utf8');
 

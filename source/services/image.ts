@@ -3,6 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
 import {z} from 'zod';
+import {ProblemError} from '../model/field-error.js';
+import {assertSafeDir, ensureOwnedDir, ensureUsableDir, removeOwnedDir} from './owned-dir.js';
 import {packageRoot} from './paths.js';
 import {runStreamed} from './streamed-command.js';
 import {readJsonFile} from './json-file.js';
@@ -13,6 +15,8 @@ import {readJsonFile} from './json-file.js';
 
 export type DemoImage = {kernel: string; initrd: string; stampFile: string; built: boolean; versions: string};
 
+// What image/build-image.sh leaves in the image directory: a cache of an earlier version, found without the marker, is adopted.
+const IMAGE_ENTRIES = ['vmlinuz', 'initrd.img', 'versions.txt', 'stamp.json'];
 const SOURCES = ['build-image.sh', 'init', 'svc', 'inittab', 'plasma-ready'];
 const PACKAGES = ['busybox-static', 'openssh-server', 'etcd-server', 'etcd-client'];
 const BUILD_TIMEOUT_MS = 10 * 60_000;
@@ -52,14 +56,14 @@ async function withLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
 	const started = Date.now();
 	for (;;) {
 		try {
-			await fs.mkdir(lock);
+			await fs.mkdir(lock, {mode: 0o700});
 			await fs.writeFile(path.join(lock, 'pid'), String(process.pid));
 			break;
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
 			const owner = Number(await fs.readFile(path.join(lock, 'pid'), 'utf8').catch(() => '0'));
 			if (owner > 0 && !isAlive(owner)) {
-				await fs.rm(lock, {recursive: true, force: true});
+				await removeLock(lock);
 				continue;
 			}
 			if (Date.now() - started > LOCK_WAIT_MS) throw new Error(`timed out waiting for another image build (lock ${lock})`);
@@ -69,8 +73,16 @@ async function withLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
 	try {
 		return await work();
 	} finally {
-		await fs.rm(lock, {recursive: true, force: true});
+		await removeLock(lock);
 	}
+}
+
+// The lock directory holds its pid file and nothing else: never removed recursively.
+async function removeLock(lock: string): Promise<void> {
+	await fs.rm(path.join(lock, 'pid'), {force: true});
+	await fs.rmdir(lock).catch((error: NodeJS.ErrnoException) => {
+		if (error.code !== 'ENOENT') throw error;
+	});
 }
 
 function isAlive(pid: number): boolean {
@@ -87,18 +99,24 @@ export async function ensureDemoImage(
 	// buildScript: tests put a stand-in in place of image/build-image.sh.
 	options: {rebuild?: boolean; onLine?: (line: string) => void; signal?: AbortSignal; buildScript?: string} = {},
 ): Promise<DemoImage> {
-	await fs.mkdir(path.dirname(imageDir), {recursive: true});
+	// The lock and the staging directory sit next to the image directory: its parent must be ours too.
+	await ensureUsableDir(path.dirname(imageDir));
 	return withLock(imageDir, async () => {
 		const stampFile = path.join(imageDir, 'stamp.json');
 		const kernel = path.join(imageDir, 'vmlinuz');
 		const initrd = path.join(imageDir, 'initrd.img');
 		const stamp = await inputStamp();
 		if (!options.rebuild && (await readStamp(stampFile, options.onLine))?.stamp === stamp && (await exists(kernel)) && (await exists(initrd))) {
+			await assertSafeDir(imageDir);
 			return {kernel, initrd, stampFile, built: false, versions: await fs.readFile(path.join(imageDir, 'versions.txt'), 'utf8')};
 		}
 		// Build next to the cache and swap in, so a failed build leaves the old image (or none), never half of one.
 		const staging = `${imageDir}.building`;
-		await fs.rm(staging, {recursive: true, force: true});
+		// Checked before the build, so a folder that is not the tool's is said at once, and never deleted.
+		if (await exists(imageDir)) await ensureOwnedDir(imageDir, {adoptable: IMAGE_ENTRIES});
+		if (await exists(staging)) await ensureOwnedDir(staging, {adoptable: IMAGE_ENTRIES});
+		await removeOrRefuse(staging);
+		await ensureOwnedDir(staging);
 		// In its own process group: a cancel or timeout stops apt-get, cpio and xz too, not only bash.
 		const build = await runStreamed('bash', [options.buildScript ?? path.join(packageRoot(), 'image', 'build-image.sh'), staging], {
 			timeoutMs: BUILD_TIMEOUT_MS,
@@ -106,12 +124,17 @@ export async function ensureDemoImage(
 			onLine: line => options.onLine?.(line),
 		});
 		if (!build.ok) {
-			await fs.rm(staging, {recursive: true, force: true});
+			await removeOrRefuse(staging);
 			throw new Error(`demo image build failed (${build.why}):\n${build.lastLines.slice(-10).join('\n')}`);
 		}
 		await fs.writeFile(path.join(staging, 'stamp.json'), `${JSON.stringify({stamp, builtAt: new Date().toISOString()})}\n`);
-		await fs.rm(imageDir, {recursive: true, force: true});
+		await removeOrRefuse(imageDir);
 		await fs.rename(staging, imageDir);
 		return {kernel, initrd, stampFile, built: true, versions: await fs.readFile(path.join(imageDir, 'versions.txt'), 'utf8')};
 	});
+}
+
+async function removeOrRefuse(dir: string): Promise<void> {
+	const outcome = await removeOwnedDir(dir);
+	if (typeof outcome === 'object') throw new ProblemError({message: outcome.refused, fix: `move ${dir} away (or set PLASMA_TUI_IMAGE_DIR to a directory of its own) and build again`});
 }

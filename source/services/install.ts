@@ -1,7 +1,7 @@
-import {createWriteStream} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type {NodePlan, Plan} from '../model/plan.js';
+import {ensureUsableDir, ensureWorkDirs, openOwnFile} from './owned-dir.js';
 import {confirmHostKey, type NodeSsh} from './ssh.js';
 import {runStreamed} from './streamed-command.js';
 import {shellQuote} from './shell-quote.js';
@@ -96,7 +96,8 @@ async function installPush(ctx: InstallContext, install: Extract<NodePlan['insta
 // 0700 directory), so a leftover from an interrupted run never leaks into it.
 export async function buildExtraFiles(node: NodePlan, root: string): Promise<void> {
 	await fs.rm(root, {recursive: true, force: true});
-	await fs.mkdir(root, {recursive: true});
+	await ensureUsableDir(path.dirname(root));
+	await fs.mkdir(root);
 	await fs.chmod(root, 0o755);
 	await makeDirs(root, node.secrets.remoteDir.replace(/^\/+/, ''), 0o700);
 	await makeDirs(root, 'etc/ssh', 0o755);
@@ -148,8 +149,8 @@ async function installNixosAnywhere(ctx: InstallContext, install: Extract<NodePl
 }
 
 export async function installNode(ctx: InstallContext): Promise<void> {
-	await fs.mkdir(path.dirname(ctx.node.runtime.installLog), {recursive: true, mode: 0o700});
-	const logFile = createWriteStream(ctx.node.runtime.installLog, {flags: 'a', mode: 0o600});
+	await ensureWorkDirs(ctx.plan.workDir, [path.dirname(ctx.node.runtime.installLog)]);
+	const logFile = (await openOwnFile(ctx.node.runtime.installLog, 'append')).createWriteStream();
 	const say = (line: string) => {
 		logFile.write(`${line}\n`);
 		ctx.onLine(line);

@@ -5,6 +5,7 @@ import {execa} from 'execa';
 import {ProblemError} from '../model/field-error.js';
 import type {NixNetbootPlan} from '../model/plan.js';
 import {onPath} from './on-path.js';
+import {ensureUsableDir} from './owned-dir.js';
 import {runStreamed} from './streamed-command.js';
 
 // Nix on the host: which tools are there, and the netboot kernel + initrd of
@@ -43,7 +44,7 @@ const BUILD_TIMEOUT_MS = 2 * 60 * 60_000;
 // come; returns the kernel and initrd found under the out link.
 export async function buildNetboot(options: NetbootBuild & {signal?: AbortSignal; onLine: (line: string) => void; timeoutMs?: number; env?: NodeJS.ProcessEnv}): Promise<NetbootFiles> {
 	const ref = `${options.flake}#${options.attribute}`;
-	await fs.mkdir(path.dirname(options.outLink), {recursive: true, mode: 0o700});
+	await ensureUsableDir(path.dirname(options.outLink));
 	// Flakes are still an experimental feature on a default Nix install.
 	const args = ['build', ref, '--out-link', options.outLink, '--print-build-logs', '--extra-experimental-features', 'nix-command flakes'];
 	options.onLine(`$ nix ${args.join(' ')}`);

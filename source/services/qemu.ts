@@ -1,8 +1,8 @@
-import {closeSync, openSync} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
 import {QEMU_BINARY, type NodePlan, type Plan} from '../model/plan.js';
+import {ensureUsableDir, ensureWorkDirs, openOwnFile} from './owned-dir.js';
 import {isOurProcess, readPidfile, stopProcess, waitForExit} from './processes.js';
 import {QmpClient} from './qmp.js';
 import type {StateStore} from './state.js';
@@ -28,7 +28,7 @@ export async function createDisk(node: NodePlan, signal?: AbortSignal): Promise<
 	} catch {
 		// create below
 	}
-	await fs.mkdir(path.dirname(node.disk.path), {recursive: true, mode: 0o700});
+	await ensureUsableDir(path.dirname(node.disk.path));
 	const args = ['create', '-q', '-f', 'qcow2'];
 	if (node.disk.backing) args.push('-b', path.resolve(node.disk.backing), '-F', node.disk.backing.endsWith('.qcow2') ? 'qcow2' : 'raw');
 	args.push(node.disk.path, `${node.disk.sizeGiB}G`);
@@ -68,10 +68,11 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 	const running = await nodePid(node, plan);
 	if (running) return {pid: running, attached: true, exited: watchPid(running, nodeTag(node), node.runtime.qemuLog)};
 	const runDir = path.dirname(node.runtime.pidfile);
-	await fs.mkdir(runDir, {recursive: true, mode: 0o700});
+	await ensureWorkDirs(plan.workDir, [runDir, node.dir]);
 	await Promise.all([node.runtime.consoleSocket, node.runtime.qmpSocket, node.runtime.pidfile].map(f => fs.rm(f, {force: true})));
-	// A fresh console log per boot: what the panes show is this boot's output.
-	await fs.writeFile(node.runtime.consoleLog, '');
+	// A fresh console log per boot: what the panes show is this boot's output. Never through a symlink:
+	// QEMU appends to the file found there.
+	await (await openOwnFile(node.runtime.consoleLog, 'truncate')).close();
 	await state.recordProcess({
 		kind: 'qemu',
 		node: node.name,
@@ -83,15 +84,14 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 		status: 'starting',
 	});
 	const log = node.runtime.qemuLog;
-	await fs.writeFile(log, '', {mode: 0o600});
 	// QEMU gets the log's file descriptor itself: execa's {file} option pipes through this
 	// process, which would keep `up` from exiting while the VMs it leaves running live on.
 	signal?.throwIfAborted();
-	const logFd = openSync(log, 'a');
+	const logHandle = await openOwnFile(log, 'truncate');
 	// execa's types spell descriptors as the literals 3-9; any open descriptor works at run time.
-	const fd = logFd as 3;
+	const fd = logHandle.fd as 3;
 	const child = execa(QEMU_BINARY, node.qemuArgs, {detached: true, cleanup: false, stdin: 'ignore', stdout: fd, stderr: fd, reject: false});
-	closeSync(logFd);
+	await logHandle.close();
 	child.unref();
 	const pid = child.pid;
 	if (!pid) throw new Error(`${node.name}: ${QEMU_BINARY} did not start`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import ssh2 from 'ssh2';
 import {ProblemError} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
+import {ensureUsableDir} from './owned-dir.js';
 
 const {utils} = ssh2;
 
@@ -24,7 +25,7 @@ export async function ensureKeyPair(privatePath: string, publicPath: string, com
 		if (!(await exists(publicPath))) await writeFileAtomic(publicPath, `${publicKeyOf(await fs.readFile(privatePath, 'utf8'))} ${comment}\n`, 0o644);
 		return false;
 	}
-	await fs.mkdir(path.dirname(privatePath), {recursive: true, mode: 0o700});
+	await ensureUsableDir(path.dirname(privatePath));
 	const pair = utils.generateKeyPairSync('ed25519', {comment});
 	await writeFileAtomic(privatePath, pair.private, 0o600);
 	await writeFileAtomic(publicPath, `${pair.public}\n`, 0o644);

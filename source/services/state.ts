@@ -4,6 +4,7 @@ import {z} from 'zod';
 import {NODE_PHASES, type NodePhase} from '../model/node-phase.js';
 import {ProblemError} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
+import {ensureWorkDirs} from './owned-dir.js';
 import {isOurProcess} from './processes.js';
 import {readJsonFile} from './json-file.js';
 
@@ -72,11 +73,12 @@ export class StateStore {
 
 	// Opens the state of a work directory; processes that are no longer alive are dropped.
 	static async open(file: string, profile: string, workDir: string): Promise<StateStore> {
+		// The directory is checked before the state in it is believed.
+		await ensureWorkDirs(workDir, [path.dirname(file)]);
 		const existing = await readState(file);
 		const state: RunState = existing ?? {version: 1, profile, workDir, processes: [], nodes: {}, updatedAt: new Date().toISOString()};
 		const live = await liveEntries(existing);
 		state.processes = live;
-		await fs.mkdir(path.dirname(file), {recursive: true, mode: 0o700});
 		const store = new StateStore(file, state);
 		await store.update(() => undefined);
 		return store;

@@ -5,6 +5,7 @@ import type {KeyType} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {plannedSans} from '../model/sans.js';
 import {writeFileAtomic} from './atomic-file.js';
+import {ensureWorkDirs} from './owned-dir.js';
 
 // CA and node certificates. Keys come from node:crypto; certificates are built
 // and signed by @peculiar/x509 over node's WebCrypto, which handles ECDSA and
@@ -246,9 +247,10 @@ function sameSet(a: string[], b: string[]): boolean {
 }
 
 async function ensureCa(plan: Plan): Promise<{ca: Ca; reused: boolean}> {
+	// Checked before anything in it is read: a tls/ca.* planted in a directory another user made is never "an earlier run's CA".
+	if (!plan.tls.reuseExisting) await ensureWorkDirs(plan.workDir, [plan.tls.dir]);
 	const exists = (await readIfExists(plan.tls.caCert)) !== undefined || (await readIfExists(plan.tls.caKey)) !== undefined;
 	if (plan.tls.reuseExisting || exists) return {ca: await loadCa(plan.tls.caCert, plan.tls.caKey, plan.tls.reuseExisting), reused: true};
-	await fs.mkdir(plan.tls.dir, {recursive: true, mode: DIR_MODE});
 	const {certPem, key} = await createCa(plan.tls.caSubject, plan.keyType, plan.tls.validityDays);
 	// Key first: a CA certificate without its key would block every later run.
 	await writeFileAtomic(plan.tls.caKey, keyPem(key), KEY_MODE);
@@ -279,7 +281,7 @@ export async function ensureCertificates(plan: Plan): Promise<{ca: CertResult; n
 }
 
 async function ensureNodeCertificate(plan: Plan, ca: Ca, node: NodePlan): Promise<CertResult> {
-	await fs.mkdir(node.secrets.dir, {recursive: true, mode: DIR_MODE});
+	await ensureWorkDirs(plan.workDir, [node.secrets.dir]);
 	await fs.chmod(node.secrets.dir, DIR_MODE);
 	if ((await readIfExists(node.secrets.ca)) !== ca.pem) await writeFileAtomic(node.secrets.ca, ca.pem, CERT_MODE);
 	const [pem, keyText] = await Promise.all([readIfExists(node.secrets.cert), readIfExists(node.secrets.key)]);

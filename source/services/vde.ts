@@ -5,6 +5,7 @@ import net from 'node:net';
 import {execa} from 'execa';
 import {ProblemError} from '../model/field-error.js';
 import type {Plan} from '../model/plan.js';
+import {ensureWorkDirs} from './owned-dir.js';
 import {isOurProcess, readPidfile, stopProcess} from './processes.js';
 import type {StateStore} from './state.js';
 import {waitFor} from './wait.js';
@@ -44,7 +45,7 @@ export async function switchPid(plan: Plan): Promise<number | undefined> {
 export async function startSwitch(plan: Plan, state: StateStore, signal?: AbortSignal): Promise<{pid: number; reused: boolean}> {
 	const running = await switchPid(plan);
 	if (running) return {pid: running, reused: true};
-	await fs.mkdir(plan.vde.dir, {recursive: true, mode: 0o700});
+	await ensureWorkDirs(plan.workDir, [plan.vde.dir]);
 	await removeSwitchFiles(plan);
 	await state.recordProcess({kind: 'vde', pidfile: plan.vde.pidfile, tag: plan.vde.socket, sockets: [plan.vde.socket, plan.vde.mgmt], ports: [], startedAt: new Date().toISOString(), status: 'starting'});
 	signal?.throwIfAborted();

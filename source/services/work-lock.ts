@@ -1,5 +1,6 @@
 import {ProblemError} from '../model/field-error.js';
 import type {Plan} from '../model/plan.js';
+import {ensureWorkDirs} from './owned-dir.js';
 import fs from 'node:fs/promises';
 
 // One run per work directory: `up`, `down`, `certs`, `validate` and the TUI's
@@ -101,10 +102,15 @@ async function releaseIfOurs(file: string, me: LockHolder): Promise<void> {
 	if (holder && holder.pid === me.pid && holder.startTime === me.startTime) await fs.rm(file, {force: true});
 }
 
+// The work directory checked (and made) as the tool's own, then its lock taken.
+export async function lockWorkDir(plan: Pick<Plan, 'workDir' | 'lockFile'>, command: string): Promise<WorkLock> {
+	await ensureWorkDirs(plan.workDir);
+	return acquireWorkLock(plan.lockFile, command);
+}
+
 // Runs work while holding the work directory's lock; releases it on every way out.
 export async function withWorkLock<T>(plan: Pick<Plan, 'workDir' | 'lockFile'>, command: string, work: () => Promise<T>): Promise<T> {
-	await fs.mkdir(plan.workDir, {recursive: true, mode: 0o700});
-	const lock = await acquireWorkLock(plan.lockFile, command);
+	const lock = await lockWorkDir(plan, command);
 	try {
 		return await work();
 	} finally {

@@ -197,7 +197,7 @@ test('a certificate from another CA on one node: the TLS check fails naming the 
 
 test('down --purge stops every process of the run, frees the ports and removes the work files', {timeout: 300_000, skip}, async () => {
 	for (const ssh of sessions.values()) ssh.close();
-	const down = await cli(['down', '--profile-file', profileFile, '--purge'], 120_000);
+	const down = await cli(['down', '--profile-file', profileFile, '--purge', '--yes'], 120_000);
 	assert.equal(down.exitCode, 0, down.all);
 	assert.deepEqual(await processesOf(plan), []);
 	for (const node of plan.nodes) assert.ok(await portFree(node.sshPort), `port ${node.sshPort} is free`);

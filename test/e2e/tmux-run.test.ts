@@ -22,7 +22,7 @@ const {waitForScreen, keys} = tmuxDriver(() => session, 150);
 
 after(async () => {
 	execaSync('tmux', ['kill-session', '-t', session], {reject: false});
-	if (workPlan) await execa(process.execPath, [bin, 'down', '--profile', 'tmuxrun', '--purge'], {env: {...process.env, PLASMA_TUI_HOME: home}, reject: false});
+	if (workPlan) await execa(process.execPath, [bin, 'down', '--profile', 'tmuxrun', '--purge', '--yes'], {env: {...process.env, PLASMA_TUI_HOME: home}, reject: false});
 	fs.rmSync(home, {recursive: true, force: true});
 });
 
@@ -64,7 +64,7 @@ test('the TUI runs the plan for real: panes, a green checklist, typing into a co
 
 	// Quitting after a finished run leaves the cluster up; down then stops all of it.
 	assert.equal((await processesOf(plan)).length, 4);
-	const down = await execa(process.execPath, [bin, 'down', '--profile', 'tmuxrun', '--purge'], {env: {...process.env, PLASMA_TUI_HOME: home}, reject: false});
+	const down = await execa(process.execPath, [bin, 'down', '--profile', 'tmuxrun', '--purge', '--yes'], {env: {...process.env, PLASMA_TUI_HOME: home}, reject: false});
 	assert.equal(down.exitCode, 0, down.stderr);
 	assert.deepEqual(await processesOf(plan), []);
 	for (const node of plan.nodes) assert.ok(await portFree(node.sshPort));

@@ -25,8 +25,8 @@ test('the state file is written 0600 before the process starts, then updated wit
 		const after = await readState(file);
 		assert.equal(after?.processes[0]?.pid, 4242);
 		assert.deepEqual(after?.processes[0]?.ports, [2241]);
-		// No temp file is left beside it (atomic rename).
-		assert.deepEqual(fs.readdirSync(path.dirname(file)), ['state.json']);
+		// No temp file is left beside it (atomic rename); the work directory carries the tool's marker.
+		assert.deepEqual(fs.readdirSync(path.dirname(file)), ['.plasma-tui-owned', 'state.json']);
 	} finally {
 		fs.rmSync(dir, {recursive: true, force: true});
 	}
