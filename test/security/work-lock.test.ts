@@ -79,7 +79,7 @@ test('up, down, certs and validate of a profile another run holds are refused, n
 	mkdirSync(cliPlan.workDir, {recursive: true});
 	const held = await acquireWorkLock(cliPlan.lockFile, 'up');
 	try {
-		for (const args of [['certs'], ['down'], ['down', '--purge'], ['validate', '--timeout', '1'], ['up', '--yes']]) {
+		for (const args of [['certs'], ['down'], ['down', '--purge', '--yes'], ['validate', '--timeout', '1'], ['up', '--yes']]) {
 			const result = await execa(process.execPath, ['--import', 'tsx', 'source/cli.tsx', ...args, '--profile-file', file], {env: {...process.env, PLASMA_TUI_HOME: home}, reject: false});
 			assert.equal(result.exitCode, 1, `${args.join(' ')}: ${result.stderr}`);
 			assert.match(result.stderr, new RegExp(`plasma-tui ${args[0]}: the work directory is in use by \`plasma-tui up\` \\(pid ${process.pid}, since `));
