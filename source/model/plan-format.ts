@@ -3,10 +3,11 @@ import type {Plan} from './plan.js';
 
 // Rows of cells, each column as wide as its widest cell (names and hostnames
 // have no fixed length), indented by two spaces and without trailing blanks.
-function table(rows: string[][], gap = '  '): string[] {
+// `gaps[i]` separates column i from the next (two spaces where not given).
+function table(rows: string[][], gaps: string[] = []): string[] {
 	const widths: number[] = [];
 	for (const row of rows) row.forEach((cell, column) => (widths[column] = Math.max(widths[column] ?? 0, cell.length)));
-	return rows.map(row => `  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join(gap)}`.trimEnd());
+	return rows.map(row => `  ${row.map((cell, column) => cell.padEnd(widths[column]!) + (column < row.length - 1 ? (gaps[column] ?? '  ') : '')).join('')}`.trimEnd());
 }
 
 function checkLines(plan: Plan): string[] {
@@ -15,7 +16,7 @@ function checkLines(plan: Plan): string[] {
 }
 
 function nodeLines(plan: Plan): string[] {
-	return table(plan.nodes.map(n => [printable(n.name), n.role, n.ip, n.mac, printable(n.hostname), `ssh 127.0.0.1:${n.sshPort}`, `${n.vcpus} vCPU`, `${n.memoryMiB} MiB`, `${n.diskGiB} GiB`]));
+	return table(plan.nodes.map(n => [printable(n.name), n.role, n.ip, n.mac, printable(n.hostname), `ssh 127.0.0.1:${n.sshPort}`, `${n.vcpus} vCPU`, `${n.memoryMiB} MiB`, `${n.diskGiB} GiB`]), [' ', ' ', ' ']);
 }
 
 // Arguments are shown one option per line so a long QEMU command stays readable.
