@@ -15,6 +15,8 @@ import {CheckEditorScreen} from './screens/check-editor-screen.js';
 import {PlanScreen} from './screens/plan-screen.js';
 import {HelpOverlay, type KeyHelp} from './screens/help-overlay.js';
 import {QuitConfirm} from './screens/quit-confirm.js';
+import {SaveConfirm} from './screens/save-confirm.js';
+import {saveConflict, type SaveConflict} from './model/profile-name.js';
 import {useProfileDraft} from './hooks/use-profile-draft.js';
 import {useCertificates} from './hooks/use-certificates.js';
 import {useHostChecks} from './hooks/use-host-checks.js';
@@ -28,13 +30,16 @@ export type Step = (typeof STEPS)[number];
 
 const STEP_KEYS: Record<Step, KeyHelp> = {
 	profile: [['enter', 'choose; "New profile" asks for a name']],
-	topology: [['← → / enter', 'change a role'], ['enter on Next', 'go to the network screen']],
+	topology: [['enter on Profile name', 'rename the profile (a template starts as NAME-2)'], ['← → / enter', 'change a role'], ['enter on Next', 'go to the network screen']],
 	network: [['← → tab', 'move between cells'], ['enter', 'edit a cell, enter again to keep it'], ['ctrl-u', 'return a cell to its auto value']],
 	certificates: [['← →', 'change the key type'], ['enter on Generate', 'write the CA, certificates and node files']],
 	checks: [['← → tab', 'move between port and timeout'], ['enter', 'edit a cell, enter again to keep it']],
-	plan: [['↑ ↓ PgUp PgDn', 'scroll'], ['s', 'save the profile'], ['enter', 'save and run']],
+	plan: [['↑ ↓ PgUp PgDn', 'scroll'], ['s', 'save the profile (asks before replacing a saved profile or hiding a template)'], ['enter', 'save and run']],
 	run: [],
 };
+
+// What follows a save: the plan's s, its enter (save and run), or the quit question's s.
+type SaveThen = 'save' | 'run' | 'quit';
 
 type Props = {
 	services: WizardServices;
@@ -68,13 +73,24 @@ function Wizard({services, initialProfile, renderRun, onExit}: Props) {
 	const {isRawModeSupported} = useStdin();
 	const {rows, columns} = useTerminalSize();
 	const [step, setStep] = useState<Step>(initialProfile ? 'topology' : 'profile');
-	const [overlay, setOverlay, overlayRef] = useStateRef<'help' | 'quit' | undefined>(undefined);
+	const [overlay, setOverlay, overlayRef] = useStateRef<'help' | 'quit' | 'save' | undefined>(undefined);
+	// The save waiting for the operator's answer: what it would replace or hide, and what follows it.
+	const [pendingSave, setPendingSave, pendingSaveRef] = useStateRef<{conflict: SaveConflict; then: SaveThen} | undefined>(undefined);
 	const editing = useTextEntry();
 	const [notice, setNotice] = useState<string | undefined>();
 	const [saved, setSaved] = useState(false);
-	const draft = useProfileDraft(services.store, step, initialProfile);
-	const certificates = useCertificates(services);
 	const startup = useWizardStart(services);
+	// A template given on the command line (`tui --profile demo` with no saved demo) starts a new profile too.
+	const [start] = useState(() => {
+		if (!initialProfile) return {profile: undefined, savedAs: undefined, template: undefined};
+		if (startup.saved.includes(initialProfile.name)) return {profile: initialProfile, savedAs: initialProfile.name, template: undefined};
+		if (startup.templates.includes(initialProfile.name)) return {profile: {...initialProfile, name: startup.proposeName(initialProfile.name)}, savedAs: undefined, template: initialProfile.name};
+		return {profile: initialProfile, savedAs: undefined, template: undefined};
+	});
+	// The template the draft started from, for the hint next to its new name.
+	const [templateName, setTemplateName] = useState<string | undefined>(start.template);
+	const draft = useProfileDraft(services.store, step, start.profile, start.savedAs);
+	const certificates = useCertificates(services);
 	const profile = draft.profile;
 	const errors = useMemo(() => (profile ? validateProfile(profile) : []), [profile]);
 	const hostErrors = useHostChecks(services, step === 'network' || step === 'plan' ? profile : undefined);
@@ -88,6 +104,22 @@ function Wizard({services, initialProfile, renderRun, onExit}: Props) {
 		exit();
 	};
 
+	const saveThen = (then: SaveThen) => {
+		if (then === 'quit') return quit({saved: draft.save()});
+		if (!draft.save() || !profile) return;
+		setSaved(true);
+		if (then === 'save') setNotice(`saved profile "${profile.name}"`);
+		else if (renderRun) setStep('run');
+		else quit({saved: true});
+	};
+	// Saving over another saved profile, or under a template's name, asks first.
+	const askThenSave = (then: SaveThen) => {
+		const conflict = draft.conflict(startup.templates);
+		if (!conflict) return saveThen(then);
+		setPendingSave({conflict, then});
+		setOverlay('save');
+	};
+
 	useKeys(
 		(input, key) => {
 			const overlay = overlayRef.current;
@@ -95,8 +127,19 @@ function Wizard({services, initialProfile, renderRun, onExit}: Props) {
 				if (key.escape || input === '?') setOverlay(undefined);
 			} else if (overlay === 'quit') {
 				if (input === 'y') quit({saved: false});
-				else if (input === 's') quit({saved: draft.save()});
+				else if (input === 's') askThenSave('quit');
 				else if (input === 'n' || key.escape) setOverlay(undefined);
+			} else if (overlay === 'save') {
+				const pending = pendingSaveRef.current;
+				if (input === 'y' && pending) {
+					setOverlay(undefined);
+					setPendingSave(undefined);
+					saveThen(pending.then);
+				} else if (input === 'n' || key.escape) {
+					setOverlay(undefined);
+					setPendingSave(undefined);
+					setNotice(`not saved: "${pending?.conflict.name ?? ''}" is taken; rename the profile on the topology screen, or save again and answer y`);
+				}
 			}
 			return overlay !== undefined;
 		},
@@ -118,9 +161,10 @@ function Wizard({services, initialProfile, renderRun, onExit}: Props) {
 
 	const choose = (choice: ProfileChoice) => {
 		let loaded: Profile | undefined;
+		setTemplateName(undefined);
 		if (choice.kind === 'resume') {
 			if (!startup.draft) return;
-			draft.setProfile(startup.draft.profile);
+			draft.setProfile(startup.draft.profile, {from: {}});
 			const screen = STEPS.includes(startup.draft.screen as Step) && startup.draft.screen !== 'run' ? (startup.draft.screen as Step) : 'topology';
 			setStep(screen === 'profile' ? 'topology' : screen);
 			return;
@@ -128,13 +172,27 @@ function Wizard({services, initialProfile, renderRun, onExit}: Props) {
 		if (choice.kind === 'new') {
 			if (!startup.demo) return setNotice('the demo template is invalid');
 			loaded = {...startup.demo, name: choice.name, description: ''};
-			draft.setProfile(loaded);
-		} else {
-			const result = choice.kind === 'template' ? services.loadTemplate(choice.name) : services.store.load(choice.name);
+			draft.setProfile(loaded, {from: {}});
+		} else if (choice.kind === 'template') {
+			const result = services.loadTemplate(choice.name);
 			if (!result.ok) return setNotice(result.errors.map(e => `${e.field}: ${e.message}`).join('; '));
-			draft.setProfile(result.profile, {fresh: true});
+			// A name of its own: saving under the template's name would hide the template.
+			draft.setProfile({...result.profile, name: startup.proposeName(choice.name)}, {fresh: true, from: {}});
+			setTemplateName(choice.name);
+		} else {
+			const result = services.store.load(choice.name);
+			if (!result.ok) return setNotice(result.errors.map(e => `${e.field}: ${e.message}`).join('; '));
+			draft.setProfile(result.profile, {fresh: true, from: {savedAs: choice.name}});
 		}
 		setStep('topology');
+	};
+
+	// Said next to the profile name on the topology screen; the store as read at start, plus this draft's own saves.
+	const nameHint = (current: Profile): string | undefined => {
+		const conflict = saveConflict(current.name, draft.savedAs, startup.saved, startup.templates);
+		if (conflict?.kind === 'replaces-saved') return 'a saved profile has this name: saving asks before replacing it';
+		if (conflict) return 'a template has this name: saving asks before hiding the template';
+		return templateName && current.name !== templateName ? `from the template ${templateName}, under a name of its own` : undefined;
 	};
 
 	const go = (next: Step) => {
@@ -158,7 +216,7 @@ function Wizard({services, initialProfile, renderRun, onExit}: Props) {
 			/>
 		);
 	} else if (step === 'topology') {
-		body = <TopologyScreen profile={profile} errors={allErrors} bodyRows={height - 2} isActive={active} onChange={draft.setProfile} onNext={() => go('network')} onBack={() => go('profile')} />;
+		body = <TopologyScreen profile={profile} errors={allErrors} nameHint={nameHint(profile)} bodyRows={height - 2} isActive={active} onChange={draft.setProfile} onNext={() => go('network')} onBack={() => go('profile')} />;
 	} else if (step === 'network') {
 		body = <NetworkScreen profile={profile} errors={allErrors} bodyRows={height - 2} isActive={active} onChange={draft.setProfile} onNext={() => go('certificates')} onBack={() => go('topology')} />;
 	} else if (step === 'certificates') {
@@ -191,18 +249,10 @@ function Wizard({services, initialProfile, renderRun, onExit}: Props) {
 				message={notice}
 				isActive={active}
 				onBack={() => go('checks')}
-				onSave={() => {
-					if (draft.save()) {
-						setSaved(true);
-						setNotice(`saved profile "${profile.name}"`);
-					}
-				}}
+				onSave={() => askThenSave('save')}
 				onRun={() => {
 					if (problems.length > 0) return setNotice('fix the problems marked ✗ at the top of the plan first');
-					if (!draft.save()) return;
-					setSaved(true);
-					if (renderRun) setStep('run');
-					else quit({saved: true});
+					askThenSave('run');
 				}}
 			/>
 		);
@@ -222,7 +272,9 @@ function Wizard({services, initialProfile, renderRun, onExit}: Props) {
 			>
 			{overlay === 'help' ? <HelpOverlay title={step} keys={STEP_KEYS[step]} /> : null}
 			{overlay === 'quit' && profile ? <QuitConfirm profileName={profile.name} /> : null}
+			{overlay === 'save' && pendingSave ? <SaveConfirm conflict={pendingSave.conflict} /> : null}
 			{draft.error ? <Text color="red">{draft.error}</Text> : null}
+			{notice && !overlay && step !== 'profile' && step !== 'plan' ? <Text color="yellow">{notice}</Text> : null}
 			<Box display={overlay ? 'none' : 'flex'} flexDirection="column">
 				{body}
 			</Box>

@@ -22,6 +22,7 @@ export async function profileFromOptions(values: CommandOptions, command: string
 			file: typeof values['profile-file'] === 'string' ? values['profile-file'] : undefined,
 			store: profileStore(),
 		});
+		if (result.note) console.error(`plasma-tui ${command}: ${result.note}`);
 		if (result.ok) return result.profile;
 		console.error(`plasma-tui ${command}: the profile has problems:\n${formatProblems(result.errors)}`);
 	} catch (error) {

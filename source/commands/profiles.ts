@@ -1,5 +1,5 @@
 import {formatProblem, formatProblems, ProblemError} from '../model/field-error.js';
-import {listTemplates, loadTemplate, readProfileFile, writeProfileFile} from '../services/profiles.js';
+import {listTemplates, loadTemplate, readProfileFile, shadowedTemplates, shadowNote, writeProfileFile} from '../services/profiles.js';
 import {validatedPlan} from '../model/validated-plan.js';
 import {EXIT, planContext, profileStore} from './common.js';
 import type {CommandRun} from './registry.js';
@@ -22,17 +22,19 @@ async function dispatch(action: string, args: string[]): Promise<number> {
 	switch (action) {
 		case 'list': {
 			const saved = store.list();
+			const shadowed = shadowedTemplates(saved);
 			console.log('saved profiles:');
-			for (const name of saved) console.log(`  ${name}`);
+			for (const name of saved) console.log(`  ${name}${shadowed.has(name) ? ` (saved; shadows the template ${name})` : ''}`);
 			if (saved.length === 0) console.log('  (none yet: "plasma-tui init" or the wizard saves one)');
 			console.log('templates:');
-			for (const name of listTemplates()) console.log(`  ${name}`);
+			for (const name of listTemplates()) console.log(`  ${name}${shadowed.has(name) ? ` (shadowed: --profile ${name} uses the saved profile)` : ''}`);
 			return EXIT.ok;
 		}
 		case 'export': {
 			const [name, file] = args;
 			if (!name || !file) return usage();
 			const result = store.has(name) ? store.load(name) : loadTemplate(name);
+			if (store.has(name) && listTemplates().includes(name)) console.error(`plasma-tui profiles: ${shadowNote(name, `export ${name}`)}`);
 			if (!result.ok) return invalid(result.errors);
 			await writeProfileFile(file, result.profile);
 			console.log(`exported ${name} to ${file}`);

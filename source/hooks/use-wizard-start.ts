@@ -2,6 +2,7 @@ import {useState} from 'react';
 import type {Profile} from '../model/profile-schema.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import {validateProfile} from '../model/profile-rules.js';
+import {freeProfileName} from '../model/profile-name.js';
 import type {WizardServices} from './wizard-services.js';
 
 export type WizardStart = {
@@ -13,6 +14,8 @@ export type WizardStart = {
 	error?: string;
 	// The problem with a new profile's name, if any; reads no file.
 	checkName: (name: string) => string | undefined;
+	// The name a profile started from a template gets: NAME-2, or the first free one among saved profiles and templates.
+	proposeName: (template: string) => string;
 };
 
 // What the profile screen offers, read once when the wizard opens, not on every render or keystroke.
@@ -34,7 +37,8 @@ export function useWizardStart(services: WizardServices): WizardStart {
 		};
 		const draft = attempt(() => services.store.loadDraft(), undefined);
 		const saved = attempt(() => services.store.list(), [] as string[]);
-		return {draft, saved, templates, demo, checkName, error: errors.length > 0 ? errors.join('; ') : undefined};
+		const proposeName = (template: string) => freeProfileName(template, [...saved, ...templates]);
+		return {draft, saved, templates, demo, checkName, proposeName, error: errors.length > 0 ? errors.join('; ') : undefined};
 	});
 	return start;
 }

@@ -1,14 +1,22 @@
 import {printable, visible} from './field-error.js';
 import type {Plan} from './plan.js';
 
+// Rows of cells, each column as wide as its widest cell (names and hostnames
+// have no fixed length), indented by two spaces and without trailing blanks.
+// `gaps[i]` separates column i from the next (two spaces where not given).
+function table(rows: string[][], gaps: string[] = []): string[] {
+	const widths: number[] = [];
+	for (const row of rows) row.forEach((cell, column) => (widths[column] = Math.max(widths[column] ?? 0, cell.length)));
+	return rows.map(row => `  ${row.map((cell, column) => cell.padEnd(widths[column]!) + (column < row.length - 1 ? (gaps[column] ?? '  ') : '')).join('')}`.trimEnd());
+}
+
 function checkLines(plan: Plan): string[] {
 	if (plan.checks.length === 0) return [];
-	const width = Math.min(28, Math.max(...plan.checks.map(c => printable(c.name).length)));
-	return [
-		'',
-		'checks (validate stage):',
-		...plan.checks.map(c => `  ${printable(c.name).padEnd(width)}  ${c.type.padEnd(13)}  ${(c.port === undefined ? '' : `port ${c.port}`).padEnd(10)}  timeout ${c.timeoutSec} s`),
-	];
+	return ['', 'checks (validate stage):', ...table(plan.checks.map(c => [printable(c.name), c.type, c.port === undefined ? '' : `port ${c.port}`, `timeout ${c.timeoutSec} s`]))];
+}
+
+function nodeLines(plan: Plan): string[] {
+	return table(plan.nodes.map(n => [printable(n.name), n.role, n.ip, n.mac, printable(n.hostname), `ssh 127.0.0.1:${n.sshPort}`, `${n.vcpus} vCPU`, `${n.memoryMiB} MiB`, `${n.diskGiB} GiB`]), [' ', ' ', ' ']);
 }
 
 // Arguments are shown one option per line so a long QEMU command stays readable.
@@ -19,7 +27,7 @@ export function formatPlan(plan: Plan): string {
 		`stages: ${plan.stages.join(' -> ')}`,
 		'',
 		'nodes:',
-		...plan.nodes.map(n => `  ${n.name.padEnd(8)} ${n.role.padEnd(13)} ${n.ip.padEnd(15)} ${n.mac}  ${n.hostname}  ssh 127.0.0.1:${n.sshPort}  ${n.vcpus} vCPU  ${n.memoryMiB} MiB  ${n.diskGiB} GiB`),
+		...nodeLines(plan),
 		...checkLines(plan),
 		'',
 		`host keys (ssh.hostKeyPolicy ${plan.ssh.hostKeyPolicy}):`,

@@ -1,9 +1,11 @@
 import enquirer from 'enquirer';
 import type {Profile} from '../model/profile-schema.js';
-import {formatProblem, formatProblems, type FieldError} from '../model/field-error.js';
+import {formatProblem, formatProblems, printable, type FieldError} from '../model/field-error.js';
+import {checkName, checkPort} from '../model/check-name.js';
+import {freeProfileName, saveConflict} from '../model/profile-name.js';
 import {validateProfile} from '../model/profile-rules.js';
 import {resolveNodes} from '../model/resolve.js';
-import {KEY_TYPES, KEY_TYPE_LABELS, setNodeCell, setNodeCount, setValidityDays, type NodeCell} from '../model/draft-edits.js';
+import {KEY_TYPES, KEY_TYPE_LABELS, setCheckCell, setNodeCell, setNodeCount, setValidityDays, type CheckCell, type NodeCell} from '../model/draft-edits.js';
 import {hostChecks} from '../services/host-checks.js';
 import {listTemplates, loadTemplate} from '../services/profiles.js';
 import {EXIT, profileStore} from '../commands/common.js';
@@ -14,6 +16,9 @@ import {EXIT, profileStore} from '../commands/common.js';
 
 type Ask = (question: Record<string, unknown>) => Promise<Record<string, string>>;
 const ask: Ask = question => enquirer.prompt(question as never) as Promise<Record<string, string>>;
+
+// enquirer's confirm answers true or false, typed as the record's string.
+const yes = (answer: unknown): boolean => answer === true || answer === 'true';
 
 function problemFor(profile: Profile, field: RegExp | string): string | true {
 	const error = validateProfile(profile).find(e => (typeof field === 'string' ? e.field === field : field.test(e.field)));
@@ -55,7 +60,17 @@ async function askAll(options: {template?: string; ask?: Ask}): Promise<number> 
 		}
 	};
 
-	const name = await textAsk('Profile name', templateName === 'demo' ? 'my-cluster' : `${templateName}-copy`, value => problemFor({...profile, name: value}, 'name'));
+	// As in the wizard: a name of its own (NAME-2), and a name that replaces a saved profile or hides a template asks first.
+	const saved = store.list();
+	let name: string;
+	for (;;) {
+		name = await textAsk('Profile name', freeProfileName(templateName, [...saved, ...templates]), value => problemFor({...profile, name: value}, 'name'));
+		const conflict = saveConflict(name, undefined, saved, templates);
+		if (!conflict) break;
+		const question = conflict.kind === 'replaces-saved' ? `A saved profile "${name}" exists. Replace it?` : `A template is named "${name}": --profile ${name} would use the saved profile instead. Save under this name anyway?`;
+		const {value: replace} = await prompt({type: 'confirm', name: 'value', message: question, initial: false});
+		if (yes(replace)) break;
+	}
 	profile = {...profile, name};
 	const count = await textAsk('Number of nodes (1-16)', String(profile.nodes.length), value => {
 		const next = setNodeCount(profile, value);
@@ -66,7 +81,7 @@ async function askAll(options: {template?: string; ask?: Ask}): Promise<number> 
 	profile = {...profile, network: {...profile.network, subnet}};
 
 	const {value: editNodes} = await prompt({type: 'confirm', name: 'value', message: 'Edit per-node IP, MAC, hostname or SSH port?', initial: false});
-	if (editNodes === (true as unknown as string) || editNodes === 'true') {
+	if (yes(editNodes)) {
 		for (let index = 0; index < profile.nodes.length; index++) {
 			for (const cell of ['ip', 'mac', 'hostname', 'sshPort'] as NodeCell[]) {
 				const auto = String(resolveNodes(profile)[index]![cell]);
@@ -87,6 +102,26 @@ async function askAll(options: {template?: string; ask?: Ask}): Promise<number> 
 		return 'message' in next ? formatProblem(next) : problemFor(next, 'tls.validityDays');
 	});
 	profile = setValidityDays(profile, validity) as Profile;
+
+	// What the checks screen offers: each check's port (where its type has one) and its timeout,
+	// through the same edit and the same rules as the screen, so the errors read the same.
+	const {value: editChecks} = profile.checks.length === 0 ? {value: 'false'} : await prompt({type: 'confirm', name: 'value', message: `Edit the ports and timeouts of the ${profile.checks.length} checks?`, initial: false});
+	if (yes(editChecks)) {
+		for (let index = 0; index < profile.checks.length; index++) {
+			const check = profile.checks[index]!;
+			const cells: Array<[CheckCell, string, string]> = [
+				...(checkPort(check) === undefined ? [] : [['port', 'port', String(checkPort(check))] as [CheckCell, string, string]]),
+				['timeoutSec', 'timeout (seconds)', String(check.timeoutSec)],
+			];
+			for (const [cell, label, current] of cells) {
+				const value = await textAsk(`${printable(checkName(check))}: ${label}`, current, text => {
+					const next = setCheckCell(profile, index, cell, text);
+					return 'message' in next ? formatProblem(next) : problemFor(next, `checks[${index}].${cell}`);
+				});
+				profile = setCheckCell(profile, index, cell, value) as Profile;
+			}
+		}
+	}
 
 	const problems: FieldError[] = [...validateProfile(profile), ...(await hostChecks(profile))];
 	if (problems.length > 0) {

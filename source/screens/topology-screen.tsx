@@ -5,11 +5,14 @@ import {formatProblem} from '../model/field-error.js';
 import {cycleRole, setNodeCount, setNodeName} from '../model/draft-edits.js';
 import {FormList, type FormField} from './components/form-list.js';
 
-type Props = StepScreenProps;
+type Props = StepScreenProps & {
+	// Said next to the profile name: where the name came from, or what saving under it would replace.
+	nameHint?: string;
+};
 
-const SCREEN_FIELDS = /^(cluster\.|nodes$|nodes\[\d+\]\.(name|role)$)/;
+const SCREEN_FIELDS = /^(name$|cluster\.|nodes$|nodes\[\d+\]\.(name|role)$)/;
 
-export function TopologyScreen({profile, errors, isActive, onChange, onNext, onBack, bodyRows = 1000}: Props) {
+export function TopologyScreen({profile, errors, nameHint, isActive, onChange, onNext, onBack, bodyRows = 1000}: Props) {
 	const [countText, setCountText] = useState(String(profile.nodes.length));
 	const [countError, setCountError] = useState<string | undefined>();
 	const [blocked, setBlocked] = useState(false);
@@ -19,6 +22,7 @@ export function TopologyScreen({profile, errors, isActive, onChange, onNext, onB
 		return error ? formatProblem(error) : undefined;
 	};
 	const fields: FormField[] = [
+		{id: 'profile.name', label: 'Profile name', value: profile.name, kind: 'text', error: show('name'), hint: nameHint},
 		{id: 'cluster.name', label: 'Cluster name', value: profile.cluster.name, kind: 'text', error: show('cluster.name')},
 		{id: 'cluster.domain', label: 'Domain', value: profile.cluster.domain, kind: 'text', error: show('cluster.domain')},
 		{id: 'count', label: 'Nodes (1-16)', value: countText, kind: 'text', error: countError ?? show('nodes'), hint: 'overrides of the remaining nodes are kept'},
@@ -31,6 +35,7 @@ export function TopologyScreen({profile, errors, isActive, onChange, onNext, onB
 
 	const change = (id: string, value: string) => {
 		setBlocked(false);
+		if (id === 'profile.name') return onChange({...profile, name: value});
 		if (id === 'cluster.name') return onChange({...profile, cluster: {...profile.cluster, name: value}});
 		if (id === 'cluster.domain') return onChange({...profile, cluster: {...profile.cluster, domain: value}});
 		if (id === 'count') {
@@ -47,7 +52,7 @@ export function TopologyScreen({profile, errors, isActive, onChange, onNext, onB
 	return (
 		<Box flexDirection="column">
 			<Text bold>Topology</Text>
-			<Text dimColor>How many nodes, what they are called and what they do.</Text>
+			<Text dimColor>The profile's name, how many nodes, what they are called and what they do.</Text>
 			<Box marginTop={1}>
 				<FormList
 					fields={fields}

@@ -222,11 +222,28 @@ export async function writeProfileFile(file: string, profile: Profile): Promise<
 	await writeFileAtomic(file, `${JSON.stringify(profile, null, 2)}\n`, 0o644);
 }
 
+// Saved profiles that have a template's name: `--profile NAME` finds the saved one first.
+export function shadowedTemplates(saved: string[], templates = listTemplates()): Set<string> {
+	return new Set(saved.filter(name => templates.includes(name)));
+}
+
+// What `--profile NAME` means when a saved profile and a template share the name; one line for stderr.
+export function shadowNote(name: string, asked = `--profile ${name}`): string {
+	const shown = printable(name);
+	return `${printable(asked)} is the saved profile ${shown}, not the template ${shown} (it shadows the template; "plasma-tui profiles rename ${shown} NEW" makes the template reachable again)`;
+}
+
+// A profile found by name, and a note when the name was ambiguous (a saved profile shadowing a template).
+export type FoundProfile = ParseResult & {note?: string};
+
 // One lookup order for every command: --profile-file, then saved, then template.
-export async function findProfile(options: {name?: string; file?: string; store: ProfileStore}): Promise<ParseResult> {
+export async function findProfile(options: {name?: string; file?: string; store: ProfileStore}): Promise<FoundProfile> {
 	if (options.file) return readProfileFile(options.file);
 	const name = options.name ?? 'demo';
-	if (options.store.has(name)) return options.store.load(name);
+	if (options.store.has(name)) {
+		const found = options.store.load(name);
+		return listTemplates().includes(name) ? {...found, note: shadowNote(name)} : found;
+	}
 	if (listTemplates().includes(name)) return loadTemplate(name);
 	return {ok: false, errors: [fieldError('--profile', `no saved profile or template named "${printable(name)}"`, `saved: ${options.store.list().join(', ') || 'none'}; templates: ${listTemplates().join(', ')}`)]};
 }

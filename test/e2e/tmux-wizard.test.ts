@@ -92,14 +92,15 @@ test('the built wizard walks from the demo template to the plan screen in tmux',
 	await waitForScreen('Keys: plan');
 	await keys('Escape');
 	await keys('q');
-	await waitForScreen('Quit? "demo" has unsaved changes.');
+	// Started from the demo template, the profile has a name of its own.
+	await waitForScreen('Quit? "demo-2" has unsaved changes.');
 	await keys('s');
 	const deadline = Date.now() + 10_000;
 	while (Date.now() < deadline && (await execa('tmux', ['has-session', '-t', session], {reject: false})).exitCode === 0) {
 		await new Promise(resolve => setTimeout(resolve, 100));
 	}
 	const listed = await execa(process.execPath, [bin, 'profiles'], {env: {PLASMA_TUI_HOME: home}});
-	assert.match(listed.stdout, /saved profiles:\n {2}demo\n/);
+	assert.match(listed.stdout, /saved profiles:\n {2}demo-2\n/);
 });
 
 test('TERM=dumb on a real terminal falls back to line prompts by itself', {skip}, async () => {
@@ -124,7 +125,7 @@ test('the wizard follows a resize: header and key footer stay on screen', {skip}
 		await keys('Down', 'Enter');
 		await waitForScreen('Topology');
 		await execa('tmux', ['resize-window', '-t', resizeSession, '-x', '90', '-y', '14']);
-		// 14 rows: the 8 fields of the topology form no longer fit and must scroll, with header and footer kept.
+		// 14 rows: the 9 fields of the topology form no longer fit and must scroll, with header and footer kept.
 		const shown = await waitForScreen(/more below/);
 		const lines = shown.split('\n');
 		assert.match(lines[0]!, /^plasma-tui · profile demo/);

@@ -33,8 +33,13 @@ async function fill(stdin: {write: (d: string) => void}, text: string, paste = f
 test('topology: shell syntax, unicode and control characters in names end in inline errors', async () => {
 	const {stdin, lastFrame} = render(<App services={realServices()} initialProfile={template()} />);
 	await waitForFrame(lastFrame, f => f.includes('Topology'), 'the topology screen');
+	// The profile name comes first: it names the work directory.
 	await fill(stdin, SHELL);
-	let frame = await waitForFrame(lastFrame, f => f.includes('✗ cluster.name'), 'the cluster name error');
+	let frame = await waitForFrame(lastFrame, f => f.includes('✗ name:'), 'the profile name error');
+	assert.match(frame, /✗ name: ".*" is not a valid profile name/);
+	await press(stdin, KEYS.down);
+	await fill(stdin, SHELL);
+	frame = await waitForFrame(lastFrame, f => f.includes('✗ cluster.name'), 'the cluster name error');
 	assert.match(frame, /cluster name ".*" is not an RFC 1123 label/);
 	await press(stdin, KEYS.down);
 	// A paste with escape sequences, a NUL and a bell: control characters never reach the value.
@@ -52,7 +57,7 @@ test('topology: shell syntax, unicode and control characters in names end in inl
 	frame = await waitForFrame(lastFrame, f => f.includes('✗ nodes[0].name'), 'the node name error');
 	assert.match(frame, /nodes\[0\]\.name: "node01\$\(reboot\)`id`;\|&<>'"\\" is not a valid node name/);
 	// Next (up from the first field wraps to it) is refused while any of them stands.
-	await press(stdin, KEYS.up, KEYS.up, KEYS.up, KEYS.up, KEYS.enter);
+	await press(stdin, KEYS.up, KEYS.up, KEYS.up, KEYS.up, KEYS.up, KEYS.enter);
 	await waitForFrame(lastFrame, f => f.includes('Fix the errors marked ✗ before going on.'), 'the refusal');
 });
 

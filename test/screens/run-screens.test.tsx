@@ -191,9 +191,10 @@ test('the wizard hands the saved profile to the run after the plan screen, and q
 	await waitForFrame(lastFrame, f => f.includes('step 6/6: plan'), 'the plan screen');
 	await press(stdin, KEYS.enter);
 	const frame = await waitForFrame(lastFrame, f => f.includes('report saved'), 'the run ending on its checklist');
-	assert.equal(ran, 'demo');
-	assert.deepEqual(services.store.list(), ['demo'], 'the profile was saved before the run');
-	assert.match(frame, /plasma-tui · profile demo · run/);
+	// The demo template given as the starting profile is saved under a name of its own.
+	assert.equal(ran, 'demo-2');
+	assert.deepEqual(services.store.list(), ['demo-2'], 'the profile was saved before the run');
+	assert.match(frame, /plasma-tui · profile demo-2 · run/);
 	assert.doesNotMatch(frame, /step \d\/6/, 'no wizard frame around the run');
 	await press(stdin, 'q');
 	await waitForFrame(lastFrame, f => f.includes('keeps running'), 'the quit question');

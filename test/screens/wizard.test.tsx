@@ -89,7 +89,8 @@ test('topology -> network -> certificates -> checks -> plan completes with real 
 	await press(stdin, KEYS.down, KEYS.down, KEYS.down, KEYS.down, KEYS.enter);
 	frame = await waitForFrame(lastFrame, f => f.includes('Written'), 'the generated certificates', 10_000);
 	assert.match(frame, /node03 +ECDSA P-256 +expires \d{4}-\d\d-\d\d +([0-9A-F]{2}:){9}[0-9A-F]{2}…  new/);
-	assert.ok(existsSync(path.join(services.home, 'clusters', 'demo', 'nodes', 'node03', 'secrets', 'node03.key')));
+	// A profile started from the demo template is named demo-2, and so is its work directory.
+	assert.ok(existsSync(path.join(services.home, 'clusters', 'demo-2', 'nodes', 'node03', 'secrets', 'node03.key')));
 	await press(stdin, KEYS.down, KEYS.enter);
 	frame = await waitForFrame(lastFrame, f => f.includes('step 5/6: checks'), 'the checks screen');
 	assert.match(frame, /etcd health +http +2379 +60 /);
@@ -105,8 +106,8 @@ test('topology -> network -> certificates -> checks -> plan completes with real 
 	// Wrapped continuation lines are indented by four spaces.
 	assert.match(lastFrame()!.replace(/\n {4}/g, ''), /-fw_cfg name=opt\/plasma\/ssh_host_ed25519_key,file=\S+node03\/ssh_host_ed25519_key/);
 	await press(stdin, 's');
-	await waitForFrame(lastFrame, f => f.includes('saved profile "demo"'), 'the save notice');
-	assert.deepEqual(services.store.list(), ['demo']);
+	await waitForFrame(lastFrame, f => f.includes('saved profile "demo-2"'), 'the save notice');
+	assert.deepEqual(services.store.list(), ['demo-2']);
 });
 
 test('? opens the help for the screen and esc closes it', async () => {
@@ -122,7 +123,8 @@ test('? opens the help for the screen and esc closes it', async () => {
 test('q and ? typed into a text field are text, not commands', async () => {
 	const {stdin, lastFrame} = render(<App services={realServices()} initialProfile={template()} />);
 	await waitForFrame(lastFrame, f => f.includes('Topology'), 'the topology screen');
-	await press(stdin, KEYS.enter, KEYS.ctrlU);
+	// The cluster name, below the profile name.
+	await press(stdin, KEYS.down, KEYS.enter, KEYS.ctrlU);
 	await type(stdin, 'q?x');
 	const frame = await waitForFrame(lastFrame, f => f.includes('q?x'), 'the typed text');
 	assert.doesNotMatch(frame, /Keys: topology|Quit\?/);
@@ -151,7 +153,7 @@ test('q with unsaved changes asks first; the draft survives and is offered on th
 	await press(first.stdin, KEYS.enter);
 	await waitForFrame(first.lastFrame, f => f.includes('node01x'), 'the edited hostname');
 	await press(first.stdin, 'q');
-	await waitForFrame(first.lastFrame, f => f.includes('Quit? "demo" has unsaved changes.'), 'the quit question');
+	await waitForFrame(first.lastFrame, f => f.includes('Quit? "demo-2" has unsaved changes.'), 'the quit question');
 	await press(first.stdin, 'n');
 	await waitForFrame(first.lastFrame, f => !f.includes('Quit?'), 'the question to close');
 	await press(first.stdin, 'q', 'y');
@@ -159,7 +161,7 @@ test('q with unsaved changes asks first; the draft survives and is offered on th
 
 	const second = render(<App services={services} />);
 	const frame = await waitForFrame(second.lastFrame, f => f.includes('Resume draft'), 'the resume offer');
-	assert.match(frame, /Resume draft "demo" \(network, saved \d{4}-\d\d-\d\d \d\d:\d\d\)/);
+	assert.match(frame, /Resume draft "demo-2" \(network, saved \d{4}-\d\d-\d\d \d\d:\d\d\)/);
 	await press(second.stdin, KEYS.enter);
 	const resumed = await waitForFrame(second.lastFrame, f => f.includes('Auto-assigned values are dim'), 'the resumed network screen');
 	assert.match(resumed, /node01x/);
@@ -170,7 +172,7 @@ test('the node count keeps the overrides of the nodes that remain', async () => 
 	profile.nodes[1]!.ip = '192.168.100.77';
 	const {stdin, lastFrame} = render(<App services={realServices()} initialProfile={profile} />);
 	await waitForFrame(lastFrame, f => f.includes('Topology'), 'the topology screen');
-	await press(stdin, KEYS.down, KEYS.down, KEYS.enter, KEYS.ctrlU, '5', KEYS.enter);
+	await press(stdin, KEYS.down, KEYS.down, KEYS.down, KEYS.enter, KEYS.ctrlU, '5', KEYS.enter);
 	await waitForFrame(lastFrame, f => f.includes('Node 5 name'), 'five nodes');
 	await press(stdin, KEYS.enter, KEYS.ctrlU, '2', KEYS.enter);
 	await waitForFrame(lastFrame, f => !f.includes('Node 3 name'), 'two nodes');
@@ -183,10 +185,10 @@ test('the node count keeps the overrides of the nodes that remain', async () => 
 test('16 nodes fit a 30-row terminal: the lists scroll with the cursor on every screen', async () => {
 	const {stdin, lastFrame} = render(<App services={realServices()} initialProfile={template()} />);
 	await waitForFrame(lastFrame, f => f.includes('Topology'), 'the topology screen');
-	await press(stdin, KEYS.down, KEYS.down, KEYS.enter, KEYS.ctrlU, '1', '6', KEYS.enter);
+	await press(stdin, KEYS.down, KEYS.down, KEYS.down, KEYS.enter, KEYS.ctrlU, '1', '6', KEYS.enter);
 	await waitForFrame(lastFrame, f => f.includes('more below'), 'the scrolled topology list');
-	// Up from the first field wraps to Next, the last of 35 fields: it must come into view.
-	await press(stdin, KEYS.up, KEYS.up, KEYS.up);
+	// Up from the first field wraps to Next, the last of 36 fields: it must come into view.
+	await press(stdin, KEYS.up, KEYS.up, KEYS.up, KEYS.up);
 	let frame = await waitForFrame(lastFrame, f => f.includes('Next: network'), 'the Next action in view');
 	assert.match(frame, /Node 16 role/);
 	assert.match(frame, /more above/);
@@ -237,4 +239,86 @@ test('a draft that cannot be resumed does not hide the saved profiles', async ()
 	const {lastFrame} = render(<App services={services} />);
 	const frame = await waitForFrame(lastFrame, f => f.includes('cannot be resumed'), 'the draft problem');
 	assert.match(frame, /Saved: lab/);
+});
+
+// Issue 10, point 3: on main before this, a profile started from the demo template kept the name
+// "demo", and saving it made a saved profile that silently shadowed the template for --profile demo.
+test('a template starts a profile under a new name: demo-2, or the first free one after saved profiles', async () => {
+	const first = render(<App services={realServices()} />);
+	await waitForFrame(first.lastFrame, f => f.includes('Template: demo'), 'the profile screen');
+	await press(first.stdin, KEYS.down, KEYS.enter);
+	let frame = await waitForFrame(first.lastFrame, f => f.includes('Topology'), 'the topology screen');
+	assert.match(frame, /profile demo-2 /);
+	assert.match(frame, /› Profile name +demo-2 +from the template demo, under a name of its own/);
+	first.unmount();
+
+	const services = realServices();
+	services.store.save({...template(), name: 'demo-2'});
+	const second = render(<App services={services} />);
+	await waitForFrame(second.lastFrame, f => f.includes('Saved: demo-2'), 'the profile screen');
+	await press(second.stdin, KEYS.down, KEYS.enter);
+	frame = await waitForFrame(second.lastFrame, f => f.includes('Topology'), 'the topology screen');
+	assert.match(frame, /Profile name +demo-3 /);
+	// The name is editable where it is shown.
+	await press(second.stdin, KEYS.enter, KEYS.ctrlU);
+	await type(second.stdin, 'lab');
+	await press(second.stdin, KEYS.enter);
+	frame = await waitForFrame(second.lastFrame, f => f.includes('profile lab '), 'the new name in the header');
+	assert.match(frame, /Profile name +lab /);
+});
+
+test('saving over an existing saved profile asks first: n keeps the old one, y replaces it', async () => {
+	const services = realServices();
+	services.store.save({...template(), name: 'lab', description: 'the old lab'});
+	const {stdin, lastFrame} = render(<App services={services} />);
+	await waitForFrame(lastFrame, f => f.includes('Saved: lab'), 'the profile screen');
+	await press(stdin, KEYS.enter);
+	await type(stdin, 'lab');
+	await press(stdin, KEYS.enter);
+	let frame = await waitForFrame(lastFrame, f => f.includes('Topology'), 'the topology screen');
+	assert.match(frame, /Profile name +lab +a saved profile has this name: saving asks before replacing it/);
+	await press(stdin, KEYS.up, KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('Auto-assigned values are dim'), 'the network screen');
+	await press(stdin, KEYS.down, KEYS.down, KEYS.down, KEYS.down, KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('Subject alternative names'), 'the certificates screen');
+	await press(stdin, KEYS.up, KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('step 5/6: checks'), 'the checks screen');
+	await press(stdin, ...Array(10).fill(KEYS.down), KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('step 6/6: plan'), 'the plan screen');
+	await press(stdin, 's');
+	frame = await waitForFrame(lastFrame, f => f.includes('Replace the saved profile "lab"?'), 'the replace question');
+	assert.match(frame, /y: replace it +n or esc: keep editing/);
+	await press(stdin, 'n');
+	frame = await waitForFrame(lastFrame, f => f.includes('not saved'), 'the answer taken');
+	const kept = services.store.load('lab');
+	assert.ok(kept.ok && kept.profile.description === 'the old lab', 'n leaves the saved profile as it was');
+	// Keys go to the plan again after the question closes; enter (save and run) asks as well.
+	await press(stdin, 's');
+	await waitForFrame(lastFrame, f => f.includes('Replace the saved profile "lab"?'), 'the question again');
+	await press(stdin, 'y');
+	await waitForFrame(lastFrame, f => f.includes('saved profile "lab"'), 'the save notice');
+	const replaced = services.store.load('lab');
+	assert.ok(replaced.ok && replaced.profile.description === '', 'y replaces it with the new profile');
+	// Once saved, the profile is the saved one: saving again does not ask.
+	await press(stdin, 's');
+	await new Promise(resolve => setTimeout(resolve, 100));
+	assert.doesNotMatch(flat(lastFrame()!), /Replace the saved profile/);
+});
+
+test('saving under a template\'s name asks first: the saved profile would shadow the template', async () => {
+	const services = realServices();
+	const {stdin, lastFrame} = render(<App services={services} />);
+	await waitForFrame(lastFrame, f => f.includes('Template: demo'), 'the profile screen');
+	await press(stdin, KEYS.down, KEYS.enter);
+	await waitForFrame(lastFrame, f => f.includes('Profile name'), 'the topology screen');
+	await press(stdin, KEYS.enter, KEYS.ctrlU);
+	await type(stdin, 'demo');
+	await press(stdin, KEYS.enter, 'q');
+	await waitForFrame(lastFrame, f => f.includes('Quit? "demo" has unsaved changes.'), 'the quit question');
+	await press(stdin, 's');
+	const frame = await waitForFrame(lastFrame, f => f.includes('Save as "demo"?'), 'the shadow question');
+	assert.match(frame, /--profile demo would then use the saved profile, not the template/);
+	await press(stdin, KEYS.escape);
+	await waitForFrame(lastFrame, f => f.includes('not saved') && f.includes('Profile name'), 'back on the topology screen');
+	assert.deepEqual(services.store.list(), []);
 });

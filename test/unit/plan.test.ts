@@ -27,6 +27,7 @@ test('the etcd initial cluster names every control-plane node at its peer URL, w
 	const profile = template();
 	profile.nodes[1]!.hostname = 'db';
 	profile.nodes[2]!.role = 'worker';
+	profile.nodes[2]!.memoryMiB = 12288;
 	const plan = buildPlan(profile, context);
 	assert.equal(plan.etcdInitialCluster, 'node01=https://node01:2380,node02=https://db:2380');
 });
@@ -90,4 +91,28 @@ test('withAccel changes the accelerator and the QEMU arguments only', () => {
 	const strip = (p: typeof plan) => ({...p, accel: undefined, accelNote: undefined, nodes: p.nodes.map(n => ({...n, qemuArgs: n.qemuArgs.filter(a => !['kvm', 'tcg', '-cpu', 'host'].includes(a))}))});
 	assert.deepEqual(strip(kvm), strip(plan));
 	assert.deepEqual(withAccel(plan, 'tcg').nodes.map(n => n.qemuArgs), plan.nodes.map(n => n.qemuArgs));
+});
+
+test('the node table keeps its columns with a long node name and a long hostname: widths come from the data', () => {
+	// Issue 10, point 12: on main before this, a name longer than 6 characters (charlie) pushed the
+	// role, IP and the rest of its row to the right of the other rows' columns.
+	const profile = template();
+	profile.nodes[0]!.name = 'alpha';
+	profile.nodes[1]!.name = 'charlie-the-long';
+	profile.nodes[2]!.name = 'bo';
+	profile.nodes[2]!.role = 'worker';
+	profile.nodes[2]!.memoryMiB = 12288;
+	profile.nodes[1]!.hostname = 'a-much-longer-hostname-than-usual';
+	const plan = buildPlan(profile, context);
+	const lines = formatPlan(plan).split('\n');
+	const rows = lines.slice(lines.indexOf('nodes:') + 1, lines.indexOf('nodes:') + 1 + plan.nodes.length);
+	assert.equal(rows.length, 3);
+	// Every column starts at the same offset on every row.
+	const columns = (node: (typeof plan.nodes)[number]) => [node.role, node.ip, node.mac, node.hostname, `ssh 127.0.0.1:${node.sshPort}`, `${node.vcpus} vCPU`, `${node.memoryMiB} MiB`, `${node.diskGiB} GiB`];
+	const from = plan.nodes.map(node => node.name.length + 2);
+	for (const [cell] of columns(plan.nodes[0]!).entries()) {
+		const offsets = plan.nodes.map((node, index) => (from[index] = rows[index]!.indexOf(` ${columns(node)[cell]!}`, from[index])));
+		assert.ok(offsets.every(offset => offset > 0 && offset === offsets[0]), `column ${cell} starts at ${offsets.join(', ')}:\n${rows.join('\n')}`);
+	}
+	assert.ok(rows.every(row => row.startsWith('  ') && !row.endsWith(' ')), rows.join('\n'));
 });

@@ -117,3 +117,25 @@ test('the profiles command exports, imports and lists', () => {
 	assert.equal(deleted.status, 2);
 	assert.match(deleted.stderr, /no saved profile named "ghost"/);
 });
+
+test('profiles list marks a saved profile that shadows a template; --profile says which one it used', () => {
+	// Issue 10, point 3: on main before this, a saved profile named demo hid the demo template
+	// without a word: the list showed "demo" twice and --profile demo picked the saved one silently.
+	const home = tempDir();
+	const env = {...process.env, PLASMA_TUI_HOME: home};
+	const store = new ProfileStore(path.join(home, 'config'));
+	store.save({...demo(), description: 'my own demo'});
+	store.save({...demo(), name: 'lab'});
+	const listing = execFileSync(process.execPath, ['--import', 'tsx', 'source/cli.tsx', 'profiles', 'list'], {env, encoding: 'utf8'});
+	assert.match(listing, /saved profiles:\n {2}demo \(saved; shadows the template demo\)\n {2}lab\n/);
+	assert.match(listing, /templates:\n {2}demo \(shadowed: --profile demo uses the saved profile\)\n {2}plasmacloud-3node\n/);
+	const shadowed = spawnSync(process.execPath, ['--import', 'tsx', 'source/cli.tsx', 'plan', '--profile', 'demo', '--json'], {env, encoding: 'utf8'});
+	assert.equal(shadowed.status, 0, shadowed.stderr);
+	assert.equal(JSON.parse(shadowed.stdout).profileName, 'demo');
+	assert.match(shadowed.stderr, /^plasma-tui plan: --profile demo is the saved profile demo, not the template demo/m);
+	for (const name of ['lab', 'plasmacloud-3node']) {
+		const plain = spawnSync(process.execPath, ['--import', 'tsx', 'source/cli.tsx', 'plan', '--profile', name, '--json'], {env, encoding: 'utf8'});
+		assert.equal(plain.status, 0, plain.stderr);
+		assert.equal(plain.stderr, '', `--profile ${name} has one source: nothing to say`);
+	}
+});
