@@ -1,5 +1,5 @@
 import {isOurProcess} from '../services/processes.js';
-import {readState} from '../services/state.js';
+import {identityOf, readState} from '../services/state.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -15,7 +15,7 @@ export const run: CommandRun = async ({values}) => {
 		return EXIT.failed;
 	}
 	const processes = await Promise.all(
-		(state?.processes ?? []).map(async entry => ({...entry, alive: await isOurProcess(entry.pid, entry.tag)})),
+		(state?.processes ?? []).map(async entry => ({...entry, alive: await isOurProcess(entry.pid, identityOf(entry))})),
 	);
 	if (values['json']) {
 		console.log(JSON.stringify({profile: profile.name, workDir: plan.workDir, nodes: state?.nodes ?? {}, processes}, null, 2));

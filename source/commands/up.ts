@@ -1,6 +1,7 @@
 import {formatEventLine} from '../model/events.js';
 import {runUp} from '../engine/up.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
+import {abortOnSignals} from './interrupt.js';
 import type {CommandRun} from './registry.js';
 
 export const run: CommandRun = async ({values}) => {
@@ -11,9 +12,7 @@ export const run: CommandRun = async ({values}) => {
 		return EXIT.badInput;
 	}
 	const controller = new AbortController();
-	const onSignal = () => controller.abort(new Error('interrupted'));
-	process.once('SIGINT', onSignal);
-	process.once('SIGTERM', onSignal);
+	const releaseSignals = abortOnSignals(controller);
 	const started = Date.now();
 	try {
 		const result = await runUp(profile, {
@@ -32,7 +31,6 @@ export const run: CommandRun = async ({values}) => {
 		if (result.exitCode === 0) console.log(`next: plasma-tui status --profile ${profile.name}; plasma-tui console NODE; plasma-tui down --profile ${profile.name}`);
 		return result.exitCode;
 	} finally {
-		process.off('SIGINT', onSignal);
-		process.off('SIGTERM', onSignal);
+		releaseSignals();
 	}
 };

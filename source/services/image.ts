@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
 import {packageRoot} from './paths.js';
-import {runStreamed} from './streamed-command.js';
+import {runStreamed, type ChildRecord} from './streamed-command.js';
 
 // The demo netboot image: built from Debian packages by image/build-image.sh,
 // cached under the image directory with a stamp of its inputs, rebuilt only
@@ -79,8 +79,8 @@ function isAlive(pid: number): boolean {
 
 export async function ensureDemoImage(
 	imageDir: string,
-	// buildScript: tests put a stand-in in place of image/build-image.sh.
-	options: {rebuild?: boolean; onLine?: (line: string) => void; signal?: AbortSignal; buildScript?: string} = {},
+	// buildScript: tests put a stand-in in place of image/build-image.sh. state: the run's state file, where the build is recorded while it runs.
+	options: {rebuild?: boolean; onLine?: (line: string) => void; signal?: AbortSignal; buildScript?: string; state?: ChildRecord['state']} = {},
 ): Promise<DemoImage> {
 	await fs.mkdir(path.dirname(imageDir), {recursive: true});
 	return withLock(imageDir, async () => {
@@ -99,6 +99,7 @@ export async function ensureDemoImage(
 			timeoutMs: BUILD_TIMEOUT_MS,
 			signal: options.signal,
 			onLine: line => options.onLine?.(line),
+			record: options.state ? {state: options.state, kind: 'image-build'} : undefined,
 		});
 		if (!build.ok) {
 			await fs.rm(staging, {recursive: true, force: true});

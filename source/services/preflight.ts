@@ -5,7 +5,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {QEMU_BINARY, type Plan} from '../model/plan.js';
 import {sshPortsInUse} from './host-checks.js';
-import {liveEntries, readState} from './state.js';
+import {identityOf, liveEntries, readState} from './state.js';
 import {isOurProcess} from './processes.js';
 import {onPath} from './on-path.js';
 import {detectNix} from './nix.js';
@@ -188,7 +188,7 @@ export async function runPreflight(plan: Plan, options: {probeKvm?: boolean; env
 	const env = options.env ?? process.env;
 	const state = await readState(plan.stateFile).catch(() => undefined);
 	const ownPorts = new Set<number>();
-	for (const entry of await liveEntries(state)) for (const port of entry.ports) if (await isOurProcess(entry.pid, entry.tag)) ownPorts.add(port);
+	for (const entry of await liveEntries(state)) for (const port of entry.ports) if (await isOurProcess(entry.pid, identityOf(entry))) ownPorts.add(port);
 	const portErrors = await sshPortsInUse(plan.nodes, ownPorts);
 	const tools = await toolFindings(env);
 	const qemuMissing = tools.some(f => f.id === `tool:${QEMU_BINARY}` && f.status === 'fail');

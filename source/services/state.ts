@@ -3,24 +3,35 @@ import path from 'node:path';
 import type {NodePhase} from '../model/events.js';
 import {ProblemError} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
-import {isOurProcess} from './processes.js';
+import {isOurProcess, type ProcessIdentity} from './processes.js';
 
 // The state file: every process and socket a run starts, written before the
 // process starts, so `down`, Ctrl-C and the next run can always find them.
 
 export type ProcessEntry = {
-	kind: 'vde' | 'qemu';
+	kind: 'vde' | 'qemu' | 'nix' | 'nixos-anywhere' | 'image-build';
 	node?: string;
 	pid?: number;
-	pidfile: string;
-	// A string the process's command line contains (the work directory): guards against PID reuse.
-	tag: string;
+	// The process group `down` signals: the detached tools lead their own.
+	pgid?: number;
+	// Its start time (clock ticks after boot, /proc/<pid>/stat): what is left of its group is no older.
+	startTicks?: number;
+	// What was started, as started, and the binaries /proc/<pid>/exe may resolve to.
+	argv: string[];
+	exe: string[];
+	// The argv elements that identify it (e.g. ["-pidfile", "<the planned pidfile>"]): guards against PID reuse.
+	match: string[];
+	pidfile?: string;
 	sockets: string[];
 	ports: number[];
 	startedAt: string;
 	status: 'starting' | 'running' | 'stopped' | 'failed';
 	reason?: string;
 };
+
+export function identityOf(entry: Pick<ProcessEntry, 'exe' | 'match'>): ProcessIdentity {
+	return {exe: entry.exe ?? [], args: entry.match ?? []};
+}
 
 export type NodeStatus = {phase: NodePhase; reason?: string; since: string; installed?: boolean};
 
@@ -53,7 +64,7 @@ export async function readState(file: string): Promise<RunState | undefined> {
 
 export async function liveEntries(state: RunState | undefined): Promise<ProcessEntry[]> {
 	if (!state) return [];
-	const alive = await Promise.all(state.processes.map(entry => isOurProcess(entry.pid, entry.tag)));
+	const alive = await Promise.all(state.processes.map(entry => isOurProcess(entry.pid, identityOf(entry))));
 	return state.processes.filter((_, index) => alive[index]);
 }
 
@@ -99,6 +110,12 @@ export class StateStore {
 		return this.update(state => {
 			state.processes = state.processes.filter(p => !(p.kind === entry.kind && p.node === entry.node));
 			state.processes.push(entry);
+		});
+	}
+
+	removeProcess(kind: ProcessEntry['kind'], node: string | undefined): Promise<void> {
+		return this.update(state => {
+			state.processes = state.processes.filter(p => !(p.kind === kind && p.node === node));
 		});
 	}
 
