@@ -76,7 +76,9 @@ export async function teardown(plan: Plan, options: {purge?: boolean; only?: str
 	}
 	if (state) {
 		// What could not be stopped stays on record for the next `down`.
-		state.processes = state.processes.filter(entry => leftRunning.has(entry) || (notStopped.length > 0 && (entry.kind === 'qemu' || entry.kind === 'vde')));
+		const nodeLeft = (entry: ProcessEntry) => entry.kind === 'qemu' && nodes.some(node => node.name === entry.node && refused.has(node.runtime.pidfile));
+		const switchLeft = (entry: ProcessEntry) => entry.kind === 'vde' && refused.has(plan.vde.pidfile);
+		state.processes = state.processes.filter(entry => leftRunning.has(entry) || nodeLeft(entry) || switchLeft(entry));
 		for (const name of Object.keys(state.nodes)) state.nodes[name] = {phase: 'pending', since: new Date().toISOString(), reason: 'stopped by down'};
 		await writeFileAtomic(plan.stateFile, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 	}
