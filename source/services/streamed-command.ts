@@ -61,10 +61,14 @@ export async function runStreamed(
 		setTimeout(() => signalProcess(pid, 'SIGKILL', true), KILL_GRACE_MS).unref();
 	};
 	const pid = child.pid;
-	const startTicks = pid ? (await statOf(pid))?.startTicks : undefined;
-	const recorded = record && resolved && pid ? record.state.setProcess(record.kind, record.node, {pid, pgid: pid, startTicks, status: 'running'}) : undefined;
-	// Awaited only after the stream: a failed write must not leave the child's output unread.
-	recorded?.catch(() => undefined);
+	// Nothing is awaited before the lines are read (output that comes first would be lost):
+	// the pid and group reach the state file in the background, and are awaited at the end.
+	const recorded = (async () => {
+		const startTicks = pid ? (await statOf(pid))?.startTicks : undefined;
+		if (record && resolved && pid) await record.state.setProcess(record.kind, record.node, {pid, pgid: pid, startTicks, status: 'running'});
+		return startTicks;
+	})();
+	recorded.catch(() => undefined);
 	const seconds = Math.round(options.timeoutMs / 1000);
 	const timer = setTimeout(() => stopChild(`timed out after ${seconds} s`), options.timeoutMs);
 	const onAbort = () => stopChild('cancelled');
@@ -91,11 +95,9 @@ export async function runStreamed(
 		options.signal?.removeEventListener('abort', onAbort);
 		process.removeListener('exit', onExit);
 		// What the tool left in its group (an ssh master, a sleep) ends with it.
+		const startTicks = await recorded.catch(() => undefined);
 		if (pid && (await groupMembers(pid, startTicks)).length > 0) signalProcess(pid, 'SIGTERM', true);
-		if (record && resolved) {
-			await recorded?.catch(() => undefined);
-			await record.state.removeProcess(record.kind, record.node);
-		}
+		if (record && resolved) await record.state.removeProcess(record.kind, record.node);
 	}
 }
 
