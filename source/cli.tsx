@@ -66,9 +66,15 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // `plasma-tui plan | head` closes the pipe early; that is not an error.
+// EIO is a terminal that hung up (SIGHUP): the command goes on stopping what it
+// started, with nowhere to print, instead of crashing and leaving it running.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+	if (error.code === 'EIO') return;
 	if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
 	throw error;
+});
+process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+	if (error.code !== 'EIO' && error.code !== 'EPIPE') throw error;
 });
 
 main(process.argv.slice(2)).then(

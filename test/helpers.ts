@@ -31,17 +31,20 @@ export async function waitFor(what: string, condition: () => boolean, timeoutMs 
 	}
 }
 
+// A process that exists and is not a zombie.
+export function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+	} catch {
+		return false;
+	}
+}
+
 // Waits up to 5 s for a process (a child of something the code under test started) to be gone; a zombie counts as gone.
 export async function assertProcessGone(pid: number): Promise<void> {
 	const deadline = Date.now() + 5000;
-	const alive = () => {
-		try {
-			process.kill(pid, 0);
-			return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-		} catch {
-			return false;
-		}
-	};
+	const alive = () => isAlive(pid);
 	while (alive() && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50));
 	assert.equal(alive(), false, `process ${pid} is still running`);
 }

@@ -26,9 +26,14 @@ export const run: CommandRun = async ({values}) => {
 		for (const item of report.stopped) console.log(`stopped ${item}`);
 		for (const item of report.removed) console.log(`removed ${item}`);
 		for (const item of report.refused ?? []) console.error(`refused: ${item}`);
-		if (report.stopped.length === 0) console.log(`nothing of "${profile.name}" was running`);
+		for (const item of report.notStopped) console.error(`not stopped ${item}`);
+		if (report.notStopped.length > 0) {
+			const problem = {message: `${report.notStopped.length} process(es) of "${profile.name}" still run; their sockets and state entries were kept`, fix: 'stop them as the user that started them (e.g. with sudo), then run down again'};
+			console.error(`plasma-tui down: ${formatProblem(problem)}`);
+		}
+		if (report.stopped.length === 0 && report.notStopped.length === 0) console.log(`nothing of "${profile.name}" was running`);
 		if (badState) console.error(`plasma-tui down: ${formatProblem(badState)}`);
-		return badState || (report.refused ?? []).length > 0 ? EXIT.failed : EXIT.ok;
+		return badState || report.notStopped.length > 0 || (report.refused ?? []).length > 0 ? EXIT.failed : EXIT.ok;
 	});
 };
 

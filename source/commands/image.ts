@@ -2,12 +2,16 @@ import {stat} from 'node:fs/promises';
 import {ensureDemoImage, readStamp} from '../services/image.js';
 import {toolPaths} from '../services/paths.js';
 import {EXIT} from './common.js';
+import {abortOnSignals} from './interrupt.js';
 import type {CommandRun} from './registry.js';
 
 export const run: CommandRun = async ({values}) => {
 	const {imageDir} = toolPaths();
+	// The build runs in its own process group: a signal must stop it, not leave it running.
+	const controller = new AbortController();
+	const releaseSignals = abortOnSignals(controller);
 	try {
-		const image = await ensureDemoImage(imageDir, {rebuild: values['rebuild'] === true, onLine: line => console.log(`image: ${line}`)});
+		const image = await ensureDemoImage(imageDir, {rebuild: values['rebuild'] === true, signal: controller.signal, onLine: line => console.log(`image: ${line}`)});
 		const sizes = await Promise.all([stat(image.kernel), stat(image.initrd)]);
 		console.log(`${image.built ? 'built' : 'cached'}: ${imageDir}`);
 		console.log(`  kernel ${image.kernel} (${(sizes[0].size / 2 ** 20).toFixed(1)} MiB)`);
@@ -18,6 +22,8 @@ export const run: CommandRun = async ({values}) => {
 		return EXIT.ok;
 	} catch (error) {
 		console.error(`plasma-tui image: ${(error as Error).message}`);
-		return EXIT.failed;
+		return controller.signal.aborted ? 130 : EXIT.failed;
+	} finally {
+		releaseSignals();
 	}
 };

@@ -1,7 +1,7 @@
 import {printableLine} from '../model/printable.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import {isOurProcess} from '../services/processes.js';
-import {readState} from '../services/state.js';
+import {identityOf, readState} from '../services/state.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -17,7 +17,7 @@ export const run: CommandRun = async ({values}) => {
 		return EXIT.failed;
 	}
 	const processes = await Promise.all(
-		(state?.processes ?? []).map(async entry => ({...entry, alive: await isOurProcess(entry.pid, entry.tag)})),
+		(state?.processes ?? []).map(async entry => ({...entry, alive: await isOurProcess(entry.pid, identityOf(entry))})),
 	);
 	// Phases and reasons come from the state file, which holds guest text (install output, remote stderr).
 	const nodes = plan.nodes.map(node => {

@@ -1,6 +1,7 @@
 import {plainEventPrinter} from '../model/events.js';
 import {runUp} from '../engine/up.js';
 import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
+import {abortOnSignals} from './interrupt.js';
 import type {CommandRun} from './registry.js';
 
 export const run: CommandRun = async ({values}) => {
@@ -11,9 +12,7 @@ export const run: CommandRun = async ({values}) => {
 		return EXIT.badInput;
 	}
 	const controller = new AbortController();
-	const onSignal = () => controller.abort(new Error('interrupted'));
-	process.once('SIGINT', onSignal);
-	process.once('SIGTERM', onSignal);
+	const releaseSignals = abortOnSignals(controller);
 	const started = Date.now();
 	const plan = planFor(profile);
 	try {
@@ -33,7 +32,6 @@ export const run: CommandRun = async ({values}) => {
 			return result.exitCode;
 		});
 	} finally {
-		process.off('SIGINT', onSignal);
-		process.off('SIGTERM', onSignal);
+		releaseSignals();
 	}
 };

@@ -45,6 +45,8 @@ export type BootOptions = {
 	waitForReady?: boolean;
 	// How long a node may take to print its ready line (default: the profile's SSH timeout).
 	readyTimeoutMs?: number;
+	// The run's state file, when the caller opened it already (one store per run: writes are serialised).
+	state?: StateStore;
 };
 
 // Why a node is gone: QEMU's exit and what its console said last.
@@ -64,7 +66,7 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 
 	// Each directory the run uses is checked (ours, not a symlink, not writable by others) before anything is opened in it.
 	await ensureWorkDirs(plan.workDir, plan.nodes.flatMap(node => [node.dir, path.dirname(node.runtime.pidfile)]));
-	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
+	const state = options.state ?? (await StateStore.open(plan.stateFile, profile.name, plan.workDir));
 	const nodePhases = new NodePhases(plan.nodes.map(n => n.name), emit, state);
 	const phases = nodePhases.current;
 	const setPhase = (node: string, phase: NodePhase, reason?: string) => nodePhases.set(node, phase, reason);
@@ -81,7 +83,7 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 	const stopStartedOnce = async (): Promise<TeardownReport> => {
 		await switchStarting.catch(() => undefined);
 		await booting;
-		const report: TeardownReport = {stopped: [], removed: []};
+		const report: TeardownReport = {stopped: [], removed: [], notStopped: []};
 		started.sort((a, b) => plan.nodes.indexOf(a.node) - plan.nodes.indexOf(b.node));
 		const outcomes = await Promise.all(started.map(({node, pid}) => stopNode(node, plan, {pid, graceMs: 1000})));
 		started.forEach(({node}, index) => {

@@ -132,6 +132,11 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	if (options.signal?.aborted) return interrupted(plan);
 	stage.done(`accelerator ${plan.accel.toUpperCase()}`);
 
+	// One state store for the whole run: the image build and nix are recorded in it while they run, like QEMU later.
+	const {StateStore} = await import('../services/state.js');
+	const {mkdir} = await import('node:fs/promises');
+	await mkdir(plan.workDir, {recursive: true, mode: 0o700});
+	const runState = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
 	// Image and certificates are independent: both run at once.
 	const imageStage = async () => {
 		if (plan.stages.includes('nix build') && plan.boot.nixBuild) return nixStage(plan.boot.nixBuild);
@@ -139,7 +144,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		const imageDir = plan.boot.imageDir;
 		const s = new Stage(emit, 'image');
 		try {
-			const image = await ensureDemoImage(imageDir, {signal: options.signal, onLine: line => log(`image: ${line}`)});
+			const image = await ensureDemoImage(imageDir, {signal: options.signal, state: runState, onLine: line => log(`image: ${line}`)});
 			s.done(image.built ? 'built' : 'cached');
 		} catch (error) {
 			s.failed((error as Error).message);
@@ -151,7 +156,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		const s = new Stage(emit, 'nix build');
 		try {
 			const {ensureNixNetboot} = await import('../services/nix.js');
-			const image = await ensureNixNetboot(build, {signal: options.signal, onLine: line => log(`nix: ${line}`)});
+			const image = await ensureNixNetboot(build, {signal: options.signal, state: runState, onLine: line => log(`nix: ${line}`)});
 			s.done(image.built ? `built ${image.outPath}` : `already built (${image.outPath})`);
 		} catch (error) {
 			s.failed(formatProblem(problemOf(error)));
@@ -179,7 +184,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	stage = new Stage(emit, 'boot');
 	let boot: BootResult;
 	try {
-		boot = await bootCluster(profile, plan, {onEvent: emit, signal: options.signal});
+		boot = await bootCluster(profile, plan, {onEvent: emit, signal: options.signal, state: runState});
 	} catch (error) {
 		stage.failed((error as Error).message);
 		return result(1, {failedStage: 'boot', plan});
@@ -264,7 +269,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 				nodeSignal.throwIfAborted();
 				const {installNode} = await import('../services/install.js');
 				nodeSignal.throwIfAborted();
-				await installNode({plan, node, ssh, signal: options.signal, nodeGone: goneSignal(booted), qemuPid: booted.pid, onLine: line => emit({type: 'install-output', node: node.name, line, at: Date.now()})});
+				await installNode({plan, node, ssh, state, signal: options.signal, nodeGone: goneSignal(booted), qemuPid: booted.pid, onLine: line => emit({type: 'install-output', node: node.name, line, at: Date.now()})});
 				await state.markInstalled(node.name, true);
 				if (profile.install.method === 'nixos-anywhere') {
 					// nixos-anywhere reboots the node into the installed system: a new session, and only the generated key.

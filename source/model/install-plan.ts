@@ -16,7 +16,9 @@ export type NodeInstallPlan =
 	| {method: 'none'}
 	// commandFields[i] is the profile field commands[i] came from: a node skips other roles' commands.
 	| {method: 'push'; uploads: PlannedUpload[]; commands: string[]; commandFields: string[]}
-	| {method: 'nixos-anywhere'; extraFilesDir: string; argv: string[]; timeoutSec: number};
+	// extraFilesDir: the 0700 staging directory (removed after the install and by `down`);
+	// extraFilesRoot: the tree inside it that nixos-anywhere copies over the new root (0755, like /).
+	| {method: 'nixos-anywhere'; extraFilesDir: string; extraFilesRoot: string; argv: string[]; timeoutSec: number};
 
 // The node values install needs, as the plan decided them.
 type InstallNode = Pick<NodePlan, 'name' | 'role' | 'dir' | 'sshPort' | 'secrets' | 'files'>;
@@ -95,7 +97,8 @@ export function installPlanFor(
 	}
 	if (method === 'nixos-anywhere') {
 		const extraFilesDir = path.join(node.dir, 'extra-files');
-		return {install: {method, extraFilesDir, argv: nixosAnywhereArgs(profile, context.ssh, node, extraFilesDir), timeoutSec: profile.install.timeoutSec}, problems};
+		const extraFilesRoot = path.join(extraFilesDir, 'root');
+		return {install: {method, extraFilesDir, extraFilesRoot, argv: nixosAnywhereArgs(profile, context.ssh, node, extraFilesRoot), timeoutSec: profile.install.timeoutSec}, problems};
 	}
 	return {install: {method: 'none'}, problems};
 }

@@ -6,7 +6,7 @@ import {z} from 'zod';
 import {ProblemError} from '../model/field-error.js';
 import {assertSafeDir, ensureOwnedDir, ensureUsableDir, removeOwnedDir} from './owned-dir.js';
 import {packageRoot} from './paths.js';
-import {runStreamed} from './streamed-command.js';
+import {runStreamed, type ChildRecord} from './streamed-command.js';
 import {readJsonFile} from './json-file.js';
 
 // The demo netboot image: built from Debian packages by image/build-image.sh,
@@ -96,8 +96,8 @@ function isAlive(pid: number): boolean {
 
 export async function ensureDemoImage(
 	imageDir: string,
-	// buildScript: tests put a stand-in in place of image/build-image.sh.
-	options: {rebuild?: boolean; onLine?: (line: string) => void; signal?: AbortSignal; buildScript?: string} = {},
+	// buildScript: tests put a stand-in in place of image/build-image.sh. state: the run's state file, where the build is recorded while it runs.
+	options: {rebuild?: boolean; onLine?: (line: string) => void; signal?: AbortSignal; buildScript?: string; state?: ChildRecord['state']} = {},
 ): Promise<DemoImage> {
 	// The lock and the staging directory sit next to the image directory: its parent must be ours too.
 	await ensureUsableDir(path.dirname(imageDir));
@@ -122,6 +122,7 @@ export async function ensureDemoImage(
 			timeoutMs: BUILD_TIMEOUT_MS,
 			signal: options.signal,
 			onLine: line => options.onLine?.(line),
+			record: options.state ? {state: options.state, kind: 'image-build'} : undefined,
 		});
 		if (!build.ok) {
 			await removeOrRefuse(staging);

@@ -1,9 +1,10 @@
+import {rmSync} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {ensureUsableDir, ensureWorkDirs, openOwnFile} from './owned-dir.js';
 import {confirmHostKey, type NodeSsh} from './ssh.js';
-import {runStreamed} from './streamed-command.js';
+import {runStreamed, type ChildRecord} from './streamed-command.js';
 import {shellQuote} from './shell-quote.js';
 import {ProblemError} from '../model/field-error.js';
 import {failureReason} from '../model/failure-reason.js';
@@ -26,6 +27,8 @@ export type InstallContext = {
 	onLine: (line: string) => void;
 	// The node's hosts file; tests that install onto this machine point it elsewhere.
 	hostsFile?: string;
+	// The run's state file: nixos-anywhere is recorded in it while it runs, so `down` can stop it.
+	state?: ChildRecord['state'];
 };
 
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
@@ -90,14 +93,19 @@ async function installPush(ctx: InstallContext, install: Extract<NodePlan['insta
 // where its configuration expects them, and its pinned SSH host key, so the
 // installed node answers with the key the profile already trusts. nixos-anywhere
 // untars it over the new root keeping modes, so every directory on the way is
-// 0755 like the real /, /etc and /etc/ssh (a 0700 mkdtemp root would become a
-// 0700 / on the node); only the secrets directory itself is 0700.
-// The tree is rebuilt from scratch at the plan's extraFilesDir (in the node's
-// 0700 directory), so a leftover from an interrupted run never leaks into it.
-export async function buildExtraFiles(node: NodePlan, root: string): Promise<void> {
-	await fs.rm(root, {recursive: true, force: true});
-	await ensureUsableDir(path.dirname(root));
-	await fs.mkdir(root);
+// 0755 like the real /, /etc and /etc/ssh (a 0700 root would become a 0700 / on
+// the node); only the secrets directory itself is 0700. The tree sits in a 0700
+// staging directory of its own (the plan's extraFilesDir, in the node's
+// directory), rebuilt from scratch, so a leftover from an interrupted run never
+// leaks into it and nobody else can read the keys while it exists.
+export async function buildExtraFiles(node: NodePlan, install: {extraFilesDir: string; extraFilesRoot: string}): Promise<void> {
+	const staging = install.extraFilesDir;
+	await ensureUsableDir(path.dirname(staging));
+	await fs.rm(staging, {recursive: true, force: true});
+	await fs.mkdir(staging, {mode: 0o700});
+	await fs.chmod(staging, 0o700);
+	const root = install.extraFilesRoot;
+	await fs.mkdir(root, {recursive: true});
 	await fs.chmod(root, 0o755);
 	await makeDirs(root, node.secrets.remoteDir.replace(/^\/+/, ''), 0o700);
 	await makeDirs(root, 'etc/ssh', 0o755);
@@ -131,19 +139,26 @@ async function makeDirs(root: string, relative: string, mode: number): Promise<v
 async function installNixosAnywhere(ctx: InstallContext, install: Extract<NodePlan['install'], {method: 'nixos-anywhere'}>, say: (line: string) => void): Promise<void> {
 	const gone = () => new ProblemError({message: `${ctx.node.name}: nixos-anywhere not started or stopped: the node's QEMU exited`});
 	if (ctx.nodeGone?.aborted) throw gone();
-	await buildExtraFiles(ctx.node, install.extraFilesDir);
+	// The keys leave with the install on every path: done, failed, cancelled, and a
+	// process.exit on the way (a signal's time limit); only a SIGKILL leaves them, for `down`.
+	const removeStaging = () => rmSync(install.extraFilesDir, {recursive: true, force: true});
+	process.once('exit', removeStaging);
 	try {
+		await buildExtraFiles(ctx.node, install);
+		ctx.signal?.throwIfAborted();
 		// nixos-anywhere checks no host key of its own sessions: the node must still
 		// present its session's key, on the port its QEMU holds, right before it starts.
 		if (ctx.ssh) await confirmHostKey(ctx.ssh, {qemuPid: ctx.qemuPid, timeoutMs: 10_000, signal: ctx.signal});
 		if (ctx.nodeGone?.aborted) throw gone();
 		say(`$ nixos-anywhere ${install.argv.join(' ')}`);
 		const signals = [ctx.signal, ctx.nodeGone].filter((signal): signal is AbortSignal => signal !== undefined);
-		const result = await runStreamed('nixos-anywhere', install.argv, {timeoutMs: install.timeoutSec * 1000, signal: signals.length > 0 ? AbortSignal.any(signals) : undefined, onLine: say});
+		const record = ctx.state ? {state: ctx.state, kind: 'nixos-anywhere' as const, node: ctx.node.name} : undefined;
+		const result = await runStreamed('nixos-anywhere', install.argv, {timeoutMs: install.timeoutSec * 1000, signal: signals.length > 0 ? AbortSignal.any(signals) : undefined, onLine: say, record});
 		if (result.notFound) throw new ProblemError({message: 'nixos-anywhere is not on the PATH', fix: 'nix profile install github:nix-community/nixos-anywhere'});
 		if (!result.ok && ctx.nodeGone?.aborted && !ctx.signal?.aborted) throw new ProblemError({message: `nixos-anywhere stopped: ${ctx.node.name}'s QEMU exited; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`});
 		if (!result.ok) throw new ProblemError({message: `nixos-anywhere ${result.why}; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`});
 	} finally {
+		process.removeListener('exit', removeStaging);
 		await fs.rm(install.extraFilesDir, {recursive: true, force: true});
 	}
 }

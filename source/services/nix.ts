@@ -6,7 +6,7 @@ import {ProblemError} from '../model/field-error.js';
 import type {NixNetbootPlan} from '../model/plan.js';
 import {onPath} from './on-path.js';
 import {ensureUsableDir} from './owned-dir.js';
-import {runStreamed} from './streamed-command.js';
+import {runStreamed, type ChildRecord} from './streamed-command.js';
 
 // Nix on the host: which tools are there, and the netboot kernel + initrd of
 // a flake attribute (the plasmacloud template boots from one).
@@ -42,13 +42,17 @@ const BUILD_TIMEOUT_MS = 2 * 60 * 60_000;
 
 // `nix build <flake>#<attribute> --out-link <outLink>`, lines streamed as they
 // come; returns the kernel and initrd found under the out link.
-export async function buildNetboot(options: NetbootBuild & {signal?: AbortSignal; onLine: (line: string) => void; timeoutMs?: number; env?: NodeJS.ProcessEnv}): Promise<NetbootFiles> {
+// With `state`, the build is in the run's state file while it runs (`down` stops it).
+export async function buildNetboot(
+	options: NetbootBuild & {signal?: AbortSignal; onLine: (line: string) => void; timeoutMs?: number; env?: NodeJS.ProcessEnv; state?: ChildRecord['state']},
+): Promise<NetbootFiles> {
 	const ref = `${options.flake}#${options.attribute}`;
 	await ensureUsableDir(path.dirname(options.outLink));
 	// Flakes are still an experimental feature on a default Nix install.
 	const args = ['build', ref, '--out-link', options.outLink, '--print-build-logs', '--extra-experimental-features', 'nix-command flakes'];
 	options.onLine(`$ nix ${args.join(' ')}`);
-	const result = await runStreamed('nix', args, {timeoutMs: options.timeoutMs ?? BUILD_TIMEOUT_MS, signal: options.signal, onLine: options.onLine, env: options.env});
+	const record = options.state ? {state: options.state, kind: 'nix' as const} : undefined;
+	const result = await runStreamed('nix', args, {timeoutMs: options.timeoutMs ?? BUILD_TIMEOUT_MS, signal: options.signal, onLine: options.onLine, env: options.env, record});
 	if (result.notFound) throw new ProblemError({message: 'nix is not on the PATH', fix: 'install Nix (https://nixos.org/download), or set boot.kernel and boot.initrd to images built elsewhere'});
 	if (!result.ok) throw new ProblemError({message: `nix build ${ref} ${result.why}; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`, fix: `check boot.nixAttr (${ref}) and run the same nix build by hand to see the whole log`});
 	return netbootFilesIn(options.outLink, ref);
@@ -77,13 +81,13 @@ export async function netbootFilesIn(outLink: string, ref: string): Promise<Netb
 // root, so the store paths QEMU boots from are not collected.
 export async function ensureNixNetboot(
 	build: NixNetbootPlan,
-	options: {signal?: AbortSignal; onLine: (line: string) => void; force?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv},
+	options: {signal?: AbortSignal; onLine: (line: string) => void; force?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv; state?: ChildRecord['state']},
 ): Promise<NetbootFiles & {built: boolean}> {
 	const readable = (file: string) => fs.access(file, fsConstants.R_OK).then(() => true, () => false);
 	if (!options.force && (await readable(build.kernelLink)) && (await readable(build.initrdLink))) {
 		return {outPath: await fs.realpath(build.outLink).catch(() => build.outLink), kernel: build.kernelLink, initrd: build.initrdLink, built: false};
 	}
-	const files = await buildNetboot({...build, signal: options.signal, onLine: options.onLine, timeoutMs: options.timeoutMs, env: options.env});
+	const files = await buildNetboot({...build, signal: options.signal, onLine: options.onLine, timeoutMs: options.timeoutMs, env: options.env, state: options.state});
 	await linkAtomically(files.kernel, build.kernelLink);
 	await linkAtomically(files.initrd, build.initrdLink);
 	options.onLine(`kernel ${build.kernelLink} -> ${path.relative(path.dirname(build.kernelLink), files.kernel)}, initrd ${build.initrdLink} -> ${path.relative(path.dirname(build.initrdLink), files.initrd)}`);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {QEMU_BINARY, type Plan} from '../model/plan.js';
 import {sshPortsInUse} from './host-checks.js';
-import {liveEntries, readState} from './state.js';
+import {identityOf, liveEntries, readState} from './state.js';
 import {isOurProcess} from './processes.js';
 import {onPath} from './on-path.js';
 import {detectNix} from './nix.js';
@@ -13,6 +13,7 @@ import {z} from 'zod';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
 import {readJsonFile} from './json-file.js';
+import {ensureUsableDir} from './owned-dir.js';
 
 // What must hold on the host before anything starts. Each finding says ok,
 // warn or fail, and what to do about it.
@@ -103,7 +104,7 @@ async function cachedProbe(kernel: string | undefined, env: NodeJS.ProcessEnv, c
 	}
 	const result = await probeKvm(kernel, env);
 	if (cacheFile && bootId && kernel) {
-		await fs.mkdir(path.dirname(cacheFile), {recursive: true});
+		await ensureUsableDir(path.dirname(cacheFile));
 		await writeFileAtomic(cacheFile, JSON.stringify({bootId, ...result}), 0o644);
 		return bad ? {...result, cacheWarning: `KVM probe cache ${cacheFile} ${bad}: probed again and rewrote it`} : result;
 	}
@@ -207,7 +208,7 @@ export async function runPreflight(plan: Plan, options: {probeKvm?: boolean; env
 	const env = options.env ?? process.env;
 	const state = await readState(plan.stateFile).catch(() => undefined);
 	const ownPorts = new Set<number>();
-	for (const entry of await liveEntries(state)) for (const port of entry.ports) if (await isOurProcess(entry.pid, entry.tag)) ownPorts.add(port);
+	for (const entry of await liveEntries(state)) for (const port of entry.ports) if (await isOurProcess(entry.pid, identityOf(entry))) ownPorts.add(port);
 	const portErrors = await sshPortsInUse(plan.nodes, ownPorts);
 	const tools = await toolFindings(env);
 	const qemuMissing = tools.some(f => f.id === `tool:${QEMU_BINARY}` && f.status === 'fail');

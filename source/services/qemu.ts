@@ -3,7 +3,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {QEMU_BINARY, type NodePlan, type Plan} from '../model/plan.js';
 import {ensureUsableDir, ensureWorkDirs, openOwnFile} from './owned-dir.js';
-import {isOurProcess, readPidfile, stopProcess, waitForExit} from './processes.js';
+import {isOurProcess, readPidfile, statOf, stopProcess, waitForExit, type ProcessIdentity, type StopOutcome} from './processes.js';
 import {QmpClient} from './qmp.js';
 import type {StateStore} from './state.js';
 import {waitFor} from './wait.js';
@@ -37,16 +37,16 @@ export async function createDisk(node: NodePlan, signal?: AbortSignal): Promise<
 	return 'created';
 }
 
-// The pidfile path is in QEMU's command line and names both the work directory
-// and the node: a reused PID, or the same profile run from another work
-// directory, never matches.
-export function nodeTag(node: NodePlan): string {
-	return node.runtime.pidfile;
+// `-pidfile <path>` is in QEMU's argv and names both the work directory and
+// the node: a reused PID, or the same profile run from another work directory,
+// never matches; and the process must be QEMU itself (/proc/<pid>/exe).
+export function nodeIdentity(node: NodePlan): ProcessIdentity {
+	return {exe: [QEMU_BINARY], args: ['-pidfile', node.runtime.pidfile]};
 }
 
 export async function nodePid(node: NodePlan, plan: Plan): Promise<number | undefined> {
 	const pid = await readPidfile(node.runtime.pidfile);
-	return (await isOurProcess(pid, nodeTag(node))) ? pid : undefined;
+	return (await isOurProcess(pid, nodeIdentity(node))) ? pid : undefined;
 }
 
 async function lastLines(file: string, count = 8): Promise<string[]> {
@@ -54,7 +54,7 @@ async function lastLines(file: string, count = 8): Promise<string[]> {
 	return text.trimEnd().split('\n').filter(Boolean).slice(-count);
 }
 
-function watchPid(pid: number, tag: string, log: string): NodeProcess['exited'] {
+function watchPid(pid: number, tag: ProcessIdentity, log: string): NodeProcess['exited'] {
 	return (async () => {
 		// Unreferenced: watching an attached node never keeps the tool from exiting.
 		while (await isOurProcess(pid, tag)) await new Promise(resolve => setTimeout(resolve, 1000).unref());
@@ -66,7 +66,7 @@ function watchPid(pid: number, tag: string, log: string): NodeProcess['exited'] 
 // abort in between can still stop it.
 export async function startNode(node: NodePlan, plan: Plan, state: StateStore, signal?: AbortSignal, onSpawn?: (pid: number) => void): Promise<NodeProcess> {
 	const running = await nodePid(node, plan);
-	if (running) return {pid: running, attached: true, exited: watchPid(running, nodeTag(node), node.runtime.qemuLog)};
+	if (running) return {pid: running, attached: true, exited: watchPid(running, nodeIdentity(node), node.runtime.qemuLog)};
 	const runDir = path.dirname(node.runtime.pidfile);
 	await ensureWorkDirs(plan.workDir, [runDir, node.dir]);
 	await Promise.all([node.runtime.consoleSocket, node.runtime.qmpSocket, node.runtime.pidfile].map(f => fs.rm(f, {force: true})));
@@ -77,7 +77,9 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 		kind: 'qemu',
 		node: node.name,
 		pidfile: node.runtime.pidfile,
-		tag: nodeTag(node),
+		argv: [QEMU_BINARY, ...node.qemuArgs],
+		exe: nodeIdentity(node).exe,
+		match: nodeIdentity(node).args,
 		sockets: [node.runtime.consoleSocket, node.runtime.qmpSocket],
 		ports: [node.sshPort],
 		startedAt: new Date().toISOString(),
@@ -96,7 +98,7 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 	const pid = child.pid;
 	if (!pid) throw new Error(`${node.name}: ${QEMU_BINARY} did not start`);
 	onSpawn?.(pid);
-	await state.setProcess('qemu', node.name, {pid});
+	await state.setProcess('qemu', node.name, {pid, pgid: pid, startTicks: (await statOf(pid))?.startTicks});
 	const exited = child.then(async result => ({code: result.exitCode, lastLines: await lastLines(log)}));
 	const early = await Promise.race([
 		exited.then(outcome => outcome),
@@ -111,19 +113,19 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 }
 
 // Power button first (a real OS shuts down cleanly), then QMP quit, then kill.
-export async function stopNode(node: NodePlan, plan: Plan, options: {graceMs?: number; pid?: number} = {}): Promise<'powered-down' | 'quit' | 'killed' | 'gone'> {
+export async function stopNode(node: NodePlan, plan: Plan, options: {graceMs?: number; pid?: number} = {}): Promise<'powered-down' | 'quit' | StopOutcome> {
 	// The recorded PID covers a QEMU that has not written its pidfile yet (stopped mid-start).
-	const pid = (await nodePid(node, plan)) ?? ((await isOurProcess(options.pid, nodeTag(node))) ? options.pid : undefined);
-	let outcome: 'powered-down' | 'quit' | 'killed' | 'gone' = 'gone';
+	const pid = (await nodePid(node, plan)) ?? ((await isOurProcess(options.pid, nodeIdentity(node))) ? options.pid : undefined);
+	let outcome: 'powered-down' | 'quit' | StopOutcome = 'gone';
 	if (pid) {
 		let qmp: QmpClient | undefined;
 		try {
 			qmp = await QmpClient.connect(node.runtime.qmpSocket, 2000);
 			await qmp.execute('system_powerdown');
-			if (await waitForExit(pid, nodeTag(node), options.graceMs ?? 3000)) outcome = 'powered-down';
+			if (await waitForExit(pid, nodeIdentity(node), options.graceMs ?? 3000)) outcome = 'powered-down';
 			else {
 				await qmp.execute('quit').catch(() => undefined);
-				if (await waitForExit(pid, nodeTag(node), 3000)) outcome = 'quit';
+				if (await waitForExit(pid, nodeIdentity(node), 3000)) outcome = 'quit';
 			}
 		} catch {
 			// No QMP (hung or half-started QEMU): fall through to signals.
@@ -131,10 +133,11 @@ export async function stopNode(node: NodePlan, plan: Plan, options: {graceMs?: n
 			qmp?.close();
 		}
 		if (outcome === 'gone') {
-			const stopped = await stopProcess(pid, nodeTag(node), 2000);
-			outcome = stopped === 'gone' ? 'quit' : 'killed';
+			const stopped = await stopProcess(pid, nodeIdentity(node), 2000);
+			outcome = stopped === 'gone' ? 'quit' : stopped === 'terminated' ? 'killed' : stopped;
 		}
 	}
-	await Promise.all([node.runtime.consoleSocket, node.runtime.qmpSocket, node.runtime.pidfile].map(f => fs.rm(f, {force: true})));
+	// A QEMU that still runs keeps its sockets and pidfile: the next `down` finds it by them.
+	if (!outcome.startsWith('not stopped')) await Promise.all([node.runtime.consoleSocket, node.runtime.qmpSocket, node.runtime.pidfile].map(f => fs.rm(f, {force: true})));
 	return outcome;
 }

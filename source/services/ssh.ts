@@ -14,6 +14,7 @@ import {fingerprintOfBlob, fingerprintOfPublicKeyFile} from './ssh-keys.js';
 import {portOwnedBy} from './port-owner.js';
 import {shellQuote} from './shell-quote.js';
 import {readJsonFile} from './json-file.js';
+import {ensureUsableDir} from './owned-dir.js';
 
 const {Client} = ssh2;
 type SFTPWrapper = import('ssh2').SFTPWrapper;
@@ -95,7 +96,7 @@ function pinHostKey(target: SshTarget, fingerprint: string): Promise<string> {
 		const pins = await readPins(target.pinStorePath);
 		if (pins[target.node]) return pins[target.node]!.fingerprint;
 		pins[target.node] = {fingerprint, host: target.host, port: target.port, pinnedAt: new Date().toISOString()};
-		await fs.mkdir(path.dirname(target.pinStorePath), {recursive: true, mode: 0o700});
+		await ensureUsableDir(path.dirname(target.pinStorePath));
 		await writeFileAtomic(target.pinStorePath, `${JSON.stringify(pins, null, 2)}\n`, 0o600);
 		return fingerprint;
 	});

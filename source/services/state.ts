@@ -1,11 +1,10 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import {z} from 'zod';
 import {NODE_PHASES, type NodePhase} from '../model/node-phase.js';
 import {ProblemError} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
 import {ensureWorkDirs} from './owned-dir.js';
-import {isOurProcess} from './processes.js';
+import {isOurProcess, type ProcessIdentity} from './processes.js';
 import {readJsonFile} from './json-file.js';
 
 // The state file: every process and socket a run starts, written before the
@@ -14,18 +13,29 @@ import {readJsonFile} from './json-file.js';
 // Read back through this schema: a state file of the wrong shape is reported
 // with its path, never half-used (types are inferred from it).
 const processEntrySchema = z.strictObject({
-	kind: z.enum(['vde', 'qemu']),
+	kind: z.enum(['vde', 'qemu', 'nix', 'nixos-anywhere', 'image-build']),
 	node: z.string().optional(),
 	pid: z.number().int().positive().optional(),
-	pidfile: z.string(),
-	// A string the process's command line contains (the work directory): guards against PID reuse.
-	tag: z.string(),
+	// The process group `down` signals: the detached tools lead their own.
+	pgid: z.number().int().positive().optional(),
+	// Its start time (clock ticks after boot, /proc/<pid>/stat): what is left of its group is no older.
+	startTicks: z.number().int().nonnegative().optional(),
+	// What was started, as started, and the binaries /proc/<pid>/exe may resolve to.
+	argv: z.array(z.string()),
+	exe: z.array(z.string()),
+	// The argv elements that identify it (e.g. ["-pidfile", "<the planned pidfile>"]): guards against PID reuse.
+	match: z.array(z.string()),
+	pidfile: z.string().optional(),
 	sockets: z.array(z.string()),
 	ports: z.array(z.number().int()),
 	startedAt: z.string(),
 	status: z.enum(['starting', 'running', 'stopped', 'failed']),
 	reason: z.string().optional(),
 });
+
+export function identityOf(entry: Pick<ProcessEntry, 'exe' | 'match'>): ProcessIdentity {
+	return {exe: entry.exe ?? [], args: entry.match ?? []};
+}
 
 const nodeStatusSchema = z.strictObject({phase: z.enum(NODE_PHASES), reason: z.string().optional(), since: z.string(), installed: z.boolean().optional()});
 
@@ -55,7 +65,7 @@ export async function readState(file: string): Promise<RunState | undefined> {
 
 export async function liveEntries(state: RunState | undefined): Promise<ProcessEntry[]> {
 	if (!state) return [];
-	const alive = await Promise.all(state.processes.map(entry => isOurProcess(entry.pid, entry.tag)));
+	const alive = await Promise.all(state.processes.map(entry => isOurProcess(entry.pid, identityOf(entry))));
 	return state.processes.filter((_, index) => alive[index]);
 }
 
@@ -102,6 +112,12 @@ export class StateStore {
 		return this.update(state => {
 			state.processes = state.processes.filter(p => !(p.kind === entry.kind && p.node === entry.node));
 			state.processes.push(entry);
+		});
+	}
+
+	removeProcess(kind: ProcessEntry['kind'], node: string | undefined): Promise<void> {
+		return this.update(state => {
+			state.processes = state.processes.filter(p => !(p.kind === kind && p.node === node));
 		});
 	}
 

@@ -6,7 +6,7 @@ import {execa} from 'execa';
 import {ProblemError} from '../model/field-error.js';
 import type {Plan} from '../model/plan.js';
 import {ensureWorkDirs} from './owned-dir.js';
-import {isOurProcess, readPidfile, stopProcess} from './processes.js';
+import {isOurProcess, readPidfile, stopProcess, type ProcessIdentity, type StopOutcome} from './processes.js';
 import type {StateStore} from './state.js';
 import {waitFor} from './wait.js';
 
@@ -36,9 +36,14 @@ export function managementAnswers(mgmtSocket: string, timeoutMs = 1000): Promise
 	});
 }
 
+// The switch of this plan: vde_switch itself, with `-s <the planned socket>` in its argv.
+export function switchIdentity(plan: Plan): ProcessIdentity {
+	return {exe: ['vde_switch'], args: ['-s', plan.vde.socket]};
+}
+
 export async function switchPid(plan: Plan): Promise<number | undefined> {
 	const pid = await readPidfile(plan.vde.pidfile);
-	return (await isOurProcess(pid, plan.vde.socket)) ? pid : undefined;
+	return (await isOurProcess(pid, switchIdentity(plan))) ? pid : undefined;
 }
 
 // Starts the cluster's switch (or reuses the one this work directory already runs).
@@ -47,16 +52,18 @@ export async function startSwitch(plan: Plan, state: StateStore, signal?: AbortS
 	if (running) return {pid: running, reused: true};
 	await ensureWorkDirs(plan.workDir, [plan.vde.dir]);
 	await removeSwitchFiles(plan);
-	await state.recordProcess({kind: 'vde', pidfile: plan.vde.pidfile, tag: plan.vde.socket, sockets: [plan.vde.socket, plan.vde.mgmt], ports: [], startedAt: new Date().toISOString(), status: 'starting'});
+	const argv = ['-d', '-s', plan.vde.socket, '-M', plan.vde.mgmt, '-p', plan.vde.pidfile];
+	await state.recordProcess({kind: 'vde', pidfile: plan.vde.pidfile, argv: ['vde_switch', ...argv], exe: switchIdentity(plan).exe, match: switchIdentity(plan).args, sockets: [plan.vde.socket, plan.vde.mgmt], ports: [], startedAt: new Date().toISOString(), status: 'starting'});
 	signal?.throwIfAborted();
-	const result = await execa('vde_switch', ['-d', '-s', plan.vde.socket, '-M', plan.vde.mgmt, '-p', plan.vde.pidfile], {reject: false, timeout: READY_TIMEOUT_MS, cancelSignal: signal});
+	const result = await execa('vde_switch', argv, {reject: false, timeout: READY_TIMEOUT_MS, cancelSignal: signal});
 	try {
 		if (result.exitCode !== 0) {
 			await state.setProcess('vde', undefined, {status: 'failed', reason: result.stderr});
 			throw new Error(`vde_switch failed to start (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
 		}
 		const pid = await waitFor(`the VDE switch pidfile ${plan.vde.pidfile}`, () => readPidfile(plan.vde.pidfile), {timeoutMs: READY_TIMEOUT_MS, signal});
-		await state.setProcess('vde', undefined, {pid});
+		// Daemonised: it leads its own session and group.
+		await state.setProcess('vde', undefined, {pid, pgid: pid});
 		await waitFor(`the VDE switch to answer on ${plan.vde.mgmt}`, async () => ((await managementAnswers(plan.vde.mgmt)) ? true : undefined), {timeoutMs: READY_TIMEOUT_MS, signal});
 		await state.setProcess('vde', undefined, {status: 'running'});
 		return {pid, reused: false};
@@ -67,9 +74,11 @@ export async function startSwitch(plan: Plan, state: StateStore, signal?: AbortS
 	}
 }
 
-export async function stopSwitch(plan: Plan, pid?: number): Promise<string> {
+export async function stopSwitch(plan: Plan, pid?: number): Promise<StopOutcome> {
 	const target = pid ?? (await switchPid(plan));
-	const outcome = target ? await stopProcess(target, plan.vde.socket, 2000) : 'gone';
+	const outcome = target ? await stopProcess(target, switchIdentity(plan), 2000) : 'gone';
+	// A switch that still runs keeps its sockets and pidfile: the next `down` finds it by them.
+	if (outcome.startsWith('not stopped')) return outcome;
 	await removeSwitchFiles(plan);
 	return outcome;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {buildPlan, type Plan} from '../../source/model/plan.js';
 import type {Profile} from '../../source/model/profile-schema.js';
 import {toolPaths} from '../../source/services/paths.js';
-import {findProcessesByTag} from '../../source/services/processes.js';
+import {findProcesses} from '../../source/services/processes.js';
 import {writeProfileFile} from '../../source/services/profiles.js';
 import {hostTools, skipUnless, template} from '../helpers.js';
 
@@ -65,5 +65,7 @@ export async function demoProfileIn(home: string, name: string, edit?: (profile:
 }
 
 export async function processesOf(plan: Plan) {
-	return (await findProcessesByTag(`${plan.workDir}/`)).filter(p => /qemu-system-x86_64|vde_switch/.test(p.cmdline.split(' ')[0] ?? ''));
+	// QEMU or a switch (by /proc/<pid>/exe) with a path of this work directory in its argv.
+	const found = await findProcesses(p => /(^|\/)(qemu-system-x86_64|vde_switch)$/.test(p.exe ?? '') && p.argv.some(arg => arg.startsWith(`${plan.workDir}/`)));
+	return found.map(p => ({pid: p.pid, cmdline: p.argv.join(' ')}));
 }

@@ -217,10 +217,11 @@ exit "\${STANDIN_EXIT:-0}"
 		assert.equal(node.install.method, 'nixos-anywhere');
 		const planned = node.install.method === 'nixos-anywhere' ? node.install : undefined;
 		const extraDir = argv[3]!;
-		assert.equal(extraDir, planned?.extraFilesDir);
+		assert.equal(extraDir, planned?.extraFilesRoot);
 		assert.deepEqual(argv, ['--flake', '/srv/plasmacloud#node01', '--extra-files', extraDir, '-p', '42201', '--post-kexec-ssh-port', '42201', '-i', plan.ssh.privateKey, ...extraArgs, 'root@127.0.0.1']);
 		assert.deepEqual(argv, planned?.argv);
 		assert.equal(existsSync(extraDir), false, 'the extra-files tree is removed afterwards');
+		assert.equal(existsSync(planned!.extraFilesDir), false, 'and its staging directory');
 
 		const tree = `${record}.tree`;
 		// Untarred over the new root with its modes: the path to the secrets must look like a normal /etc.

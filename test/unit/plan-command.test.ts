@@ -36,7 +36,7 @@ test('plan --json carries the install argv and filled push commands; plan text s
 	const json = JSON.parse(result.stdout);
 	const node = json.nodes[1];
 	assert.equal(node.install.method, 'nixos-anywhere');
-	assert.deepEqual(node.install.argv.slice(0, 4), ['--flake', '/srv/plasmacloud#node02', '--extra-files', node.install.extraFilesDir]);
+	assert.deepEqual(node.install.argv.slice(0, 4), ['--flake', '/srv/plasmacloud#node02', '--extra-files', node.install.extraFilesRoot]);
 	assert.equal(node.install.argv.at(-1), 'root@127.0.0.1');
 	assert.equal(json.ssh.knownHosts, path.join(home, 'clusters', profile.name, 'ssh', 'known_hosts.json'));
 	assert.equal(json.kvmProbeCache, path.join(home, 'kvm-probe.json'));

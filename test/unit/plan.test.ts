@@ -66,10 +66,10 @@ test('nixos-anywhere: the exact argv per node, extra files in the node directory
 	if (node.install.method !== 'nixos-anywhere') return;
 	const port = String(node.sshPort);
 	assert.equal(node.install.extraFilesDir, `${node.dir}/extra-files`);
-	assert.deepEqual(node.install.argv, ['--flake', '/srv/plasmacloud#node03', '--extra-files', node.install.extraFilesDir, '-p', port, '--post-kexec-ssh-port', port, '-i', plan.ssh.privateKey, '--build-on', 'local', 'root@127.0.0.1']);
+	assert.deepEqual(node.install.argv, ['--flake', '/srv/plasmacloud#node03', '--extra-files', node.install.extraFilesRoot, '-p', port, '--post-kexec-ssh-port', port, '-i', plan.ssh.privateKey, '--build-on', 'local', 'root@127.0.0.1']);
 	assert.equal(node.install.timeoutSec, profile.install.timeoutSec);
 	const text = formatPlan(plan);
-	assert.ok(text.includes(`nixos-anywhere for node03:\n  --flake /srv/plasmacloud#node03\n  --extra-files ${node.install.extraFilesDir}\n  -p ${port}\n`), text);
+	assert.ok(text.includes(`nixos-anywhere for node03:\n  --flake /srv/plasmacloud#node03\n  --extra-files ${node.install.extraFilesRoot}\n  -p ${port}\n`), text);
 });
 
 test('the NixOS module points at the cluster config under tls.remoteDir, never a fixed nixos/secrets', () => {

@@ -4,11 +4,11 @@ import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {liveEntries, readState, StateStore, type ProcessEntry} from '../../source/services/state.js';
-import {findProcessesByTag, isOurProcess, stopProcess} from '../../source/services/processes.js';
+import {findByIdentity, isOurProcess, stopProcess} from '../../source/services/processes.js';
 import {tempDir} from '../helpers.js';
 
 function entry(patch: Partial<ProcessEntry>): ProcessEntry {
-	return {kind: 'qemu', node: 'node01', pidfile: '/nonexistent/qemu.pid', tag: 'tag', sockets: [], ports: [], startedAt: new Date().toISOString(), status: 'running', ...patch};
+	return {kind: 'qemu', node: 'node01', pidfile: '/nonexistent/qemu.pid', argv: ['sleep'], exe: ['sleep'], match: ['tag'], sockets: [], ports: [], startedAt: new Date().toISOString(), status: 'running', ...patch};
 }
 
 test('the state file is written 0600 before the process starts, then updated with its pid', async () => {
@@ -45,9 +45,10 @@ test('parallel updates from several nodes all land', async () => {
 	}
 });
 
-test('a PID counts as live only while its command line carries the tag; dead entries are dropped on the next open', async () => {
+test('a PID counts as live only while its argv and exe are the recorded ones; dead entries are dropped on the next open', async () => {
 	const dir = tempDir('plasma-state-');
 	const tag = path.join(dir, 'marker-argument');
+	const sleep31 = {exe: ['sleep'], args: ['31']};
 	const ours = spawn('sleep', ['31'], {stdio: 'ignore', detached: true});
 	const stranger = spawn('sleep', ['30'], {stdio: 'ignore'});
 	try {
@@ -62,11 +63,11 @@ test('a PID counts as live only while its command line carries the tag; dead ent
 				nodes: {},
 				updatedAt: '',
 				processes: [
-					entry({node: 'node01', pid: ours.pid, tag: 'sleep 31'}),
+					entry({node: 'node01', pid: ours.pid, match: ['31']}),
 					// A PID that was reused by a process that is not ours.
-					entry({node: 'node02', pid: stranger.pid, tag}),
-					entry({node: 'node03', pid: 999_999_999, tag}),
-					entry({node: 'node04', tag, status: 'starting'}),
+					entry({node: 'node02', pid: stranger.pid, match: [tag]}),
+					entry({node: 'node03', pid: 999_999_999, match: [tag]}),
+					entry({node: 'node04', match: [tag], status: 'starting'}),
 				],
 			}),
 		);
@@ -75,16 +76,16 @@ test('a PID counts as live only while its command line carries the tag; dead ent
 			live.map(e => e.node),
 			['node01'],
 		);
-		assert.equal(await isOurProcess(stranger.pid, tag), false);
+		assert.equal(await isOurProcess(stranger.pid, {exe: ['sleep'], args: [tag]}), false);
 		const store = await StateStore.open(file, 'demo', dir);
 		assert.deepEqual(store.current.processes.map(e => e.node), ['node01']);
 		assert.deepEqual((await readState(file))?.processes.map(e => e.node), ['node01']);
-		// The orphan scan finds the process by its tag, and a stop reaches it.
-		assert.ok((await findProcessesByTag('sleep 31')).some(p => p.pid === ours.pid));
-		assert.equal(await stopProcess(ours.pid!, 'sleep 31', 1000), 'terminated');
-		assert.equal(await isOurProcess(ours.pid, 'sleep 31'), false);
-		assert.equal(await stopProcess(stranger.pid!, tag, 100), 'gone');
-		assert.equal(stranger.exitCode, null, 'a process without the tag is never signalled');
+		// The orphan scan finds the process by its argv and exe, and a stop reaches it.
+		assert.ok((await findByIdentity(sleep31)).some(p => p.pid === ours.pid));
+		assert.equal(await stopProcess(ours.pid!, sleep31, 1000), 'terminated');
+		assert.equal(await isOurProcess(ours.pid, sleep31), false);
+		assert.equal(await stopProcess(stranger.pid!, {exe: ['sleep'], args: [tag]}, 100), 'gone');
+		assert.equal(stranger.exitCode, null, 'a process without the recorded argv is never signalled');
 	} finally {
 		ours.kill('SIGKILL');
 		stranger.kill('SIGKILL');
