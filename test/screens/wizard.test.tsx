@@ -283,7 +283,7 @@ test('saving over an existing saved profile asks first: n keeps the old one, y r
 	await waitForFrame(lastFrame, f => f.includes('Subject alternative names'), 'the certificates screen');
 	await press(stdin, KEYS.up, KEYS.enter);
 	await waitForFrame(lastFrame, f => f.includes('step 5/6: checks'), 'the checks screen');
-	await press(stdin, ...Array(10).fill(KEYS.down), KEYS.enter);
+	await press(stdin, ...Array(template('demo').checks.length).fill(KEYS.down), KEYS.enter);
 	await waitForFrame(lastFrame, f => f.includes('step 6/6: plan'), 'the plan screen');
 	await press(stdin, 's');
 	frame = await waitForFrame(lastFrame, f => f.includes('Replace the saved profile "lab"?'), 'the replace question');

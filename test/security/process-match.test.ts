@@ -118,7 +118,8 @@ test('a recorded process down cannot signal is reported as not stopped, and down
 		// Kept on record for a `down` that can stop it.
 		assert.deepEqual((await readState(plan.stateFile))?.processes.map(p => p.pid), [sleeper.pid]);
 
-		// As root, the same down stops it.
+		// As root, the same down stops it (once the work directory is root's again: down refuses another user's).
+		await execa('chown', ['-R', '0:0', home]);
 		const again = await execa(process.execPath, ['--import', 'tsx', 'source/cli.tsx', 'down', '--profile-file', profileFile], {cwd: root, env: {PLASMA_TUI_HOME: home, HOME: home, PATH: process.env.PATH}, reject: false, timeout: 60_000});
 		assert.equal(again.exitCode, 0, again.stdout + again.stderr);
 		assert.match(again.stdout, new RegExp(`^stopped nixos-anywhere node01 \\(pid ${sleeper.pid}\\) \\(terminated\\)$`, 'm'));

@@ -42,7 +42,7 @@ test('status prints a state file\'s reasons without terminal escapes (issue 9, p
 			version: 1,
 			profile: profile.name,
 			workDir: plan.workDir,
-			processes: [{kind: 'qemu', node: 'node01', pid: gone.pid, pidfile: plan.nodes[0]!.runtime.pidfile, tag: plan.workDir, sockets: [], ports: [], startedAt: now, status: 'running'}],
+			processes: [{kind: 'qemu', node: 'node01', pid: gone.pid, pidfile: plan.nodes[0]!.runtime.pidfile, argv: ['qemu-system-x86_64'], exe: ['qemu-system-x86_64'], match: ['-pidfile', plan.nodes[0]!.runtime.pidfile], sockets: [], ports: [], startedAt: now, status: 'running'}],
 			nodes: Object.fromEntries(plan.nodes.map(node => [node.name, {phase: 'failed', reason, since: now}])),
 			updatedAt: now,
 		}),
