@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
 import {hostTools, tempDir, type Prerequisite} from './helpers.js';
+import type {Plan} from '../source/model/plan.js';
+import {NodeSsh} from '../source/services/ssh.js';
 
 // A real OpenSSH server on 127.0.0.1 for tests: its own host key, config,
 // authorized keys and pid file in a temp dir; nothing of the host's sshd is
@@ -94,4 +96,14 @@ export async function startSshd(options: {port: number; authorizedKeys: string; 
 			await exited;
 		},
 	};
+}
+
+// An sshd on 127.0.0.1 that lets the plan's key in, and one session to it as node01 (pinned in the plan's known_hosts).
+export async function sshdForPlan(plan: Plan): Promise<{sshd: LocalSshd; ssh: NodeSsh}> {
+	const sshd = await startSshd({port: await freePort(), authorizedKeys: await fs.readFile(plan.ssh.publicKey, 'utf8')});
+	const ssh = await NodeSsh.connect(
+		{node: 'node01', host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKeyPath: plan.ssh.privateKey, pinStorePath: plan.ssh.knownHosts},
+		{timeoutMs: 10_000},
+	);
+	return {sshd, ssh};
 }

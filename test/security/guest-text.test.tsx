@@ -4,7 +4,6 @@
 // the pane's failure reason and the report file raw.
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {readFileSync} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {render, cleanup} from 'ink-testing-library';
@@ -17,7 +16,7 @@ import {writeArtifacts} from '../../source/services/artifacts.js';
 import {installNode} from '../../source/services/install.js';
 import {NodeSsh} from '../../source/services/ssh.js';
 import {planIn, skipUnless, tempDir, template} from '../helpers.js';
-import {freePort, sshdPrerequisites, startSshd, type LocalSshd} from '../local-sshd.js';
+import {sshdForPlan, sshdPrerequisites, type LocalSshd} from '../local-sshd.js';
 
 // What a hostile guest prints around the visible words.
 const HOSTILE = String.raw`printf 'visible-before\033]0;pwned\007\033[2Jvisible-after\n'`;
@@ -60,11 +59,7 @@ describe('guest text from a real sshd reaches no terminal raw', {skip}, () => {
 		const {plan} = setup();
 		await writeArtifacts(plan);
 		await fs.writeFile(path.join(dir, 'guest.log'), 'started\nvisible-before\u001B]0;pwned\u0007\u001B[2Jvisible-after\n');
-		sshd = await startSshd({port: await freePort(), authorizedKeys: readFileSync(plan.ssh.publicKey, 'utf8')});
-		ssh = await NodeSsh.connect(
-			{node: 'node01', host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKeyPath: plan.ssh.privateKey, pinStorePath: plan.ssh.knownHosts},
-			{timeoutMs: 10_000},
-		);
+		({sshd, ssh} = await sshdForPlan(plan));
 	});
 
 	after(async () => {

@@ -3,14 +3,13 @@
 // without a word about the missing log.
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {readFileSync} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {validateCluster} from '../../source/engine/validation.js';
 import {writeArtifacts} from '../../source/services/artifacts.js';
 import {NodeSsh} from '../../source/services/ssh.js';
 import {planIn, skipUnless, tempDir, template} from '../helpers.js';
-import {freePort, sshdPrerequisites, startSshd, type LocalSshd} from '../local-sshd.js';
+import {sshdForPlan, sshdPrerequisites, type LocalSshd} from '../local-sshd.js';
 
 const skip = skipUnless(await sshdPrerequisites());
 
@@ -39,11 +38,7 @@ describe('the line that explains a failed check, from a real sshd', {skip}, () =
 		await fs.mkdir(path.dirname(plan.nodes[0]!.runtime.consoleLog), {recursive: true});
 		await fs.writeFile(plan.nodes[0]!.runtime.consoleLog, 'plasma-ready node01 192.168.100.11\n/ # \n');
 		await fs.writeFile(present, 'etcd starting\nC | etcdmain: member count is unequal\n');
-		sshd = await startSshd({port: await freePort(), authorizedKeys: readFileSync(plan.ssh.publicKey, 'utf8')});
-		ssh = await NodeSsh.connect(
-			{node: 'node01', host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKeyPath: plan.ssh.privateKey, pinStorePath: plan.ssh.knownHosts},
-			{timeoutMs: 10_000},
-		);
+		({sshd, ssh} = await sshdForPlan(plan));
 	});
 
 	after(async () => {

@@ -4,7 +4,6 @@
 // ("C | etcdmain: couldn't find local name ...").
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {readFileSync} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {render, cleanup} from 'ink-testing-library';
@@ -16,7 +15,7 @@ import {writeArtifacts} from '../../source/services/artifacts.js';
 import {installNode} from '../../source/services/install.js';
 import {NodeSsh} from '../../source/services/ssh.js';
 import {planIn, skipUnless, tempDir, template} from '../helpers.js';
-import {freePort, sshdPrerequisites, startSshd, type LocalSshd} from '../local-sshd.js';
+import {sshdForPlan, sshdPrerequisites, type LocalSshd} from '../local-sshd.js';
 
 const CAUSE = `C | etcdmain: couldn't find local name "node04" in the initial cluster configuration`;
 const ETCD_STDERR = [
@@ -58,11 +57,7 @@ describe('a failed push command against a real sshd', {skip}, () => {
 	before(async () => {
 		const {plan} = setup();
 		await writeArtifacts(plan);
-		sshd = await startSshd({port: await freePort(), authorizedKeys: readFileSync(plan.ssh.publicKey, 'utf8')});
-		ssh = await NodeSsh.connect(
-			{node: 'node01', host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKeyPath: plan.ssh.privateKey, pinStorePath: plan.ssh.knownHosts},
-			{timeoutMs: 10_000},
-		);
+		({sshd, ssh} = await sshdForPlan(plan));
 	});
 
 	after(async () => {

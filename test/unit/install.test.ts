@@ -13,7 +13,7 @@ import {shellQuote} from '../../source/model/shell-quote.js';
 import {ProblemError} from '../../source/model/field-error.js';
 import {NodeSsh} from '../../source/services/ssh.js';
 import {planIn, skipUnless, template, tempDir, assertProcessGone} from '../helpers.js';
-import {freePort, sshdPrerequisites, startSshd, type LocalSshd} from '../local-sshd.js';
+import {sshdForPlan, sshdPrerequisites, type LocalSshd} from '../local-sshd.js';
 
 const modeOf = (file: string) => statSync(file).mode & 0o777;
 
@@ -93,11 +93,7 @@ describe('push install over SFTP to a real sshd', {skip}, () => {
 		await fs.writeFile(path.join(dir, 'app.conf'), 'setting = 1\n');
 		const {plan} = pushProfile([]);
 		await writeArtifacts(plan);
-		sshd = await startSshd({port: await freePort(), authorizedKeys: readFileSync(plan.ssh.publicKey, 'utf8')});
-		ssh = await NodeSsh.connect(
-			{node: 'node01', host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKeyPath: plan.ssh.privateKey, pinStorePath: plan.ssh.knownHosts},
-			{timeoutMs: 10_000},
-		);
+		({sshd, ssh} = await sshdForPlan(plan));
 	});
 
 	after(async () => {
