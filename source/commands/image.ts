@@ -1,11 +1,13 @@
 import {stat} from 'node:fs/promises';
 import {ensureDemoImage, readStamp} from '../services/image.js';
 import {toolPaths} from '../services/paths.js';
-import {EXIT} from './common.js';
+import {formatGuestContract, guestContract} from '../model/guest-contract.js';
+import {EXIT, planFor, profileFromOptions} from './common.js';
 import {abortOnSignals} from './interrupt.js';
 import type {CommandRun} from './registry.js';
 
 export const run: CommandRun = async ({values}) => {
+	if (values['contract'] === true) return printContract(values);
 	const {imageDir} = toolPaths();
 	// The build runs in its own process group: a signal must stop it, not leave it running.
 	const controller = new AbortController();
@@ -27,3 +29,11 @@ export const run: CommandRun = async ({values}) => {
 		releaseSignals();
 	}
 };
+
+// What a custom netboot image must do, with the profile's own values (default: the demo's).
+async function printContract(values: Parameters<CommandRun>[0]['values']): Promise<number> {
+	const profile = await profileFromOptions(values, 'image');
+	if (!profile) return EXIT.badInput;
+	for (const line of formatGuestContract(guestContract(planFor(profile)))) console.log(line);
+	return EXIT.ok;
+}

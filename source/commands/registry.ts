@@ -70,9 +70,13 @@ export const COMMANDS = {
 	},
 	image: {
 		summary: 'build (or show) the demo netboot image: Debian kernel, busybox, sshd, etcd',
-		usage: 'image [--rebuild]',
-		options: [['--rebuild', 'build again even when the cached image is current']],
-		parse: {...help, rebuild: {type: 'boolean'}},
+		usage: 'image [--rebuild] | image --contract [--profile NAME | --profile-file PATH]',
+		options: [
+			['--rebuild', 'build again even when the cached image is current'],
+			['--contract', "print the guest contract a custom image must meet, with the profile's values"],
+			...profileHelp,
+		],
+		parse: {...help, ...profileOptions, rebuild: {type: 'boolean'}, contract: {type: 'boolean'}},
 		load: async () => (await import('./image.js')).run,
 	},
 	up: {

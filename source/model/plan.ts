@@ -141,6 +141,13 @@ const MAX_SOCKET_PATH = 107;
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 export const DEMO_READY_PATTERN = 'plasma-ready';
+// What a guest is handed (model/guest-contract.ts renders it for `image --contract`): its two virtio
+// NICs in this order (the cluster NIC carries the profile's MAC) and the fw_cfg names of its keys.
+export const GUEST_NICS = [
+	{netdev: 'cluster', role: 'cluster'},
+	{netdev: 'mgmt', role: 'management'},
+] as const;
+export const GUEST_FW_CFG = {authorizedKeys: 'opt/plasma/authorized_keys', hostKey: 'opt/plasma/ssh_host_ed25519_key'} as const;
 const CLUSTER_CONFIG_NAME = 'cluster-config.json';
 
 export function workDirFor(profile: Profile, context: PlanContext): string {
@@ -212,18 +219,18 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 		args.push('-cdrom', plan.boot.iso ?? '', '-boot', 'once=d');
 	}
 	args.push(
-		'-netdev', `vde,id=cluster,sock=${qemuValue(plan.vde.socket)}`,
-		'-device', `virtio-net-pci,netdev=cluster,mac=${node.mac}`,
-		'-netdev', `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${node.sshPort}-:22`,
-		'-device', 'virtio-net-pci,netdev=mgmt',
+		'-netdev', `vde,id=${GUEST_NICS[0].netdev},sock=${qemuValue(plan.vde.socket)}`,
+		'-device', `virtio-net-pci,netdev=${GUEST_NICS[0].netdev},mac=${node.mac}`,
+		'-netdev', `user,id=${GUEST_NICS[1].netdev},restrict=on,hostfwd=tcp:127.0.0.1:${node.sshPort}-:22`,
+		'-device', `virtio-net-pci,netdev=${GUEST_NICS[1].netdev}`,
 		'-chardev', `socket,id=console,path=${qemuValue(node.runtime.consoleSocket)},server=on,wait=off,logfile=${qemuValue(node.runtime.consoleLog)}`,
 		'-serial', 'chardev:console',
 		// Not `-qmp unix:PATH`: that form parses PATH as an implied key, so a path with "=" breaks it.
 		'-chardev', `socket,id=qmp,path=${qemuValue(node.runtime.qmpSocket)},server=on,wait=off`,
 		'-mon', 'chardev=qmp,mode=control',
 		'-pidfile', node.runtime.pidfile,
-		'-fw_cfg', `name=opt/plasma/authorized_keys,file=${qemuValue(plan.ssh.publicKey)}`,
-		'-fw_cfg', `name=opt/plasma/ssh_host_ed25519_key,file=${qemuValue(node.files.hostKey)}`,
+		'-fw_cfg', `name=${GUEST_FW_CFG.authorizedKeys},file=${qemuValue(plan.ssh.publicKey)}`,
+		'-fw_cfg', `name=${GUEST_FW_CFG.hostKey},file=${qemuValue(node.files.hostKey)}`,
 	);
 	return args;
 }
