@@ -9,6 +9,7 @@ import {ensureDemoImage} from '../services/image.js';
 import {NodeSsh, waitForSsh, type NetbootWindow, type SshTarget} from '../services/ssh.js';
 import {fingerprintOfPublicKeyFile} from '../services/ssh-keys.js';
 import {describeHostKey} from '../model/host-key.js';
+import {StateStore} from '../services/state.js';
 import {bootCluster, exitReason, type BootedNode, type BootResult} from './boot.js';
 
 // The one place that sequences a run: preflight, image, certificates, boot,
@@ -133,9 +134,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	stage.done(`accelerator ${plan.accel.toUpperCase()}`);
 
 	// One state store for the whole run: the image build and nix are recorded in it while they run, like QEMU later.
-	const {StateStore} = await import('../services/state.js');
-	const {mkdir} = await import('node:fs/promises');
-	await mkdir(plan.workDir, {recursive: true, mode: 0o700});
+	// Opening it checks and makes the work directory as the tool's own (services/owned-dir.ts).
 	const runState = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
 	// Image and certificates are independent: both run at once.
 	const imageStage = async () => {
@@ -147,7 +146,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 			const image = await ensureDemoImage(imageDir, {signal: options.signal, state: runState, onLine: line => log(`image: ${line}`)});
 			s.done(image.built ? 'built' : 'cached');
 		} catch (error) {
-			s.failed((error as Error).message);
+			s.failed(formatProblem(problemOf(error)));
 			throw error;
 		}
 	};
