@@ -26,10 +26,20 @@ export async function ensureKeyPair(privatePath: string, publicPath: string, com
 		return false;
 	}
 	await ensureUsableDir(path.dirname(privatePath));
-	const pair = utils.generateKeyPairSync('ed25519', {comment});
+	const pair = generateKeyPair(comment);
 	await writeFileAtomic(privatePath, pair.private, 0o600);
 	await writeFileAtomic(publicPath, `${pair.public}\n`, 0o644);
 	return true;
+}
+
+// ssh2's generator writes a key its own parser (and so the SSH client) rejects about once in
+// 300 ("Malformed OpenSSH private key", ssh2 #1390 / #1513): such a key is drawn again.
+export function generateKeyPair(comment: string): {private: string; public: string} {
+	for (let attempt = 0; attempt < 20; attempt++) {
+		const pair = utils.generateKeyPairSync('ed25519', {comment});
+		if (!(utils.parseKey(pair.private) instanceof Error)) return pair;
+	}
+	throw new ProblemError({message: 'ssh2 made 20 ed25519 keys in a row that it cannot read back', fix: 'update the ssh2 package'});
 }
 
 export function publicKeyOf(privateKeyText: string): string {
