@@ -1,7 +1,7 @@
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile} from '../model/profile-schema.js';
 import {withAccel, type NodePlan, type Plan} from '../model/plan.js';
-import type {NodePhase, RunEvent, RunEventListener} from '../model/events.js';
+import {nodeWaitReporter, type NodePhase, type RunEvent, type RunEventListener} from '../model/events.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import type {StageName} from '../model/stages.js';
 import {chosenAccel, describeFinding, runPreflight} from '../services/preflight.js';
@@ -235,7 +235,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 				timeoutMs: profile.boot.sshTimeoutSec * 1000,
 				signal: withGone(booted),
 				wake: {promise: booted.ready},
-				onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()}),
+				onWait: nodeWaitReporter(emit, node.name, `ssh on ${target.host}:${target.port}`),
 			});
 			connections.set(node.name, ssh);
 			const trusted = ssh.hostKeyTrust === 'netboot' ? ` (netboot key of this run's QEMU pid ${booted.pid}, accepted until install)` : ` (${ssh.hostKeyTrust})`;
@@ -276,7 +276,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 					ssh.close();
 					connections.delete(node.name);
 					await setPhase(node.name, 'installing', 'rebooting into the installed system');
-					connections.set(node.name, await waitForSsh(target, {timeoutMs: profile.boot.sshTimeoutSec * 1000, signal: nodeSignal, onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh after the reboot on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()})}));
+					connections.set(node.name, await waitForSsh(target, {timeoutMs: profile.boot.sshTimeoutSec * 1000, signal: nodeSignal, onWait: nodeWaitReporter(emit, node.name, `ssh after the reboot on ${target.host}:${target.port}`)}));
 				}
 				await setPhase(node.name, 'installed');
 			});

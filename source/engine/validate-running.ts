@@ -1,6 +1,6 @@
 import type {CheckSpec, Profile} from '../model/profile-schema.js';
 import type {Plan} from '../model/plan.js';
-import type {NodePhase, RunEventListener} from '../model/events.js';
+import {nodeWaitReporter, type NodePhase, type RunEventListener} from '../model/events.js';
 import {StateStore} from '../services/state.js';
 import {waitForSsh, type NodeSsh} from '../services/ssh.js';
 import {NodePhases} from './node-phases.js';
@@ -66,7 +66,7 @@ export async function validateRunning(profile: Profile, plan: Plan, options: Val
 					const ssh = await waitForSsh(target, {
 						timeoutMs: sshTimeoutMs,
 						signal: options.signal,
-						onWait: info => emit({type: 'node-wait', node: node.name, waitingFor: `ssh on ${target.host}:${target.port}`, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()}),
+						onWait: nodeWaitReporter(emit, node.name, `ssh on ${target.host}:${target.port}`),
 					});
 					opened.push(ssh);
 					connections.set(node.name, ssh);

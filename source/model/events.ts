@@ -26,6 +26,11 @@ export type RunEvent =
 
 export type RunEventListener = (event: RunEvent) => void;
 
+// What a wait reports (the SSH wait's onWait) as the node's node-wait event.
+export function nodeWaitReporter(emit: RunEventListener, node: string, waitingFor: string): (info: {lastError?: string; elapsedMs: number}) => void {
+	return info => emit({type: 'node-wait', node, waitingFor, lastError: info.lastError, elapsedMs: info.elapsedMs, at: Date.now()});
+}
+
 export function stallHint(silentMs: number): string {
 	return `no console output for ${Math.round(silentMs / 1000)} s: check the kernel / initrd / accelerator`;
 }
