@@ -125,6 +125,8 @@ export type Plan = {
 	stateFile: string;
 	// Held by up, down, certs and validate: one of them at a time per work directory.
 	lockFile: string;
+	// JSON lines, one per thing that happened to the cluster (faults, phases, check transitions, facts), oldest first.
+	timelineFile: string;
 	report: {json: string; text: string};
 	nodes: NodePlan[];
 	creates: PlannedThing[];
@@ -365,6 +367,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake},
 		stateFile: path.join(workDir, 'state.json'),
 		lockFile: path.join(workDir, 'lock'),
+		timelineFile: path.join(workDir, 'timeline.jsonl'),
 		report: {json: path.join(workDir, 'report.json'), text: path.join(workDir, 'report.txt')},
 		nodes,
 		creates: [],
@@ -388,6 +391,7 @@ function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {
 		{kind: 'socket', path: plan.vde.mgmt, note: 'VDE switch management socket'},
 		{kind: 'file', path: plan.stateFile, note: 'state: every PID, socket and port of the run'},
 		{kind: 'file', path: plan.lockFile, note: 'held while up, down, certs or validate runs (pid and start time of the holder)'},
+		{kind: 'file', path: plan.timelineFile, note: 'timeline: faults, node phases, check transitions and cluster facts, one JSON line each'},
 	];
 	for (const node of plan.nodes) {
 		things.push(
