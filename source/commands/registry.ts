@@ -122,6 +122,18 @@ export const COMMANDS = {
 		parse: {...help, ...profileOptions, timeout: {type: 'string'}, only: {type: 'string'}},
 		load: async () => (await import('./validate.js')).run,
 	},
+	node: {
+		summary: 'one node of a running cluster: stop, start, restart; add or remove a node',
+		usage: 'node stop|start|restart NAME | node add [--role ROLE] | node remove NAME [--profile NAME | --profile-file PATH] [--force] [--yes]',
+		options: [
+			...profileHelp,
+			['--role ROLE', 'node add: worker (default) or control-plane'],
+			['--force', 'go on even when the quorum guard says the cluster loses quorum'],
+			['--yes', 'do not ask before changing the cluster'],
+		],
+		parse: {...help, ...profileOptions, role: {type: 'string'}, force: {type: 'boolean'}, yes: {type: 'boolean', short: 'y'}},
+		load: async () => (await import('./node.js')).run,
+	},
 } satisfies Record<string, Command>;
 
 export function commandFor(name: CommandName): Command {
