@@ -28,7 +28,7 @@ export function guestContract(plan: Plan): GuestContract {
 	const vars = nodeVars(node, plan.cluster);
 	return {
 		example: {node: node.name, mac: node.mac, ip: node.ip, sshPort: node.sshPort, append: node.append},
-		nics: GUEST_NICS.map((nic, index) => ({index, netdev: nic.netdev, role: nic.role, mac: nic.role === 'cluster' ? node.mac : 'chosen by QEMU'})),
+		nics: GUEST_NICS.map((nic, index) => ({index, netdev: nic.netdev, role: nic.role, mac: nic.role === 'cluster' ? node.mac : node.mgmtMac})),
 		fwCfg: [
 			{name: GUEST_FW_CFG.authorizedKeys, sysfs: fwCfgSysfsPath(GUEST_FW_CFG.authorizedKeys), holds: `the SSH public key the run logs in with (one OpenSSH line): install it as ~${plan.ssh.user}/.ssh/authorized_keys (0600, directory 0700)`},
 			{name: GUEST_FW_CFG.hostKey, sysfs: fwCfgSysfsPath(GUEST_FW_CFG.hostKey), holds: "the node's generated SSH host key (OpenSSH private key): sshd must serve it (0600)"},
@@ -51,7 +51,7 @@ export function formatGuestContract(contract: GuestContract): string[] {
 		...contract.nics.map(nic =>
 			nic.role === 'cluster'
 				? `- NIC ${nic.index + 1} (netdev ${nic.netdev}): the cluster NIC on the VDE switch, MAC from the profile (${nic.mac}). No DHCP: give it the node's IP (${example.ip}) from the kernel command line. Find it by its MAC, not by its name or probe order.`
-				: `- NIC ${nic.index + 1} (netdev ${nic.netdev}): the management NIC, QEMU user-mode with restrict=on, MAC ${nic.mac}. Use 10.0.2.15/24 (or its DHCP); nothing leaves it but 127.0.0.1:${example.sshPort} on the host forwarded to the guest's port 22.`,
+				: `- NIC ${nic.index + 1} (netdev ${nic.netdev}): the management NIC, QEMU user-mode with restrict=on, MAC ${nic.mac} (fixed per node: the cluster MAC with 0x08 flipped in its first octet). Take its address by DHCP (QEMU serves 10.0.2.15) or set 10.0.2.15/24; nothing leaves it but 127.0.0.1:${example.sshPort} on the host forwarded to the guest's port 22. An installed system must configure it too, matched by this MAC (the generated configuration.nix does), or the node is unreachable after its reboot.`,
 		),
 		'',
 		'fw_cfg items (read them from sysfs: CONFIG_FW_CFG_SYSFS, module qemu_fw_cfg):',

@@ -21,3 +21,11 @@ export function macPrefixFor(profileName: string): string {
 export function macFor(prefix: string, index: number): string {
 	return `52:54:00:${prefix}:${(index + 1).toString(16).padStart(2, '0')}`;
 }
+
+// The management (user-mode) NIC's MAC: the cluster MAC with bit 3 of the first octet flipped,
+// kept unicast and locally administered (52:54:00:... -> 5a:54:00:...). Fixed per node, so the
+// installed system finds that NIC by MAC after a reboot, and never equal to the node's cluster MAC.
+export function mgmtMacFor(clusterMac: string): string {
+	const first = ((Number.parseInt(clusterMac.slice(0, 2), 16) ^ 0x08) | 0x02) & 0xfe;
+	return `${first.toString(16).padStart(2, '0')}${clusterMac.slice(2).toLowerCase()}`;
+}

@@ -7,6 +7,7 @@ import {stagesFor, type StageName} from './stages.js';
 import {fillTemplate} from './template.js';
 import {installPlanFor, type NodeInstallPlan} from './install-plan.js';
 import {describeHostKey} from './host-key.js';
+import {mgmtMacFor} from './mac.js';
 
 // The plan is a pure function of the profile and a few host facts passed in
 // (where work and cache directories are, which accelerator preflight chose).
@@ -28,6 +29,8 @@ export type PlanContext = {
 };
 
 export type NodePlan = ResolvedNode & {
+	// The management NIC's MAC (model/mac.ts mgmtMacFor): fixed, so an installed system matches that NIC by it.
+	mgmtMac: string;
 	dir: string;
 	bootstrap: boolean;
 	// The subject of the node's certificate. A worker's has no Common Name: the demo's
@@ -121,7 +124,7 @@ export type Plan = {
 		readyPattern?: string;
 		nixBuild?: NixNetbootPlan;
 	};
-	install: {method: InstallMethod; flake: string};
+	install: {method: InstallMethod; flake: string; nixos: Profile['install']['nixos']};
 	stateFile: string;
 	// Held by up, down, certs and validate: one of them at a time per work directory.
 	lockFile: string;
@@ -144,7 +147,8 @@ const MAX_SOCKET_PATH = 107;
 export const QEMU_BINARY = 'qemu-system-x86_64';
 export const DEMO_READY_PATTERN = 'plasma-ready';
 // What a guest is handed (model/guest-contract.ts renders it for `image --contract`): its two virtio
-// NICs in this order (the cluster NIC carries the profile's MAC) and the fw_cfg names of its keys.
+// NICs in this order (the cluster NIC carries the profile's MAC, the management NIC one derived from it)
+// and the fw_cfg names of its keys.
 export const GUEST_NICS = [
 	{netdev: 'cluster', role: 'cluster'},
 	{netdev: 'mgmt', role: 'management'},
@@ -224,7 +228,7 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 		'-netdev', `vde,id=${GUEST_NICS[0].netdev},sock=${qemuValue(plan.vde.socket)}`,
 		'-device', `virtio-net-pci,netdev=${GUEST_NICS[0].netdev},mac=${node.mac}`,
 		'-netdev', `user,id=${GUEST_NICS[1].netdev},restrict=on,hostfwd=tcp:127.0.0.1:${node.sshPort}-:22`,
-		'-device', `virtio-net-pci,netdev=${GUEST_NICS[1].netdev}`,
+		'-device', `virtio-net-pci,netdev=${GUEST_NICS[1].netdev},mac=${node.mgmtMac}`,
 		'-chardev', `socket,id=console,path=${qemuValue(node.runtime.consoleSocket)},server=on,wait=off,logfile=${qemuValue(node.runtime.consoleLog)}`,
 		'-serial', 'chardev:console',
 		// Not `-qmp unix:PATH`: that form parses PATH as an implied key, so a path with "=" breaks it.
@@ -288,6 +292,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		const vars = nodeVars(node, cluster);
 		const partial: NodePlan = {
 			...node,
+			mgmtMac: mgmtMacFor(node.mac),
 			dir,
 			bootstrap: node.role === 'control-plane',
 			certSubject: node.role === 'worker' ? `O=${cluster.name}, OU=${node.hostname}` : `CN=${node.hostname}`,
@@ -364,7 +369,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			validityDays: tls.validityDays,
 			caSubject: tls.caSubject,
 		},
-		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake},
+		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake, nixos: profile.install.nixos},
 		stateFile: path.join(workDir, 'state.json'),
 		lockFile: path.join(workDir, 'lock'),
 		timelineFile: path.join(workDir, 'timeline.jsonl'),
@@ -407,7 +412,7 @@ function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {
 			{kind: 'socket', path: node.runtime.consoleSocket, note: `${node.name}: serial console (log ${node.runtime.consoleLog})`},
 			{kind: 'socket', path: node.runtime.qmpSocket, note: `${node.name}: QMP`},
 			{kind: 'port', path: `127.0.0.1:${node.sshPort}`, note: `${node.name}: SSH forward to guest port 22`},
-			{kind: 'process', path: QEMU_BINARY, note: `${node.name}: ${node.vcpus} vCPU, ${node.memoryMiB} MiB, MAC ${node.mac}, IP ${node.ip}`},
+			{kind: 'process', path: QEMU_BINARY, note: `${node.name}: ${node.vcpus} vCPU, ${node.memoryMiB} MiB, MAC ${node.mac}, IP ${node.ip}, management MAC ${node.mgmtMac}`},
 		);
 	}
 	return things;

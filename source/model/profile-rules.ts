@@ -12,6 +12,8 @@ const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const PROFILE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 // POSIX login names; it is also the user part of nixos-anywhere's user@host argument.
 const SSH_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+// Dot-separated Nix identifiers: configuration.nix writes it unquoted as an attribute path.
+const NIX_OPTION_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$/;
 
 export function hostnameProblem(hostname: string): string | undefined {
 	if (hostname.length === 0) return 'is empty';
@@ -226,6 +228,12 @@ function validateTls(profile: Profile): FieldError[] {
 function validateInstall(profile: Profile): FieldError[] {
 	const errors: FieldError[] = [];
 	if (profile.install.concurrency < 1) errors.push(fieldError('install.concurrency', 'must be at least 1', 'set it to the number of nodes to install at once'));
+	for (const key of ['tlsOptionPath', 'clusterConfigOptionPath'] as const) {
+		const optionPath = profile.install.nixos[key];
+		if (optionPath !== null && !NIX_OPTION_PATH.test(optionPath)) {
+			errors.push(fieldError(`install.nixos.${key}`, `"${printable(optionPath)}" is not a NixOS option path`, "write the attribute path the flake's module declares, e.g. plasma.tls, or null to leave the setting out"));
+		}
+	}
 	profile.install.push.files.forEach((file, index) => {
 		if (!/^0?[0-7]{3}$/.test(file.mode)) errors.push(fieldError(`install.push.files[${index}].mode`, `"${printable(file.mode)}" is not an octal mode`, 'write it like 0644 or 0400'));
 	});

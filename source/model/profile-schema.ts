@@ -105,6 +105,14 @@ export const installSchema = z.strictObject({
 			extraArgs: z.array(z.string()).default([]),
 		})
 		.prefault({}),
+	// Where the flake's NixOS module takes what configuration.nix sets (a flake defines these options
+	// itself, nixpkgs has none of them): an attribute path, or null to leave the setting out.
+	nixos: z
+		.strictObject({
+			tlsOptionPath: z.string().nullable().default('plasma.tls'),
+			clusterConfigOptionPath: z.string().nullable().default('plasma.clusterConfig'),
+		})
+		.prefault({}),
 	push: z
 		.strictObject({
 			files: z.array(pushFileSchema).default([]),

@@ -36,6 +36,10 @@ test("the contract's fw_cfg names and NIC order are the ones qemuArgsFor passes"
 	assert.equal(contract.nics[0]!.mac, node.mac);
 	assert.match(text, new RegExp(`- NIC 1 \\(netdev ${netdevs[0]}\\): the cluster NIC on the VDE switch, MAC from the profile \\(${node.mac}\\)`));
 	assert.match(text, new RegExp(`- NIC 2 \\(netdev ${netdevs[1]}\\): the management NIC`));
+	// Issue 14, point 4: the management NIC's MAC was QEMU's choice; now it is the plan's, and the contract says it.
+	assert.ok(nics[1]!.includes(`mac=${node.mgmtMac}`));
+	assert.equal(contract.nics[1]!.mac, node.mgmtMac);
+	assert.ok(text.includes(`the management NIC, QEMU user-mode with restrict=on, MAC ${node.mgmtMac} (fixed per node`), text);
 });
 
 test('the contract lists every placeholder of nodeVars, the filled command line, the ready line and the install needs', () => {
