@@ -82,7 +82,8 @@ export type NodePlan = ResolvedNode & {
 // A nix-built netboot image: `nix build <flake>#<attribute> --out-link <outLink>`,
 // then kernelLink / initrdLink point at what it built, so the QEMU arguments
 // never depend on the file names inside the derivation.
-export type NixNetbootPlan = {flake: string; attribute: string; outLink: string; kernelLink: string; initrdLink: string};
+// extraArgs: boot.nixBuildArgs, after the tool's own arguments.
+export type NixNetbootPlan = {flake: string; attribute: string; outLink: string; kernelLink: string; initrdLink: string; extraArgs: string[]};
 
 export type PlannedThing = {
 	kind: 'dir' | 'file' | 'secret' | 'disk' | 'socket' | 'port' | 'process';
@@ -191,7 +192,7 @@ function bootPaths(profile: Profile, context: PlanContext, workDir: string): Pla
 	}
 	if (boot.mode === 'netboot' && boot.image === 'nix') {
 		const out = path.join(workDir, 'netboot');
-		const nixBuild = boot.nixAttr ? {...splitFlakeRef(boot.nixAttr, profile.install.nixosAnywhere.flake), outLink: path.join(out, 'result'), kernelLink: path.join(out, 'kernel'), initrdLink: path.join(out, 'initrd')} : undefined;
+		const nixBuild = boot.nixAttr ? {...splitFlakeRef(boot.nixAttr, profile.install.nixosAnywhere.flake), outLink: path.join(out, 'result'), kernelLink: path.join(out, 'kernel'), initrdLink: path.join(out, 'initrd'), extraArgs: boot.nixBuildArgs} : undefined;
 		return {mode, image, nixAttr, kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), readyPattern, nixBuild};
 	}
 	return {mode, image, nixAttr, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, readyPattern};

@@ -51,6 +51,8 @@ export const bootSchema = z.strictObject({
 	iso: z.string().optional(),
 	diskImage: z.string().optional(),
 	nixAttr: z.string().optional(),
+	// Added to `nix build` of boot.nixAttr, e.g. ["--option", "substituters", ""] to build offline.
+	nixBuildArgs: z.array(z.string()).default([]),
 	append: z.string().default('console=ttyS0'),
 	accel: accelSchema.default('auto'),
 	readyPattern: z.string().optional(),

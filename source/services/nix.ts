@@ -33,7 +33,7 @@ async function nixosAnywhereVersion(file: string): Promise<string> {
 	return real.match(/-nixos-anywhere-(\d[\w.]*)\//)?.[1] ?? 'version unknown';
 }
 
-export type NetbootBuild = {flake: string; attribute: string; outLink: string};
+export type NetbootBuild = {flake: string; attribute: string; outLink: string; extraArgs?: string[]};
 export type NetbootFiles = {outPath: string; kernel: string; initrd: string};
 
 const KERNEL_NAMES = ['bzImage', 'kernel', 'vmlinuz', 'Image'];
@@ -49,13 +49,33 @@ export async function buildNetboot(
 	const ref = `${options.flake}#${options.attribute}`;
 	await ensureUsableDir(path.dirname(options.outLink));
 	// Flakes are still an experimental feature on a default Nix install.
-	const args = ['build', ref, '--out-link', options.outLink, '--print-build-logs', '--extra-experimental-features', 'nix-command flakes'];
+	const args = ['build', ref, '--out-link', options.outLink, '--print-build-logs', '--extra-experimental-features', 'nix-command flakes', ...(options.extraArgs ?? [])];
 	options.onLine(`$ nix ${args.join(' ')}`);
 	const record = options.state ? {state: options.state, kind: 'nix' as const} : undefined;
 	const result = await runStreamed('nix', args, {timeoutMs: options.timeoutMs ?? BUILD_TIMEOUT_MS, signal: options.signal, onLine: options.onLine, env: options.env, record});
 	if (result.notFound) throw new ProblemError({message: 'nix is not on the PATH', fix: 'install Nix (https://nixos.org/download), or set boot.kernel and boot.initrd to images built elsewhere'});
+	const untracked = result.ok ? undefined : untrackedFileIn(result.lastLines);
+	if (untracked) {
+		throw new ProblemError({
+			message: `nix build ${ref} ${result.why}: the flake reads ${untracked}, which is not in the copy nix built from (a flake in a git tree copies only the files git tracks)`,
+			fix: `git add ${untracked} in the git tree of ${options.flake} (no commit needed), then run again; plasma-tui doctor lists untracked files before a build`,
+		});
+	}
 	if (!result.ok) throw new ProblemError({message: `nix build ${ref} ${result.why}; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`, fix: `check boot.nixAttr (${ref}) and run the same nix build by hand to see the whole log`});
 	return netbootFilesIn(options.outLink, ref);
+}
+
+// The T036 trap as nix reports it: a path inside the flake's store copy ("<hash>-source") that does
+// not exist there. Nix 2.8: "getting status of '/nix/store/<hash>-source/FILE': No such file or
+// directory"; later versions: "path '/nix/store/<hash>-source/FILE' does not exist".
+const MISSING_IN_COPY = /'[^']*\/[0-9a-z]{32}-source\/([^']+)'(?:: No such file or directory| does not exist)/;
+
+export function untrackedFileIn(lines: readonly string[]): string | undefined {
+	for (const line of lines) {
+		const file = MISSING_IN_COPY.exec(line)?.[1];
+		if (file) return file;
+	}
+	return undefined;
 }
 
 export async function netbootFilesIn(outLink: string, ref: string): Promise<NetbootFiles> {

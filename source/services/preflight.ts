@@ -175,18 +175,33 @@ async function nixFindings(plan: Plan, env: NodeJS.ProcessEnv): Promise<Finding[
 	for (const [tool, found] of wanted) {
 		findings.push(found ? {id: `tool:${tool}`, status: 'ok', message: `${tool} ${found.version} (${found.path})`} : {id: `tool:${tool}`, status: 'fail', message: `${tool} is not on the PATH`, fix: tool === 'nix' ? 'install Nix (https://nixos.org/download)' : 'nix profile install github:nix-community/nixos-anywhere'});
 	}
-	const flake = plan.install.flake;
-	const git = await execa('git', ['-C', flake, 'status', '--porcelain', '--untracked-files=all'], {reject: false, timeout: 10_000});
-	if (git.exitCode !== 0) findings.push({id: 'flake', status: 'warn', message: `the flake ${flake} is not in a git tree`, fix: 'flakes in git copy only tracked files; check the path in install.nixosAnywhere.flake'});
-	else {
-		const untracked = git.stdout.split('\n').filter(line => line.startsWith('??')).map(line => line.slice(3));
-		findings.push(
-			untracked.length > 0
-				? {id: 'flake', status: 'fail', message: `the flake's git tree has untracked files a flake build would silently leave out: ${untracked.slice(0, 5).join(', ')}${untracked.length > 5 ? ` and ${untracked.length - 5} more` : ''}`, fix: 'git add them (or remove them) before installing'}
-				: {id: 'flake', status: 'ok', message: `flake ${flake}: no untracked files`},
-		);
-	}
+	for (const flake of localFlakes(plan)) findings.push(await flakeFinding(flake));
 	return findings;
+}
+
+// The flakes a run builds from that sit in a local directory: boot.nixAttr's (nix build stage) and
+// nixos-anywhere's. A flake ref with a scheme (github:, path:, git+https:) is not a local git tree.
+function localFlakes(plan: Plan): string[] {
+	const flakes = [plan.stages.includes('nix build') ? plan.boot.nixBuild?.flake : undefined, plan.install.method === 'nixos-anywhere' ? plan.install.flake : undefined];
+	return [...new Set(flakes.filter((flake): flake is string => flake !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(flake)))];
+}
+
+// The T036 trap: a flake in a git tree is copied with only the files git tracks, so a file the flake
+// reads but nobody added makes the build fail ("getting status of '.../<hash>-source/FILE'"), or
+// leaves it out of what is installed. Untracked files are named before anything is built; whether
+// the flake reads them only nix knows, so this warns.
+async function flakeFinding(flake: string): Promise<Finding> {
+	const git = await execa('git', ['-C', flake, 'status', '--porcelain', '--untracked-files=all'], {reject: false, timeout: 10_000});
+	if (git.exitCode !== 0) return {id: `flake:${flake}`, status: 'warn', message: `the flake ${flake} is not in a git tree`, fix: 'flakes in git copy only tracked files; check the path in boot.nixAttr or install.nixosAnywhere.flake'};
+	const untracked = git.stdout.split('\n').filter(line => line.startsWith('??')).map(line => line.slice(3));
+	if (untracked.length === 0) return {id: `flake:${flake}`, status: 'ok', message: `flake ${flake}: no untracked files`};
+	const named = `${untracked.slice(0, 5).join(', ')}${untracked.length > 5 ? ` and ${untracked.length - 5} more` : ''}`;
+	return {
+		id: `flake:${flake}`,
+		status: 'warn',
+		message: `flake ${flake}: git does not track ${named}; a flake build copies only tracked files, so the flake cannot read ${untracked.length === 1 ? 'it' : 'them'}`,
+		fix: `git add ${untracked.length === 1 ? 'it' : 'the ones the flake reads'} (no commit needed), or list ${untracked.length === 1 ? 'it' : 'them'} in .gitignore`,
+	};
 }
 
 async function earlierRunFinding(plan: Plan): Promise<Finding> {

@@ -143,7 +143,7 @@ describe('nix service with a stand-in nix on PATH', () => {
 		profile.workDir = path.join(dir, 'work');
 		const plan = planIn(dir, profile);
 		const netboot = path.join(profile.workDir, 'netboot');
-		assert.deepEqual(plan.boot.nixBuild, {flake: '.', attribute: 'netboot-base', outLink: path.join(netboot, 'result'), kernelLink: path.join(netboot, 'kernel'), initrdLink: path.join(netboot, 'initrd')});
+		assert.deepEqual(plan.boot.nixBuild, {flake: '.', attribute: 'netboot-base', outLink: path.join(netboot, 'result'), kernelLink: path.join(netboot, 'kernel'), initrdLink: path.join(netboot, 'initrd'), extraArgs: []});
 		assert.equal(plan.boot.kernel, plan.boot.nixBuild!.kernelLink);
 		assert.deepEqual(plan.nodes[0]!.qemuArgs.slice(plan.nodes[0]!.qemuArgs.indexOf('-kernel'), plan.nodes[0]!.qemuArgs.indexOf('-kernel') + 4), ['-kernel', path.join(netboot, 'kernel'), '-initrd', path.join(netboot, 'initrd')]);
 

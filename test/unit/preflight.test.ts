@@ -146,7 +146,7 @@ test('an unusable KVM falls back to TCG under auto and fails under kvm with the 
 	}
 });
 
-test('a flake git tree with untracked files fails naming the file', {skip: skipUnless(await hostTools({git: 'git'}))}, async () => {
+test('a flake git tree with untracked files warns naming the file (issue 14: the build may not read it)', {skip: skipUnless(await hostTools({git: 'git'}))}, async () => {
 	const dir = await setup();
 	const {runPreflight} = await import('../../source/services/preflight.js');
 	const {planFor} = await import('../../source/commands/common.js');
@@ -160,8 +160,8 @@ test('a flake git tree with untracked files fails naming the file', {skip: skipU
 			raw.install = {...raw.install, method: 'nixos-anywhere', nixosAnywhere: {flake}};
 		});
 		const findings = await runPreflight(planFor(profile), {probeKvm: false});
-		const finding = findings.find(f => f.id === 'flake');
-		assert.equal(finding?.status, 'fail');
+		const finding = findings.find(f => f.id === `flake:${flake}`);
+		assert.equal(finding?.status, 'warn');
 		assert.match(finding.message, /forgotten\.nix/);
 		assert.match(finding.fix ?? '', /git add/);
 	} finally {
