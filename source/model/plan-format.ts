@@ -1,5 +1,5 @@
 import {printable, visible} from './field-error.js';
-import type {Plan} from './plan.js';
+import {nixBuildArgv, type Plan} from './plan.js';
 
 // Rows of cells, each column as wide as its widest cell (names and hostnames
 // have no fixed length), indented by two spaces and without trailing blanks.
@@ -36,6 +36,7 @@ export function formatPlan(plan: Plan): string {
 		'will create:',
 		...plan.creates.map(t => `  ${t.kind.padEnd(7)} ${t.path}  (${t.note})`),
 	];
+	if (plan.boot.nixBuild) lines.push('', 'nix for the netboot image (nix build stage):', ...optionLines(nixBuildArgv(plan.boot.nixBuild)));
 	for (const node of plan.nodes) {
 		lines.push('', `qemu-system-x86_64 for ${node.name}:`, ...optionLines(node.qemuArgs));
 		if (node.install.method === 'nixos-anywhere') lines.push('', `nixos-anywhere for ${node.name}:`, ...optionLines(node.install.argv));
@@ -44,11 +45,18 @@ export function formatPlan(plan: Plan): string {
 	return lines.join('\n');
 }
 
-// One option per line: a flag and its value together.
-function optionLines(args: string[]): string[] {
+// One option per line: a flag and its value together; an empty argument shows as ''.
+function optionLines(given: string[]): string[] {
+	const args = given.map(arg => (arg === '' ? "''" : arg));
 	const lines: string[] = [];
 	for (let i = 0; i < args.length; i++) {
 		const next = args[i + 1];
+		// nix's --option takes a name and a value.
+		if (args[i] === '--option' && i + 2 < args.length) {
+			lines.push(`  --option ${next} ${args[i + 2]}`);
+			i += 2;
+			continue;
+		}
 		if (args[i]!.startsWith('-') && next !== undefined && !next.startsWith('-')) {
 			lines.push(`  ${args[i]} ${next}`);
 			i++;

@@ -85,6 +85,12 @@ export type NodePlan = ResolvedNode & {
 // extraArgs: boot.nixBuildArgs, after the tool's own arguments.
 export type NixNetbootPlan = {flake: string; attribute: string; outLink: string; kernelLink: string; initrdLink: string; extraArgs: string[]};
 
+// `nix build` of a netboot image: the tool's arguments, then boot.nixBuildArgs.
+// Flakes are still an experimental feature on a default Nix install.
+export function nixBuildArgv(build: {flake: string; attribute: string; outLink: string; extraArgs?: string[]}): string[] {
+	return ['build', `${build.flake}#${build.attribute}`, '--out-link', build.outLink, '--print-build-logs', '--extra-experimental-features', 'nix-command flakes', ...(build.extraArgs ?? [])];
+}
+
 export type PlannedThing = {
 	kind: 'dir' | 'file' | 'secret' | 'disk' | 'socket' | 'port' | 'process';
 	path: string;

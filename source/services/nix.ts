@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
 import {ProblemError} from '../model/field-error.js';
-import type {NixNetbootPlan} from '../model/plan.js';
+import {nixBuildArgv, type NixNetbootPlan} from '../model/plan.js';
 import {onPath} from './on-path.js';
 import {ensureUsableDir} from './owned-dir.js';
 import {runStreamed, type ChildRecord} from './streamed-command.js';
@@ -48,8 +48,7 @@ export async function buildNetboot(
 ): Promise<NetbootFiles> {
 	const ref = `${options.flake}#${options.attribute}`;
 	await ensureUsableDir(path.dirname(options.outLink));
-	// Flakes are still an experimental feature on a default Nix install.
-	const args = ['build', ref, '--out-link', options.outLink, '--print-build-logs', '--extra-experimental-features', 'nix-command flakes', ...(options.extraArgs ?? [])];
+	const args = nixBuildArgv(options);
 	options.onLine(`$ nix ${args.join(' ')}`);
 	const record = options.state ? {state: options.state, kind: 'nix' as const} : undefined;
 	const result = await runStreamed('nix', args, {timeoutMs: options.timeoutMs ?? BUILD_TIMEOUT_MS, signal: options.signal, onLine: options.onLine, env: options.env, record});

@@ -116,3 +116,13 @@ test('the node table keeps its columns with a long node name and a long hostname
 	}
 	assert.ok(rows.every(row => row.startsWith('  ') && !row.endsWith(' ')), rows.join('\n'));
 });
+
+test('the plan shows the nix build of the netboot image, boot.nixBuildArgs last (issue 14, point 5)', () => {
+	const profile = template('plasmacloud-3node');
+	profile.boot.nixBuildArgs = ['--option', 'substituters', '', '--max-jobs', '2'];
+	const plan = buildPlan(profile, context);
+	assert.deepEqual(plan.boot.nixBuild?.extraArgs, ['--option', 'substituters', '', '--max-jobs', '2']);
+	const text = formatPlan(plan);
+	assert.ok(text.includes(`nix for the netboot image (nix build stage):\n  build\n  .#netboot-base\n  --out-link /w/plasmacloud-3node/netboot/result\n  --print-build-logs\n  --extra-experimental-features nix-command flakes\n  --option substituters ''\n  --max-jobs 2\n`), text);
+	assert.doesNotMatch(formatPlan(buildPlan(template(), context)), /nix for the netboot image/);
+});
