@@ -169,6 +169,32 @@ test('a flake git tree with untracked files warns naming the file (issue 14: the
 	}
 });
 
+test('every local flake a run builds from is checked once; flake refs with a scheme are not local trees', {skip: skipUnless(await hostTools({git: 'git'}))}, async () => {
+	const dir = await setup();
+	const {runPreflight} = await import('../../source/services/preflight.js');
+	const {planFor} = await import('../../source/commands/common.js');
+	const {execa} = await import('execa');
+	const flake = path.join(dir, 'flake');
+	await fs.mkdir(flake);
+	await execa('git', ['init', '-q', flake]);
+	try {
+		const flakeIds = async (patch: (raw: any) => void) => (await runPreflight(planFor(await demoProfile(patch)), {probeKvm: false})).filter(f => f.id.startsWith('flake')).map(f => `${f.id} ${f.status}`);
+		const nixBoot = (raw: any, nixAttr: string) => (raw.boot = {...raw.boot, image: 'nix', nixAttr});
+		assert.deepEqual(await flakeIds(raw => nixBoot(raw, `${flake}#netboot`)), [`flake:${flake} ok`]);
+		assert.deepEqual(await flakeIds(raw => {
+			nixBoot(raw, `${flake}#netboot`);
+			raw.install = {...raw.install, method: 'nixos-anywhere', nixosAnywhere: {flake}};
+		}), [`flake:${flake} ok`]);
+		assert.deepEqual(await flakeIds(raw => {
+			nixBoot(raw, 'github:example/netboot#netboot');
+			raw.install = {...raw.install, method: 'nixos-anywhere', nixosAnywhere: {flake: 'path:/srv/plasmacloud'}};
+		}), []);
+		assert.deepEqual(await flakeIds(raw => nixBoot(raw, `${path.join(dir, 'not-git')}#netboot`)), [`flake:${path.join(dir, 'not-git')} warn`]);
+	} finally {
+		await fs.rm(dir, {recursive: true, force: true});
+	}
+});
+
 test('the KVM verdict is read from and written to the cache file the plan names', async () => {
 	const dir = await setup();
 	const {runPreflight} = await import('../../source/services/preflight.js');
