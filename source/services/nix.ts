@@ -49,7 +49,7 @@ export async function buildNetboot(
 	const ref = `${options.flake}#${options.attribute}`;
 	await ensureUsableDir(path.dirname(options.outLink));
 	const args = nixBuildArgv(options);
-	options.onLine(`$ nix ${args.join(' ')}`);
+	options.onLine(`$ nix ${args.map(arg => (arg === '' ? "''" : arg)).join(' ')}`);
 	const record = options.state ? {state: options.state, kind: 'nix' as const} : undefined;
 	const result = await runStreamed('nix', args, {timeoutMs: options.timeoutMs ?? BUILD_TIMEOUT_MS, signal: options.signal, onLine: options.onLine, env: options.env, record});
 	if (result.notFound) throw new ProblemError({message: 'nix is not on the PATH', fix: 'install Nix (https://nixos.org/download), or set boot.kernel and boot.initrd to images built elsewhere'});

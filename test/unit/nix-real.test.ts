@@ -42,7 +42,7 @@ describe('the nix build stage with real nix and a local flake', {skip: skipUnles
 		const image = await ensureNixNetboot(plan.boot.nixBuild!, {env, onLine: line => lines.push(line)});
 		t.diagnostic(`real nix build of the test flake: ${Date.now() - started} ms`);
 		assert.equal(image.built, true);
-		assert.equal(lines[0], `$ nix build ${flake}#netboot --out-link ${plan.boot.nixBuild!.outLink} --print-build-logs --extra-experimental-features nix-command flakes --option substituters  --option build-users-group  --option sandbox false`);
+		assert.equal(lines[0], `$ nix build ${flake}#netboot --out-link ${plan.boot.nixBuild!.outLink} --print-build-logs --extra-experimental-features nix-command flakes --option substituters '' --option build-users-group '' --option sandbox false`);
 		// The builder's lines, prefixed by nix -L with the derivation's name, came through the callback.
 		assert.ok(lines.includes('plasma-test-netboot> copying the kernel and initrd'), lines.join('\n'));
 		assert.ok(lines.some(line => new RegExp(`^plasma-test-netboot> kernel and initrd in ${env.NIX_STORE_DIR}/[0-9a-z]{32}-plasma-test-netboot$`).test(line)), lines.join('\n'));
