@@ -56,3 +56,18 @@ export function removeDecision(input: {controlPlane: readonly string[]; down: re
 	const verdict = quorumVerdict({members: input.controlPlane, alreadyDown: input.down, takes: [input.name], verb: 'removing'});
 	return {verdict, refused: (verdict.losesQuorum || verdict.alreadyLost) && !input.force};
 }
+
+// Adding a control plane grows the member count before the new member runs
+// (etcd's `member add` comes first): with members already down that can cost
+// quorum until it starts, and etcd refuses such a change itself.
+export function addControlPlaneDecision(input: {controlPlane: readonly string[]; down: readonly string[]; name: string; force: boolean}): RemoveDecision {
+	const verdict = quorumVerdict({members: [...input.controlPlane, input.name], alreadyDown: [...input.down, input.name], takes: [], verb: `adding ${input.name}`});
+	const message = `adding ${input.name}: until it starts, ${verdict.upAfter} of ${verdict.members} members are up: ${verdict.alreadyLost ? 'the cluster has no quorum' : 'quorum holds'} (needs ${verdict.needed})`;
+	return {verdict: {...verdict, message}, refused: verdict.alreadyLost && !input.force};
+}
+
+// How a membership change that stopped half-way (its record in the state file) is finished or undone.
+export function recovery(change: {action: 'add' | 'remove'; node: string; step: string; startedAt: string}): string {
+	const how = change.action === 'add' ? `undo it with "plasma-tui node remove ${change.node} --force" (then add again)` : `finish it with "plasma-tui node remove ${change.node}"`;
+	return `node ${change.action} ${change.node} stopped at step "${change.step}" (started ${change.startedAt}); the state file records it: ${how}`;
+}
