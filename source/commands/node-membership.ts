@@ -1,7 +1,7 @@
 import {createInterface} from 'node:readline/promises';
 import {plainEventPrinter} from '../model/events.js';
 import {formatProblem, formatProblems, problemOf} from '../model/field-error.js';
-import {addControlPlaneDecision, isProblem, recovery, removeDecision, withAddedNode, withRemovedNode} from '../model/node-membership.js';
+import {addControlPlaneDecision, isProblem, membersDown, recovery, removeDecision, withAddedNode, withRemovedNode} from '../model/node-membership.js';
 import {parseProfile} from '../model/parse-profile.js';
 import {buildPlan, type Plan} from '../model/plan.js';
 import type {NodeRole, Profile} from '../model/profile-schema.js';
@@ -50,11 +50,6 @@ export const run: CommandRun = async ({values, positionals}) => {
 	});
 };
 
-// Control planes that cannot vote now: QEMU not running or the node failed.
-function downMembers(plan: Plan, state: RunState | undefined, live: Set<string>): string[] {
-	return plan.nodes.filter(n => n.role === 'control-plane' && (!live.has(n.name) || state?.nodes[n.name]?.phase === 'failed')).map(n => n.name);
-}
-
 async function clusterNow(plan: Plan): Promise<{state: RunState | undefined; live: Set<string>}> {
 	const state = await readState(plan.stateFile);
 	const live = new Set((await liveEntries(state)).filter(e => e.kind === 'qemu' && e.node).map(e => e.node!));
@@ -80,7 +75,7 @@ async function add(profile: Profile, plan: Plan, role: NodeRole, source: Profile
 	const node = after.plan.nodes.find(n => n.name === edited.node)!;
 	console.log(`node add: ${node.name} (${role}) ip ${node.ip}, mac ${node.mac}, ssh 127.0.0.1:${node.sshPort}`);
 	if (role === 'control-plane') {
-		const decision = addControlPlaneDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: downMembers(plan, state, live), name: node.name, force: values['force'] === true});
+		const decision = addControlPlaneDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: membersDown(plan.nodes, state?.nodes ?? {}, live), name: node.name, force: values['force'] === true});
 		console.log(decision.verdict.message);
 		if (decision.refused) return problem('node add', 'refused: etcd cannot take a member while the cluster has no quorum', 'bring the members back first, or add --force to try anyway', EXIT.failed);
 	}
@@ -118,7 +113,7 @@ async function remove(profile: Profile, plan: Plan, name: string, source: Profil
 	if ('problems' in after) return problem(`node remove ${name}`, `the profile without ${name} would have problems:\n${after.problems}`);
 	const node = plan.nodes.find(n => n.name === name)!;
 	if (node.role === 'control-plane') {
-		const decision = removeDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: downMembers(plan, state, live), name, force: values['force'] === true});
+		const decision = removeDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: membersDown(plan.nodes, state?.nodes ?? {}, live), name, force: values['force'] === true});
 		console.log(decision.verdict.message);
 		if (decision.refused) return problem(`node remove ${name}`, `refused: ${decision.verdict.message}`, 'bring the stopped members back first, or add --force to remove it anyway', EXIT.failed);
 	}

@@ -71,3 +71,8 @@ export function recovery(change: {action: 'add' | 'remove'; node: string; step: 
 	const how = change.action === 'add' ? `undo it with "plasma-tui node remove ${change.node} --force" (then add again)` : `finish it with "plasma-tui node remove ${change.node}"`;
 	return `node ${change.action} ${change.node} stopped at step "${change.step}" (started ${change.startedAt}); the state file records it: ${how}`;
 }
+
+// Control planes that cannot vote now: their QEMU is not running, or the node failed.
+export function membersDown(nodes: ReadonlyArray<{name: string; role: NodeRole}>, phases: Record<string, {phase: string}>, live: ReadonlySet<string>): string[] {
+	return nodes.filter(n => n.role === 'control-plane' && (!live.has(n.name) || phases[n.name]?.phase === 'failed')).map(n => n.name);
+}
