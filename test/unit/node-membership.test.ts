@@ -1,0 +1,199 @@
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {addControlPlaneDecision, isProblem, membersDown, nextNodeName, recovery, removeDecision, withAddedNode, withRemovedNode} from '../../source/model/node-membership.js';
+import {macFor} from '../../source/model/mac.js';
+import {macPrefixOf, resolveNodes} from '../../source/model/resolve.js';
+import {MAX_NODES} from '../../source/model/profile-rules.js';
+import {buildPlan} from '../../source/model/plan.js';
+import type {Profile} from '../../source/model/profile-schema.js';
+import {etcdctlCommand, parseMemberList} from '../../source/services/etcd-members.js';
+import {assertWritable, ProfileStore, profileSourceOf, readProfileFile, writeProfileBack} from '../../source/services/profiles.js';
+import {ProblemError} from '../../source/model/field-error.js';
+import {StateStore} from '../../source/services/state.js';
+import {template, tempDir} from '../helpers.js';
+
+function added(profile: Profile, role: 'worker' | 'control-plane') {
+	const result = withAddedNode(profile, role);
+	assert.ok(!isProblem(result), JSON.stringify(result));
+	return result;
+}
+
+function planOf(profile: Profile, joining?: string[]) {
+	const dir = tempDir('plasma-members-');
+	return buildPlan(profile, {clustersDir: path.join(dir, 'clusters'), imageDir: path.join(dir, 'image'), home: dir, joining});
+}
+
+test('node add: the next node gets the name, IP, MAC and SSH port the wizard would give it; the others do not move', () => {
+	const demo = template('demo');
+	const before = resolveNodes(demo);
+	const {profile, node} = added(demo, 'control-plane');
+	assert.equal(node, 'node04');
+	assert.deepEqual(profile.nodes.at(-1), {name: 'node04', role: 'control-plane'}, 'nothing is pinned: auto-assignment decides');
+	const after = resolveNodes(profile);
+	assert.deepEqual(after.slice(0, 3), before);
+	assert.equal(after[3]!.ip, '192.168.100.14');
+	assert.equal(after[3]!.mac, macFor(macPrefixOf(demo), 3));
+	assert.equal(after[3]!.sshPort, demo.network.sshPortBase + 3);
+	assert.equal(added(demo, 'worker').profile.nodes.at(-1)!.role, 'worker');
+});
+
+test('node remove keeps every remaining node where it was; a node added later takes free values', () => {
+	const demo = template('demo');
+	const before = new Map(resolveNodes(demo).map(n => [n.name, n]));
+	const removed = withRemovedNode(demo, 'node02');
+	assert.ok(!isProblem(removed));
+	assert.deepEqual(removed.nodes.map(n => n.name), ['node01', 'node03']);
+	assert.deepEqual(removed.nodes[0], demo.nodes[0], 'node01 needs no override');
+	const node03 = resolveNodes(removed)[1]!;
+	const was = before.get('node03')!;
+	assert.deepEqual([node03.ip, node03.mac, node03.sshPort], [was.ip, was.mac, was.sshPort]);
+	assert.deepEqual(removed.nodes[1], {name: 'node03', role: 'control-plane', ip: was.ip, mac: was.mac, sshPort: was.sshPort});
+	// The next add: node03 is taken, so node04; .13 and port +2 are taken by node03, so the next free ones.
+	assert.equal(nextNodeName(removed), 'node04');
+	const again = resolveNodes(added(removed, 'worker').profile)[2]!;
+	assert.equal(again.name, 'node04');
+	assert.equal(again.ip, '192.168.100.14');
+	assert.equal(again.sshPort, demo.network.sshPortBase + 3);
+	// Removing the last node changes nobody.
+	const last = withRemovedNode(demo, 'node03');
+	assert.ok(!isProblem(last));
+	assert.deepEqual(last.nodes, demo.nodes.slice(0, 2));
+});
+
+test('node add and remove say what is wrong: an unknown node, a full profile', () => {
+	const demo = template('demo');
+	const unknown = withRemovedNode(demo, 'node09');
+	assert.ok(isProblem(unknown));
+	assert.match(unknown.message, /has no node named "node09"/);
+	assert.match(unknown.fix ?? '', /node01, node02, node03/);
+	let full = demo;
+	while (full.nodes.length < MAX_NODES) full = added(full, 'worker').profile;
+	const refused = withAddedNode(full, 'worker');
+	assert.ok(isProblem(refused));
+	assert.match(refused.message, /the most a profile may have/);
+});
+
+test('plan: a joining control plane starts etcd with state "existing" and an initial cluster of the members plus itself', () => {
+	const profile = added(template('demo'), 'control-plane').profile;
+	const joining = planOf(profile, ['node04']);
+	const node04 = joining.nodes[3]!;
+	assert.equal(joining.membership, 'etcd');
+	assert.deepEqual(node04.etcd, {
+		peerUrl: 'https://node04:2380',
+		clientUrl: 'https://node04:2379',
+		clusterState: 'existing',
+		initialCluster: 'node01=https://node01:2380,node02=https://node02:2380,node03=https://node03:2380,node04=https://node04:2380',
+	});
+	assert.equal(joining.nodes[0]!.etcd.clusterState, 'new');
+	const command = (node: typeof node04) => (node.install.method === 'push' ? node.install.commands.find(c => c.includes('etcd --name'))! : '');
+	assert.match(command(node04), /--initial-cluster-state 'existing'/);
+	assert.match(command(node04), /--initial-cluster 'node01=https:\/\/node01:2380,node02=.*,node04=https:\/\/node04:2380'/);
+	assert.match(command(joining.nodes[0]!), /--initial-cluster-state 'new'/);
+	// The same profile brought up from nothing: every member bootstraps a new cluster.
+	const fresh = planOf(profile);
+	assert.ok(fresh.nodes.every(n => n.etcd.clusterState === 'new'));
+	assert.match(command(fresh.nodes[3]!), /--initial-cluster-state 'new'/);
+	// Two joining at once: each lists the running members and itself, never the other joiner.
+	const two = planOf(added(profile, 'control-plane').profile, ['node04', 'node05']);
+	assert.equal(two.nodes[4]!.etcd.initialCluster, 'node01=https://node01:2380,node02=https://node02:2380,node03=https://node03:2380,node05=https://node05:2380');
+	// A worker is no member: it joins through the proxy to the members, as today.
+	const worker = planOf(added(template('demo'), 'worker').profile);
+	assert.match(worker.nodes[3]!.install.method === 'push' ? worker.nodes[3]!.install.commands.join('\n') : '', /grpc-proxy start --endpoints 'https:\/\/node01:2379,https:\/\/node02:2379,https:\/\/node03:2379'/);
+	// The checks count members from the plan: raft-quorum expects the control planes of the updated profile.
+	assert.equal(joining.nodes.filter(n => n.role === 'control-plane').length, 4);
+	// A profile whose commands start no etcd members has nothing to tell etcd.
+	assert.equal(planOf(template('plasmacloud-3node')).membership, 'none');
+});
+
+test('remove guard: what it costs is said; a quorum-losing remove is refused without --force', () => {
+	const members = ['node01', 'node02', 'node03'];
+	const fine = removeDecision({controlPlane: members, down: [], name: 'node03', force: false});
+	assert.equal(fine.refused, false);
+	assert.equal(fine.verdict.message, 'removing node03 leaves 2 of 3 members: quorum holds (needs 2)');
+	// node02 is stopped (the state file's fake: no live QEMU): taking node01 leaves one of three.
+	const down = membersDown(members.map(name => ({name, role: 'control-plane' as const})), {node01: {phase: 'healthy'}, node02: {phase: 'healthy'}, node03: {phase: 'healthy'}}, new Set(['node01', 'node03']));
+	assert.deepEqual(down, ['node02']);
+	const losing = removeDecision({controlPlane: members, down, name: 'node01', force: false});
+	assert.equal(losing.refused, true);
+	assert.equal(losing.verdict.message, 'removing node01 leaves 1 of 3 members: the cluster loses quorum (needs 2)');
+	assert.equal(removeDecision({controlPlane: members, down, name: 'node01', force: true}).refused, false, '--force goes on');
+	// Removing the member that is down costs nothing.
+	assert.equal(removeDecision({controlPlane: members, down, name: 'node02', force: false}).refused, false);
+	// A failed node counts as down even with its QEMU running.
+	assert.deepEqual(membersDown([{name: 'a', role: 'control-plane'}, {name: 'w', role: 'worker'}], {a: {phase: 'failed'}}, new Set(['a'])), ['a']);
+});
+
+test('add guard: a new member counts before it starts; with quorum gone etcd would refuse, so the add is refused', () => {
+	const ok = addControlPlaneDecision({controlPlane: ['node01', 'node02', 'node03'], down: [], name: 'node04', force: false});
+	assert.equal(ok.refused, false);
+	assert.equal(ok.verdict.message, 'adding node04: until it starts, 3 of 4 members are up: quorum holds (needs 3)');
+	const lost = addControlPlaneDecision({controlPlane: ['node01', 'node02', 'node03'], down: ['node02', 'node03'], name: 'node04', force: false});
+	assert.equal(lost.refused, true);
+	assert.match(lost.verdict.message, /1 of 4 members are up: the cluster has no quorum/);
+});
+
+test('etcdctl: the member list is read as hex ids; commands carry the member certificate flags', () => {
+	const listed = parseMemberList(['8e9e05c52164694d, started, node01, https://node01:2380, https://node01:2379, false', 'a1b2c3d4e5f60718, unstarted, , https://node04:2380, , false', ''].join('\n'));
+	assert.deepEqual(listed, [
+		{id: '8e9e05c52164694d', status: 'started', name: 'node01', peerUrls: ['https://node01:2380']},
+		{id: 'a1b2c3d4e5f60718', status: 'unstarted', name: '', peerUrls: ['https://node04:2380']},
+	]);
+	const node = planOf(template('demo')).nodes[0]!;
+	assert.equal(
+		etcdctlCommand(node, ['member', 'add', 'node04', '--peer-urls=https://node04:2380']),
+		"ETCDCTL_API=3 etcdctl '--endpoints=https://node01:2379' '--cacert=/etc/plasma/secrets/ca.crt' '--cert=/etc/plasma/secrets/node01.crt' '--key=/etc/plasma/secrets/node01.key' '--command-timeout=15s' 'member' 'add' 'node04' '--peer-urls=https://node04:2380'",
+	);
+});
+
+test('the changed profile goes back where it came from; a template is refused with a fix', async () => {
+	const dir = tempDir('plasma-writeback-');
+	const store = new ProfileStore(path.join(dir, 'config'));
+	const demo = {...template('demo'), name: 'lab'};
+	store.save(demo);
+	const changed = added(demo, 'worker').profile;
+
+	const saved = profileSourceOf({name: 'lab', store});
+	assert.equal(saved.kind, 'saved');
+	await writeProfileBack(saved, changed);
+	const reloaded = store.load('lab');
+	assert.ok(reloaded.ok);
+	assert.equal(reloaded.profile.nodes.length, 4);
+
+	const file = path.join(dir, 'lab.json');
+	fs.writeFileSync(file, JSON.stringify(demo));
+	const fromFile = profileSourceOf({file, store});
+	await writeProfileBack(fromFile, changed);
+	const read = await readProfileFile(file);
+	assert.ok(read.ok);
+	assert.equal(read.profile.nodes.at(-1)!.name, 'node04');
+	assert.deepEqual(fs.readdirSync(dir).sort(), ['config', 'lab.json'], 'written atomically: no temp file left');
+
+	const builtIn = profileSourceOf({name: 'demo', store});
+	assert.equal(builtIn.kind, 'template');
+	assert.throws(() => assertWritable(builtIn, 'node add'), (error: unknown) => {
+		assert.ok(error instanceof ProblemError);
+		assert.match(error.problem.message, /"demo" is a built-in template: node add would have to change it/);
+		assert.match(error.problem.fix ?? '', /save it under a name first/);
+		return true;
+	});
+	await assert.rejects(writeProfileBack(builtIn, changed), ProblemError);
+});
+
+test('a membership change in progress is in the state file until it is done, and says how to recover', async () => {
+	const dir = tempDir('plasma-change-');
+	const state = await StateStore.open(path.join(dir, 'work', 'state.json'), 'lab', path.join(dir, 'work'));
+	const change = {action: 'add' as const, node: 'node04', role: 'control-plane' as const, step: 'etcd member add', startedAt: '2026-12-01T00:00:00.000Z', dir: path.join(dir, 'work', 'nodes', 'node04')};
+	await state.setMembership(change);
+	await state.setNode('node04', 'booting');
+	const reopened = await StateStore.open(state.file, 'lab', path.join(dir, 'work'));
+	assert.deepEqual(reopened.current.membership, change);
+	assert.equal(recovery(change), 'node add node04 stopped at step "etcd member add" (started 2026-12-01T00:00:00.000Z); the state file records it: undo it with "plasma-tui node remove node04 --force" (then add again)');
+	assert.match(recovery({...change, action: 'remove'}), /finish it with "plasma-tui node remove node04"$/);
+	await reopened.forgetNode('node04');
+	await reopened.setMembership(undefined);
+	const done = JSON.parse(fs.readFileSync(state.file, 'utf8')) as Record<string, unknown>;
+	assert.equal(done['membership'], undefined);
+	assert.deepEqual(done['nodes'], {});
+});
