@@ -197,3 +197,45 @@ test('a membership change in progress is in the state file until it is done, and
 	assert.equal(done['membership'], undefined);
 	assert.deepEqual(done['nodes'], {});
 });
+
+// The command on a fake running cluster: the state file records two live "QEMU" processes
+// (stand-ins whose argv and exe match their records) and node02's is gone.
+test('node remove refuses a quorum-losing remove without --force, on a fake state, and changes nothing', async () => {
+	const dir = tempDir('plasma-guard-');
+	const previousHome = process.env['PLASMA_TUI_HOME'];
+	process.env['PLASMA_TUI_HOME'] = dir;
+	const {spawn} = await import('node:child_process');
+	const standIns = ['node01', 'node03'].map(name => ({name, child: spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'plasma-fake-qemu', name], {stdio: 'ignore'})}));
+	const printed: string[] = [];
+	const original = {log: console.log, error: console.error};
+	try {
+		const profile = {...template('demo'), name: 'guard', workDir: path.join(dir, 'guard')};
+		const file = path.join(dir, 'guard.json');
+		fs.writeFileSync(file, JSON.stringify(profile));
+		const plan = buildPlan(profile, {clustersDir: path.join(dir, 'clusters'), imageDir: path.join(dir, 'image'), home: dir});
+		const state = await StateStore.open(plan.stateFile, 'guard', plan.workDir);
+		for (const {name, child} of standIns) {
+			await state.recordProcess({kind: 'qemu', node: name, pid: child.pid!, argv: [], exe: [process.execPath], match: ['plasma-fake-qemu', name], sockets: [], ports: [], startedAt: new Date().toISOString(), status: 'running'});
+			await state.setNode(name, 'healthy');
+		}
+		await state.recordProcess({kind: 'qemu', node: 'node02', pid: 999_999, argv: [], exe: [process.execPath], match: ['plasma-fake-qemu', 'node02'], sockets: [], ports: [], startedAt: new Date().toISOString(), status: 'running'});
+		const before = fs.readFileSync(file, 'utf8');
+		console.log = (line: string) => printed.push(line);
+		console.error = (line: string) => printed.push(line);
+		const {run} = await import('../../source/commands/node-membership.js');
+		const code = await run({values: {'profile-file': file, yes: true}, positionals: ['remove', 'node01']});
+		console.log = original.log;
+		console.error = original.error;
+		assert.equal(code, 1, printed.join('\n'));
+		assert.match(printed.join('\n'), /removing node01 leaves 1 of 3 members: the cluster loses quorum \(needs 2\)/);
+		assert.match(printed.join('\n'), /refused: .*\(fix: bring the stopped members back first, or add --force to remove it anyway\)/);
+		assert.equal(fs.readFileSync(file, 'utf8'), before, 'the profile is unchanged');
+		assert.equal((await StateStore.open(plan.stateFile, 'guard', plan.workDir)).current.membership, undefined, 'nothing was started');
+	} finally {
+		console.log = original.log;
+		console.error = original.error;
+		for (const {child} of standIns) child.kill();
+		if (previousHome === undefined) delete process.env['PLASMA_TUI_HOME'];
+		else process.env['PLASMA_TUI_HOME'] = previousHome;
+	}
+});
