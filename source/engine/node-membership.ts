@@ -41,7 +41,7 @@ export type MembershipResult = {exitCode: number; reportOk?: boolean};
 const SSH_TIMEOUT_MS = 60_000;
 const MEMBER_START_TIMEOUT_MS = 120_000;
 
-function logger(options: MembershipOptions) {
+function logger(options: Pick<MembershipOptions, 'onEvent'>) {
 	return (message: string, level: 'info' | 'warn' | 'error' = 'info', node?: string) => options.onEvent({type: 'log', level, message, node, at: Date.now()});
 }
 
@@ -233,7 +233,7 @@ export async function removeNode(before: Membership, after: Membership, name: st
 // The last step of a remove, also what finishes one that crashed after the profile was written:
 // the node's files (certificates, host key, disk, logs) and its run directory go.
 export async function finishRemove(plan: Plan, state: StateStore, change: MembershipChange, options: Pick<MembershipOptions, 'onEvent'>): Promise<void> {
-	const log = logger({...options, saveProfile: async () => ''});
+	const log = logger(options);
 	await state.setMembership({...change, step: 'files'});
 	const nodesDir = path.join(plan.workDir, 'nodes');
 	const runDir = path.join(plan.workDir, 'run', change.node);

@@ -45,7 +45,7 @@ export function withRemovedNode(profile: Profile, name: string): Profile | Probl
 }
 
 export function isProblem(value: object): value is Problem {
-	return 'message' in value && !('nodes' in value);
+	return 'message' in value;
 }
 
 export type RemoveDecision = {verdict: QuorumVerdict; refused: boolean};
