@@ -67,7 +67,7 @@ function afterPlan(profile: Profile, joining: string[]): {profile: Profile; plan
 async function add(profile: Profile, plan: Plan, role: NodeRole, source: ProfileSource, values: CommandOptions): Promise<number> {
 	const {state, live} = await clusterNow(plan);
 	if (state?.membership) return unfinished(state.membership, 'node add');
-	if (live.size === 0) return notRunning(profile, 'node add');
+	if (live.size === 0) return notRunning(profile, source, 'node add');
 	const edited = withAddedNode(profile, role);
 	if (isProblem(edited)) return problem('node add', formatProblem(edited));
 	const after = afterPlan(edited.profile, role === 'control-plane' ? [edited.node] : []);
@@ -136,8 +136,9 @@ function unfinished(change: MembershipChange, command: string): number {
 	return problem(command, `an earlier ${recovery(change)}`, undefined, EXIT.failed);
 }
 
-function notRunning(profile: Profile, command: string): number {
-	return problem(command, `nothing of "${profile.name}" runs`, `bring it up first: plasma-tui up --profile ${profile.name}`, EXIT.notReady);
+function notRunning(profile: Profile, source: ProfileSource, command: string): number {
+	const which = source.kind === 'file' ? `--profile-file ${source.file}` : `--profile ${source.name}`;
+	return problem(command, `nothing of "${profile.name}" runs`, `bring it up first: plasma-tui up ${which}`, EXIT.notReady);
 }
 
 // On a terminal asks; headless needs --yes.

@@ -239,3 +239,82 @@ test('node remove refuses a quorum-losing remove without --force, on a fake stat
 		else process.env['PLASMA_TUI_HOME'] = previousHome;
 	}
 });
+
+test('node add issues only the new node certificate: the CA and every other node certificate and key keep their bytes', async () => {
+	const {writeArtifacts} = await import('../../source/services/artifacts.js');
+	const {createHash} = await import('node:crypto');
+	const dir = tempDir('plasma-certs-');
+	const context = {clustersDir: path.join(dir, 'clusters'), imageDir: path.join(dir, 'image'), home: dir};
+	const demo = template('demo');
+	const before = buildPlan(demo, context);
+	await writeArtifacts(before);
+	const kept = [before.tls.caCert, before.tls.caKey, ...before.nodes.flatMap(n => [n.secrets.cert, n.secrets.key])];
+	const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+	const hashes = kept.map(sha);
+	const after = buildPlan(added(demo, 'control-plane').profile, {...context, joining: ['node04']});
+	const report = await writeArtifacts(after);
+	assert.deepEqual(report.certificates.filter(c => !c.reused).map(c => c.node), ['node04']);
+	assert.equal(report.ca.reused, true);
+	assert.deepEqual(kept.map(sha), hashes);
+	// Every node's hosts file names the new node (what `node add` then pushes to the running nodes).
+	for (const node of after.nodes) assert.match(fs.readFileSync(node.files.hosts, 'utf8'), /^192\.168\.100\.14 node04 node04\.demo\.internal$/m);
+});
+
+// What a crash half-way leaves, and what the next command does with it.
+async function commandIn(dir: string, profile: Profile, args: {values: Record<string, string | boolean>; positionals: string[]}): Promise<{code: number; printed: string}> {
+	const previousHome = process.env['PLASMA_TUI_HOME'];
+	process.env['PLASMA_TUI_HOME'] = dir;
+	const file = path.join(dir, `${profile.name}.json`);
+	fs.writeFileSync(file, JSON.stringify(profile));
+	const printed: string[] = [];
+	const original = {log: console.log, error: console.error};
+	console.log = (line: string) => printed.push(line);
+	console.error = (line: string) => printed.push(line);
+	try {
+		const {run} = await import('../../source/commands/node-membership.js');
+		return {code: await run({values: {'profile-file': file, yes: true, ...args.values}, positionals: args.positionals}), printed: printed.join('\n')};
+	} finally {
+		console.log = original.log;
+		console.error = original.error;
+		if (previousHome === undefined) delete process.env['PLASMA_TUI_HOME'];
+		else process.env['PLASMA_TUI_HOME'] = previousHome;
+	}
+}
+
+test('a remove that crashed after the profile was written is finished by running it again; an unfinished change blocks others', async () => {
+	const dir = tempDir('plasma-resume-');
+	const profile = {...template('demo'), name: 'resume', workDir: path.join(dir, 'resume')};
+	const plan = buildPlan(profile, {clustersDir: path.join(dir, 'clusters'), imageDir: path.join(dir, 'image'), home: dir});
+	const state = await StateStore.open(plan.stateFile, 'resume', plan.workDir);
+	const leftDir = path.join(plan.workDir, 'nodes', 'node04');
+	fs.mkdirSync(path.join(leftDir, 'secrets'), {recursive: true});
+	fs.writeFileSync(path.join(leftDir, 'disk.qcow2'), 'disk');
+	await state.setMembership({action: 'remove', node: 'node04', role: 'control-plane', step: 'files', startedAt: new Date().toISOString(), dir: leftDir});
+
+	const blocked = await commandIn(dir, profile, {values: {}, positionals: ['add']});
+	assert.equal(blocked.code, 1, blocked.printed);
+	assert.match(blocked.printed, /an earlier node remove node04 stopped at step "files" .*finish it with "plasma-tui node remove node04"/);
+	assert.ok(fs.existsSync(leftDir), 'a refused command touches nothing');
+
+	const resumed = await commandIn(dir, profile, {values: {}, positionals: ['remove', 'node04']});
+	assert.equal(resumed.code, 0, resumed.printed);
+	assert.match(resumed.printed, /finished removing node04/);
+	assert.equal(fs.existsSync(leftDir), false);
+	assert.equal((await StateStore.open(plan.stateFile, 'resume', plan.workDir)).current.membership, undefined);
+	const {readTimeline} = await import('../../source/services/timeline.js');
+	assert.ok((await readTimeline(plan.timelineFile)).entries.some(e => e.kind === 'lifecycle' && e.subject === 'node04' && /^node removed/.test(e.detail ?? '')));
+});
+
+test('node add on a cluster that is not running says to bring it up first; bad input is refused before anything', async () => {
+	const dir = tempDir('plasma-notup-');
+	const profile = {...template('demo'), name: 'notup', workDir: path.join(dir, 'notup')};
+	const stopped = await commandIn(dir, profile, {values: {}, positionals: ['add']});
+	assert.equal(stopped.code, 3, stopped.printed);
+	assert.match(stopped.printed, /nothing of "notup" runs \(fix: bring it up first: plasma-tui up --profile-file .*notup\.json\)/);
+	const badRole = await commandIn(dir, profile, {values: {role: 'boss'}, positionals: ['add']});
+	assert.equal(badRole.code, 2);
+	assert.match(badRole.printed, /--role "boss" is no role/);
+	const noName = await commandIn(dir, profile, {values: {}, positionals: ['remove']});
+	assert.equal(noName.code, 2);
+	assert.match(noName.printed, /which node\?/);
+});
