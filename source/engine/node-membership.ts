@@ -8,7 +8,7 @@ import type {TimelineEntry} from '../model/timeline.js';
 import {writeArtifacts} from '../services/artifacts.js';
 import {addMember, listMembers, removeMember} from '../services/etcd-members.js';
 import {pushHostsFile} from '../services/install.js';
-import {waitForSsh, type NodeSsh} from '../services/ssh.js';
+import {forgetPinnedHostKey, waitForSsh, type NodeSsh} from '../services/ssh.js';
 import {StateStore, type MembershipChange} from '../services/state.js';
 import {teardown} from '../services/teardown.js';
 import {appendTimeline} from '../services/timeline.js';
@@ -160,6 +160,12 @@ export async function addNode(before: Membership, after: Membership, name: strin
 			const {installNode} = await import('../services/install.js');
 			await installNode({plan, node, ssh, state, signal: options.signal, qemuPid: booted.pid, onLine: line => options.onEvent({type: 'install-output', node: name, line, at: Date.now()})});
 			await state.markInstalled(name, true);
+			if (after.profile.install.method === 'nixos-anywhere') {
+				// It rebooted into the installed system: a new session, and only the generated key (as in up).
+				ssh.close();
+				await boot.nodePhases.set(name, 'installing', 'rebooting into the installed system');
+				sessions.set(name, await waitForSsh(sshTargetFor(plan, node), {timeoutMs: after.profile.boot.sshTimeoutSec * 1000, signal: options.signal, onWait: nodeWaitReporter(options.onEvent, name, `ssh after the reboot on 127.0.0.1:${node.sshPort}`)}));
+			}
 			await boot.nodePhases.set(name, 'installed');
 		}
 
@@ -212,6 +218,7 @@ export async function removeNode(before: Membership, after: Membership, name: st
 		if (stopped.notStopped.length > 0) throw new ProblemError({message: `${name} could not be stopped: ${stopped.notStopped.join('; ')}`, fix: 'stop it as the user that started it, then run node remove again'});
 		log(`stopped: ${stopped.stopped.join(', ') || 'it was not running'}`, 'info', name);
 		await state.forgetNode(name);
+		if (await forgetPinnedHostKey(plan.ssh.knownHosts, name)) log(`its pinned host key was removed from ${plan.ssh.knownHosts}`, 'info', name);
 
 		await mark('hosts files');
 		await writeArtifacts(after.plan);

@@ -41,7 +41,9 @@ export function withRemovedNode(profile: Profile, name: string): Profile | Probl
 		if (now.sshPort !== was.sshPort) kept.sshPort = was.sshPort;
 		return kept;
 	});
-	return {...profile, nodes};
+	// A host key pinned for it in the profile would hold for a later node of the same name.
+	const hostKeys = Object.fromEntries(Object.entries(profile.ssh.hostKeys).filter(([node]) => node !== name));
+	return {...profile, nodes, ssh: {...profile.ssh, hostKeys}};
 }
 
 export function isProblem(value: object): value is Problem {

@@ -318,3 +318,19 @@ test('node add on a cluster that is not running says to bring it up first; bad i
 	assert.equal(noName.code, 2);
 	assert.match(noName.printed, /which node\?/);
 });
+
+test('a removed node leaves no pinned host key behind: not in the profile, not in the pin store', async () => {
+	const demo = template('demo');
+	demo.ssh.hostKeys = {node02: 'SHA256:two', node03: 'SHA256:three'};
+	const removed = withRemovedNode(demo, 'node03');
+	assert.ok(!isProblem(removed));
+	assert.deepEqual(removed.ssh.hostKeys, {node02: 'SHA256:two'});
+	const {forgetPinnedHostKey} = await import('../../source/services/ssh.js');
+	const file = path.join(tempDir('plasma-pins-'), 'known_hosts.json');
+	const pin = (port: number) => ({fingerprint: `SHA256:${port}`, host: '127.0.0.1', port, pinnedAt: '2026-12-01T00:00:00.000Z'});
+	fs.writeFileSync(file, JSON.stringify({node01: pin(2241), node04: pin(2244)}));
+	assert.equal(await forgetPinnedHostKey(file, 'node04'), true);
+	assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), {node01: pin(2241)});
+	assert.equal(await forgetPinnedHostKey(file, 'node04'), false, 'twice is harmless');
+	assert.equal((fs.statSync(file).mode & 0o777).toString(8), '600');
+});
