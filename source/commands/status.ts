@@ -1,4 +1,5 @@
 import {printableLine} from '../model/printable.js';
+import {recovery} from '../model/node-membership.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import {isOurProcess} from '../services/processes.js';
 import {identityOf, readState} from '../services/state.js';
@@ -27,7 +28,7 @@ export const run: CommandRun = async ({values}) => {
 		return {node, entry, phase: status?.phase ?? 'pending', reason: status?.reason === undefined ? undefined : printableLine(status.reason), qemuGone};
 	});
 	if (values['json']) {
-		console.log(JSON.stringify({profile: profile.name, workDir: plan.workDir, nodes: state?.nodes ?? {}, processes}, null, 2));
+		console.log(JSON.stringify({profile: profile.name, workDir: plan.workDir, nodes: state?.nodes ?? {}, processes, membership: state?.membership}, null, 2));
 	} else {
 		const vde = processes.find(p => p.kind === 'vde');
 		console.log(`${profile.name}: ${plan.workDir}`);
@@ -37,6 +38,7 @@ export const run: CommandRun = async ({values}) => {
 			const phase = qemuGone && recordedPhase !== 'failed' ? 'failed: QEMU is not running' : recorded;
 			console.log(`${node.name.padEnd(8)} ${phase}  pid ${entry?.pid ?? '-'}${entry ? (entry.alive ? ' (alive)' : ' (dead)') : ''}  ssh 127.0.0.1:${node.sshPort}  console ${node.runtime.consoleLog}${entry?.alive ? `  sockets ${entry.sockets.join(' ')}` : ''}`);
 		}
+		if (state?.membership) console.log(`unfinished: ${recovery(state.membership)}`);
 	}
 	return statusExitCode({
 		running: processes.some(p => p.alive),

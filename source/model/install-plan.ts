@@ -23,8 +23,9 @@ export type NodeInstallPlan =
 // The node values install needs, as the plan decided them.
 type InstallNode = Pick<NodePlan, 'name' | 'role' | 'dir' | 'sshPort' | 'secrets' | 'files'>;
 
-// The cluster-wide values push commands may use: etcd's member list and where its members serve clients.
-export type EtcdPlan = {etcdInitialCluster: string; etcdEndpoints: string};
+// The values push commands may use about etcd: the member list this node starts with, whether it
+// bootstraps a new cluster or joins a running one (`new` | `existing`), and where the members serve clients.
+export type EtcdPlan = {etcdInitialCluster: string; etcdEndpoints: string; etcdClusterState: 'new' | 'existing'};
 
 // A NUL cannot be quoted: the remote shell would silently cut the command there.
 export function renderCommand(template: string, variables: Record<string, string>): string {
@@ -44,6 +45,7 @@ export function commandVariables(vars: Record<string, string | number>, node: In
 		key: node.secrets.remoteKey,
 		etcdInitialCluster: etcd.etcdInitialCluster,
 		etcdEndpoints: etcd.etcdEndpoints,
+		etcdClusterState: etcd.etcdClusterState,
 	};
 }
 

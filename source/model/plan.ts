@@ -26,6 +26,9 @@ export type PlanContext = {
 	// or vdeSocket that is one of them, or above one, is refused (`down --purge` would delete it).
 	userHome?: string;
 	configDir?: string;
+	// Control planes that join a cluster already running (`node add`): their etcd starts with
+	// `--initial-cluster-state existing` and an initial cluster of the members plus itself.
+	joining?: readonly string[];
 };
 
 export type NodePlan = ResolvedNode & {
@@ -77,6 +80,8 @@ export type NodePlan = ResolvedNode & {
 	append: string;
 	qemuArgs: string[];
 	install: NodeInstallPlan;
+	// The node's etcd membership (control planes): `{etcdClusterState}` and `{etcdInitialCluster}` of its commands.
+	etcd: {peerUrl: string; clientUrl: string; clusterState: 'new' | 'existing'; initialCluster: string};
 };
 
 // A nix-built netboot image: `nix build <flake>#<attribute> --out-link <outLink>`,
@@ -115,6 +120,9 @@ export type Plan = {
 	etcdInitialCluster: string;
 	// The members' client URLs, for what runs on workers (the demo's etcd grpc-proxy): `{etcdEndpoints}`.
 	etcdEndpoints: string;
+	// How control planes join and leave a running cluster (`node add`, `node remove`): through etcd's
+	// member add / remove when the profile's commands start etcd members ({etcdInitialCluster}), else nothing to tell.
+	membership: 'etcd' | 'none';
 	vde: {dir: string; socket: string; mgmt: string; pidfile: string; log: string};
 	ssh: {dir: string; privateKey: string; publicKey: string; user: string; knownHosts: string; hostKeyPolicy: HostKeyPolicy};
 	tls: {dir: string; caCert: string; caKey: string; reuseExisting: boolean; validityDays: number; caSubject: string};
@@ -286,8 +294,17 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 	const cluster = {name: profile.cluster.name, domain: profile.cluster.domain, prefixLength: ipPrefixLength(profile)};
 	const resolved = resolveNodes(profile);
 	const controlPlane = resolved.filter(n => n.role === 'control-plane');
-	const etcdInitialCluster = controlPlane.map(n => `${n.name}=https://${n.hostname}:2380`).join(',');
-	const etcdEndpoints = controlPlane.map(n => `https://${n.hostname}:2379`).join(',');
+	const peerUrl = (n: ResolvedNode) => `https://${n.hostname}:2380`;
+	const clientUrl = (n: ResolvedNode) => `https://${n.hostname}:2379`;
+	const joining = new Set(context.joining ?? []);
+	const etcdInitialCluster = controlPlane.map(n => `${n.name}=${peerUrl(n)}`).join(',');
+	const etcdEndpoints = controlPlane.map(clientUrl).join(',');
+	// A joining member lists the members already running and itself, never another joining one.
+	const etcdFor = (node: ResolvedNode): NodePlan['etcd'] => {
+		const state = joining.has(node.name) ? 'existing' : 'new';
+		const initial = state === 'new' ? etcdInitialCluster : controlPlane.filter(n => n.name === node.name || !joining.has(n.name)).map(n => `${n.name}=${peerUrl(n)}`).join(',');
+		return {peerUrl: peerUrl(node), clientUrl: clientUrl(node), clusterState: state, initialCluster: initial};
+	};
 	const problems: FieldError[] = [];
 	const nodes: NodePlan[] = resolved.map(node => {
 		const dir = path.join(workDir, 'nodes', node.name);
@@ -344,6 +361,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			append: fillTemplate(profile.boot.append, vars),
 			qemuArgs: [],
 			install: {method: 'none'},
+			etcd: etcdFor(node),
 		};
 		// Filled in, not as written: {fqdn} and friends can make a short template too long for the kernel.
 		const appendBytes = Buffer.byteLength(partial.append);
@@ -352,7 +370,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		}
 		partial.qemuArgs = qemuArgsFor(partial, base);
 		partial.hostKey.expect = describeHostKey({policy: profile.ssh.hostKeyPolicy, sshPort: node.sshPort, pinned: partial.pinnedHostKey, generated: `key ${partial.files.hostKeyPub}`, knownHosts: base.ssh.knownHosts});
-		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcd: {etcdInitialCluster, etcdEndpoints}});
+		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcd: {etcdInitialCluster: partial.etcd.initialCluster, etcdEndpoints, etcdClusterState: partial.etcd.clusterState}});
 		partial.install = install.install;
 		problems.push(...install.problems);
 		return partial;
@@ -368,6 +386,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		cluster,
 		etcdInitialCluster,
 		etcdEndpoints,
+		membership: usesEtcdMembers(profile) ? 'etcd' : 'none',
 		tls: {
 			dir: tlsDir,
 			caCert: tls.existingCa?.cert ?? path.join(tlsDir, 'ca.crt'),
@@ -390,6 +409,10 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 	plan.creates = plannedThings(plan, controlPlane.length);
 	plan.problems = [...guardedPathProblems(plan, profile, context), ...socketProblems(plan), ...problems];
 	return context.accel ? withAccel(plan, context.accel) : plan;
+}
+
+function usesEtcdMembers(profile: Profile): boolean {
+	return profile.install.method === 'push' && profile.install.push.commands.some(command => (typeof command === 'string' ? command : command.run).includes('{etcdInitialCluster}'));
 }
 
 function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {

@@ -58,11 +58,22 @@ export function mergeHosts(current: string, block: string): string {
 	return `${head ? `${head}\n` : ''}${HOSTS_BEGIN}\n${block.trimEnd()}\n${HOSTS_END}\n`;
 }
 
+async function readHosts(ssh: NodeSsh, hostsFile: string): Promise<string> {
+	const hosts = await ssh.exec(`cat ${shellQuote(hostsFile)}`, {timeoutMs: 30_000});
+	return hosts.code === 0 ? hosts.stdout : '';
+}
+
+// A running node's cluster block replaced with the plan's (a node joined or left); the rest of its hosts file kept.
+export async function pushHostsFile(ssh: NodeSsh, node: NodePlan, hostsFile = '/etc/hosts'): Promise<void> {
+	const merged = mergeHosts(await readHosts(ssh, hostsFile), await fs.readFile(node.files.hosts, 'utf8'));
+	await ssh.writeFile(hostsFile, merged, 0o644);
+}
+
 async function installPush(ctx: InstallContext, install: Extract<NodePlan['install'], {method: 'push'}>, say: (line: string) => void): Promise<void> {
 	const {ssh, node, plan} = ctx;
 	if (!ssh) throw new ProblemError({message: `${node.name}: a push install needs an SSH connection to the node`});
 	const hostsFile = ctx.hostsFile ?? '/etc/hosts';
-	const hosts = await ssh.exec(`cat ${shellQuote(hostsFile)}`, {timeoutMs: 30_000});
+	const hosts = await readHosts(ssh, hostsFile);
 	// All uploads, the hosts file too, through one SFTP session (or exec without an sftp-server).
 	const files = await ssh.openFiles();
 	say(`uploads via ${files.via}`);
@@ -72,7 +83,7 @@ async function installPush(ctx: InstallContext, install: Extract<NodePlan['insta
 			await files.upload(local, remote, mode);
 			say(`uploaded ${path.basename(local)} -> ${remote} (${mode.toString(8).padStart(4, '0')})`);
 		}
-		await files.writeFile(hostsFile, mergeHosts(hosts.code === 0 ? hosts.stdout : '', await fs.readFile(node.files.hosts, 'utf8')), 0o644);
+		await files.writeFile(hostsFile, mergeHosts(hosts, await fs.readFile(node.files.hosts, 'utf8')), 0o644);
 	} finally {
 		files.close();
 	}

@@ -247,3 +247,38 @@ export async function findProfile(options: {name?: string; file?: string; store:
 	if (listTemplates().includes(name)) return loadTemplate(name);
 	return {ok: false, errors: [fieldError('--profile', `no saved profile or template named "${printable(name)}"`, `saved: ${options.store.list().join(', ') || 'none'}; templates: ${listTemplates().join(', ')}`)]};
 }
+
+// Where a profile came from, for the commands that change it (`node add`, `node remove`): a
+// saved profile is saved again, a --profile-file rewritten atomically, a built-in template never changed.
+export type ProfileSource = {kind: 'file'; file: string} | {kind: 'saved'; name: string; store: ProfileStore} | {kind: 'template'; name: string};
+
+// The same lookup order as findProfile.
+export function profileSourceOf(options: {name?: string; file?: string; store: ProfileStore}): ProfileSource {
+	if (options.file) return {kind: 'file', file: options.file};
+	const name = options.name ?? 'demo';
+	return options.store.has(name) ? {kind: 'saved', name, store: options.store} : {kind: 'template', name};
+}
+
+// Checked before a change starts: a template cannot take it.
+export function assertWritable(source: ProfileSource, change: string): void {
+	if (source.kind !== 'template') return;
+	const shown = printable(source.name);
+	throw new ProblemError({
+		field: '--profile',
+		message: `"${shown}" is a built-in template: ${change} would have to change it, and templates are never changed`,
+		fix: `save it under a name first (plasma-tui init --template ${shown}, or write it to a file and use --profile-file), bring that one up, and change it`,
+	});
+}
+
+export async function writeProfileBack(source: ProfileSource, profile: Profile): Promise<string> {
+	assertWritable(source, 'this');
+	if (source.kind === 'file') {
+		await writeProfileFile(source.file, profile);
+		return source.file;
+	}
+	if (source.kind === 'saved') {
+		source.store.save(profile);
+		return `${source.store.file} (profile "${printable(source.name)}")`;
+	}
+	return '';
+}

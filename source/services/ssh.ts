@@ -104,6 +104,19 @@ function pinHostKey(target: SshTarget, fingerprint: string): Promise<string> {
 	return write;
 }
 
+// A node that left the cluster (`node remove`): its pin goes with it, so a later node of that name is pinned afresh.
+export function forgetPinnedHostKey(file: string, node: string): Promise<boolean> {
+	const write = pinWrites.then(async () => {
+		const pins = await readPins(file);
+		if (!pins[node]) return false;
+		delete pins[node];
+		await writeFileAtomic(file, `${JSON.stringify(pins, null, 2)}\n`, 0o600);
+		return true;
+	});
+	pinWrites = write.catch(() => undefined);
+	return write;
+}
+
 export async function pinnedKeyFor(target: SshTarget): Promise<string | undefined> {
 	return target.pinned ?? (await readPins(target.pinStorePath))[target.node]?.fingerprint;
 }

@@ -39,18 +39,33 @@ export function identityOf(entry: Pick<ProcessEntry, 'exe' | 'match'>): ProcessI
 
 const nodeStatusSchema = z.strictObject({phase: z.enum(NODE_PHASES), reason: z.string().optional(), since: z.string(), installed: z.boolean().optional()});
 
+// A membership change in progress (`node add`, `node remove`), written before its first step and
+// cleared after its last: a crash half-way leaves it here for `status` and the next `node` command.
+const membershipChangeSchema = z.strictObject({
+	action: z.enum(['add', 'remove']),
+	node: z.string(),
+	role: z.enum(['control-plane', 'worker']),
+	// The step being done: each is written before it starts.
+	step: z.string(),
+	startedAt: z.string(),
+	// The node's directory: what `node remove` deletes last.
+	dir: z.string(),
+});
+
 export const runStateSchema = z.strictObject({
 	version: z.literal(1),
 	profile: z.string(),
 	workDir: z.string(),
 	processes: z.array(processEntrySchema),
 	nodes: z.record(z.string(), nodeStatusSchema),
+	membership: membershipChangeSchema.optional(),
 	updatedAt: z.string(),
 });
 
 export type ProcessEntry = z.infer<typeof processEntrySchema>;
 export type NodeStatus = z.infer<typeof nodeStatusSchema>;
 export type RunState = z.infer<typeof runStateSchema>;
+export type MembershipChange = z.infer<typeof membershipChangeSchema>;
 
 // A bad state file is never replaced: it may be the only record of a running cluster.
 export async function readState(file: string): Promise<RunState | undefined> {
@@ -132,6 +147,22 @@ export class StateStore {
 		return this.update(state => {
 			const installed = state.nodes[node]?.installed;
 			state.nodes[node] = {phase, reason, since: new Date().toISOString(), installed: installed || phase === 'installed' || undefined};
+		});
+	}
+
+	// The membership change in progress, or none (undefined) once it is done.
+	setMembership(change: MembershipChange | undefined): Promise<void> {
+		return this.update(state => {
+			if (change) state.membership = change;
+			else delete state.membership;
+		});
+	}
+
+	// A node that left the cluster: its process entry and its phase go.
+	forgetNode(node: string): Promise<void> {
+		return this.update(state => {
+			state.processes = state.processes.filter(p => p.node !== node);
+			delete state.nodes[node];
 		});
 	}
 

@@ -247,7 +247,7 @@ test('planned push commands: template variables from a hostile profile reach the
 	assert.ok(result.ok, result.ok ? '' : formatProblems(result.errors));
 	const plan = buildPlan(result.profile, {clustersDir: dir, imageDir: dir, home: dir});
 	for (const node of plan.nodes) {
-		const variables = commandVariables(nodeVars(node, plan.cluster), node, plan);
+		const variables = commandVariables(nodeVars(node, plan.cluster), node, {...plan, etcdInitialCluster: node.etcd.initialCluster, etcdClusterState: node.etcd.clusterState});
 		assert.equal(node.install.method, 'push');
 		const command = node.install.method === 'push' ? node.install.commands[0]! : '';
 		const out = await execa('sh', ['-c', command], {stripFinalNewline: false, timeout: 10_000});

@@ -1,0 +1,256 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type {Profile} from '../model/profile-schema.js';
+import {withAccel, type NodePlan, type Plan} from '../model/plan.js';
+import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
+import {ProblemError, problemOf, formatProblem} from '../model/field-error.js';
+import type {TimelineEntry} from '../model/timeline.js';
+import {writeArtifacts} from '../services/artifacts.js';
+import {addMember, listMembers, removeMember} from '../services/etcd-members.js';
+import {pushHostsFile} from '../services/install.js';
+import {forgetPinnedHostKey, waitForSsh, type NodeSsh} from '../services/ssh.js';
+import {StateStore, type MembershipChange} from '../services/state.js';
+import {teardown} from '../services/teardown.js';
+import {appendTimeline} from '../services/timeline.js';
+import {waitFor} from '../services/wait.js';
+import {bootCluster} from './boot.js';
+import {sshTargetFor} from './up.js';
+import {validateRunning} from './validate-running.js';
+
+// Nodes that come and go on a running cluster. Each step is written to the
+// state file (`membership.step`) before it starts, so a crash half-way says
+// where it stopped; the profile is written back where it came from. For
+// control planes etcd's own protocol decides: `member add` before the new
+// member starts (it then joins with --initial-cluster-state existing),
+// `member remove` before the leaving one stops.
+
+// The cluster before and after the change: the same work directory, two profiles.
+export type Membership = {profile: Profile; plan: Plan};
+
+export type MembershipOptions = {
+	onEvent: RunEventListener;
+	signal?: AbortSignal;
+	// Writes the changed profile back where it came from; resolves with where that is.
+	saveProfile: (profile: Profile) => Promise<string>;
+	// Run the profile's checks at the end (default true).
+	validate?: boolean;
+};
+
+export type MembershipResult = {exitCode: number; reportOk?: boolean};
+
+const SSH_TIMEOUT_MS = 60_000;
+const MEMBER_START_TIMEOUT_MS = 120_000;
+
+function logger(options: Pick<MembershipOptions, 'onEvent'>) {
+	return (message: string, level: 'info' | 'warn' | 'error' = 'info', node?: string) => options.onEvent({type: 'log', level, message, node, at: Date.now()});
+}
+
+function lifecycle(plan: Plan, node: string, detail: string, data?: TimelineEntry['data']): Promise<void> {
+	return appendTimeline(plan.timelineFile, {at: new Date().toISOString(), kind: 'lifecycle', subject: node, node, detail, data});
+}
+
+// The accelerator the running nodes were started with (their recorded QEMU argv): a new node uses the same.
+export function runningAccel(state: StateStore['current']): 'kvm' | 'tcg' {
+	const argv = state.processes.find(p => p.kind === 'qemu')?.argv ?? [];
+	const index = argv.indexOf('-accel');
+	return argv[index + 1] === 'kvm' ? 'kvm' : 'tcg';
+}
+
+// Sessions to the nodes that answer; the others are said, not fatal (their hosts file stays as it was).
+async function connect(plan: Plan, nodes: NodePlan[], options: MembershipOptions): Promise<Map<string, NodeSsh>> {
+	const log = logger(options);
+	const sessions = new Map<string, NodeSsh>();
+	await Promise.all(
+		nodes.map(async node => {
+			try {
+				sessions.set(node.name, await waitForSsh(sshTargetFor(plan, node), {timeoutMs: SSH_TIMEOUT_MS, signal: options.signal, onWait: nodeWaitReporter(options.onEvent, node.name, `ssh on 127.0.0.1:${node.sshPort}`)}));
+			} catch (error) {
+				if (options.signal?.aborted) throw error;
+				log(`not reachable over SSH: ${formatProblem(problemOf(error))}`, 'warn', node.name);
+			}
+		}),
+	);
+	return sessions;
+}
+
+async function pushHosts(nodes: NodePlan[], sessions: Map<string, NodeSsh>, options: MembershipOptions): Promise<void> {
+	const log = logger(options);
+	await Promise.all(
+		nodes.map(async node => {
+			const ssh = sessions.get(node.name);
+			if (!ssh) return log('hosts file not updated: not reachable (run "plasma-tui up" once it is, to push it again)', 'warn', node.name);
+			await pushHostsFile(ssh, node);
+			log('/etc/hosts updated', 'info', node.name);
+		}),
+	);
+}
+
+// A member that answers, to run etcdctl on (never the one that leaves).
+function memberSession(nodes: NodePlan[], sessions: Map<string, NodeSsh>, except: string): {member: NodePlan; ssh: NodeSsh} {
+	for (const member of nodes.filter(n => n.role === 'control-plane' && n.name !== except)) {
+		const ssh = sessions.get(member.name);
+		if (ssh) return {member, ssh};
+	}
+	throw new ProblemError({message: 'no etcd member answers over SSH to run etcdctl on', fix: 'check the cluster with "plasma-tui status" and "plasma-tui validate"'});
+}
+
+function changeRecord(action: MembershipChange['action'], node: NodePlan): (step: string) => MembershipChange {
+	const startedAt = new Date().toISOString();
+	return step => ({action, node: node.name, role: node.role, step, startedAt, dir: node.dir});
+}
+
+async function validateAfter(after: Membership, state: StateStore, sessions: Map<string, NodeSsh>, options: MembershipOptions): Promise<MembershipResult> {
+	if (options.validate === false || after.profile.checks.length === 0) return {exitCode: 0};
+	const {report} = await validateRunning(after.profile, after.plan, {checks: after.profile.checks, state, sessions, onEvent: options.onEvent, signal: options.signal});
+	return {exitCode: report?.ok ? 0 : 1, reportOk: report?.ok ?? false};
+}
+
+// `node add`: `after` holds the new node (last), planned with it joining when it is a control plane.
+export async function addNode(before: Membership, after: Membership, name: string, options: MembershipOptions): Promise<MembershipResult> {
+	const log = logger(options);
+	const state = await StateStore.open(after.plan.stateFile, after.profile.name, after.plan.workDir);
+	const plan = withAccel(after.plan, runningAccel(state.current));
+	const node = plan.nodes.find(n => n.name === name)!;
+	const step = changeRecord('add', node);
+	const sessions = new Map<string, NodeSsh>();
+	let closeBoot = () => undefined as void;
+	const mark = async (what: string) => {
+		await state.setMembership(step(what));
+		log(`node add: ${what}`, 'info', name);
+	};
+	try {
+		await mark('profile');
+		await lifecycle(plan, name, `node add started (${node.role})`, {role: node.role});
+		log(`profile written: ${await options.saveProfile(after.profile)}`, 'info', name);
+
+		await mark('certificates');
+		const artifacts = await writeArtifacts(plan);
+		const issued = artifacts.certificates.filter(c => !c.reused).map(c => c.node);
+		log(`certificates: issued for ${issued.join(', ') || 'nobody'}; CA and ${artifacts.certificates.length - issued.length} node certificates reused`, 'info', name);
+
+		await mark('hosts files');
+		const existing = plan.nodes.filter(n => before.plan.nodes.some(b => b.name === n.name));
+		for (const [key, ssh] of await connect(plan, existing, options)) sessions.set(key, ssh);
+		await pushHosts(existing, sessions, options);
+
+		if (node.role === 'control-plane' && plan.membership === 'etcd') {
+			await mark('etcd member add');
+			const {member, ssh} = memberSession(plan.nodes, sessions, name);
+			const outcome = await addMember(ssh, member, node, options.signal);
+			log(`etcd member add ${name} ${node.etcd.peerUrl} on ${member.name}: ${outcome}`, 'info', name);
+			await lifecycle(plan, name, `etcd member add (${outcome}) on ${member.name}`);
+		}
+
+		await mark('boot');
+		const boot = await bootCluster(after.profile, {...plan, nodes: [node]}, {onEvent: options.onEvent, signal: options.signal, state});
+		closeBoot = boot.close;
+		const booted = boot.nodes.get(name);
+		if (boot.interrupted) throw new ProblemError({message: 'interrupted while booting'});
+		if (!booted) throw new ProblemError({message: `${name} did not start: ${state.current.nodes[name]?.reason ?? 'see its QEMU log'}`, fix: `read ${node.runtime.qemuLog}`});
+		let installBegun = false;
+		const target = sshTargetFor(plan, node, booted.attached ? undefined : {pid: booted.pid, isOpen: () => !installBegun});
+		const ssh = await waitForSsh(target, {timeoutMs: after.profile.boot.sshTimeoutSec * 1000, signal: options.signal, wake: {promise: booted.ready}, onWait: nodeWaitReporter(options.onEvent, name, `ssh on 127.0.0.1:${node.sshPort}`)});
+		sessions.set(name, ssh);
+		await boot.nodePhases.set(name, 'ssh-ready', `host key ${ssh.hostKey} (${ssh.hostKeyTrust})`);
+
+		await mark('install');
+		installBegun = true;
+		if (plan.stages.includes('install')) {
+			await boot.nodePhases.set(name, 'installing');
+			const {installNode} = await import('../services/install.js');
+			await installNode({plan, node, ssh, state, signal: options.signal, qemuPid: booted.pid, onLine: line => options.onEvent({type: 'install-output', node: name, line, at: Date.now()})});
+			await state.markInstalled(name, true);
+			if (after.profile.install.method === 'nixos-anywhere') {
+				// It rebooted into the installed system: a new session, and only the generated key (as in up).
+				ssh.close();
+				await boot.nodePhases.set(name, 'installing', 'rebooting into the installed system');
+				sessions.set(name, await waitForSsh(sshTargetFor(plan, node), {timeoutMs: after.profile.boot.sshTimeoutSec * 1000, signal: options.signal, onWait: nodeWaitReporter(options.onEvent, name, `ssh after the reboot on 127.0.0.1:${node.sshPort}`)}));
+			}
+			await boot.nodePhases.set(name, 'installed');
+		}
+
+		if (node.role === 'control-plane' && plan.membership === 'etcd') {
+			await mark('etcd member start');
+			const {member, ssh: memberSsh} = memberSession(plan.nodes, sessions, name);
+			const started = async () => ((await listMembers(memberSsh, member, options.signal)).some(m => m.name === name && m.status === 'started') ? true : undefined);
+			await waitFor(`${name} to show as a started etcd member on ${member.name}`, started, {timeoutMs: MEMBER_START_TIMEOUT_MS, intervalMs: 2000, signal: options.signal});
+			log(`etcd: ${name} started as a member`, 'info', name);
+		}
+		await state.setMembership(undefined);
+		await lifecycle(plan, name, `node added (${node.role}); ${plan.nodes.length} nodes`, {nodes: plan.nodes.length});
+		return await validateAfter({profile: after.profile, plan}, state, sessions, options);
+	} catch (error) {
+		await lifecycle(plan, name, `node add stopped at "${state.current.membership?.step ?? '?'}": ${formatProblem(problemOf(error))}`).catch(() => undefined);
+		throw error;
+	} finally {
+		closeBoot();
+		for (const ssh of sessions.values()) ssh.close();
+	}
+}
+
+// `node remove`: `before` holds the node, `after` does not; the quorum guard was asked already.
+export async function removeNode(before: Membership, after: Membership, name: string, options: MembershipOptions): Promise<MembershipResult> {
+	const log = logger(options);
+	const {plan} = before;
+	const node = plan.nodes.find(n => n.name === name)!;
+	const state = await StateStore.open(plan.stateFile, before.profile.name, plan.workDir);
+	const step = changeRecord('remove', node);
+	const mark = async (what: string) => {
+		await state.setMembership(step(what));
+		log(`node remove: ${what}`, 'info', name);
+	};
+	const sessions = new Map<string, NodeSsh>();
+	try {
+		await mark('connect');
+		await lifecycle(plan, name, `node remove started (${node.role})`, {role: node.role});
+		for (const [key, ssh] of await connect(after.plan, after.plan.nodes, options)) sessions.set(key, ssh);
+
+		if (node.role === 'control-plane' && plan.membership === 'etcd') {
+			await mark('etcd member remove');
+			const {member, ssh} = memberSession(after.plan.nodes, sessions, name);
+			const outcome = await removeMember(ssh, member, node, options.signal);
+			log(`etcd member remove ${name} on ${member.name}: ${outcome}`, 'info', name);
+			await lifecycle(plan, name, `etcd member remove (${outcome}) on ${member.name}`);
+		}
+
+		await mark('stop');
+		const stopped = await teardown(plan, {only: [name]});
+		if (stopped.notStopped.length > 0) throw new ProblemError({message: `${name} could not be stopped: ${stopped.notStopped.join('; ')}`, fix: 'stop it as the user that started it, then run node remove again'});
+		log(`stopped: ${stopped.stopped.join(', ') || 'it was not running'}`, 'info', name);
+		await state.forgetNode(name);
+		if (await forgetPinnedHostKey(plan.ssh.knownHosts, name)) log(`its pinned host key was removed from ${plan.ssh.knownHosts}`, 'info', name);
+
+		await mark('hosts files');
+		await writeArtifacts(after.plan);
+		await pushHosts(after.plan.nodes, sessions, options);
+
+		await mark('profile');
+		log(`profile written: ${await options.saveProfile(after.profile)}`, 'info', name);
+
+		await finishRemove(after.plan, state, state.current.membership!, options);
+		return await validateAfter(after, state, sessions, options);
+	} catch (error) {
+		await lifecycle(plan, name, `node remove stopped at "${state.current.membership?.step ?? '?'}": ${formatProblem(problemOf(error))}`).catch(() => undefined);
+		throw error;
+	} finally {
+		for (const ssh of sessions.values()) ssh.close();
+	}
+}
+
+// The last step of a remove, also what finishes one that crashed after the profile was written:
+// the node's files (certificates, host key, disk, logs) and its run directory go.
+export async function finishRemove(plan: Plan, state: StateStore, change: MembershipChange, options: Pick<MembershipOptions, 'onEvent'>): Promise<void> {
+	const log = logger(options);
+	await state.setMembership({...change, step: 'files'});
+	const nodesDir = path.join(plan.workDir, 'nodes');
+	const runDir = path.join(plan.workDir, 'run', change.node);
+	for (const dir of [change.dir, runDir]) {
+		// Only a directory of one node of this work directory, never anything above it.
+		const parent = path.dirname(dir);
+		if ((parent !== nodesDir && parent !== path.join(plan.workDir, 'run')) || path.basename(dir) !== change.node) throw new ProblemError({message: `${dir} is not a node directory of ${plan.workDir}; it was left in place`});
+		await fs.rm(dir, {recursive: true, force: true});
+		log(`removed ${dir}`, 'info', change.node);
+	}
+	await state.setMembership(undefined);
+	await lifecycle(plan, change.node, `node removed (${change.role}); ${plan.nodes.length} nodes`, {nodes: plan.nodes.length});
+}
