@@ -39,18 +39,31 @@ export function identityOf(entry: Pick<ProcessEntry, 'exe' | 'match'>): ProcessI
 
 const nodeStatusSchema = z.strictObject({phase: z.enum(NODE_PHASES), reason: z.string().optional(), since: z.string(), installed: z.boolean().optional()});
 
+// A snapshot operation in progress, written before its first step: one that crashes
+// (nodes left paused, half saved or half loaded) is found and said by the next command.
+const snapshotOperationSchema = z.strictObject({
+	action: z.enum(['save', 'restore', 'delete']),
+	name: z.string(),
+	startedAt: z.string(),
+	pid: z.number().int(),
+	// Where each node is: running, paused, saved, loaded, rolled-back, failed: <why>, ...
+	nodes: z.record(z.string(), z.string()),
+});
+
 export const runStateSchema = z.strictObject({
 	version: z.literal(1),
 	profile: z.string(),
 	workDir: z.string(),
 	processes: z.array(processEntrySchema),
 	nodes: z.record(z.string(), nodeStatusSchema),
+	snapshot: snapshotOperationSchema.optional(),
 	updatedAt: z.string(),
 });
 
 export type ProcessEntry = z.infer<typeof processEntrySchema>;
 export type NodeStatus = z.infer<typeof nodeStatusSchema>;
 export type RunState = z.infer<typeof runStateSchema>;
+export type SnapshotOperation = z.infer<typeof snapshotOperationSchema>;
 
 // A bad state file is never replaced: it may be the only record of a running cluster.
 export async function readState(file: string): Promise<RunState | undefined> {
