@@ -9,7 +9,7 @@ import {waitForSsh, type NodeSsh} from '../services/ssh.js';
 import type {StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
 import {closeMonitors, connectMonitors, onEveryNode, OperationRecord, pauseAll, resumeAll, type NodeMonitor} from './cluster-pause.js';
-import {assertSnapshotName, openSnapshotState, SAVE_TIMEOUT_MS, snapshotLog} from './snapshot.js';
+import {assertSnapshotName, openSnapshotState, runningAccel, SAVE_TIMEOUT_MS, snapshotLog} from './snapshot.js';
 import {sshTargetFor} from './up.js';
 import type {Report} from './validation.js';
 
@@ -22,13 +22,13 @@ export type RestoreTimings = {pauseMs: number; loadMs: number; sshMs: number; ch
 export type RestoreResult = {meta: SnapshotMeta; report?: Report; timings: RestoreTimings; clockSteps: Record<string, number>};
 
 // The metadata, or a refusal that says what changed since it was taken.
-export async function restorableSnapshot(plan: Plan, name: string): Promise<SnapshotMeta> {
+export async function restorableSnapshot(plan: Plan, name: string, accel: Plan['accel'] = plan.accel): Promise<SnapshotMeta> {
 	const meta = await readSnapshotMeta(plan, name);
 	if (!meta) {
 		const known = (await listSnapshots(plan)).snapshots.map(s => s.name);
 		throw new ProblemError({message: `no snapshot ${name} of "${plan.profileName}"`, fix: known.length > 0 ? `one of: ${known.join(', ')}` : `save one first: plasma-tui snapshot save ${name} --profile ${plan.profileName}`});
 	}
-	const changes = snapshotChanges(meta, plan);
+	const changes = snapshotChanges(meta, {...plan, accel});
 	if (changes.length > 0) {
 		throw new ProblemError({message: `snapshot ${name} cannot be restored: the profile changed since it was taken: ${changes.join('; ')}`, fix: 'restore it with the profile as it was, or save a new snapshot of the cluster as it is now'});
 	}
@@ -110,8 +110,8 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 	const name = assertSnapshotName(rawName);
 	const emit = options.onEvent;
 	const log = snapshotLog(emit);
-	const meta = await restorableSnapshot(plan, name);
 	const state = options.state ?? (await openSnapshotState(profile, plan, emit));
+	const meta = await restorableSnapshot(plan, name, runningAccel(state, plan));
 	const monitors = await connectMonitors(plan);
 	const record = new OperationRecord(state, 'restore', name);
 	const start = Date.now();

@@ -29,6 +29,13 @@ export function assertSnapshotName(name: string | undefined): string {
 	return name!;
 }
 
+// The accelerator the running nodes were started with (preflight may have chosen KVM for `auto`).
+export function runningAccel(state: StateStore, plan: Plan): Plan['accel'] {
+	const argv = state.current.processes.find(p => p.kind === 'qemu')?.argv ?? [];
+	const accel = argv[argv.indexOf('-accel') + 1];
+	return argv.includes('-accel') && (accel === 'kvm' || accel === 'tcg') ? accel : plan.accel;
+}
+
 export async function openSnapshotState(profile: Profile, plan: Plan, emit: RunEventListener): Promise<StateStore> {
 	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
 	await settleInterrupted(plan, state, emit);
@@ -111,7 +118,7 @@ export async function saveSnapshot(profile: Profile, plan: Plan, rawName: string
 			name,
 			profile: profile.name,
 			takenAt: new Date(pause.firstAt).toISOString(),
-			accel: plan.accel,
+			accel: runningAccel(state, plan),
 			nodes: plan.nodes.map((node, index) => ({
 				...snapshotNodeOf(node),
 				installed: state.current.nodes[node.name]?.installed === true,

@@ -111,3 +111,16 @@ function describe(value: unknown): string {
 	}
 	return String(value);
 }
+
+// What the snapshot list shows per snapshot (TUI and `snapshot list`).
+export type SnapshotRow = {name: string; takenAt: string; nodes: number; sizeBytes: number};
+
+export function snapshotRow(meta: SnapshotMeta): SnapshotRow {
+	return {name: meta.name, takenAt: meta.takenAt, nodes: meta.nodes.length, sizeBytes: snapshotSizeBytes(meta)};
+}
+
+// A fresh name for a save from the TUI: snap-YYYYMMDD-HHMMSS (UTC), unique per second.
+export function timedSnapshotName(at: Date): string {
+	const iso = at.toISOString();
+	return `snap-${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
+}

@@ -89,7 +89,12 @@ after(async () => {
 	fs.rmSync(home, {recursive: true, force: true});
 });
 
-test('save, write, restore: the cluster is back at the saved instant with every check green', {timeout: 900_000, skip}, async () => {
+// The lines that carry numbers (pause spread, gap, timings), for the log of the run.
+function numbers(output: string): string {
+	return output.split('\n').filter(line => /^(saved|restored|up |up after)|paused|wall clock|clock stepped|\[\w+\] (done|failed)/.test(line)).join('\n');
+}
+
+test('save, write, restore: the cluster is back at the saved instant with every check green', {timeout: 900_000, skip}, async t => {
 	const up = await cli(['up', '--profile-file', profileFile, '--yes']);
 	assert.equal(up.exitCode, 0, up.all);
 	assert.equal((await on('node01', etcdctl('node01', 'put snap-key-a before-s1'))).code, 0);
@@ -98,6 +103,7 @@ test('save, write, restore: the cluster is back at the saved instant with every 
 	assert.equal(save.exitCode, 0, save.all);
 	assert.match(save.all ?? '', /paused 3 nodes within [\d.]+ ms of each other/);
 	assert.match(save.all ?? '', /cluster wall clock gap: [\d.]+ s paused/);
+	t.diagnostic(numbers(save.all ?? ''));
 	const list = await cli(['snapshot', 'list', '--profile-file', profileFile]);
 	assert.equal(list.exitCode, 0, list.all);
 	assert.match(list.stdout, /^s1 +\S+ +3 +\d+ MiB/m);
@@ -108,6 +114,7 @@ test('save, write, restore: the cluster is back at the saved instant with every 
 
 	const restore = await cli(['snapshot', 'restore', 's1', '--profile-file', profileFile]);
 	assert.equal(restore.exitCode, 0, restore.all);
+	t.diagnostic(numbers(restore.all ?? ''));
 	assert.match(restore.all ?? '', /restored s1 .* all checks green/);
 	assert.match(restore.all ?? '', /check raft-quorum :2379: ok/);
 	assert.match(restore.all ?? '', /check crud :2379: ok/);
@@ -127,7 +134,7 @@ test('a restore into a profile with another node count is refused, saying what c
 	assert.equal(await valueOf('snap-key-a'), 'before-s1');
 });
 
-test('after down, up --from-snapshot brings the saved cluster back without install', {timeout: 900_000, skip}, async () => {
+test('after down, up --from-snapshot brings the saved cluster back without install', {timeout: 900_000, skip}, async t => {
 	assert.equal((await on('node01', etcdctl('node01', 'put snap-key-b after-s1-again'))).code, 0);
 	dropSessions();
 	const down = await cli(['down', '--profile-file', profileFile]);
@@ -135,6 +142,7 @@ test('after down, up --from-snapshot brings the saved cluster back without insta
 	assert.deepEqual(await processesOf(plan), []);
 	const up = await cli(['up', '--profile-file', profileFile, '--from-snapshot', 's1', '--yes']);
 	const output = up.all ?? '';
+	t.diagnostic(numbers(output));
 	assert.equal(up.exitCode, 0, output);
 	assert.match(output, /^\[certificates\] skipped/m);
 	assert.match(output, /^\[install\] skipped/m);
