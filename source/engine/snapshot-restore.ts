@@ -128,7 +128,9 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 	let sessions = new Map<string, NodeSsh>();
 	try {
 		const sshStart = Date.now();
-		const reached = await reachAndStepClocks(profile, plan, plan.nodes, emit, options.signal);
+		const reached = await reachAndStepClocks(profile, plan, plan.nodes, emit, options.signal).catch((error: unknown) => {
+			throw new ProblemError({message: `every node was loaded from ${name} and runs, but ${(error as Error).message}`, fix: `plasma-tui validate --profile ${plan.profileName} says how the cluster is; restore again to retry`});
+		});
 		sessions = reached.sessions;
 		const sshMs = Date.now() - sshStart;
 		for (const saved of meta.nodes) await state.markInstalled(saved.name, saved.installed);
