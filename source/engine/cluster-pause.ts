@@ -104,8 +104,3 @@ export class OperationRecord {
 		});
 	}
 }
-
-// What an earlier snapshot operation that never finished left, in words ("node01 paused, node02 saved").
-export function describeOperation(op: SnapshotOperation): string {
-	return `an earlier \`snapshot ${op.action} ${op.name}\` (pid ${op.pid}, started ${op.startedAt}) did not finish: ${Object.entries(op.nodes).map(([node, where]) => `${node} ${where}`).join(', ')}`;
-}

@@ -2,13 +2,13 @@ import type {Profile} from '../model/profile-schema.js';
 import type {Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
 import {ProblemError} from '../model/field-error.js';
-import {formatBytes, snapshotNameProblems, snapshotNodeOf, snapshotSizeBytes, type SnapshotMeta} from '../model/snapshot.js';
+import {describeOperation, formatBytes, snapshotNameProblems, snapshotNodeOf, snapshotSizeBytes, type SnapshotMeta} from '../model/snapshot.js';
 import {nodePid} from '../services/qemu.js';
 import {QmpClient} from '../services/qmp.js';
 import {allocatedBytes, deleteDiskSnapshot, diskSnapshotTags, readSnapshotMeta, removeSnapshotMeta, writeSnapshotMeta} from '../services/snapshots.js';
 import {StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
-import {closeMonitors, connectMonitors, describeOperation, onEveryNode, OperationRecord, pauseAll, resumeAll} from './cluster-pause.js';
+import {closeMonitors, connectMonitors, onEveryNode, OperationRecord, pauseAll, resumeAll} from './cluster-pause.js';
 
 // Save and delete of a whole-cluster snapshot (restore: snapshot-restore.ts).
 // Each runs under the caller's work-directory lock, writes what it is doing to

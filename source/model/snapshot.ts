@@ -124,3 +124,8 @@ export function timedSnapshotName(at: Date): string {
 	const iso = at.toISOString();
 	return `snap-${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
 }
+
+// What an earlier snapshot operation that never finished left, in words ("node01 paused, node02 saved").
+export function describeOperation(op: {action: string; name: string; pid: number; startedAt: string; nodes: Record<string, string>}): string {
+	return `an earlier \`snapshot ${op.action} ${op.name}\` (pid ${op.pid}, started ${op.startedAt}) did not finish: ${Object.entries(op.nodes).map(([node, where]) => `${node} ${where}`).join(', ')}`;
+}
