@@ -61,8 +61,10 @@ export function snapshotFileFor(plan: Pick<Plan, 'snapshotsDir'>, name: string):
 	return path.join(plan.snapshotsDir, `${name}.json`);
 }
 
+// What the snapshot costs on disk: the growth of each node's disk file by the save (the saved RAM
+// lives inside it); QEMU's vm-state-size when the file did not grow (it reused freed clusters).
 export function snapshotSizeBytes(meta: SnapshotMeta): number {
-	return meta.nodes.reduce((sum, node) => sum + node.vmStateBytes + Math.max(0, node.diskGrowthBytes), 0);
+	return meta.nodes.reduce((sum, node) => sum + (node.diskGrowthBytes > 0 ? node.diskGrowthBytes : node.vmStateBytes), 0);
 }
 
 export function formatBytes(bytes: number): string {

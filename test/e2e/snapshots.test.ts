@@ -91,7 +91,7 @@ after(async () => {
 
 // The lines that carry numbers (pause spread, gap, timings), for the log of the run.
 function numbers(output: string): string {
-	return output.split('\n').filter(line => /^(saved|restored|up |up after)|paused|wall clock|clock stepped|\[\w+\] (done|failed)/.test(line)).join('\n');
+	return output.split('\n').filter(line => /^(saved|restored|up |up after)|paused|wall clock|clock stepped|waiting for ssh|\[\w+\] (done|failed)/.test(line)).join('\n');
 }
 
 test('save, write, restore: the cluster is back at the saved instant with every check green', {timeout: 900_000, skip}, async t => {
