@@ -122,6 +122,8 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 		await record.begin(monitors.map(m => m.node.name), 'running');
 		loaded = await loadEverywhere(monitors, name, record, log);
 	} catch (error) {
+		// Whatever happened, no node stays paused: the error says where each one is.
+		await resumeAll(monitors).catch(() => undefined);
 		await record.end().catch(() => undefined);
 		closeMonitors(monitors);
 		throw error;
