@@ -67,7 +67,7 @@ async function tagsPresent(monitors: readonly NodeMonitor[], name: string): Prom
 }
 
 // Pause, save aside, load, resume: all nodes or none. Throws with where each node is when it cannot roll back.
-async function loadEverywhere(monitors: readonly NodeMonitor[], name: string, record: OperationRecord, log: ReturnType<typeof snapshotLog>): Promise<{pauseMs: number; loadMs: number}> {
+export async function loadEverywhere(monitors: readonly NodeMonitor[], name: string, record: OperationRecord, log: ReturnType<typeof snapshotLog>): Promise<{pauseMs: number; loadMs: number}> {
 	const start = Date.now();
 	const names = monitors.map(m => m.node.name);
 	const pause = await pauseAll(monitors);

@@ -4,7 +4,10 @@ import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
-import {onEveryNode, pauseAll, resumeAll, type NodeMonitor} from '../../source/engine/cluster-pause.js';
+import {onEveryNode, OperationRecord, pauseAll, resumeAll, type NodeMonitor} from '../../source/engine/cluster-pause.js';
+import {loadEverywhere} from '../../source/engine/snapshot-restore.js';
+import {PRE_RESTORE_TAG} from '../../source/model/snapshot.js';
+import {StateStore} from '../../source/services/state.js';
 import type {NodePlan} from '../../source/model/plan.js';
 import {QmpClient} from '../../source/services/qmp.js';
 import {hostTools, skipUnless, tempDir} from '../helpers.js';
@@ -20,10 +23,12 @@ async function waitForSocket(file: string, timeoutMs: number): Promise<void> {
 }
 
 // Two tiny real QEMUs (firmware only, a qcow2 disk each): what a whole-cluster snapshot asks of QMP.
-test('pause two VMs at once, savevm, see the tag and its size, loadvm, refuse a missing tag, delvm, resume', {timeout: 120_000, skip}, async () => {
-	const dir = tempDir('plasma-snapqmp-');
-	const vms = await Promise.all(
-		['a', 'b'].map(async name => {
+type Vm = {name: string; child: ReturnType<typeof spawn>; qmp: QmpClient};
+
+// Tiny real QEMUs (firmware only, a qcow2 disk each), one per name.
+async function startVms(dir: string, names: string[]): Promise<Vm[]> {
+	return Promise.all(
+		names.map(async name => {
 			const disk = path.join(dir, `${name}.qcow2`);
 			await execa('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
 			const socket = path.join(dir, `${name}.sock`);
@@ -32,6 +37,18 @@ test('pause two VMs at once, savevm, see the tag and its size, loadvm, refuse a 
 			return {name, child, qmp: await QmpClient.connect(socket, 10_000)};
 		}),
 	);
+}
+
+function stopVms(vms: Vm[]): void {
+	for (const vm of vms) {
+		vm.qmp.close();
+		vm.child.kill('SIGKILL');
+	}
+}
+
+test('pause two VMs at once, savevm, see the tag and its size, loadvm, refuse a missing tag, delvm, resume', {timeout: 120_000, skip}, async () => {
+	const dir = tempDir('plasma-snapqmp-');
+	const vms = await startVms(dir, ['a', 'b']);
 	const monitors: NodeMonitor[] = vms.map(vm => ({node: {name: vm.name} as NodePlan, qmp: vm.qmp}));
 	try {
 		const pause = await pauseAll(monitors);
@@ -61,10 +78,38 @@ test('pause two VMs at once, savevm, see the tag and its size, loadvm, refuse a 
 		await onEveryNode(monitors, m => m.qmp.hmp('delvm s1', 60_000));
 		for (const m of monitors) assert.deepEqual((await m.qmp.internalSnapshots()).flatMap(d => d.snapshots), []);
 	} finally {
-		for (const vm of vms) {
-			vm.qmp.close();
-			vm.child.kill('SIGKILL');
-		}
+		stopVms(vms);
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+});
+
+test('a load that fails on one node rolls every node back and resumes them all, and the state file said so while it ran', {timeout: 120_000, skip}, async () => {
+	const dir = tempDir('plasma-snapqmp-');
+	const vms = await startVms(dir, ['a', 'b']);
+	const monitors: NodeMonitor[] = vms.map(vm => ({node: {name: vm.name} as NodePlan, qmp: vm.qmp}));
+	const state = await StateStore.open(path.join(dir, 'work', 'state.json'), 'p', path.join(dir, 'work'));
+	const record = new OperationRecord(state, 'restore', 'only-a');
+	const seen: string[] = [];
+	try {
+		// "only-a" exists on a, not on b: b's load fails after a's succeeded.
+		await vms[0]!.qmp.hmp('savevm only-a', 60_000);
+		await record.begin(['a', 'b'], 'running');
+		// Every step as it is written to the state file, in order.
+		const set = record.set.bind(record);
+		record.set = async (nodes, where) => {
+			await set(nodes, where);
+			seen.push(JSON.stringify(state.current.snapshot?.nodes));
+		};
+		await assert.rejects(loadEverywhere(monitors, 'only-a', record, () => undefined), /restore of only-a failed \(b: QMP: loadvm: Error: .*\); every node was rolled back to its state before the restore and runs again/);
+		for (const m of monitors) assert.equal(await m.qmp.runState(), 'running');
+		assert.deepEqual(state.current.snapshot?.nodes, {a: 'rolled back', b: 'rolled back'});
+		const failedAt = seen.findIndex(s => s.includes('"b":"failed to load only-a"'));
+		const rolledAt = seen.findIndex(s => s.includes('rolled back'));
+		assert.ok(failedAt >= 0 && failedAt < rolledAt, `the failed load was on record before the rollback: ${seen.join(' ')}`);
+		// The copy set aside is there to roll back to on both.
+		for (const m of monitors) assert.ok((await m.qmp.internalSnapshots()).flatMap(d => d.snapshots).some(t => t.name === PRE_RESTORE_TAG));
+	} finally {
+		stopVms(vms);
 		fs.rmSync(dir, {recursive: true, force: true});
 	}
 });
