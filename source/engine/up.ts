@@ -327,6 +327,11 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		if (!options.signal?.aborted) endStage(stage, 'ssh-ready', plan.nodes.filter((_, index) => !answered[index]));
 		await Promise.all(installed);
 		if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+		if (fromSnapshot) {
+			const {appendTimeline} = await import('../services/timeline.js');
+			const resumed = plan.nodes.filter(n => phases[n.name] === 'installed').map(n => n.name);
+			await appendTimeline(plan.timelineFile, {at: new Date().toISOString(), kind: 'snapshot', subject: 'cluster', to: `booted from ${fromSnapshot}`, detail: `up --from-snapshot ${fromSnapshot}: ${resumed.length} of ${plan.nodes.length} nodes resumed (${resumed.join(', ')})`, data: {name: fromSnapshot, nodes: resumed.length}});
+		}
 		const failed = plan.nodes.filter(n => phases[n.name] === 'failed');
 		if (installStage) endStage(installStage, 'installed', failed);
 		if (options.bootOnly) for (const name of plan.stages.slice(plan.stages.indexOf('boot') + 1)) Stage.skipped(emit, name, 'up --boot-only');

@@ -150,6 +150,7 @@ test('after down, up --from-snapshot brings the saved cluster back without insta
 	assert.match(output, /node01: installed: restored from snapshot s1/);
 	assert.match(output, /^\[validate\] done/m);
 	for (const p of await processesOf(plan)) if (p.cmdline.includes('qemu-system')) assert.match(p.cmdline, / -loadvm s1( |$)/);
+	assert.equal((await readTimeline(plan.timelineFile)).entries.filter(e => e.kind === 'snapshot').at(-1)?.to, 'booted from s1');
 	await assertKeysAfterRestore(output);
 });
 
