@@ -97,6 +97,7 @@ function numbers(output: string): string {
 test('save, write, restore: the cluster is back at the saved instant with every check green', {timeout: 900_000, skip}, async t => {
 	const up = await cli(['up', '--profile-file', profileFile, '--yes']);
 	assert.equal(up.exitCode, 0, up.all);
+	t.diagnostic(numbers(up.all ?? ''));
 	assert.equal((await on('node01', etcdctl('node01', 'put snap-key-a before-s1'))).code, 0);
 
 	const save = await cli(['snapshot', 'save', 's1', '--profile-file', profileFile]);
@@ -107,6 +108,7 @@ test('save, write, restore: the cluster is back at the saved instant with every 
 	const list = await cli(['snapshot', 'list', '--profile-file', profileFile]);
 	assert.equal(list.exitCode, 0, list.all);
 	assert.match(list.stdout, /^s1 +\S+ +3 +\d+ MiB/m);
+	t.diagnostic(list.stdout);
 	assert.ok(fs.existsSync(path.join(plan.snapshotsDir, 's1.json')));
 	// The cluster runs on after the save.
 	assert.equal((await on('node01', etcdctl('node01', 'put snap-key-b after-s1'))).code, 0);
