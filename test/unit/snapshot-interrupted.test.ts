@@ -37,3 +37,29 @@ test('a save of a cluster that does not run is refused before anything is record
 	await assert.rejects(saveSnapshot(profile, plan, '../x', {onEvent: () => undefined}), /NAME: "\.\.\/x" is not a snapshot name/);
 	fs.rmSync(dir, {recursive: true, force: true});
 });
+
+test('saved snapshots are listed by down --purge before it deletes, and counted by the disk check', async () => {
+	const {writeSnapshotMeta} = await import('../../source/services/snapshots.js');
+	const {purgeInventory} = await import('../../source/services/teardown.js');
+	const {runPreflight} = await import('../../source/services/preflight.js');
+	const {snapshotNodeOf} = await import('../../source/model/snapshot.js');
+	const dir = tempDir('plasma-snapint-');
+	const plan = planIn(dir, template());
+	await writeSnapshotMeta(plan, {
+		version: 1,
+		name: 's1',
+		profile: plan.profileName,
+		takenAt: '2026-12-01T10:00:00.000Z',
+		accel: 'tcg',
+		nodes: plan.nodes.map(node => ({...snapshotNodeOf(node), installed: true, vmStateBytes: 300 * 2 ** 20, diskGrowthBytes: 310 * 2 ** 20})),
+		pauseSpreadMs: 0.5,
+		pausedMs: 700,
+		saveMs: 400,
+	});
+	const inventory = await purgeInventory(plan);
+	assert.ok(inventory.items.includes(`snapshot s1 (taken 2026-12-01T10:00:00.000Z, 3 nodes, 930 MiB inside the node disks; metadata ${plan.snapshotsDir}/s1.json)`), inventory.items.join('\n'));
+	const disk = (await runPreflight(plan, {probeKvm: false})).find(f => f.id === 'disk');
+	assert.match(disk?.message ?? '', /1 snapshot\(s\) hold 0\.91 GiB of them: plasma-tui snapshot list/);
+	assert.equal(fs.statSync(`${plan.snapshotsDir}/s1.json`).mode & 0o777, 0o600);
+	fs.rmSync(dir, {recursive: true, force: true});
+});
