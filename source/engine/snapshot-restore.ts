@@ -43,12 +43,14 @@ export async function reachAndStepClocks(profile: Profile, plan: Plan, nodes: re
 	await Promise.all(
 		nodes.map(async node => {
 			const target = sshTargetFor(plan, node);
+			const started = Date.now();
 			// A restored node's sshd is up already: poll at the fast pace from the first retry.
 			// Short attempts: a connection the restored guest does not answer at once is dropped and tried again.
 			const ssh = await waitForSsh(target, {timeoutMs: profile.boot.sshTimeoutSec * 1000, attemptTimeoutMs: 3000, signal, wake: {promise: Promise.resolve()}, onWait: nodeWaitReporter(emit, node.name, `ssh on ${target.host}:${target.port}`)});
 			sessions.set(node.name, ssh);
+			const answered = Date.now() - started;
 			steps[node.name] = await stepGuestClock(ssh, {signal});
-			log(`guest clock stepped forward by ${steps[node.name]} s`, 'info', node.name);
+			log(`ssh answered after ${answered} ms; guest clock stepped forward by ${steps[node.name]} s (${Date.now() - started - answered} ms)`, 'info', node.name);
 		}),
 	).catch(error => {
 		for (const ssh of sessions.values()) ssh.close();
