@@ -1,4 +1,4 @@
-import {formatProblem, ProblemError, problemOf} from '../model/field-error.js';
+import {formatProblem, problemOf} from '../model/field-error.js';
 import {plainEventPrinter} from '../model/events.js';
 import {formatBytes, snapshotSizeBytes} from '../model/snapshot.js';
 import {formatReport} from '../engine/validation.js';
@@ -47,7 +47,7 @@ export const run: CommandRun = async ({values, positionals}) => {
 				console.log(`restored ${name} (taken ${restored.meta.takenAt}) in ${(t.totalMs / 1000).toFixed(2)} s: pause+save aside ${t.pauseMs} ms, load+resume ${t.loadMs} ms, ssh+clock ${t.sshMs} ms, checks ${t.checksMs} ms; ${ok ? 'all checks green' : 'checks NOT green'}`);
 				return ok ? EXIT.ok : EXIT.failed;
 			} catch (error) {
-				if (!(error instanceof ProblemError) && !(error instanceof Error)) throw error;
+				// Refusals and failures alike: the problem's text, with its fix.
 				console.error(`plasma-tui ${command}: ${formatProblem(problemOf(error))}`);
 				return EXIT.failed;
 			}
