@@ -45,8 +45,9 @@ export async function reachAndStepClocks(profile: Profile, plan: Plan, nodes: re
 			const target = sshTargetFor(plan, node);
 			const started = Date.now();
 			// A restored node's sshd is up already: poll at the fast pace from the first retry.
-			// Short attempts: a connection the restored guest does not answer at once is dropped and tried again.
-			const ssh = await waitForSsh(target, {timeoutMs: profile.boot.sshTimeoutSec * 1000, attemptTimeoutMs: 3000, signal, wake: {promise: Promise.resolve()}, onWait: nodeWaitReporter(emit, node.name, `ssh on ${target.host}:${target.port}`)});
+			// The default 10 s attempt: a handshake with a TCG guest on a loaded host can take 3-5 s, and a
+			// shorter attempt throws that work away (measured: "did not finish the SSH handshake within 3 s").
+			const ssh = await waitForSsh(target, {timeoutMs: profile.boot.sshTimeoutSec * 1000, signal, wake: {promise: Promise.resolve()}, onWait: nodeWaitReporter(emit, node.name, `ssh on ${target.host}:${target.port}`)});
 			sessions.set(node.name, ssh);
 			const answered = Date.now() - started;
 			steps[node.name] = await stepGuestClock(ssh, {signal});
