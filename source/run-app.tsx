@@ -11,10 +11,12 @@ import {ConsoleView} from './screens/console-view.js';
 import {ChecklistScreen} from './screens/checklist-screen.js';
 import {HelpOverlay, type KeyHelp} from './screens/help-overlay.js';
 import {RunQuitConfirm} from './screens/run-quit-confirm.js';
+import {SnapshotsScreen} from './screens/snapshots-screen.js';
+import {useSnapshots} from './hooks/use-snapshots.js';
 import {elapsed, spinner} from './screens/components/run-format.js';
 import {KeyDispatcher, useKeys, useTextEntry} from './screens/components/key-dispatcher.js';
 
-export type RunScreenName = 'panes' | 'consoles' | 'checklist';
+export type RunScreenName = 'panes' | 'consoles' | 'checklist' | 'snapshots';
 
 const SCREEN_KEYS: Record<RunScreenName, KeyHelp> = {
 	panes: [],
@@ -26,21 +28,29 @@ const SCREEN_KEYS: Record<RunScreenName, KeyHelp> = {
 		['i', 'type into the focused console; ctrl-] stops typing'],
 	],
 	checklist: [['↑ ↓ PgUp PgDn', 'scroll the checklist']],
+	snapshots: [
+		['↑ ↓', 'choose a snapshot'],
+		['n', 'save a new snapshot of the whole cluster'],
+		['r', 'restore the chosen snapshot (asks first)'],
+		['d', 'delete the chosen snapshot (asks first)'],
+	],
 };
 
 const RUN_KEYS: KeyHelp = [
 	['p', 'one pane per node'],
 	['c', 'every serial console at once'],
 	['v', 'the validation checklist'],
+	['s', 'snapshots of the cluster: save, restore, delete'],
 	['?', 'this help (esc closes it)'],
 	['q', 'quit (asks first; a run still going is stopped with its nodes)'],
 	['ctrl-c', 'stop the run and the nodes it started, then quit'],
 ];
 
 const FOOTER: Record<RunScreenName, string> = {
-	panes: 'c consoles · v checklist · ? help · q quit',
+	panes: 'c consoles · v checklist · s snapshots · ? help · q quit',
 	consoles: 'tab focus · z zoom · ↑↓ PgUp PgDn scroll · End follow · i type · p panes · v checklist · q quit',
-	checklist: '↑↓ scroll · p panes · c consoles · ? help · q quit',
+	checklist: '↑↓ scroll · p panes · c consoles · s snapshots · ? help · q quit',
+	snapshots: '↑↓ choose · n save · r restore · d delete · p panes · v checklist · q quit',
 };
 
 type Props = {
@@ -82,6 +92,7 @@ function Run({profile, services, onExit, options}: Props) {
 	const [leaving, setLeaving, leavingRef] = useStateRef(false);
 	const switched = useRef(false);
 	const running = run.outcome === undefined;
+	const snapshots = useSnapshots(profile, services.snapshots, screen === 'snapshots');
 
 	// Once validation ends the checklist is the answer, unless the operator already chose a view.
 	const validation = stageOf(run.view, 'validate');
@@ -123,6 +134,7 @@ function Run({profile, services, onExit, options}: Props) {
 			else if (input === 'p') choose('panes');
 			else if (input === 'c') choose('consoles');
 			else if (input === 'v') choose('checklist');
+			else if (input === 's') choose('snapshots');
 			else if (input === '?') setOverlay('help');
 			else if (input === 'q') setOverlay('quit');
 			else return false;
@@ -157,6 +169,19 @@ function Run({profile, services, onExit, options}: Props) {
 		);
 	} else if (screen === 'checklist') {
 		body = <ChecklistScreen view={run.view} now={run.now} width={columns} height={bodyHeight} isActive={active} report={outcome?.report} />;
+	} else if (screen === 'snapshots') {
+		body = (
+			<SnapshotsScreen
+				rows={snapshots.rows}
+				busy={snapshots.busy}
+				message={snapshots.message}
+				unavailable={!services.snapshots ? 'snapshots are not available here' : running ? 'available once the run has ended (the run holds the work directory)' : undefined}
+				width={columns}
+				height={bodyHeight}
+				isActive={active}
+				onAction={snapshots.act}
+			/>
+		);
 	} else body = <PanesScreen view={run.view} now={run.now} width={columns} height={bodyHeight} />;
 
 	return (

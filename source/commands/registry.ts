@@ -81,9 +81,15 @@ export const COMMANDS = {
 	},
 	up: {
 		summary: 'preflight, image, certificates, boot, install, validate',
-		usage: 'up [--profile NAME | --profile-file PATH] --yes',
-		options: [...profileHelp, ['--yes', 'do not ask before starting'], ['--force-install', 'install again on nodes that finished'], ['--boot-only', 'stop once every node answers on SSH']],
-		parse: {...help, ...profileOptions, yes: {type: 'boolean', short: 'y'}, 'force-install': {type: 'boolean'}, 'boot-only': {type: 'boolean'}},
+		usage: 'up [--profile NAME | --profile-file PATH] [--from-snapshot NAME] --yes',
+		options: [
+			...profileHelp,
+			['--yes', 'do not ask before starting'],
+			['--force-install', 'install again on nodes that finished'],
+			['--boot-only', 'stop once every node answers on SSH'],
+			['--from-snapshot NAME', 'after a down: start every node from snapshot NAME (no image, certificates or install), then validate'],
+		],
+		parse: {...help, ...profileOptions, yes: {type: 'boolean', short: 'y'}, 'force-install': {type: 'boolean'}, 'boot-only': {type: 'boolean'}, 'from-snapshot': {type: 'string'}},
 		load: async () => (await import('./up.js')).run,
 	},
 	status: {
@@ -133,6 +139,15 @@ export const COMMANDS = {
 		],
 		parse: {...help, ...profileOptions, role: {type: 'string'}, force: {type: 'boolean'}, yes: {type: 'boolean', short: 'y'}},
 		load: async () => (await import('./node.js')).run,
+	},
+	snapshot: {
+		summary: 'save, list, restore or delete a snapshot of the whole cluster, paused at one instant',
+		usage: 'snapshot save NAME | snapshot list | snapshot restore NAME | snapshot delete NAME [--profile NAME | --profile-file PATH] [--json]',
+		options: [...profileHelp, ['--json', 'list: print the snapshots as JSON']],
+		details:
+			'save pauses every node at once, saves each (RAM and disk, inside its qcow2 disk) and resumes them; restore refuses when the node set, MACs, IPs or disks changed, else loads every node or none, steps the guest clocks and runs the checks. up --from-snapshot NAME boots a cluster that was brought down from a snapshot.',
+		parse: {...help, ...profileOptions, json: {type: 'boolean'}},
+		load: async () => (await import('./snapshot.js')).run,
 	},
 } satisfies Record<string, Command>;
 

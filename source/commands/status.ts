@@ -3,6 +3,7 @@ import {recovery} from '../model/node-membership.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import {isOurProcess} from '../services/processes.js';
 import {identityOf, readState} from '../services/state.js';
+import {describeOperation} from '../model/snapshot.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -32,6 +33,8 @@ export const run: CommandRun = async ({values}) => {
 	} else {
 		const vde = processes.find(p => p.kind === 'vde');
 		console.log(`${profile.name}: ${plan.workDir}`);
+		// A snapshot operation on record: one running now, or one cut short (the next snapshot command settles it).
+		if (state?.snapshot) console.log(`snapshot ${printableLine(describeOperation(state.snapshot)).replace('did not finish', 'is on record as in progress')}`);
 		console.log(`switch   ${vde ? `${vde.alive ? 'running' : 'dead'} pid ${vde.pid ?? '?'}  ${plan.vde.socket}` : 'not started'}`);
 		for (const {node, entry, phase: recordedPhase, reason, qemuGone} of nodes) {
 			const recorded = `${recordedPhase}${reason ? `: ${reason}` : ''}`;

@@ -22,6 +22,7 @@ export const run: CommandRun = async ({values}) => {
 				signal: controller.signal,
 				forceInstall: values['force-install'] === true,
 				bootOnly: values['boot-only'] === true,
+				fromSnapshot: typeof values['from-snapshot'] === 'string' ? values['from-snapshot'] : undefined,
 				// Waits print when they change and then every 10 s per node, not on every retry.
 				onEvent: plainEventPrinter(line => console.log(line)),
 			});

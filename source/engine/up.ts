@@ -1,6 +1,6 @@
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile} from '../model/profile-schema.js';
-import {withAccel, type NodePlan, type Plan} from '../model/plan.js';
+import {withAccel, withSnapshotBoot, type NodePlan, type Plan} from '../model/plan.js';
 import {nodeWaitReporter, type NodePhase, type RunEvent, type RunEventListener} from '../model/events.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import type {StageName} from '../model/stages.js';
@@ -25,6 +25,8 @@ export type UpOptions = {
 	forceInstall?: boolean;
 	// Stop after boot (tests of the boot stage; `up --boot-only`).
 	bootOnly?: boolean;
+	// `up --from-snapshot NAME`: every node starts from its saved state; nothing is built, issued or installed.
+	fromSnapshot?: string;
 };
 
 export type UpResult = {
@@ -129,9 +131,21 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		stage.failed(failures.map(f => f.message).join('; '));
 		return result(1, {failedStage: 'preflight'});
 	}
-	const plan = withAccel(options.plan, chosenAccel(findings));
+	let plan = withAccel(options.plan, chosenAccel(findings));
 	if (options.signal?.aborted) return interrupted(plan);
-	stage.done(`accelerator ${plan.accel.toUpperCase()}`);
+	const fromSnapshot = options.fromSnapshot;
+	if (fromSnapshot) {
+		// Refused before anything starts: a snapshot the plan no longer fits, a disk without it, a cluster that runs.
+		try {
+			const {assertSnapshotBootable} = await import('./snapshot-boot.js');
+			await assertSnapshotBootable(plan, fromSnapshot);
+		} catch (error) {
+			stage.failed(formatProblem(problemOf(error)));
+			return result(1, {failedStage: 'preflight', plan});
+		}
+		plan = withSnapshotBoot(plan, fromSnapshot);
+	}
+	stage.done(`accelerator ${plan.accel.toUpperCase()}${fromSnapshot ? `; starting every node from snapshot ${fromSnapshot}` : ''}`);
 
 	// One state store for the whole run: the image build and nix are recorded in it while they run, like QEMU later.
 	// Opening it checks and makes the work directory as the tool's own (services/owned-dir.ts).
@@ -173,7 +187,9 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 			throw error;
 		}
 	};
-	const prepared = await Promise.allSettled([imageStage(), certStage()]);
+	const skipForSnapshot = (name: StageName) => Stage.skipped(emit, name, `every node starts from snapshot ${fromSnapshot}`);
+	if (fromSnapshot) for (const name of plan.stages.filter(s => s === 'image' || s === 'nix build' || s === 'certificates')) skipForSnapshot(name);
+	const prepared = fromSnapshot ? [] : await Promise.allSettled([imageStage(), certStage()]);
 	// Nothing runs yet when an interrupt lands here: the image build and certificates end with the signal.
 	if (options.signal?.aborted) return interrupted(plan);
 	const unprepared = prepared.findIndex(p => p.status === 'rejected');
@@ -234,7 +250,8 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 			const ssh = await waitForSsh(target, {
 				timeoutMs: profile.boot.sshTimeoutSec * 1000,
 				signal: withGone(booted),
-				wake: {promise: booted.ready},
+				// A node started from a snapshot never prints its ready line again: its sshd is up at once.
+				wake: {promise: fromSnapshot ? Promise.resolve() : booted.ready},
 				onWait: nodeWaitReporter(emit, node.name, `ssh on ${target.host}:${target.port}`),
 			});
 			connections.set(node.name, ssh);
@@ -285,17 +302,36 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		}
 	};
 
+	// Instead of install: the node's clock is stepped to now (it wakes with the time it was saved at).
+	const resumeSaved = async ({booted, ssh}: {booted: BootedNode; ssh: NodeSsh}): Promise<void> => {
+		try {
+			const {stepGuestClock} = await import('../services/guest-clock.js');
+			const behind = await stepGuestClock(ssh, {signal: options.signal});
+			await state.markInstalled(booted.node.name, true);
+			await setPhase(booted.node.name, 'installed', `restored from snapshot ${fromSnapshot}; guest clock stepped forward by ${behind} s`);
+		} catch (error) {
+			await failNode(booted, error);
+		}
+	};
+
 	try {
 		const reached = plan.nodes.map(reachSsh);
 		const installed = reached.map(async ready => {
 			const node = await ready;
-			if (node && installs) await install(node);
+			if (node && fromSnapshot) await resumeSaved(node);
+			else if (node && installs) await install(node);
 		});
+		if (fromSnapshot && installs) skipForSnapshot('install');
 		// Boot counts the nodes that never answered; a node that fails later (in install) fails install.
 		const answered = await Promise.all(reached);
 		if (!options.signal?.aborted) endStage(stage, 'ssh-ready', plan.nodes.filter((_, index) => !answered[index]));
 		await Promise.all(installed);
 		if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+		if (fromSnapshot) {
+			const {appendTimeline} = await import('../services/timeline.js');
+			const resumed = plan.nodes.filter(n => phases[n.name] === 'installed').map(n => n.name);
+			await appendTimeline(plan.timelineFile, {at: new Date().toISOString(), kind: 'snapshot', subject: 'cluster', to: `booted from ${fromSnapshot}`, detail: `up --from-snapshot ${fromSnapshot}: ${resumed.length} of ${plan.nodes.length} nodes resumed (${resumed.join(', ')})`, data: {name: fromSnapshot, nodes: resumed.length}});
+		}
 		const failed = plan.nodes.filter(n => phases[n.name] === 'failed');
 		if (installStage) endStage(installStage, 'installed', failed);
 		if (options.bootOnly) for (const name of plan.stages.slice(plan.stages.indexOf('boot') + 1)) Stage.skipped(emit, name, 'up --boot-only');

@@ -1,6 +1,7 @@
 import type {Profile} from '../model/profile-schema.js';
 import type {RunEventListener} from '../model/events.js';
 import type {StageName} from '../model/stages.js';
+import type {SnapshotServices} from './snapshot-services.js';
 
 export type RunOutcome = {
 	exitCode: number;
@@ -18,4 +19,6 @@ export type RunServices = {
 	// Keeps the consoles live after the run has ended (the engine stops following them then).
 	followConsoles?(profile: Profile, options: {onEvent: RunEventListener; signal: AbortSignal}): void;
 	sendToConsole?(node: string, data: string): void;
+	// The snapshot list (key s), once the run has ended.
+	snapshots?: SnapshotServices;
 };

@@ -145,6 +145,10 @@ export type Plan = {
 	lockFile: string;
 	// JSON lines, one per thing that happened to the cluster (faults, phases, check transitions, facts), oldest first.
 	timelineFile: string;
+	// One metadata file per whole-cluster snapshot (<name>.json); the saved state itself is inside each node's disk.
+	snapshotsDir: string;
+	// `up --from-snapshot NAME`: every QEMU starts with `-loadvm NAME` (withSnapshotBoot), nothing boots or installs.
+	fromSnapshot?: string;
 	report: {json: string; text: string};
 	nodes: NodePlan[];
 	creates: PlannedThing[];
@@ -224,7 +228,7 @@ export function qemuValue(text: string): string {
 	return text.replaceAll(',', ',,');
 }
 
-export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 'vde' | 'ssh' | 'profileName'>): string[] {
+export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 'vde' | 'ssh' | 'profileName' | 'fromSnapshot'>): string[] {
 	const args = [
 		'-name', `${node.name},process=plasma-tui:${plan.profileName}:${node.name}`,
 		'-nodefaults', '-no-user-config', '-display', 'none',
@@ -253,12 +257,20 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 		'-fw_cfg', `name=${GUEST_FW_CFG.authorizedKeys},file=${qemuValue(plan.ssh.publicKey)}`,
 		'-fw_cfg', `name=${GUEST_FW_CFG.hostKey},file=${qemuValue(node.files.hostKey)}`,
 	);
+	// Only added, never a device: a snapshot loads into exactly the machine the normal boot builds.
+	if (plan.fromSnapshot) args.push('-loadvm', plan.fromSnapshot);
 	return args;
 }
 
 // Preflight decides the accelerator after the plan is built: only the QEMU arguments change.
 export function withAccel(plan: Plan, accel: 'kvm' | 'tcg'): Plan {
 	const chosen = {...plan, accel, accelNote: `${accel.toUpperCase()} (chosen by preflight)`};
+	return {...chosen, nodes: plan.nodes.map(node => ({...node, qemuArgs: qemuArgsFor(node, chosen)}))};
+}
+
+// `up --from-snapshot NAME`: the same plan, every node started from its saved state.
+export function withSnapshotBoot(plan: Plan, name: string): Plan {
+	const chosen = {...plan, fromSnapshot: name};
 	return {...chosen, nodes: plan.nodes.map(node => ({...node, qemuArgs: qemuArgsFor(node, chosen)}))};
 }
 
@@ -399,6 +411,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		stateFile: path.join(workDir, 'state.json'),
 		lockFile: path.join(workDir, 'lock'),
 		timelineFile: path.join(workDir, 'timeline.jsonl'),
+		snapshotsDir: path.join(workDir, 'snapshots'),
 		report: {json: path.join(workDir, 'report.json'), text: path.join(workDir, 'report.txt')},
 		nodes,
 		creates: [],
@@ -427,6 +440,7 @@ function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {
 		{kind: 'file', path: plan.stateFile, note: 'state: every PID, socket and port of the run'},
 		{kind: 'file', path: plan.lockFile, note: 'held while up, down, certs or validate runs (pid and start time of the holder)'},
 		{kind: 'file', path: plan.timelineFile, note: 'timeline: faults, node phases, check transitions and cluster facts, one JSON line each'},
+		{kind: 'dir', path: plan.snapshotsDir, note: 'snapshot metadata (plasma-tui snapshot save): one NAME.json each; RAM and disk state inside each node disk'},
 	];
 	for (const node of plan.nodes) {
 		things.push(

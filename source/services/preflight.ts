@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
 import {QEMU_BINARY, type Plan} from '../model/plan.js';
+import {snapshotSizeBytes} from '../model/snapshot.js';
+import {listSnapshots} from './snapshots.js';
 import {sshPortsInUse} from './host-checks.js';
 import {identityOf, liveEntries, readState} from './state.js';
 import {isOurProcess} from './processes.js';
@@ -145,11 +147,16 @@ async function resourceFindings(plan: Plan): Promise<Finding[]> {
 	while (!(await fs.access(dir).then(() => true, () => false))) dir = path.dirname(dir);
 	const stats = await fs.statfs(dir);
 	const freeGiB = (stats.bavail * stats.bsize) / 2 ** 30;
+	// Snapshots live inside the node disks: what they hold is counted, and the next one needs the nodes' RAM again.
+	const {snapshots} = await listSnapshots(plan);
+	const snapshotGiB = snapshots.reduce((sum, meta) => sum + snapshotSizeBytes(meta), 0) / 2 ** 30;
+	const nextSnapshotGiB = snapshots.length > 0 ? plan.nodes.reduce((sum, n) => sum + n.memoryMiB, 0) / 1024 : 0;
 	const diskGiB = plan.nodes.reduce((sum, n) => sum + n.diskGiB, 0);
+	const held = snapshots.length > 0 ? ` (${snapshots.length} snapshot(s) hold ${snapshotGiB.toFixed(2)} GiB of them: plasma-tui snapshot list)` : '';
 	findings.push(
-		freeGiB >= diskGiB
-			? {id: 'disk', status: 'ok', message: `disk: ${diskGiB} GiB of qcow2 disks (sparse), ${freeGiB.toFixed(1)} GiB free at ${dir}`}
-			: {id: 'disk', status: 'warn', message: `disk: the nodes may grow to ${diskGiB} GiB, only ${freeGiB.toFixed(1)} GiB free at ${dir}`, fix: 'qcow2 disks are sparse, but a full install can fill them: free space or lower diskGiB'},
+		freeGiB >= diskGiB + nextSnapshotGiB
+			? {id: 'disk', status: 'ok', message: `disk: ${diskGiB} GiB of qcow2 disks (sparse)${held}, ${freeGiB.toFixed(1)} GiB free at ${dir}`}
+			: {id: 'disk', status: 'warn', message: `disk: the nodes may grow to ${diskGiB} GiB${nextSnapshotGiB > 0 ? ` and another snapshot takes up to ${nextSnapshotGiB.toFixed(1)} GiB` : ''}${held}, only ${freeGiB.toFixed(1)} GiB free at ${dir}`, fix: snapshots.length > 0 ? 'free space, or drop snapshots you no longer need (plasma-tui snapshot delete NAME)' : 'qcow2 disks are sparse, but a full install can fill them: free space or lower diskGiB'},
 	);
 	return findings;
 }

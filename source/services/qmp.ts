@@ -140,6 +140,34 @@ export class QmpClient {
 		});
 	}
 
+	// An HMP command through QMP (savevm, loadvm, delvm have no synchronous QMP twin). HMP answers
+	// errors as text: an "Error: ..." answer is thrown with the command it came from.
+	async hmp(commandLine: string, timeoutMs = 3000): Promise<string> {
+		const output = String((await this.execute('human-monitor-command', {'command-line': commandLine}, timeoutMs)) ?? '');
+		if (/^\s*error\b/i.test(output)) {
+			throw new ProblemError({message: `QMP: ${commandLine.split(' ')[0]}: ${output.trim()}`});
+		}
+		return output;
+	}
+
+	// The VM's run state: 'running', 'paused', 'restore-vm', ...
+	async runState(timeoutMs = 3000): Promise<string> {
+		const status = (await this.execute('query-status', undefined, timeoutMs)) as {status?: string};
+		return status.status ?? 'unknown';
+	}
+
+	// The internal snapshots of every disk with a medium, by device.
+	async internalSnapshots(timeoutMs = 3000): Promise<Array<{device: string; snapshots: Array<{name: string; vmStateBytes: number}>}>> {
+		type Block = {device?: string; qdev?: string; inserted?: {image?: {snapshots?: Array<{name: string; 'vm-state-size'?: number}>}}};
+		const blocks = (await this.execute('query-block', undefined, timeoutMs)) as Block[];
+		return blocks
+			.filter(block => block.inserted)
+			.map(block => ({
+				device: block.device || block.qdev || '?',
+				snapshots: (block.inserted?.image?.snapshots ?? []).map(s => ({name: s.name, vmStateBytes: s['vm-state-size'] ?? 0})),
+			}));
+	}
+
 	close(): void {
 		this.#socket.destroy();
 	}

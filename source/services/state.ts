@@ -52,6 +52,17 @@ const membershipChangeSchema = z.strictObject({
 	dir: z.string(),
 });
 
+// A snapshot operation in progress, written before its first step: one that crashes
+// (nodes left paused, half saved or half loaded) is found and said by the next command.
+const snapshotOperationSchema = z.strictObject({
+	action: z.enum(['save', 'restore', 'delete']),
+	name: z.string(),
+	startedAt: z.string(),
+	pid: z.number().int(),
+	// Where each node is: running, paused, saved, loaded, rolled-back, failed: <why>, ...
+	nodes: z.record(z.string(), z.string()),
+});
+
 export const runStateSchema = z.strictObject({
 	version: z.literal(1),
 	profile: z.string(),
@@ -59,6 +70,7 @@ export const runStateSchema = z.strictObject({
 	processes: z.array(processEntrySchema),
 	nodes: z.record(z.string(), nodeStatusSchema),
 	membership: membershipChangeSchema.optional(),
+	snapshot: snapshotOperationSchema.optional(),
 	updatedAt: z.string(),
 });
 
@@ -66,6 +78,7 @@ export type ProcessEntry = z.infer<typeof processEntrySchema>;
 export type NodeStatus = z.infer<typeof nodeStatusSchema>;
 export type RunState = z.infer<typeof runStateSchema>;
 export type MembershipChange = z.infer<typeof membershipChangeSchema>;
+export type SnapshotOperation = z.infer<typeof snapshotOperationSchema>;
 
 // A bad state file is never replaced: it may be the only record of a running cluster.
 export async function readState(file: string): Promise<RunState | undefined> {

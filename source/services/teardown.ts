@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {QEMU_BINARY, type Plan} from '../model/plan.js';
+import {formatBytes, snapshotFileFor, snapshotSizeBytes} from '../model/snapshot.js';
 import {writeFileAtomic} from './atomic-file.js';
+import {listSnapshots} from './snapshots.js';
 import {isMarked, removeOwnedDir} from './owned-dir.js';
 import {findByIdentity, findProcesses, hasArgs, stopGroup, stopProcess, type LiveProcess, type ProcessIdentity, type StopOutcome} from './processes.js';
 import {stopNode} from './qemu.js';
@@ -105,6 +107,9 @@ export async function purgeInventory(plan: Plan): Promise<{workDir: string; mark
 		for (const name of snapshots) items.push(`snapshot ${path.join(node.dir, name)}`);
 		if (await has(node.secrets.dir)) items.push(`certificates and key of ${node.name} ${node.secrets.dir}`);
 		if (await has(node.files.hostKey)) items.push(`SSH host key of ${node.name} ${node.files.hostKey}`);
+	}
+	for (const meta of (await listSnapshots(plan)).snapshots) {
+		items.push(`snapshot ${meta.name} (taken ${meta.takenAt}, ${meta.nodes.length} nodes, ${formatBytes(snapshotSizeBytes(meta))} inside the node disks; metadata ${snapshotFileFor(plan, meta.name)})`);
 	}
 	if (!plan.tls.reuseExisting && (await has(plan.tls.caKey))) items.push(`CA certificate and key ${plan.tls.dir}`);
 	if (inside(plan.ssh.privateKey) && (await has(plan.ssh.privateKey))) items.push(`SSH key for the nodes ${plan.ssh.privateKey}`);

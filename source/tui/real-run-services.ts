@@ -3,6 +3,9 @@ import {buildPlan, type Plan, type PlanContext} from '../model/plan.js';
 import {ConsoleInput} from '../services/console-input.js';
 import {tailFile} from '../services/console-tail.js';
 import type {RunOutcome, RunServices} from '../hooks/run-services.js';
+import type {SnapshotOutcome, SnapshotServices} from '../hooks/snapshot-services.js';
+import type {RunEventListener} from '../model/events.js';
+import {snapshotRow} from '../model/snapshot.js';
 
 // The real engine behind the run screens: the same runUp and context as the
 // headless `up`, typing into the consoles' sockets, and the console logs
@@ -51,8 +54,49 @@ export function realRunServices(context: PlanContext): RunServices & {settled: (
 		sendToConsole(node, data) {
 			input?.send(node, data);
 		},
+		snapshots: realSnapshotServices(context),
 		settled: () => active,
 		close: () => input?.close(),
 		ran: () => started,
+	};
+}
+
+// The snapshot list's actions: the same engine as `plasma-tui snapshot`, under the same lock.
+function realSnapshotServices(context: PlanContext): SnapshotServices {
+	const locked = async (profile: Profile, action: string, work: (plan: Plan, onEvent: RunEventListener) => Promise<string>): Promise<SnapshotOutcome> => {
+		const plan = buildPlan(profile, context);
+		const {withWorkLock} = await import('../services/work-lock.js');
+		const {formatProblem, problemOf} = await import('../model/field-error.js');
+		try {
+			return {ok: true, message: await withWorkLock(plan, `tui snapshot ${action}`, () => work(plan, () => undefined))};
+		} catch (error) {
+			return {ok: false, message: formatProblem(problemOf(error))};
+		}
+	};
+	return {
+		async list(profile) {
+			const {listSnapshots} = await import('../services/snapshots.js');
+			return (await listSnapshots(buildPlan(profile, context))).snapshots.map(snapshotRow);
+		},
+		save: (profile, name) =>
+			locked(profile, 'save', async (plan, onEvent) => {
+				const {saveSnapshot} = await import('../engine/snapshot.js');
+				const meta = await saveSnapshot(profile, plan, name, {onEvent});
+				return `saved ${name}: ${meta.nodes.length} nodes paused within ${meta.pauseSpreadMs} ms, cluster paused ${(meta.pausedMs / 1000).toFixed(2)} s`;
+			}),
+		restore: (profile, name) =>
+			locked(profile, 'restore', async (plan, onEvent) => {
+				const {restoreSnapshot} = await import('../engine/snapshot-restore.js');
+				const restored = await restoreSnapshot(profile, plan, name, {onEvent});
+				const ok = restored.report?.ok ?? true;
+				if (!ok) throw new Error(`restored ${name}, but checks failed: ${restored.report?.results.filter(r => r.status !== 'ok').map(r => r.check).join(', ')}`);
+				return `restored ${name} in ${(restored.timings.totalMs / 1000).toFixed(1)} s; all checks green`;
+			}),
+		remove: (profile, name) =>
+			locked(profile, 'delete', async (plan, onEvent) => {
+				const {deleteSnapshot} = await import('../engine/snapshot.js');
+				await deleteSnapshot(profile, plan, name, {onEvent});
+				return `deleted ${name}`;
+			}),
 	};
 }

@@ -1,0 +1,69 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {execa} from 'execa';
+import {type BenchRow, failed, round, row, skipped} from './result.js';
+import type {SnapshotSession} from './snapshot-session.js';
+
+// Whole-cluster snapshots of the 3-node demo: save, restore to all checks green,
+// size on disk, and `up --from-snapshot` after `down`, next to `up` from nothing.
+// The VMs are booted by bench/snapshot-session.ts under the machine-wide VM lock.
+
+const SESSION = fileURLToPath(new URL('snapshot-session.ts', import.meta.url));
+const VM_LOCK = '/tmp/plasma-vm.lock';
+const GROUP = 'snapshot --profile demo';
+
+const num = (text: string | undefined, pattern: RegExp): number | undefined => {
+	const found = text?.match(pattern)?.[1];
+	return found === undefined ? undefined : Number(found);
+};
+
+export function snapshotRows(session: SnapshotSession): BenchRow[] {
+	const rows: BenchRow[] = [];
+	const {up, save, restore, upFromSnapshot} = session.steps;
+	if (up) rows.push(row(GROUP, 'up from nothing (wall)', round(up.seconds, 1), 's', {note: `exit ${up.exitCode}; the baseline restore is held against`}));
+	if (save) {
+		const saveMs = num(save.output, /save (\d+) ms/);
+		const spread = num(save.output, /paused within ([\d.]+) ms/);
+		const gap = num(save.output, /cluster paused ([\d.]+) s/);
+		rows.push(row(GROUP, 'snapshot save (wall)', round(save.seconds, 2), 's', {note: `savevm on 3 nodes in parallel ${saveMs ?? '?'} ms; cluster paused ${gap ?? '?'} s (its wall clock gap)`}));
+		rows.push(row(GROUP, 'pause spread (3 nodes)', spread ?? null, 'ms', {note: "QEMU's STOP event times, stop sent to every node at once"}));
+	}
+	const sizes = session.listJson ? (JSON.parse(session.listJson) as Array<{sizeBytes: number}>) : [];
+	if (sizes[0]) {
+		const growth = session.diskBytes ? session.diskBytes.after - session.diskBytes.before : undefined;
+		rows.push(row(GROUP, 'snapshot size on disk', round(sizes[0].sizeBytes / 2 ** 20, 0), 'MiB', {note: `3 nodes' vm-state inside their qcow2 disks; the disks grew by ${growth === undefined ? '?' : round(growth / 2 ** 20, 0)} MiB`}));
+	}
+	if (restore) {
+		const total = num(restore.output, /in ([\d.]+) s: pause/);
+		const parts = restore.output.match(/pause\+save aside (\d+) ms, load\+resume (\d+) ms, ssh\+clock (\d+) ms, checks (\d+) ms/);
+		rows.push(row(GROUP, 'restore to all checks green', total ?? null, 's', {goal: {max: 3, text: '< 3 s'}, note: parts ? `pause+save aside ${parts[1]} ms, load+resume ${parts[2]} ms, ssh+clock ${parts[3]} ms, checks ${parts[4]} ms` : restore.output.slice(-200)}));
+		const toSsh = parts ? (Number(parts[1]) + Number(parts[2]) + Number(parts[3])) / 1000 : undefined;
+		rows.push(row(GROUP, 'restore to every node on SSH, clocks stepped', toSsh === undefined ? null : round(toSsh, 2), 's', {note: 'the restore itself, before the checks run'}));
+		rows.push(row(GROUP, 'snapshot restore (wall)', round(restore.seconds, 1), 's', {note: `exit ${restore.exitCode}; includes node start-up and dropping the rollback copy`}));
+	}
+	if (upFromSnapshot) rows.push(row(GROUP, 'down, then up --from-snapshot (wall)', round(upFromSnapshot.seconds, 1), 's', {note: `exit ${upFromSnapshot.exitCode}; ${upFromSnapshot.output.match(/^\[validate\] (done|failed)[^;\n]*/m)?.[0] ?? ''}`}));
+	if (session.error) rows.push(failed(GROUP, 'snapshot session', session.error));
+	return rows;
+}
+
+export async function benchSnapshot(): Promise<{rows: BenchRow[]; details: unknown}> {
+	const which = await execa('flock', ['--version'], {reject: false});
+	if (which.exitCode !== 0) return {rows: [skipped(GROUP, 'snapshot', 'flock is missing (util-linux): VM runs must take /tmp/plasma-vm.lock')], details: {}};
+	const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plasma-bench-snap-'));
+	const out = path.join(dir, 'session.json');
+	const spawned = Date.now();
+	try {
+		process.stderr.write(`bench: snapshot: waiting for ${VM_LOCK}\n`);
+		const result = await execa('flock', [VM_LOCK, process.execPath, '--import', 'tsx', SESSION, out], {reject: false, timeout: 60 * 60_000, stdout: 'inherit', stderr: 'inherit'});
+		const session = JSON.parse(await fs.readFile(out, 'utf8').catch(() => '{}')) as SnapshotSession;
+		if (!session.lockedAt) return {rows: [failed(GROUP, 'snapshot', `snapshot-session exited ${result.exitCode} without a result`)], details: {}};
+		const details = {lockWaitS: round((session.lockedAt - spawned) / 1000, 1), steps: Object.fromEntries(Object.entries(session.steps).map(([name, s]) => [name, {seconds: round(s.seconds, 2), exitCode: s.exitCode, tail: s.output.split('\n').slice(-12)}]))};
+		return {rows: snapshotRows(session), details};
+	} catch (error) {
+		return {rows: [failed(GROUP, 'snapshot', error)], details: {}};
+	} finally {
+		await fs.rm(dir, {recursive: true, force: true});
+	}
+}

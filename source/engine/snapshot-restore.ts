@@ -1,0 +1,163 @@
+import type {Profile} from '../model/profile-schema.js';
+import type {NodePlan, Plan} from '../model/plan.js';
+import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
+import {ProblemError} from '../model/field-error.js';
+import {PRE_RESTORE_TAG, snapshotChanges, type SnapshotMeta} from '../model/snapshot.js';
+import {stepGuestClock} from '../services/guest-clock.js';
+import {listSnapshots, readSnapshotMeta} from '../services/snapshots.js';
+import {waitForSsh, type NodeSsh} from '../services/ssh.js';
+import type {StateStore} from '../services/state.js';
+import {appendTimeline} from '../services/timeline.js';
+import {closeMonitors, connectMonitors, onEveryNode, OperationRecord, pauseAll, resumeAll, type NodeMonitor} from './cluster-pause.js';
+import {assertSnapshotName, openSnapshotState, runningAccel, SAVE_TIMEOUT_MS, snapshotLog} from './snapshot.js';
+import {sshTargetFor} from './up.js';
+import type {Report} from './validation.js';
+
+// Restore of a whole-cluster snapshot into the running cluster: refused when
+// the plan changed in a way the snapshot cannot satisfy; else every node is
+// paused, saved aside (the rollback), loaded, and all resume together; then
+// guest clocks are stepped over SSH and the profile's checks run.
+
+export type RestoreTimings = {pauseMs: number; loadMs: number; sshMs: number; checksMs: number; totalMs: number};
+export type RestoreResult = {meta: SnapshotMeta; report?: Report; timings: RestoreTimings; clockSteps: Record<string, number>};
+
+// The metadata, or a refusal that says what changed since it was taken.
+export async function restorableSnapshot(plan: Plan, name: string, accel: Plan['accel'] = plan.accel): Promise<SnapshotMeta> {
+	const meta = await readSnapshotMeta(plan, name);
+	if (!meta) {
+		const known = (await listSnapshots(plan)).snapshots.map(s => s.name);
+		throw new ProblemError({message: `no snapshot ${name} of "${plan.profileName}"`, fix: known.length > 0 ? `one of: ${known.join(', ')}` : `save one first: plasma-tui snapshot save ${name} --profile ${plan.profileName}`});
+	}
+	const changes = snapshotChanges(meta, {...plan, accel});
+	if (changes.length > 0) {
+		throw new ProblemError({message: `snapshot ${name} cannot be restored: the profile changed since it was taken: ${changes.join('; ')}`, fix: 'restore it with the profile as it was, or save a new snapshot of the cluster as it is now'});
+	}
+	return meta;
+}
+
+// Every node answers on SSH and gets the host's time; the sessions are the caller's to close.
+export async function reachAndStepClocks(profile: Profile, plan: Plan, nodes: readonly NodePlan[], emit: RunEventListener, signal?: AbortSignal): Promise<{sessions: Map<string, NodeSsh>; steps: Record<string, number>}> {
+	const log = snapshotLog(emit);
+	const sessions = new Map<string, NodeSsh>();
+	const steps: Record<string, number> = {};
+	await Promise.all(
+		nodes.map(async node => {
+			const target = sshTargetFor(plan, node);
+			const started = Date.now();
+			// A restored node's sshd is up already: poll at the fast pace from the first retry.
+			// The default 10 s attempt: a handshake with a TCG guest on a loaded host can take 3-5 s, and a
+			// shorter attempt throws that work away (measured: "did not finish the SSH handshake within 3 s").
+			const ssh = await waitForSsh(target, {timeoutMs: profile.boot.sshTimeoutSec * 1000, signal, wake: {promise: Promise.resolve()}, onWait: nodeWaitReporter(emit, node.name, `ssh on ${target.host}:${target.port}`)});
+			sessions.set(node.name, ssh);
+			const answered = Date.now() - started;
+			steps[node.name] = await stepGuestClock(ssh, {signal});
+			log(`ssh answered after ${answered} ms; guest clock stepped forward by ${steps[node.name]} s (${Date.now() - started - answered} ms)`, 'info', node.name);
+		}),
+	).catch(error => {
+		for (const ssh of sessions.values()) ssh.close();
+		throw error;
+	});
+	return {sessions, steps};
+}
+
+async function tagsPresent(monitors: readonly NodeMonitor[], name: string): Promise<void> {
+	const lacking: string[] = [];
+	for (const m of monitors) {
+		const tags = (await m.qmp.internalSnapshots()).flatMap(d => d.snapshots.map(s => s.name));
+		if (!tags.includes(name)) lacking.push(m.node.name);
+	}
+	if (lacking.length > 0) throw new ProblemError({message: `the disk of ${lacking.join(', ')} does not hold snapshot ${name}; nothing was changed`, fix: `plasma-tui snapshot delete ${name}, then save it again`});
+}
+
+// Pause, save aside, load, resume: all nodes or none. Throws with where each node is when it cannot roll back.
+export async function loadEverywhere(monitors: readonly NodeMonitor[], name: string, record: OperationRecord, log: ReturnType<typeof snapshotLog>): Promise<{pauseMs: number; loadMs: number}> {
+	const start = Date.now();
+	const names = monitors.map(m => m.node.name);
+	const pause = await pauseAll(monitors);
+	await record.set(names, 'paused');
+	const aside = await onEveryNode(monitors, m => m.qmp.hmp(`savevm ${PRE_RESTORE_TAG}`, SAVE_TIMEOUT_MS));
+	const notAside = aside.filter(a => !a.ok);
+	if (notAside.length > 0) {
+		await resumeAll(monitors);
+		throw new ProblemError({message: `could not save the nodes' state before the restore (${notAside.map(a => `${a.monitor.node.name}: ${a.ok ? '' : a.why}`).join('; ')}); nothing was loaded and every node runs again`});
+	}
+	await record.set(names, `paused, saved as ${PRE_RESTORE_TAG}`);
+	const loadStart = Date.now();
+	const loads = await onEveryNode(monitors, async m => {
+		await m.qmp.hmp(`loadvm ${name}`, SAVE_TIMEOUT_MS);
+		await record.set([m.node.name], `loaded ${name}`);
+	});
+	const failed = loads.filter(l => !l.ok);
+	if (failed.length > 0) {
+		await record.set(failed.map(f => f.monitor.node.name), `failed to load ${name}`);
+		// Every node back to where it was, the failed one too (a half load leaves it in no known state).
+		const back = await onEveryNode(monitors, async m => {
+			await m.qmp.hmp(`loadvm ${PRE_RESTORE_TAG}`, SAVE_TIMEOUT_MS);
+			await record.set([m.node.name], 'rolled back');
+		});
+		await resumeAll(monitors).catch(() => undefined);
+		const notBack = back.filter(b => !b.ok).map(b => b.monitor.node.name);
+		const why = failed.map(f => `${f.monitor.node.name}: ${f.ok ? '' : f.why}`).join('; ');
+		if (notBack.length === 0) throw new ProblemError({message: `restore of ${name} failed (${why}); every node was rolled back to its state before the restore and runs again`});
+		const at = monitors.map(m => `${m.node.name} ${notBack.includes(m.node.name) ? (failed.some(f => f.monitor === m) ? 'in no known state' : `at ${name}`) : 'rolled back'}`);
+		throw new ProblemError({message: `restore of ${name} failed (${why}) and could not be rolled back everywhere: ${at.join(', ')}`, fix: `restore again, or load the state before the restore: its tag is ${PRE_RESTORE_TAG}`});
+	}
+	const resumedAt = await resumeAll(monitors);
+	await record.set(names, `running ${name}`);
+	log(`loaded ${name} on ${names.length} nodes; paused ${((resumedAt - pause.firstAt) / 1000).toFixed(2)} s (spread ${pause.spreadMs.toFixed(1)} ms)`);
+	return {pauseMs: loadStart - start, loadMs: Date.now() - loadStart};
+}
+
+export type RestoreOptions = {onEvent: RunEventListener; signal?: AbortSignal; state?: StateStore};
+
+export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: string | undefined, options: RestoreOptions): Promise<RestoreResult> {
+	const name = assertSnapshotName(rawName);
+	const emit = options.onEvent;
+	const log = snapshotLog(emit);
+	const state = options.state ?? (await openSnapshotState(profile, plan, emit));
+	const meta = await restorableSnapshot(plan, name, runningAccel(state, plan));
+	const monitors = await connectMonitors(plan);
+	const record = new OperationRecord(state, 'restore', name);
+	const start = Date.now();
+	let loaded: {pauseMs: number; loadMs: number};
+	try {
+		await tagsPresent(monitors, name);
+		await record.begin(monitors.map(m => m.node.name), 'running');
+		loaded = await loadEverywhere(monitors, name, record, log);
+	} catch (error) {
+		// Whatever happened, no node stays paused: the error says where each one is.
+		await resumeAll(monitors).catch(() => undefined);
+		await record.end().catch(() => undefined);
+		closeMonitors(monitors);
+		throw error;
+	}
+	let sessions = new Map<string, NodeSsh>();
+	try {
+		const sshStart = Date.now();
+		const reached = await reachAndStepClocks(profile, plan, plan.nodes, emit, options.signal).catch((error: unknown) => {
+			throw new ProblemError({message: `every node was loaded from ${name} and runs, but ${(error as Error).message}`, fix: `plasma-tui validate --profile ${plan.profileName} says how the cluster is; restore again to retry`});
+		});
+		sessions = reached.sessions;
+		const sshMs = Date.now() - sshStart;
+		for (const saved of meta.nodes) await state.markInstalled(saved.name, saved.installed);
+		const checksStart = Date.now();
+		const {validateRunning} = await import('./validate-running.js');
+		const {report} = await validateRunning(profile, plan, {checks: profile.checks, onEvent: emit, signal: options.signal, state, sessions});
+		const timings = {...loaded, sshMs, checksMs: Date.now() - checksStart, totalMs: Date.now() - start};
+		// The rollback copy is dropped once the restore stands (outside the timings).
+		await onEveryNode(monitors, m => m.qmp.hmp(`delvm ${PRE_RESTORE_TAG}`, SAVE_TIMEOUT_MS));
+		await appendTimeline(plan.timelineFile, {
+			at: new Date(start).toISOString(),
+			kind: 'snapshot',
+			subject: 'cluster',
+			to: `restored ${name}`,
+			detail: `snapshot ${name} (taken ${meta.takenAt}) restored on ${meta.nodes.length} nodes; checks ${report?.ok ? 'green' : 'not green'} after ${(timings.totalMs / 1000).toFixed(1)} s`,
+			data: {name, ...timings, checksOk: report?.ok === true},
+		});
+		return {meta, report, timings, clockSteps: reached.steps};
+	} finally {
+		for (const ssh of sessions.values()) ssh.close();
+		await record.end().catch(() => undefined);
+		closeMonitors(monitors);
+	}
+}

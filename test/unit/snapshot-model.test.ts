@@ -1,0 +1,81 @@
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {withAccel, withSnapshotBoot} from '../../source/model/plan.js';
+import {PRE_RESTORE_TAG, snapshotChanges, snapshotFileFor, snapshotMetaSchema, snapshotNameProblems, snapshotNodeOf, snapshotSizeBytes, type SnapshotMeta} from '../../source/model/snapshot.js';
+import {planIn, template, tempDir} from '../helpers.js';
+
+const dir = tempDir('plasma-snapmodel-');
+
+function metaOf(plan: ReturnType<typeof planIn>): SnapshotMeta {
+	return {
+		version: 1,
+		name: 's1',
+		profile: plan.profileName,
+		takenAt: '2026-12-01T10:00:00.000Z',
+		accel: plan.accel,
+		nodes: plan.nodes.map(node => ({...snapshotNodeOf(node), installed: true, vmStateBytes: 100 * 2 ** 20, diskGrowthBytes: 2 ** 20})),
+		pauseSpreadMs: 0.4,
+		pausedMs: 600,
+		saveMs: 350,
+	};
+}
+
+test('a snapshot of the plan as it is can be restored: no changes', () => {
+	const plan = planIn(dir);
+	const meta = snapshotMetaSchema.parse(metaOf(plan));
+	assert.deepEqual(snapshotChanges(meta, plan), []);
+	// The disk growth is what it costs on disk (the saved RAM is inside the disk file).
+	assert.equal(snapshotSizeBytes(meta), 3 * 2 ** 20);
+	assert.equal(snapshotSizeBytes({...meta, nodes: meta.nodes.map(n => ({...n, diskGrowthBytes: 0}))}), 3 * 100 * 2 ** 20);
+	assert.equal(snapshotFileFor(plan, 's1'), path.join(plan.workDir, 'snapshots', 's1.json'));
+});
+
+test('a changed node set, MAC, IP, memory or disk is named, with then and now', () => {
+	const meta = metaOf(planIn(dir));
+	const fewer = template();
+	fewer.nodes = fewer.nodes.slice(0, 2);
+	assert.deepEqual(snapshotChanges(meta, planIn(dir, fewer)), ['node set: the snapshot has 3 node(s) (node01, node02, node03), the profile has 2 (node01, node02)']);
+
+	const edited = template();
+	edited.network.hostOffset = 21;
+	edited.nodes[1]!.mac = '52:54:00:aa:bb:cc';
+	edited.nodes[2]!.memoryMiB = 1024;
+	edited.nodes[2]!.diskGiB = 2;
+	const changes = snapshotChanges(meta, planIn(dir, edited));
+	assert.ok(changes.some(c => /^node01 IP: 192\.168\.100\.11 in the snapshot, 192\.168\.100\.21 now$/.test(c)), changes.join('\n'));
+	assert.ok(changes.some(c => /^node02 MAC: \S+ in the snapshot, 52:54:00:aa:bb:cc now$/.test(c)), changes.join('\n'));
+	assert.ok(changes.includes('node03 memory (MiB): 512 in the snapshot, 1024 now'), changes.join('\n'));
+	assert.ok(changes.some(c => /^node03 disk layout: \S+disk\.qcow2 1 GiB in the snapshot, \S+disk\.qcow2 2 GiB now$/.test(c)), changes.join('\n'));
+});
+
+test('a snapshot taken under another accelerator is refused', () => {
+	const plan = planIn(dir);
+	const meta = metaOf(withAccel(plan, 'tcg'));
+	assert.deepEqual(snapshotChanges(meta, withAccel(plan, 'kvm')), ['accelerator: the snapshot was taken under TCG, this run uses KVM']);
+});
+
+test('snapshot names are QEMU tags and file names: no separators, not the rollback tag', () => {
+	assert.deepEqual(snapshotNameProblems('s1'), []);
+	assert.deepEqual(snapshotNameProblems('before-upgrade_2.0'), []);
+	for (const bad of ['', '../x', 'a b', '-x', 'a/b', 'x'.repeat(41), PRE_RESTORE_TAG]) {
+		assert.equal(snapshotNameProblems(bad).length, 1, bad);
+		assert.ok(snapshotNameProblems(bad)[0]!.fix);
+	}
+});
+
+test('up --from-snapshot adds only -loadvm to the arguments the normal boot uses, and keeps it across the accelerator choice', () => {
+	const plan = planIn(dir);
+	const from = withAccel(withSnapshotBoot(plan, 's1'), 'tcg');
+	for (const [index, node] of from.nodes.entries()) {
+		const normal = withAccel(plan, 'tcg').nodes[index]!.qemuArgs;
+		assert.deepEqual(node.qemuArgs, [...normal, '-loadvm', 's1']);
+	}
+	assert.ok(!plan.nodes[0]!.qemuArgs.includes('-loadvm'));
+	assert.ok(plan.creates.some(thing => thing.path === plan.snapshotsDir));
+});
+
+test('metadata is read strictly: an unknown key is an error', () => {
+	const meta = {...metaOf(planIn(dir)), extra: 1};
+	assert.equal(snapshotMetaSchema.safeParse(meta).success, false);
+});
