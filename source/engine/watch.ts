@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises';
 import type {CheckSpec, Profile} from '../model/profile-schema.js';
 import type {Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
@@ -125,7 +126,8 @@ export async function watchCluster(profile: Profile, plan: Plan, options: WatchO
 			options.timeline?.record([...reachabilityEntries(round, connectTimeoutMs), ...transitionEntries(round.transitions, round.facts)]);
 			options.onRound(round);
 			const pause = Math.min(deadline, roundStart + options.intervalMs) - Date.now();
-			if (pause > 0) await sleepUnlessAborted(pause, options.signal);
+			// An abort ends the pause: the loop then sees it and stops.
+			if (pause > 0) await sleep(pause, undefined, {signal: options.signal}).catch(() => undefined);
 		}
 	} finally {
 		for (const ssh of sessions.values()) ssh.close();
@@ -144,16 +146,4 @@ function reachabilityEntries(round: WatchRound, connectTimeoutMs: number): Timel
 
 export function silentLine(node: string, reason: string, connectTimeoutMs: number): string {
 	return `${node} did not answer on SSH within ${Math.round(connectTimeoutMs / 1000)} s (${reason})`;
-}
-
-function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
-	return new Promise(resolve => {
-		const timer = setTimeout(done, ms);
-		signal?.addEventListener('abort', done, {once: true});
-		function done() {
-			clearTimeout(timer);
-			signal?.removeEventListener('abort', done);
-			resolve();
-		}
-	});
 }

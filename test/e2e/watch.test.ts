@@ -80,7 +80,7 @@ test('watch shows the checks of a killed leader going to failed and the new lead
 	output = result.all ?? output;
 	// The dead node's checks stay failed: the last round is not green.
 	assert.equal(result.exitCode, 1, output);
-	assert.match(output, new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${leader} tcp-port etcd client port: ok -> failed`, 'm'));
+	assert.match(output, new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${leader} etcd client port: ok -> failed`, 'm'));
 	assert.match(output, /^\d\d:\d\d:\d\d cluster term: \d+ -> \d+ \(raft-quorum :2379\)$/m);
 	// Transitions, not repeats: the dead node's ssh failure is printed once in ~35 rounds.
 	assert.equal(output.match(new RegExp(`${leader} ssh: `, 'g'))?.length, 2, output);
