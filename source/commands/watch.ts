@@ -51,7 +51,7 @@ export const run: CommandRun = async ({values}) => {
 			signal: controller.signal,
 			timeline,
 			onRound: round => {
-				for (const node of round.wentSilent) console.log(`${clockOf(round.at)} ${silentLine(node, round.silent[node]!, WATCH_CONNECT_TIMEOUT_MS)}`);
+				for (const node of round.wentSilent) console.log(`${clockOf(round.at)} ${silentLine(node, round.silent[node]!)}`);
 				for (const node of round.answersAgain) console.log(`${clockOf(round.at)} ${node} answers on SSH again`);
 				for (const transition of round.transitions) console.log(transitionLine(transition));
 				for (const fact of round.facts) console.log(factLine(fact));

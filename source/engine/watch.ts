@@ -1,6 +1,6 @@
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {CheckSpec, Profile} from '../model/profile-schema.js';
-import type {Plan} from '../model/plan.js';
+import type {NodePlan, Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
 import {allGreen, checkTransitions, EMPTY_CHECK_MEMORY, type CheckMemory, type CheckTransition, type FactChange} from '../model/check-transitions.js';
 import {transitionEntries} from '../model/timeline-record.js';
@@ -13,8 +13,8 @@ import type {TimelineRecorder} from './timeline-recorder.js';
 
 // Watch mode: the profile's checks again and again against a running cluster,
 // reporting what changed. SSH sessions are kept between rounds; a node whose
-// session broke is tried again each round, within a short connect timeout, so a
-// dead or frozen node costs a round seconds, not the profile's SSH timeout.
+// session broke is connected again in the background while the rounds go on,
+// so a dead node costs a round nothing and a frozen one at most the check timeout.
 // Watch changes nothing: no state file write, no report, no node phase (those
 // belong to the commands that hold the work directory lock); it only appends
 // to the timeline, which parallel writers share safely.
@@ -61,12 +61,12 @@ export function watchableChecks(checks: readonly CheckSpec[]): {checks: CheckSpe
 	return {checks: checks.filter(spec => !changesNode(spec)), left};
 }
 
-// A round's checks wait at most this long: the interval, within 3 to 10 s.
+// A round's checks wait at most this long: the interval, within 5 to 10 s (TCG guests on a busy host answer slowly).
 export function watchCheckTimeoutMs(intervalMs: number): number {
-	return Math.min(10_000, Math.max(3_000, intervalMs));
+	return Math.min(10_000, Math.max(5_000, intervalMs));
 }
 
-export const WATCH_CONNECT_TIMEOUT_MS = 3_000;
+export const WATCH_CONNECT_TIMEOUT_MS = 10_000;
 
 export async function watchCluster(profile: Profile, plan: Plan, options: WatchOptions): Promise<WatchResult> {
 	const started = Date.now();
@@ -82,27 +82,45 @@ export async function watchCluster(profile: Profile, plan: Plan, options: WatchO
 		if (event.type === 'check' && event.status === 'waiting') return;
 		options.onEvent?.(event);
 	};
+	// A node without a session is connected in the background, across rounds: a node that does not
+	// answer costs a round nothing (its checks fail at once), and is checked again once it answers.
+	const connector = new AbortController();
+	const connectSignal = options.signal ? AbortSignal.any([options.signal, connector.signal]) : connector.signal;
+	const pending = new Map<string, Promise<void>>();
+	const connectFailed: Record<string, string> = {};
+	const connect = (node: NodePlan): Promise<void> => {
+		const running = pending.get(node.name);
+		if (running) return running;
+		const attempt = reachNodes(plan, [node], {timeoutMs: connectTimeoutMs, signal: connectSignal})
+			.then(reached => {
+				for (const ssh of reached.opened) {
+					if (connectSignal.aborted) ssh.close();
+					else sessions.set(node.name, ssh);
+				}
+				if (reached.unreachable[node.name] === undefined) delete connectFailed[node.name];
+				else connectFailed[node.name] = reached.unreachable[node.name];
+			})
+			.finally(() => pending.delete(node.name));
+		pending.set(node.name, attempt);
+		return attempt;
+	};
+	const live = (node: string) => sessions.get(node)?.closed === false;
 	try {
 		while (!options.signal?.aborted && Date.now() < deadline) {
 			const roundStart = Date.now();
-			// Nodes without a session are connected while the round's checks run (the first round waits for
-			// them): a node that does not answer costs the round nothing, and is checked again once it answers.
-			const live = new Map([...sessions].filter(([, ssh]) => !ssh.closed));
-			const connecting = reachNodes(plan, plan.nodes.filter(n => !live.has(n.name)), {timeoutMs: connectTimeoutMs, signal: options.signal});
-			const adopt = async () => {
-				const reached = await connecting;
-				for (const ssh of reached.opened) sessions.set(ssh.target.node, ssh);
-				return reached.unreachable;
-			};
-			const firstSilent = rounds === 0 ? await adopt() : undefined;
+			const connecting = plan.nodes.filter(n => !live(n.name)).map(connect);
+			// The first round waits for every node's first answer (or its connect timeout).
+			if (rounds === 0) await Promise.all(connecting);
 			if (options.signal?.aborted) break;
-			const connections = new Map([...sessions].filter(([, ssh]) => !ssh.closed));
+			const connections = new Map([...sessions].filter(([name]) => live(name)));
 			// A node without a session is reported check by check as failed (not reachable over SSH).
 			const report = await validateCluster(profile, plan, {connections, checks: options.checks, onEvent, signal: options.signal, timeoutCapMs: checkTimeoutMs, writeReport: false}).catch((error: unknown) => {
 				if (options.signal?.aborted) return undefined;
 				throw error;
 			});
-			const unreachable = firstSilent ?? (await adopt());
+			const unreachable = Object.fromEntries(
+				plan.nodes.filter(n => !connections.has(n.name)).map(n => [n.name, connectFailed[n.name] ?? (sessions.has(n.name) ? 'its SSH session closed; connecting again' : 'connecting')]),
+			);
 			if (!report) break;
 			rounds++;
 			const at = new Date(roundStart).toISOString();
@@ -123,13 +141,15 @@ export async function watchCluster(profile: Profile, plan: Plan, options: WatchO
 			};
 			silentBefore = silent;
 			last = round;
-			options.timeline?.record([...reachabilityEntries(round, connectTimeoutMs), ...transitionEntries(round.transitions, round.facts)]);
+			options.timeline?.record([...reachabilityEntries(round), ...transitionEntries(round.transitions, round.facts)]);
 			options.onRound(round);
 			const pause = Math.min(deadline, roundStart + options.intervalMs) - Date.now();
 			// An abort ends the pause: the loop then sees it and stops.
 			if (pause > 0) await sleep(pause, undefined, {signal: options.signal}).catch(() => undefined);
 		}
 	} finally {
+		connector.abort(new Error('watch ended'));
+		await Promise.allSettled([...pending.values()]);
 		for (const ssh of sessions.values()) ssh.close();
 		await options.timeline?.flush();
 	}
@@ -137,13 +157,13 @@ export async function watchCluster(profile: Profile, plan: Plan, options: WatchO
 }
 
 // A node that stops answering on SSH (or answers again) is a fact of the timeline: watch does not change node phases.
-function reachabilityEntries(round: WatchRound, connectTimeoutMs: number): TimelineEntry[] {
+function reachabilityEntries(round: WatchRound): TimelineEntry[] {
 	return [
-		...round.wentSilent.map((node): TimelineEntry => ({at: round.at, kind: 'fact', subject: 'answers-ssh', node, from: 'yes', to: 'no', detail: silentLine(node, round.silent[node]!, connectTimeoutMs)})),
+		...round.wentSilent.map((node): TimelineEntry => ({at: round.at, kind: 'fact', subject: 'answers-ssh', node, from: 'yes', to: 'no', detail: silentLine(node, round.silent[node]!)})),
 		...round.answersAgain.map((node): TimelineEntry => ({at: round.at, kind: 'fact', subject: 'answers-ssh', node, from: 'no', to: 'yes'})),
 	];
 }
 
-export function silentLine(node: string, reason: string, connectTimeoutMs: number): string {
-	return `${node} did not answer on SSH within ${Math.round(connectTimeoutMs / 1000)} s (${reason})`;
+export function silentLine(node: string, reason: string): string {
+	return `${node} does not answer on SSH (${reason})`;
 }

@@ -78,7 +78,7 @@ describe('watch against a live node and a dead one', {skip: skipUnless(await ssh
 		sshd = await startSshd({port: node.sshPort, authorizedKeys: fs.readFileSync(plan.ssh.publicKey, 'utf8'), hostKey: {path: node.files.hostKey, fingerprint: await fingerprintOfPublicKeyFile(node.files.hostKeyPub)}});
 
 		const started = Date.now();
-		const watching = cli(['watch', '--profile-file', file, '--interval', '1', '--for', '16'], home);
+		const watching = cli(['watch', '--profile-file', file, '--interval', '1', '--for', '24'], home);
 		let output = '';
 		watching.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
 		const waitFor = async (pattern: RegExp, what: string) => {
@@ -102,7 +102,7 @@ describe('watch against a live node and a dead one', {skip: skipUnless(await ssh
 
 		assert.equal(result.exitCode, 1, output);
 		assert.match(output, /^not watched: persistence :2379 \(it restarts the service on a member\)$/m);
-		assert.match(output, /^\d\d:\d\d:\d\d node02 did not answer on SSH within 3 s \(/m);
+		assert.match(output, /^\d\d:\d\d:\d\d node02 does not answer on SSH \(timed out after 10 s waiting for SSH on node02/m);
 		assert.match(output, /^\d\d:\d\d:\d\d node01 ssh: ok /m);
 		assert.match(output, /^\d\d:\d\d:\d\d node02 ssh: failed: node02 is not reachable over SSH$/m);
 		assert.match(output, /^\d\d:\d\d:\d\d node01 marker: failed: .*exited 1, expected 0/m);
@@ -112,7 +112,7 @@ describe('watch against a live node and a dead one', {skip: skipUnless(await ssh
 		assert.equal(output.match(/node02 ssh: /g)?.length, 1, output);
 		const rounds = Number(/after (\d+) rounds/.exec(output)?.[1]);
 		assert.ok(rounds >= 3, `a dead node must not stall rounds: ${rounds} rounds in ${elapsed} ms\n${output}`);
-		assert.ok(elapsed < 40_000, `--for 16 ended after ${elapsed} ms`);
+		assert.ok(elapsed < 50_000, `--for 24 ended after ${elapsed} ms`);
 		assert.equal(fs.existsSync(plan.lockFile), false, 'watch holds no lock');
 
 		const {entries} = await readTimeline(plan.timelineFile);
