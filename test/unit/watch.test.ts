@@ -130,4 +130,22 @@ describe('watch against a live node and a dead one', {skip: skipUnless(await ssh
 		const json = await cli(['timeline', '--profile-file', file, '--json'], home);
 		assert.equal(json.stdout.trim().split('\n').length, entries.length);
 	});
+
+	test('ctrl-c stops a watch at once: the last round decides the exit code, and no session or connect keeps it alive', async () => {
+		const file = path.join(home, 'watchtest.json');
+		const watching = cli(['watch', '--profile-file', file, '--only', 'ssh', '--interval', '1'], home);
+		let output = '';
+		watching.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+		for (const deadline = Date.now() + 30_000; !/round 1:/.test(output); ) {
+			if (Date.now() > deadline) assert.fail(`no first round in:\n${output}`);
+			await new Promise(resolve => setTimeout(resolve, 100));
+		}
+		const stopping = Date.now();
+		watching.kill('SIGINT');
+		const result = await watching;
+		assert.ok(Date.now() - stopping < 5_000, `took ${Date.now() - stopping} ms to stop`);
+		// node02 never answers: the last round was not green.
+		assert.equal(result.exitCode, 1, result.all);
+		assert.match(result.stdout, /^watch stopped after \d+ rounds; last \d\d:\d\d:\d\d round \d+: 1 ok, 1 failed/m);
+	});
 });
