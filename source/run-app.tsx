@@ -9,6 +9,9 @@ import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {PanesScreen} from './screens/panes-screen.js';
 import {ConsoleView} from './screens/console-view.js';
 import {ChecklistScreen} from './screens/checklist-screen.js';
+import {TimelineScreen} from './screens/timeline-screen.js';
+import {useWatch} from './hooks/use-watch.js';
+import {useTimeline} from './hooks/use-timeline.js';
 import {HelpOverlay, type KeyHelp} from './screens/help-overlay.js';
 import {RunQuitConfirm} from './screens/run-quit-confirm.js';
 import {SnapshotsScreen} from './screens/snapshots-screen.js';
@@ -16,7 +19,7 @@ import {useSnapshots} from './hooks/use-snapshots.js';
 import {elapsed, spinner} from './screens/components/run-format.js';
 import {KeyDispatcher, useKeys, useTextEntry} from './screens/components/key-dispatcher.js';
 
-export type RunScreenName = 'panes' | 'consoles' | 'checklist' | 'snapshots';
+export type RunScreenName = 'panes' | 'consoles' | 'checklist' | 'snapshots' | 'timeline';
 
 const SCREEN_KEYS: Record<RunScreenName, KeyHelp> = {
 	panes: [],
@@ -27,7 +30,14 @@ const SCREEN_KEYS: Record<RunScreenName, KeyHelp> = {
 		['End', 'follow new lines again'],
 		['i', 'type into the focused console; ctrl-] stops typing'],
 	],
-	checklist: [['↑ ↓ PgUp PgDn', 'scroll the checklist']],
+	checklist: [
+		['↑ ↓ PgUp PgDn', 'scroll the checklist'],
+		['w', 'watch mode on/off: the checks run again every few seconds once the run is done'],
+	],
+	timeline: [
+		['↑ ↓ PgUp PgDn Home', 'scroll back'],
+		['End', 'follow new entries again'],
+	],
 	snapshots: [
 		['↑ ↓', 'choose a snapshot'],
 		['n', 'save a new snapshot of the whole cluster'],
@@ -41,15 +51,17 @@ const RUN_KEYS: KeyHelp = [
 	['c', 'every serial console at once'],
 	['v', 'the validation checklist'],
 	['s', 'snapshots of the cluster: save, restore, delete'],
+	['t', 'the timeline: node phases, check transitions, facts, faults'],
 	['?', 'this help (esc closes it)'],
 	['q', 'quit (asks first; a run still going is stopped with its nodes)'],
 	['ctrl-c', 'stop the run and the nodes it started, then quit'],
 ];
 
 const FOOTER: Record<RunScreenName, string> = {
-	panes: 'c consoles · v checklist · s snapshots · ? help · q quit',
+	panes: 'c consoles · v checklist · t timeline · s snapshots · ? help · q quit',
 	consoles: 'tab focus · z zoom · ↑↓ PgUp PgDn scroll · End follow · i type · p panes · v checklist · q quit',
-	checklist: '↑↓ scroll · p panes · c consoles · s snapshots · ? help · q quit',
+	checklist: '↑↓ scroll · w watch · t timeline · s snapshots · p panes · c consoles · ? help · q quit',
+	timeline: '↑↓ PgUp PgDn scroll · End follow · v checklist · p panes · c consoles · ? help · q quit',
 	snapshots: '↑↓ choose · n save · r restore · d delete · p panes · v checklist · q quit',
 };
 
@@ -93,6 +105,9 @@ function Run({profile, services, onExit, options}: Props) {
 	const switched = useRef(false);
 	const running = run.outcome === undefined;
 	const snapshots = useSnapshots(profile, services.snapshots, screen === 'snapshots');
+	// Watch mode needs a cluster that validated and keeps running (not an interrupted or stopped run).
+	const watching = useWatch(profile, services, {ready: run.outcome?.report !== undefined && !run.outcome.interrupted && !leaving, emit: run.emit, intervalMs: options?.watchIntervalMs});
+	const timeline = useTimeline(profile, services, screen === 'timeline', options?.timelinePollMs);
 
 	// Once validation ends the checklist is the answer, unless the operator already chose a view.
 	const validation = stageOf(run.view, 'validate');
@@ -135,6 +150,8 @@ function Run({profile, services, onExit, options}: Props) {
 			else if (input === 'c') choose('consoles');
 			else if (input === 'v') choose('checklist');
 			else if (input === 's') choose('snapshots');
+			else if (input === 't') choose('timeline');
+			else if (input === 'w' && watching.available) watching.toggle();
 			else if (input === '?') setOverlay('help');
 			else if (input === 'q') setOverlay('quit');
 			else return false;
@@ -168,7 +185,9 @@ function Run({profile, services, onExit, options}: Props) {
 			/>
 		);
 	} else if (screen === 'checklist') {
-		body = <ChecklistScreen view={run.view} now={run.now} width={columns} height={bodyHeight} isActive={active} report={outcome?.report} />;
+		body = <ChecklistScreen view={run.view} now={run.now} width={columns} height={bodyHeight} isActive={active} report={outcome?.report} watch={watching.available ? watching.watch : undefined} />;
+	} else if (screen === 'timeline') {
+		body = <TimelineScreen entries={timeline.entries} error={timeline.error} width={columns} height={bodyHeight} isActive={active} />;
 	} else if (screen === 'snapshots') {
 		body = (
 			<SnapshotsScreen

@@ -1,7 +1,8 @@
 import os from 'node:os';
-import type {Profile} from '../model/profile-schema.js';
+import type {CheckSpec, Profile} from '../model/profile-schema.js';
 import {formatProblem, formatProblems, ProblemError} from '../model/field-error.js';
 import {buildPlan, type Plan, type PlanContext} from '../model/plan.js';
+import {checkName} from '../model/check-name.js';
 import {toolPaths} from '../services/paths.js';
 import {findProfile, ProfileStore} from '../services/profiles.js';
 import type {CommandOptions} from './registry.js';
@@ -59,4 +60,18 @@ export async function underWorkLock(plan: Plan, command: string, work: () => Pro
 	} finally {
 		await lock.release();
 	}
+}
+
+// The checks --only picks (types or names, comma-separated), all without it; undefined (said why) when one is unknown.
+export function checksFromOnly(profile: Profile, only: CommandOptions[string], command: string): CheckSpec[] | undefined {
+	if (typeof only !== 'string') return profile.checks;
+	const name = checkName;
+	const wanted = only.split(',').map(item => item.trim()).filter(Boolean);
+	const known = new Set(profile.checks.flatMap(spec => [spec.type, name(spec)]));
+	const unknown = wanted.filter(item => !known.has(item));
+	if (unknown.length > 0) {
+		console.error(`plasma-tui ${command}: --only: no check ${unknown.map(u => `"${u}"`).join(', ')} in "${profile.name}"; its checks: ${[...new Set(profile.checks.map(name))].join(', ')}`);
+		return undefined;
+	}
+	return profile.checks.filter(spec => wanted.includes(spec.type) || wanted.includes(name(spec)));
 }

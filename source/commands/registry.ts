@@ -128,6 +128,26 @@ export const COMMANDS = {
 		parse: {...help, ...profileOptions, timeout: {type: 'string'}, only: {type: 'string'}},
 		load: async () => (await import('./validate.js')).run,
 	},
+	watch: {
+		summary: 'run the checks again and again against a running cluster, printing what changes (ok -> failed and back)',
+		usage: 'watch [--profile NAME | --profile-file PATH] [--interval SEC] [--only CHECKS] [--for SEC]',
+		options: [
+			...profileHelp,
+			['--interval SEC', 'start a round every SEC seconds (default 5)'],
+			['--only CHECKS', 'comma-separated check types or names, e.g. raft-quorum,ssh'],
+			['--for SEC', 'stop after SEC seconds (default: until ctrl-c)'],
+		],
+		details: 'Prints the first result of each check, then only transitions, with the time and the reason, and the facts checks learn (raft leader, term). Exit 0 when the last round was all green. Takes no work-directory lock: fault, node and down still work from another terminal.',
+		parse: {...help, ...profileOptions, interval: {type: 'string'}, only: {type: 'string'}, for: {type: 'string'}},
+		load: async () => (await import('./watch.js')).run,
+	},
+	timeline: {
+		summary: 'what happened to a cluster, in time order: runs, node phases, check transitions, facts, faults',
+		usage: 'timeline [--profile NAME | --profile-file PATH] [--json] [--run last|all]',
+		options: [...profileHelp, ['--json', 'one JSON object per line, as stored'], ['--run last|all', 'the last run only (default) or every run']],
+		parse: {...help, ...profileOptions, json: {type: 'boolean'}, run: {type: 'string'}},
+		load: async () => (await import('./timeline.js')).run,
+	},
 	node: {
 		summary: 'one node of a running cluster: stop, start, restart; add or remove a node',
 		usage: 'node stop|start|restart NAME | node add [--role ROLE] | node remove NAME [--profile NAME | --profile-file PATH] [--force] [--yes]',

@@ -25,8 +25,9 @@ export class NodePhases {
 	async set(node: string, phase: NodePhase, reason?: string): Promise<boolean> {
 		const step = nextPhase(this.of(node), phase);
 		if (!step.ok) return false;
+		const from = this.of(node);
 		this.current[node] = step.phase;
-		this.emit({type: 'node-phase', node, phase: step.phase, reason, at: Date.now()});
+		this.emit({type: 'node-phase', node, phase: step.phase, from, reason, at: Date.now()});
 		await this.state.setNode(node, step.phase, reason);
 		return true;
 	}

@@ -11,6 +11,7 @@ import {fingerprintOfPublicKeyFile} from '../services/ssh-keys.js';
 import {describeHostKey} from '../model/host-key.js';
 import {StateStore} from '../services/state.js';
 import {bootCluster, exitReason, type BootedNode, type BootResult} from './boot.js';
+import {TimelineRecorder} from './timeline-recorder.js';
 
 // The one place that sequences a run: preflight, image, certificates, boot,
 // install, validate. Nodes advance independently: each starts its install as
@@ -96,10 +97,13 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 	// The run's SSH sessions end with it on every path (done, failed, interrupted, thrown):
 	// open ones would keep the caller's process alive, and no caller has a use for them.
 	const connections = new Map<string, NodeSsh>();
+	// Node phases, check results and the facts they learn go into the run's timeline.
+	const timeline = new TimelineRecorder(options.plan, 'up', profile.name, message => options.onEvent({type: 'log', level: 'warn', message, at: Date.now()}));
 	try {
-		return await sequenceRun(profile, options, connections);
+		return await sequenceRun(profile, {...options, onEvent: timeline.listener(options.onEvent)}, connections);
 	} finally {
 		for (const connection of connections.values()) connection.close();
+		await timeline.flush();
 	}
 }
 

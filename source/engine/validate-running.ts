@@ -1,5 +1,5 @@
 import type {CheckSpec, Profile} from '../model/profile-schema.js';
-import type {Plan} from '../model/plan.js';
+import type {NodePlan, Plan} from '../model/plan.js';
 import {nodeWaitReporter, type NodePhase, type RunEventListener} from '../model/events.js';
 import {StateStore} from '../services/state.js';
 import {waitForSsh, type NodeSsh} from '../services/ssh.js';
@@ -55,28 +55,18 @@ export async function validateRunning(profile: Profile, plan: Plan, options: Val
 	const validated = plan.nodes.filter(n => notRun[n.name] === undefined);
 	try {
 		for (const node of validated) await setPhase(node.name, 'validating');
-		const connections = new Map<string, NodeSsh>();
-		// Settled, not Promise.all: on an abort, no session may open after the finally below has closed them.
-		const waits = await Promise.allSettled(
-			validated.map(async node => {
-				const held = options.sessions?.get(node.name);
-				if (held && !held.closed) return void connections.set(node.name, held);
-				const target = sshTargetFor(plan, node);
-				try {
-					const ssh = await waitForSsh(target, {
-						timeoutMs: sshTimeoutMs,
-						signal: options.signal,
-						onWait: nodeWaitReporter(emit, node.name, `ssh on ${target.host}:${target.port}`),
-					});
-					opened.push(ssh);
-					connections.set(node.name, ssh);
-				} catch (error) {
-					if (options.signal?.aborted) return;
-					notRun[node.name] = `${node.name} is not reachable over SSH: ${(error as Error).message}`;
-					await setPhase(node.name, 'failed', `not reachable over SSH: ${(error as Error).message}`);
-				}
-			}),
-		);
+		const reached = await reachNodes(plan, validated, {
+			timeoutMs: sshTimeoutMs,
+			signal: options.signal,
+			held: options.sessions,
+			onWait: node => nodeWaitReporter(emit, node.name, `ssh on 127.0.0.1:${node.sshPort}`),
+			onUnreachable: async (node, message) => {
+				notRun[node.name] = `${node.name} is not reachable over SSH: ${message}`;
+				await setPhase(node.name, 'failed', `not reachable over SSH: ${message}`);
+			},
+		});
+		opened.push(...reached.opened);
+		const {connections, waits} = reached;
 		options.signal?.throwIfAborted();
 		const broken = waits.find(wait => wait.status === 'rejected');
 		if (broken) throw broken.reason;
@@ -93,4 +83,42 @@ export async function validateRunning(profile: Profile, plan: Plan, options: Val
 	} finally {
 		for (const ssh of opened) ssh.close();
 	}
+}
+
+export type ReachedNodes = {
+	connections: Map<string, NodeSsh>;
+	// The sessions opened here (the caller closes them); held ones are only reused.
+	opened: NodeSsh[];
+	// Nodes that did not answer within timeoutMs, with why.
+	unreachable: Record<string, string>;
+	waits: PromiseSettledResult<void>[];
+};
+
+// One SSH session per node, in parallel: a held session that is still open is
+// reused, the others are connected within timeoutMs. Settled, not Promise.all:
+// on an abort, no session may open after the caller has closed the others.
+export async function reachNodes(
+	plan: Plan,
+	nodes: readonly NodePlan[],
+	options: {timeoutMs: number; signal?: AbortSignal; held?: Map<string, NodeSsh>; onWait?: (node: NodePlan) => (info: {lastError?: string; elapsedMs: number}) => void; onUnreachable?: (node: NodePlan, message: string) => Promise<void> | void},
+): Promise<ReachedNodes> {
+	const connections = new Map<string, NodeSsh>();
+	const opened: NodeSsh[] = [];
+	const unreachable: Record<string, string> = {};
+	const waits = await Promise.allSettled(
+		nodes.map(async node => {
+			const held = options.held?.get(node.name);
+			if (held && !held.closed) return void connections.set(node.name, held);
+			try {
+				const ssh = await waitForSsh(sshTargetFor(plan, node), {timeoutMs: options.timeoutMs, signal: options.signal, onWait: options.onWait?.(node)});
+				opened.push(ssh);
+				connections.set(node.name, ssh);
+			} catch (error) {
+				if (options.signal?.aborted) return;
+				unreachable[node.name] = (error as Error).message;
+				await options.onUnreachable?.(node, (error as Error).message);
+			}
+		}),
+	);
+	return {connections, opened, unreachable, waits};
 }

@@ -9,6 +9,7 @@ import {writeFileAtomic} from '../services/atomic-file.js';
 import {ensureWorkDirs} from '../services/owned-dir.js';
 import {printableLine} from '../model/printable.js';
 import {shellQuote} from '../services/shell-quote.js';
+import {answerOf, formatFacts, type CheckAnswer, type CheckFacts} from '../model/check-facts.js';
 
 // Runs the profile's checks: each is polled until it passes or its timeout
 // runs out, saying what it waits for; the results become the report.
@@ -23,6 +24,8 @@ export type CheckResult = {
 	reason?: string;
 	// The log line that explains a failure: the node's console, last words.
 	logLine?: string;
+	// What the check learned about the cluster (raft-quorum: leader, term, members).
+	facts?: CheckFacts;
 	durationMs: number;
 };
 
@@ -33,14 +36,14 @@ export type Report = {profile: string; ok: boolean; startedAt: string; finishedA
 const POLL_START_MS = 500;
 const POLL_MAX_MS = 3000;
 
-async function poll(what: string, attempt: () => Promise<string>, timeoutMs: number, onWait: (lastError: string) => void, signal?: AbortSignal): Promise<{ok: boolean; detail: string}> {
+async function poll(what: string, attempt: () => Promise<string | CheckAnswer>, timeoutMs: number, onWait: (lastError: string) => void, signal?: AbortSignal): Promise<{ok: boolean; detail: string; facts?: CheckFacts}> {
 	const started = Date.now();
 	let delay = POLL_START_MS;
 	let lastError = '';
 	for (;;) {
 		signal?.throwIfAborted();
 		try {
-			return {ok: true, detail: await attempt()};
+			return {ok: true, ...answerOf(await attempt())};
 		} catch (error) {
 			if (signal?.aborted) throw error;
 			const message = (error as Error).message;
@@ -93,7 +96,8 @@ export async function validateCluster(
 	plan: Plan,
 	// checks: the ones to run (validate --only), default all of the profile's.
 	// notRun: nodes left out of this validation, with why (they failed before it); their checks are reported as not run.
-	options: {connections: Map<string, NodeSsh>; onEvent: RunEventListener; checks?: CheckSpec[]; signal?: AbortSignal; target?: CheckContext['target']; timeoutCapMs?: number; notRun?: Record<string, string>},
+	// writeReport: false for watch mode's rounds, which leave the last validation's report alone.
+	options: {connections: Map<string, NodeSsh>; onEvent: RunEventListener; checks?: CheckSpec[]; signal?: AbortSignal; target?: CheckContext['target']; timeoutCapMs?: number; notRun?: Record<string, string>; writeReport?: boolean},
 ): Promise<Report> {
 	const startedAt = new Date().toISOString();
 	const results: CheckResult[] = [];
@@ -125,8 +129,8 @@ export async function validateCluster(
 			// A cluster check's explanation comes from the first node its reason names.
 			const named = outcome.ok ? undefined : nodes.find(access => new RegExp(`\\b${access.node.name}\\b`).test(outcome.detail));
 			const logLine = named ? await explainingLine(spec, named.node, named.ssh).then(line => line && `${named.node.name} ${line}`) : undefined;
-			results.push({check: name, type: spec.type, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, reason: outcome.ok ? undefined : outcome.detail, logLine, durationMs: Date.now() - started});
-			emit({type: 'check', check: name, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, logLine, at: Date.now()});
+			results.push({check: name, type: spec.type, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, reason: outcome.ok ? undefined : outcome.detail, logLine, facts: outcome.facts, durationMs: Date.now() - started});
+			emit({type: 'check', check: name, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, logLine, facts: outcome.facts, at: Date.now()});
 			continue;
 		}
 		for (const node of skipped.filter(n => runsOn(spec, n))) notRun(spec, name, node, options.notRun![node.name]!);
@@ -155,14 +159,15 @@ export async function validateCluster(
 					detail: outcome.detail,
 					reason: outcome.ok ? undefined : outcome.detail,
 					logLine,
+					facts: outcome.facts,
 					durationMs: Date.now() - started,
 				});
-				emit({type: 'check', node: access.node.name, check: name, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, logLine, at: Date.now()});
+				emit({type: 'check', node: access.node.name, check: name, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, logLine, facts: outcome.facts, at: Date.now()});
 			}),
 		);
 	}
 	const report: Report = {profile: profile.name, ok: results.every(r => r.status === 'ok'), startedAt, finishedAt: new Date().toISOString(), results};
-	await writeReport(plan, report);
+	if (options.writeReport !== false) await writeReport(plan, report);
 	return report;
 }
 
@@ -181,7 +186,7 @@ export function formatReport(report: Report): string {
 	const width = Math.max(8, ...report.results.map(r => (r.node ?? 'cluster').length));
 	const lines = [`plasma-tui validation of ${report.profile}: ${verdict} (${report.finishedAt})`, ''];
 	for (const result of report.results.map(printableResult)) {
-		lines.push(`${MARKS[result.status]} ${(result.node ?? 'cluster').padEnd(width)} ${result.check}: ${result.status === 'ok' ? result.detail : result.reason}`);
+		lines.push(`${MARKS[result.status]} ${(result.node ?? 'cluster').padEnd(width)} ${result.check}: ${result.status === 'ok' ? result.detail : result.reason}${result.facts ? ` [${formatFacts(result.facts)}]` : ''}`);
 		if (result.logLine) lines.push(`           last log line: ${result.logLine}`);
 	}
 	return `${lines.join('\n')}\n`;

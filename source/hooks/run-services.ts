@@ -2,6 +2,8 @@ import type {Profile} from '../model/profile-schema.js';
 import type {RunEventListener} from '../model/events.js';
 import type {StageName} from '../model/stages.js';
 import type {SnapshotServices} from './snapshot-services.js';
+import type {TimelineEntry} from '../model/timeline.js';
+import type {WatchRoundSummary} from '../model/watch-view.js';
 
 export type RunOutcome = {
 	exitCode: number;
@@ -21,4 +23,9 @@ export type RunServices = {
 	sendToConsole?(node: string, data: string): void;
 	// The snapshot list (key s), once the run has ended.
 	snapshots?: SnapshotServices;
+	// Watch mode once the run has ended: the checks again every intervalMs until the signal;
+	// their results as check events, each round's changes through onRound.
+	watchChecks?(profile: Profile, options: {intervalMs: number; onEvent: RunEventListener; onRound: (round: WatchRoundSummary) => void; signal: AbortSignal}): Promise<void>;
+	// The run's timeline (plan.timelineFile), oldest first.
+	readTimeline?(profile: Profile): Promise<TimelineEntry[]>;
 };

@@ -1,6 +1,6 @@
 import {useCallback, useEffect, useRef, useState} from 'react';
 import type {Profile} from '../model/profile-schema.js';
-import type {RunEvent} from '../model/events.js';
+import type {RunEvent, RunEventListener} from '../model/events.js';
 import {applyRunEvents, createRunView, type RunView, type RunViewOptions} from '../model/run-view.js';
 import type {RunOutcome, RunServices} from './run-services.js';
 
@@ -12,6 +12,8 @@ export type RunState = {
 	stopping: boolean;
 	// Aborts the run; resolves once the engine has stopped what it started.
 	stop: () => Promise<void>;
+	// Events from after the run (watch mode's check results), folded on the same tick.
+	emit: RunEventListener;
 };
 
 export type UseRunOptions = RunViewOptions & {
@@ -19,6 +21,9 @@ export type UseRunOptions = RunViewOptions & {
 	tickMs?: number;
 	// How often the clock moves when nothing happens (spinners, elapsed seconds).
 	clockMs?: number;
+	// Watch mode's interval and the timeline's re-read (tests make them short).
+	watchIntervalMs?: number;
+	timelinePollMs?: number;
 };
 
 export function useRun(profile: Profile, services: RunServices, options: UseRunOptions = {}): RunState {
@@ -31,11 +36,12 @@ export function useRun(profile: Profile, services: RunServices, options: UseRunO
 	const viewRef = useRef(view);
 	const controllerRef = useRef<AbortController | undefined>(undefined);
 	const runRef = useRef<Promise<void>>(Promise.resolve());
+	const queueRef = useRef<RunEvent[]>([]);
 
 	useEffect(() => {
 		const controller = new AbortController();
 		controllerRef.current = controller;
-		const queue: RunEvent[] = [];
+		const queue = queueRef.current;
 		const onEvent = (event: RunEvent) => queue.push(event);
 		let finished = false;
 		let lastClock = 0;
@@ -80,5 +86,7 @@ export function useRun(profile: Profile, services: RunServices, options: UseRunO
 		await runRef.current;
 	}, []);
 
-	return {view, now, outcome, stopping, stop};
+	const emit = useCallback<RunEventListener>(event => void queueRef.current.push(event), []);
+
+	return {view, now, outcome, stopping, stop, emit};
 }

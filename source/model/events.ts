@@ -4,6 +4,7 @@
 import type {NodePhase} from './node-phase.js';
 import type {StageName} from './stages.js';
 import {printableLine} from './printable.js';
+import {formatFacts, type CheckFacts} from './check-facts.js';
 
 export type {NodePhase};
 
@@ -11,14 +12,16 @@ export type StageStatus = 'start' | 'done' | 'failed' | 'skipped';
 
 export type RunEvent =
 	| {type: 'stage'; stage: StageName; status: StageStatus; message?: string; at: number}
-	| {type: 'node-phase'; node: string; phase: NodePhase; reason?: string; at: number}
+	// from: the phase the node left (the timeline records from -> to).
+	| {type: 'node-phase'; node: string; phase: NodePhase; from?: NodePhase; reason?: string; at: number}
 	// A wait in progress: what it waits for and the last error seen.
 	| {type: 'node-wait'; node: string; waitingFor: string; lastError?: string; elapsedMs: number; at: number}
 	| {type: 'console'; node: string; line: string; at: number}
 	| {type: 'install-output'; node: string; line: string; at: number}
 	// A failed check carries the log line that explains it (the service log named by explainLog, or the console).
 	// 'not-run': the node failed before validation or does not answer; detail says why.
-	| {type: 'check'; node?: string; check: string; status: 'waiting' | 'ok' | 'failed' | 'not-run'; detail?: string; logLine?: string; at: number}
+	// facts: what the check learned about the cluster (raft-quorum: leader, term, members).
+	| {type: 'check'; node?: string; check: string; status: 'waiting' | 'ok' | 'failed' | 'not-run'; detail?: string; logLine?: string; facts?: CheckFacts; at: number}
 	// A booting node whose console has been silent for silentMs.
 	| {type: 'node-stall'; node: string; silentMs: number; at: number}
 	// resolvedBy: a warning that this stage's success answers (preflight's "the demo image is not built yet" and the image stage).
@@ -70,7 +73,7 @@ export function formatEventLine(raw: RunEvent): string | undefined {
 		case 'node-stall':
 			return `${prefix}${stallHint(event.silentMs)}`;
 		case 'check':
-			return `${prefix}check ${event.check}: ${event.status}${event.detail ? ` (${event.detail})` : ''}`;
+			return `${prefix}check ${event.check}: ${event.status}${event.detail ? ` (${event.detail})` : ''}${event.facts ? ` [${formatFacts(event.facts)}]` : ''}`;
 		case 'log':
 			return `${prefix}${event.level === 'info' ? '' : `${event.level}: `}${event.message}`;
 	}

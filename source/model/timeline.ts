@@ -29,5 +29,7 @@ export function formatTimelineEntry(entry: TimelineEntry, start?: string): strin
 	const when = start ? `+${((Date.parse(entry.at) - Date.parse(start)) / 1000).toFixed(1)}s` : entry.at;
 	const change = entry.from !== undefined || entry.to !== undefined ? ` ${entry.from ?? '?'} -> ${entry.to ?? '?'}` : '';
 	const detail = entry.detail ? `: ${entry.detail}` : '';
-	return `${when} ${entry.kind} ${entry.subject}${change}${detail}`;
+	// A check runs per node: its subject is the check, the node says where.
+	const where = entry.node && entry.node !== entry.subject ? ` on ${entry.node}` : '';
+	return `${when} ${entry.kind} ${entry.subject}${where}${change}${detail}`;
 }

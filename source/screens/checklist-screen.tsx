@@ -1,6 +1,7 @@
 import {Box, Text} from 'ink';
 import {checkSummary, CLUSTER_ROW, failedChecks, notRunRows, type RunView} from '../model/run-view.js';
 import {useStateRef} from '../hooks/use-state-ref.js';
+import {watchStatusLine, type WatchView} from '../model/watch-view.js';
 import {checkMark, cleanLine} from './components/run-format.js';
 import {useKeys} from './components/key-dispatcher.js';
 
@@ -12,6 +13,8 @@ type Props = {
 	isActive: boolean;
 	// Set once validation has written its report.
 	report?: {text: string; json: string};
+	// Watch mode, once the run has ended with a cluster that keeps running.
+	watch?: WatchView;
 };
 
 type Line = {key: string; parts: Array<{text: string; color?: string; bold?: boolean}>};
@@ -55,12 +58,20 @@ function detailLines(view: RunView): Line[] {
 	return lines;
 }
 
+function changeColor(change: string): string | undefined {
+	if (/-> (failed|not-run)|does not answer/.test(change)) return 'red';
+	if (/-> ok\b|answers on SSH again/.test(change)) return 'green';
+	return 'magenta';
+}
+
 // The node × check grid, then why each failed check failed, then where the report is.
-export function ChecklistScreen({view, now, width, height, isActive, report}: Props) {
+export function ChecklistScreen({view, now, width, height, isActive, report, watch}: Props) {
 	const [top, setTop] = useStateRef(0);
 	const summary = checkSummary(view);
 	const lines = view.checkNames.length === 0 ? [] : [...gridLines(view, now), ...detailLines(view)];
-	const visible = Math.max(1, height - 3);
+	// The newest changes watch saw, below the grid: a few rows, the timeline view has them all.
+	const changes = watch?.on ? watch.changes.slice(-Math.min(6, Math.max(1, Math.floor(height / 4)))) : [];
+	const visible = Math.max(1, height - 3 - (watch ? 1 : 0) - (changes.length > 0 ? changes.length + 1 : 0));
 	const maxTop = Math.max(0, lines.length - visible);
 	useKeys(
 		(_input, key) => {
@@ -91,6 +102,17 @@ export function ChecklistScreen({view, now, width, height, isActive, report}: Pr
 				</Text>
 			))}
 			{lines.length > visible ? <Text dimColor>{`lines ${start + 1}-${Math.min(lines.length, start + visible)} of ${lines.length} (↑↓ PgUp PgDn scroll)`}</Text> : null}
+			{watch ? (
+				<Text wrap="truncate-end" color={watch.on ? (watch.last && !watch.last.green ? 'red' : 'cyan') : 'gray'}>
+					{watchStatusLine(watch)}
+				</Text>
+			) : null}
+			{changes.length > 0 ? <Text bold>{`Changes (newest last; t: the whole timeline)`}</Text> : null}
+			{changes.map((change, index) => (
+				<Text key={`change:${watch!.changes.length - changes.length + index}`} wrap="truncate-end" color={changeColor(change)}>
+					{change}
+				</Text>
+			))}
 			<Text wrap="truncate-end" color={report ? undefined : 'gray'}>
 				{report ? `report saved: ${report.text} · ${report.json}` : 'report: saved in the work directory when validation ends'}
 			</Text>

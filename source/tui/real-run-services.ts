@@ -55,6 +55,17 @@ export function realRunServices(context: PlanContext): RunServices & {settled: (
 			input?.send(node, data);
 		},
 		snapshots: realSnapshotServices(context),
+		// Watch mode takes no lock, like the headless `watch`: faults from another terminal still work.
+		async watchChecks(profile, {intervalMs, onEvent, onRound, signal}) {
+			const plan = runPlan ?? buildPlan(profile, context);
+			const [{watchCluster, watchableChecks}, {TimelineRecorder}] = await Promise.all([import('../engine/watch.js'), import('../engine/timeline-recorder.js')]);
+			const timeline = new TimelineRecorder(plan, 'tui watch', profile.name, message => onEvent({type: 'log', level: 'warn', message, at: Date.now()}));
+			await watchCluster(profile, plan, {checks: watchableChecks(profile.checks).checks, intervalMs, signal, onEvent, onRound, timeline});
+		},
+		async readTimeline(profile) {
+			const {readTimeline} = await import('../services/timeline.js');
+			return (await readTimeline((runPlan ?? buildPlan(profile, context)).timelineFile)).entries;
+		},
 		settled: () => active,
 		close: () => input?.close(),
 		ran: () => started,

@@ -181,7 +181,8 @@ test('crud and persistence use only the planned members, never a worker', async 
 		} as unknown as NodeSsh,
 	}));
 	const detail = await clusterCheckAttempt({type: 'crud', port: 2379, timeoutSec: 5}, {plan, nodes, timeoutMs: 5000});
-	assert.match(detail, /written on node01, read and deleted on node02/);
+	assert.equal(typeof detail, 'string');
+	assert.match(detail as string, /written on node01, read and deleted on node02/);
 	assert.deepEqual([...asked].sort(), ['node01', 'node02', 'node03']);
 });
 

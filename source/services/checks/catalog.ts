@@ -1,6 +1,7 @@
 import {z} from 'zod';
 import {type FieldError, fieldError} from '../../model/field-error.js';
 import {forRole, type NodeRole} from '../../model/node-role.js';
+import type {CheckAnswer} from '../../model/check-facts.js';
 import {type CheckContext, type CheckDefinition, type CheckScope, CheckFailure, type NodeAccess} from './check-definition.js';
 
 // Everything the rest of the tool knows about check types, derived from a list
@@ -47,18 +48,21 @@ export function checkCatalog<const D extends readonly [AnyCheckDefinition, ...An
 	const runsOn = (spec: Spec, node: {role: NodeRole}): boolean => forRole(spec.roles, node.role);
 
 	// One attempt of a node check on one node.
-	const nodeCheckAttempt = async (spec: Spec, access: NodeAccess, context: CheckContext): Promise<string> => {
+	const nodeCheckAttempt = async (spec: Spec, access: NodeAccess, context: CheckContext): Promise<string | CheckAnswer> => {
 		const definition = definitionOf(spec);
 		if (definition.scope !== 'node') throw new CheckFailure(`${spec.type} is a cluster check`);
 		return definition.run(spec, {...context, ...access});
 	};
 
 	// One attempt of a cluster check, over every node it can reach.
-	const clusterCheckAttempt = async (spec: Spec, context: CheckContext): Promise<string> => {
+	const clusterCheckAttempt = async (spec: Spec, context: CheckContext): Promise<string | CheckAnswer> => {
 		const definition = definitionOf(spec);
 		if (definition.scope !== 'cluster') throw new CheckFailure(`${spec.type} is a node check`);
 		return definition.run(spec, context);
 	};
 
-	return {definitions, schema, name, port, rules, isClusterCheck, runsOn, nodeCheckAttempt, clusterCheckAttempt};
+	// Why watch mode leaves a check out (it changes the node), or undefined.
+	const changesNode = (spec: Spec): string | undefined => definitionOf(spec).changesNode;
+
+	return {definitions, schema, name, port, rules, isClusterCheck, runsOn, nodeCheckAttempt, clusterCheckAttempt, changesNode};
 }

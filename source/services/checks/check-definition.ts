@@ -1,6 +1,7 @@
 import {z} from 'zod';
 import {type FieldError, ProblemError} from '../../model/field-error.js';
 import type {NodePlan, Plan} from '../../model/plan.js';
+import type {CheckAnswer} from '../../model/check-facts.js';
 import {rolesSchema} from '../../model/node-role.js';
 import type {NodeSsh} from '../ssh.js';
 
@@ -61,8 +62,10 @@ export type CheckDefinitionInput<T extends string, P extends ParamsShape, S exte
 	port?(spec: SpecOf<T, P>): number;
 	// Semantic problems of the parameters, found before a run instead of minutes into it.
 	rules?(spec: SpecOf<T, P>, at: string): FieldError[];
-	// One attempt: resolves with what it saw, throws CheckFailure with why it did not pass.
-	run(spec: SpecOf<T, P>, context: S extends 'node' ? NodeCheckContext : CheckContext): Promise<string>;
+	// One attempt: resolves with what it saw (and the facts it learned), throws CheckFailure with why it did not pass.
+	run(spec: SpecOf<T, P>, context: S extends 'node' ? NodeCheckContext : CheckContext): Promise<string | CheckAnswer>;
+	// Set on a check that changes the node (restarts a service): the reason watch mode does not re-run it.
+	changesNode?: string;
 };
 
 export type CheckDefinition<T extends string, P extends ParamsShape, S extends CheckScope> = CheckDefinitionInput<T, P, S> & {

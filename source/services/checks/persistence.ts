@@ -13,6 +13,7 @@ export const persistenceCheck = defineCheck({
 	}),
 	example: {restartCommand: 'systemctl restart etcd'},
 	scope: 'cluster',
+	changesNode: 'it restarts the service on a member',
 	name: spec => `${spec.type} :${spec.port}`,
 	port: spec => spec.port,
 	rules: (spec, at) => emptyTextProblems(spec.restartCommand, `${at}.restartCommand`, 'give the command that restarts the service, e.g. systemctl restart etcd'),

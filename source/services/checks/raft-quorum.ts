@@ -22,11 +22,15 @@ export const raftQuorumCheck = defineCheck({
 			controlPlane.map(async access => {
 				const members = await etcdCall(context, access, spec.port, '/v3/cluster/member/list', {});
 				const status = await etcdCall(context, access, spec.port, '/v3/maintenance/status', {});
+				const list = (members['members'] as Member[] | undefined) ?? [];
 				return {
 					node: access.node.name,
 					clusterId: String((members['header'] as {cluster_id?: string} | undefined)?.cluster_id),
-					members: ((members['members'] as Member[] | undefined) ?? []).map(m => m.name ?? m.ID ?? '?').sort(),
+					members: list.map(m => m.name ?? m.ID ?? '?').sort(),
 					leader: String(status['leader'] ?? '0'),
+					// The leader's member name when the list names it, else its id.
+					leaderName: list.find(m => m.ID !== undefined && m.ID === String(status['leader']))?.name,
+					term: Number(status['raftTerm'] ?? (status['header'] as {raft_term?: string} | undefined)?.raft_term ?? 0),
 				};
 			}),
 		);
@@ -45,6 +49,12 @@ export const raftQuorumCheck = defineCheck({
 		if (memberCount !== planned) throw new CheckFailure(`${memberCount} members, expected the ${planned} planned control-plane nodes`);
 		const leaders = new Set(ok.map(a => a.leader));
 		if (leaders.has('0') || leaders.size > 1) throw new CheckFailure(`no agreed leader (${ok.map(a => `${a.node}: ${a.leader}`).join(', ')})`);
-		return `${memberCount} members, leader ${[...leaders][0]}, ${ok.length} of ${planned} answering${silent.length > 0 ? ` (silent: ${silent.join(', ')})` : ''}`;
+		const leader = ok.find(a => a.leaderName)?.leaderName ?? [...leaders][0]!;
+		// Members answer at slightly different moments: the highest term seen is the cluster's.
+		const term = Math.max(...ok.map(a => a.term));
+		return {
+			detail: `${memberCount} members, leader ${[...leaders][0]}, ${ok.length} of ${planned} answering${silent.length > 0 ? ` (silent: ${silent.join(', ')})` : ''}`,
+			facts: {leader, term, members: memberCount},
+		};
 	},
 });
