@@ -71,10 +71,54 @@ export type NodePlan = ResolvedNode & {
 	// says it in words. The generated key's fingerprint is read from files.hostKeyPub
 	// before first contact, once the certificates stage wrote it.
 	hostKey: {policy: HostKeyPolicy; expect: string};
+	// Where the node's cluster NIC plugs in: a fixed port of the cluster switch (partitions move ports
+	// between VLANs), directly or, with network.impairment, through a small switch of its own and a wirefilter.
+	link: NodeLink;
 	append: string;
 	qemuArgs: string[];
 	install: NodeInstallPlan;
 };
+
+export type NodeLink = {
+	switchPort: number;
+	impairment?: {
+		dir: string;
+		switchSocket: string;
+		switchMgmt: string;
+		switchPidfile: string;
+		wirefilterMgmt: string;
+		wirefilterPidfile: string;
+		// Both daemonise (--daemon / -d) and write their pidfiles.
+		switchArgv: string[];
+		wirefilterArgv: string[];
+	};
+};
+
+// Node index 0 is on switch port 1: port 0 is the switch's own.
+export function nodeLinkFor(index: number, nodeRunDir: string, switchSocket: string, impairment: boolean): NodeLink {
+	const switchPort = index + 1;
+	if (!impairment) return {switchPort};
+	const dir = path.join(nodeRunDir, 'link');
+	const socket = path.join(dir, 'switch.sock');
+	const mgmt = path.join(dir, 'switch.mgmt');
+	const pidfile = path.join(dir, 'switch.pid');
+	const wirefilterMgmt = path.join(dir, 'wirefilter.mgmt');
+	const wirefilterPidfile = path.join(dir, 'wirefilter.pid');
+	return {
+		switchPort,
+		impairment: {
+			dir,
+			switchSocket: socket,
+			switchMgmt: mgmt,
+			switchPidfile: pidfile,
+			wirefilterMgmt,
+			wirefilterPidfile,
+			switchArgv: ['vde_switch', '-d', '-s', socket, '-M', mgmt, '-p', pidfile],
+			// Left: the node's side; right: its port of the cluster switch ("sock[port]").
+			wirefilterArgv: ['wirefilter', '--daemon', '--pidfile', wirefilterPidfile, '-M', wirefilterMgmt, '-v', `${socket}:${switchSocket}[${switchPort}]`],
+		},
+	};
+}
 
 // A nix-built netboot image: `nix build <flake>#<attribute> --out-link <outLink>`,
 // then kernelLink / initrdLink point at what it built, so the QEMU arguments
@@ -220,8 +264,9 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 	} else if (plan.boot.mode === 'iso') {
 		args.push('-cdrom', plan.boot.iso ?? '', '-boot', 'once=d');
 	}
+	const cluster = node.link.impairment ? `sock=${qemuValue(node.link.impairment.switchSocket)}` : `sock=${qemuValue(plan.vde.socket)},port=${node.link.switchPort}`;
 	args.push(
-		'-netdev', `vde,id=${GUEST_NICS[0].netdev},sock=${qemuValue(plan.vde.socket)}`,
+		'-netdev', `vde,id=${GUEST_NICS[0].netdev},${cluster}`,
 		'-device', `virtio-net-pci,netdev=${GUEST_NICS[0].netdev},mac=${node.mac}`,
 		'-netdev', `user,id=${GUEST_NICS[1].netdev},restrict=on,hostfwd=tcp:127.0.0.1:${node.sshPort}-:22`,
 		'-device', `virtio-net-pci,netdev=${GUEST_NICS[1].netdev}`,
@@ -329,6 +374,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			},
 			pinnedHostKey: profile.ssh.hostKeys[node.name],
 			hostKey: {policy: profile.ssh.hostKeyPolicy, expect: ''},
+			link: nodeLinkFor(node.index, nodeRunDir, base.vde.socket, profile.network.impairment),
 			append: fillTemplate(profile.boot.append, vars),
 			qemuArgs: [],
 			install: {method: 'none'},
@@ -409,6 +455,13 @@ function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {
 			{kind: 'port', path: `127.0.0.1:${node.sshPort}`, note: `${node.name}: SSH forward to guest port 22`},
 			{kind: 'process', path: QEMU_BINARY, note: `${node.name}: ${node.vcpus} vCPU, ${node.memoryMiB} MiB, MAC ${node.mac}, IP ${node.ip}`},
 		);
+		const link = node.link.impairment;
+		if (link) {
+			things.push(
+				{kind: 'process', path: 'vde_switch', note: `${node.name}: the node's own switch ${link.switchSocket}`},
+				{kind: 'process', path: 'wirefilter', note: `${node.name}: link to cluster switch port ${node.link.switchPort} (delay, loss, bandwidth; mgmt ${link.wirefilterMgmt})`},
+			);
+		}
 	}
 	return things;
 }
@@ -446,7 +499,7 @@ function guardedPathProblems(plan: Plan, profile: Profile, context: PlanContext)
 }
 
 function socketProblems(plan: Plan): FieldError[] {
-	const sockets = [plan.vde.socket, plan.vde.mgmt, ...plan.nodes.flatMap(n => [n.runtime.consoleSocket, n.runtime.qmpSocket])];
+	const sockets = [plan.vde.socket, plan.vde.mgmt, ...plan.nodes.flatMap(n => [n.runtime.consoleSocket, n.runtime.qmpSocket, ...(n.link.impairment ? [n.link.impairment.switchMgmt, n.link.impairment.wirefilterMgmt] : [])])];
 	const tooLong = sockets.find(s => Buffer.byteLength(s) > MAX_SOCKET_PATH);
 	return tooLong
 		? [fieldError('workDir', `socket path ${tooLong} is longer than ${MAX_SOCKET_PATH} bytes`, 'choose a shorter work directory (workDir in the profile or PLASMA_TUI_HOME)')]
