@@ -172,6 +172,8 @@ export type Plan = {
 	// JSON lines, one per thing that happened to the cluster (faults, phases, check transitions, facts), oldest first.
 	timelineFile: string;
 	report: {json: string; text: string};
+	// `rehearse` writes <name>.json and <name>.txt here (model/rehearsal-report.ts).
+	rehearsalDir: string;
 	nodes: NodePlan[];
 	creates: PlannedThing[];
 	stages: StageName[];
@@ -415,6 +417,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		lockFile: path.join(workDir, 'lock'),
 		timelineFile: path.join(workDir, 'timeline.jsonl'),
 		report: {json: path.join(workDir, 'report.json'), text: path.join(workDir, 'report.txt')},
+		rehearsalDir: path.join(workDir, 'rehearsals'),
 		nodes,
 		creates: [],
 		stages: stagesFor(profile, {nixBuild: base.boot.nixBuild !== undefined}),
