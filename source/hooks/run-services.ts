@@ -18,4 +18,6 @@ export type RunServices = {
 	// Keeps the consoles live after the run has ended (the engine stops following them then).
 	followConsoles?(profile: Profile, options: {onEvent: RunEventListener; signal: AbortSignal}): void;
 	sendToConsole?(node: string, data: string): void;
+	// The faults active now (fault freeze, isolate, delay ...), as short markers per node.
+	faultMarkers?(profile: Profile): Promise<Record<string, string[]>>;
 };
