@@ -9,7 +9,8 @@ export type ManageAnswer = {command: string; output: string};
 
 const STATUS_LINE = /^(\d{4}) (.*)$/m;
 
-export function manage(socketPath: string, commands: readonly string[], timeoutMs = 3000): Promise<ManageAnswer[]> {
+// timeoutMs is per command (and for the banner): a loaded host answers late, not never.
+export function manage(socketPath: string, commands: readonly string[], timeoutMs = 10_000): Promise<ManageAnswer[]> {
 	return new Promise((resolve, reject) => {
 		const socket = net.connect(socketPath);
 		const answers: ManageAnswer[] = [];
@@ -21,9 +22,12 @@ export function manage(socketPath: string, commands: readonly string[], timeoutM
 			if (error) reject(error);
 			else resolve(answers);
 		};
-		const timer = setTimeout(() => finish(new ProblemError({message: `${socketPath}: no answer to "${commands[Math.max(next, 0)] ?? 'the banner'}" within ${timeoutMs} ms`})), timeoutMs);
+		const expire = () => finish(new ProblemError({message: `${socketPath}: no answer to "${next < 0 ? 'the banner' : commands[next]}" within ${timeoutMs} ms`}));
+		let timer = setTimeout(expire, timeoutMs);
 		const send = () => {
 			next++;
+			clearTimeout(timer);
+			timer = setTimeout(expire, timeoutMs);
 			if (next >= commands.length) return finish();
 			buffer = '';
 			socket.write(`${commands[next]}\n`);
