@@ -6,6 +6,7 @@ import {benchCertificates} from './certificates.js';
 import {benchColdStart} from './cold-start.js';
 import {benchConsoleFlood} from './console-flood.js';
 import {benchUp} from './up-phases.js';
+import {benchFaults} from './faults.js';
 import {type BenchReport, type BenchRow, formatTable, machineFacts, round, writeReport} from './result.js';
 
 // `npm run bench`: every benchmark in turn, one table, one JSON report.
@@ -18,6 +19,7 @@ const SUITES: Suite[] = [
 	{name: 'cold-start', run: benchColdStart},
 	{name: 'console-flood', run: benchConsoleFlood},
 	{name: 'up', run: benchUp},
+	{name: 'faults', run: benchFaults},
 ];
 
 const USAGE = `npm run bench [-- --only SUITE[,SUITE]] [-- --skip SUITE[,SUITE]]

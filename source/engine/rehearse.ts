@@ -29,17 +29,18 @@ export type RehearseOptions = {
 	signal?: AbortSignal;
 };
 
-const CONNECT_TIMEOUT_MS = 8000;
+// An SSH handshake with a TCG guest on a loaded 2-core host took over 5 s (load average 27): wait longer.
+const CONNECT_TIMEOUT_MS = 30_000;
 
 // One SSH session per node, opened when a step needs it and again after the node came back.
-class Sessions {
+export class Sessions {
 	#held = new Map<string, NodeSsh>();
 	constructor(private readonly plan: Plan) {}
 
 	async of(node: NodePlan, timeoutMs = CONNECT_TIMEOUT_MS): Promise<NodeSsh> {
 		const held = this.#held.get(node.name);
 		if (held && !held.closed) return held;
-		const ssh = await waitForSsh(sshTargetFor(this.plan, node), {timeoutMs, attemptTimeoutMs: Math.min(timeoutMs, 5000)});
+		const ssh = await waitForSsh(sshTargetFor(this.plan, node), {timeoutMs, attemptTimeoutMs: Math.min(timeoutMs, 20_000)});
 		this.#held.set(node.name, ssh);
 		return ssh;
 	}
