@@ -137,7 +137,7 @@ async function runStep(profile: Profile, plan: Plan, step: ScenarioStep, context
 		return 'waited';
 	}
 	if ('find' in step) {
-		const {leader, followers} = await findLeader(plan, sessions);
+		const {leader, followers} = await findLeader(plan, sessions, membersDownBy(state.current.faults ?? [], plan.nodes.map(n => n.name)));
 		if (step.find.leader) bindings[step.find.leader] = leader;
 		if (step.find.follower) {
 			if (!followers[0]) throw new Error('no follower answers');
@@ -205,7 +205,7 @@ async function expectCheck(profile: Profile, plan: Plan, expect: Extract<Scenari
 		let held = expect.status === 'ok' ? results.length > 0 && results.every(r => r.status === 'ok') : results.some(r => r.status === 'failed');
 		if (held && detail) held = results.some(r => detail.test(r.detail));
 		if (held && notLeader) {
-			const leader = await findLeader(plan, sessions).then(found => found.leader, () => undefined);
+			const leader = await findLeader(plan, sessions, [...down]).then(found => found.leader, () => undefined);
 			held = leader !== undefined && leader !== notLeader;
 			last = `${last}; leader ${leader ?? 'none agreed'}`;
 		}
@@ -217,8 +217,9 @@ async function expectCheck(profile: Profile, plan: Plan, expect: Extract<Scenari
 
 // The Raft leader by node name: every control-plane member that answers says
 // which member leads (maintenance/status) and the member list names it.
-export async function findLeader(plan: Plan, sessions: Sessions): Promise<{leader: string; followers: string[]}> {
-	const members = plan.nodes.filter(n => controlPlaneNames(plan).includes(n.name));
+// Members a fault took down (killed, frozen) are not asked: waiting for their SSH would only cost time.
+export async function findLeader(plan: Plan, sessions: Sessions, skip: readonly string[] = []): Promise<{leader: string; followers: string[]}> {
+	const members = plan.nodes.filter(n => controlPlaneNames(plan).includes(n.name) && !skip.includes(n.name));
 	const answers = await Promise.all(
 		members.map(async node => {
 			const ssh = await sessions.of(node).catch(() => undefined);
