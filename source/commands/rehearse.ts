@@ -4,6 +4,7 @@ import {formatProblem, formatProblems, problemOf} from '../model/field-error.js'
 import {formatRehearsal, rehearsalFiles} from '../model/rehearsal-report.js';
 import {parseScenario} from '../model/scenario.js';
 import {scenariosDir} from '../services/paths.js';
+import {abortOnSignals} from './interrupt.js';
 import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -33,7 +34,10 @@ export const run: CommandRun = async ({values, positionals}) => {
 	}
 	return underWorkLock(plan, 'rehearse', async () => {
 		const {rehearse} = await import('../engine/rehearse.js');
-		const report = await rehearse(profile, plan, parsed.scenario, {force: values['force'] === true, onLine: line => console.log(line)});
+		// Interrupted, the scenario stops after its current step and still heals and thaws what it did.
+		const controller = new AbortController();
+		const release = abortOnSignals(controller);
+		const report = await rehearse(profile, plan, parsed.scenario, {force: values['force'] === true, onLine: line => console.log(line), signal: controller.signal}).finally(release);
 		const files = rehearsalFiles(plan, report.scenario);
 		console.log(`\n${formatRehearsal(report)}report: ${files.json}, ${files.text}`);
 		return report.ok && report.leftActive === 0 ? EXIT.ok : EXIT.failed;

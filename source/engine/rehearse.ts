@@ -75,8 +75,8 @@ export async function rehearse(profile: Profile, plan: Plan, scenario: Scenario,
 		let failed = false;
 		for (const [index, step] of scenario.steps.entries()) {
 			const what = describeStep(step, bindings);
-			if (failed) {
-				results.push({index, kind: stepKind(step), what, status: 'not-run', detail: 'an earlier step did not hold', durationMs: 0});
+			if (failed || options.signal?.aborted) {
+				results.push({index, kind: stepKind(step), what, status: 'not-run', detail: options.signal?.aborted ? 'interrupted' : 'an earlier step did not hold', durationMs: 0});
 				continue;
 			}
 			options.onLine(`step ${index + 1}: ${what}${step.note ? `  (${step.note})` : ''}`);
@@ -161,7 +161,7 @@ async function runStep(profile: Profile, plan: Plan, step: ScenarioStep, context
 	return expectCheck(profile, plan, step.expect, context);
 }
 
-async function runCommand(plan: Plan, step: Extract<ScenarioStep, {run: string}>, {sessions, bindings}: StepContext): Promise<string> {
+async function runCommand(plan: Plan, step: Extract<ScenarioStep, {run: string}>, {sessions, bindings, options}: StepContext): Promise<string> {
 	const node = nodeNamed(plan, bindNames(step.on, bindings));
 	const command = renderCommand(bindNames(step.run, bindings), commandVariables(nodeVars(node, plan.cluster), node, plan));
 	const deadline = Date.now() + (step.within ?? 0) * 1000;
@@ -179,13 +179,14 @@ async function runCommand(plan: Plan, step: Extract<ScenarioStep, {run: string}>
 			last = (error as Error).message;
 		}
 		if (Date.now() >= deadline) throw new Error(`expected ${step.exit === 'ok' ? 'exit 0' : 'a failure'}${output ? ` and output matching /${step.output}/` : ''}; got ${last}`);
-		await sleep(2000);
+		await sleep(2000, undefined, {signal: options.signal});
 	}
 }
 
 // A check of the profile, run until it holds or `within` passes. "ok": every
 // result on a node that no fault took down is ok; "failed": some result failed.
-async function expectCheck(profile: Profile, plan: Plan, expect: Extract<ScenarioStep, {expect: unknown}>['expect'], {state, sessions, bindings}: StepContext): Promise<string> {
+async function expectCheck(profile: Profile, plan: Plan, expect: Extract<ScenarioStep, {expect: unknown}>['expect'], context: StepContext): Promise<string> {
+	const {state, sessions, bindings} = context;
 	const specs = profile.checks.filter(spec => spec.type === expect.check || checkName(spec) === expect.check);
 	if (specs.length === 0) throw new Error(`the profile has no check "${expect.check}" (its checks: ${[...new Set(profile.checks.map(checkName))].join(', ')})`);
 	const onNode = expect.node ? bindNames(expect.node, bindings) : undefined;
@@ -199,7 +200,7 @@ async function expectCheck(profile: Profile, plan: Plan, expect: Extract<Scenari
 		const connections = await sessions.reachable(plan.nodes.filter(n => !down.has(n.name) || n.name === onNode));
 		// An expected failure is looked at briefly, an expected success is polled up to the deadline.
 		const capMs = Math.max(2000, expect.status === 'failed' ? Math.min(remaining, 10_000) : remaining);
-		const report = await validateCluster(profile, plan, {connections, checks: specs, onEvent: () => undefined, timeoutCapMs: capMs, notRun: Object.fromEntries([...down].filter(n => n !== onNode).map(n => [n, 'down by a fault']))});
+		const report = await validateCluster(profile, plan, {connections, checks: specs, onEvent: () => undefined, timeoutCapMs: capMs, signal: context.options.signal, notRun: Object.fromEntries([...down].filter(n => n !== onNode).map(n => [n, 'down by a fault']))});
 		const results = report.results.filter(r => (onNode ? r.node === onNode || r.node === undefined : true) && r.status !== 'not-run');
 		last = results.map(r => `${r.node ?? 'cluster'} ${r.check}: ${r.status === 'ok' ? r.detail : r.reason}`).join('; ') || 'no result';
 		let held = expect.status === 'ok' ? results.length > 0 && results.every(r => r.status === 'ok') : results.some(r => r.status === 'failed');
@@ -211,7 +212,7 @@ async function expectCheck(profile: Profile, plan: Plan, expect: Extract<Scenari
 		}
 		if (held) return last;
 		if (Date.now() >= deadline) throw new Error(`within ${expect.within} s: ${last}`);
-		await sleep(1000);
+		await sleep(1000, undefined, {signal: context.options.signal});
 	}
 }
 
