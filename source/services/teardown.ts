@@ -149,6 +149,11 @@ async function findOrphans(plan: Plan): Promise<Orphan[]> {
 			if (hasArgs(found.argv, ['-s', plan.vde.socket])) return {exe: ['vde_switch'], args: ['-s', plan.vde.socket]};
 			if (hasArgs(found.argv, ['-p', plan.vde.pidfile])) return {exe: ['vde_switch'], args: ['-p', plan.vde.pidfile]};
 		}
+		// The nodes' link daemons (network.impairment), by their planned pidfiles.
+		for (const link of plan.nodes.flatMap(node => (node.link.impairment ? [node.link.impairment] : []))) {
+			if (name === 'vde_switch' && hasArgs(found.argv, ['-p', link.switchPidfile])) return {exe: ['vde_switch'], args: ['-p', link.switchPidfile]};
+			if (name === 'wirefilter' && hasArgs(found.argv, ['--pidfile', link.wirefilterPidfile])) return {exe: ['wirefilter'], args: ['--pidfile', link.wirefilterPidfile]};
+		}
 		return undefined;
 	};
 	const orphans: Orphan[] = [];

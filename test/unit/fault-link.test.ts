@@ -73,3 +73,21 @@ test('a node link is a switch and a wirefilter on the node\'s port; delay and pa
 		fs.rmSync(dir, {recursive: true, force: true});
 	}
 });
+
+test('down finds the link daemons by their pidfiles when the state file is gone', {skip, timeout: 60_000}, async () => {
+	const dir = tempDir('plasma-link-');
+	const plan = impairedPlan(dir);
+	try {
+		const state = await StateStore.open(plan.stateFile, plan.profileName, plan.workDir);
+		await startSwitch(plan, state);
+		await startNodeLink(plan.nodes[0]!, plan, state);
+		fs.rmSync(plan.stateFile);
+		const report = await teardown(plan, {graceMs: 500});
+		assert.equal(report.stopped.filter(line => /wirefilter|vde_switch/.test(line)).length, 3, report.stopped.join('\n'));
+		assert.deepEqual(await findProcesses(p => p.argv.some(arg => arg.includes(plan.workDir))), []);
+	} finally {
+		await stopNodeLink(plan.nodes[0]!).catch(() => undefined);
+		await teardown(plan, {graceMs: 200}).catch(() => undefined);
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+});
