@@ -7,6 +7,7 @@ import {benchColdStart} from './cold-start.js';
 import {benchConsoleFlood} from './console-flood.js';
 import {benchUp} from './up-phases.js';
 import {benchSnapshot} from './snapshot.js';
+import {benchFaults} from './faults.js';
 import {type BenchReport, type BenchRow, formatTable, machineFacts, round, writeReport} from './result.js';
 
 // `npm run bench`: every benchmark in turn, one table, one JSON report.
@@ -20,6 +21,7 @@ const SUITES: Suite[] = [
 	{name: 'console-flood', run: benchConsoleFlood},
 	{name: 'up', run: benchUp},
 	{name: 'snapshot', run: benchSnapshot},
+	{name: 'faults', run: benchFaults},
 ];
 
 const USAGE = `npm run bench [-- --only SUITE[,SUITE]] [-- --skip SUITE[,SUITE]]

@@ -4,6 +4,7 @@ import type {Profile} from './model/profile-schema.js';
 import {stageOf, type StageView} from './model/run-view.js';
 import type {RunServices} from './hooks/run-services.js';
 import {useRun, type UseRunOptions} from './hooks/use-run.js';
+import {useFaultMarkers} from './hooks/use-fault-markers.js';
 import {useStateRef} from './hooks/use-state-ref.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {PanesScreen} from './screens/panes-screen.js';
@@ -98,6 +99,7 @@ function Run({profile, services, onExit, options}: Props) {
 	const {isRawModeSupported} = useStdin();
 	const {rows, columns} = useTerminalSize();
 	const run = useRun(profile, services, options);
+	const markers = useFaultMarkers(profile, services);
 	const [screen, setScreen] = useStateRef<RunScreenName>('panes');
 	const [overlay, setOverlay, overlayRef] = useStateRef<'help' | 'quit' | undefined>(undefined);
 	const typing = useTextEntry();
@@ -201,7 +203,7 @@ function Run({profile, services, onExit, options}: Props) {
 				onAction={snapshots.act}
 			/>
 		);
-	} else body = <PanesScreen view={run.view} now={run.now} width={columns} height={bodyHeight} />;
+	} else body = <PanesScreen view={run.view} now={run.now} width={columns} height={bodyHeight} markers={markers} />;
 
 	return (
 		<Box flexDirection="column" height={height} overflow="hidden">

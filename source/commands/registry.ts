@@ -169,6 +169,26 @@ export const COMMANDS = {
 		parse: {...help, ...profileOptions, json: {type: 'boolean'}},
 		load: async () => (await import('./snapshot.js')).run,
 	},
+	fault: {
+		summary: 'inject a fault into a running cluster: kill, freeze, isolate, partition, delay...; heal and thaw undo them',
+		usage: 'fault kill|freeze|thaw|reboot|powerdown|isolate|heal|partition|delay|jitter|loss|bandwidth ... [--profile NAME | --profile-file PATH] [--force]',
+		options: [...profileHelp, ['--force', 'go on even when the quorum guard says the cluster loses quorum']],
+		details: [
+			'fault kill|freeze|reboot|powerdown|isolate NODE   one node (kill: SIGKILL of its QEMU; freeze: QMP stop; isolate: its cluster link down)',
+			'fault thaw [NODE] / fault heal [NODE]             undo freezes / every network fault (isolate, partition, impairment)',
+			'fault partition A,B C,D,E  (or "A,B|C,D,E")       groups that cannot reach each other (VLANs on the switch)',
+			'fault delay NODE 200ms | jitter NODE 50ms | loss NODE 10% | bandwidth NODE 1mbit   (needs network.impairment: true)',
+		].join('\n'),
+		parse: {...help, ...profileOptions, force: {type: 'boolean'}},
+		load: async () => (await import('./fault.js')).run,
+	},
+	rehearse: {
+		summary: 'run a scenario of faults, waits and expectations against a running cluster; exit 0 only when every expectation held',
+		usage: 'rehearse SCENARIO.json [--profile NAME | --profile-file PATH] [--force]',
+		options: [...profileHelp, ['--force', "let the scenario's faults cost quorum"]],
+		parse: {...help, ...profileOptions, force: {type: 'boolean'}},
+		load: async () => (await import('./rehearse.js')).run,
+	},
 } satisfies Record<string, Command>;
 
 export function commandFor(name: CommandName): Command {

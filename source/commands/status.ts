@@ -1,3 +1,4 @@
+import {describeFault, faultMarkers} from '../model/fault.js';
 import {printableLine} from '../model/printable.js';
 import {recovery} from '../model/node-membership.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
@@ -29,7 +30,7 @@ export const run: CommandRun = async ({values}) => {
 		return {node, entry, phase: status?.phase ?? 'pending', reason: status?.reason === undefined ? undefined : printableLine(status.reason), qemuGone};
 	});
 	if (values['json']) {
-		console.log(JSON.stringify({profile: profile.name, workDir: plan.workDir, nodes: state?.nodes ?? {}, processes, membership: state?.membership}, null, 2));
+		console.log(JSON.stringify({profile: profile.name, workDir: plan.workDir, nodes: state?.nodes ?? {}, processes, membership: state?.membership, faults: state?.faults ?? []}, null, 2));
 	} else {
 		const vde = processes.find(p => p.kind === 'vde');
 		console.log(`${profile.name}: ${plan.workDir}`);
@@ -39,9 +40,12 @@ export const run: CommandRun = async ({values}) => {
 		for (const {node, entry, phase: recordedPhase, reason, qemuGone} of nodes) {
 			const recorded = `${recordedPhase}${reason ? `: ${reason}` : ''}`;
 			const phase = qemuGone && recordedPhase !== 'failed' ? 'failed: QEMU is not running' : recorded;
-			console.log(`${node.name.padEnd(8)} ${phase}  pid ${entry?.pid ?? '-'}${entry ? (entry.alive ? ' (alive)' : ' (dead)') : ''}  ssh 127.0.0.1:${node.sshPort}  console ${node.runtime.consoleLog}${entry?.alive ? `  sockets ${entry.sockets.join(' ')}` : ''}`);
+			const markers = faultMarkers(state?.faults ?? [], node.name);
+			console.log(`${node.name.padEnd(8)} ${phase}${markers.length > 0 ? ` [${markers.join(', ')}]` : ''}  pid ${entry?.pid ?? '-'}${entry ? (entry.alive ? ' (alive)' : ' (dead)') : ''}  ssh 127.0.0.1:${node.sshPort}  console ${node.runtime.consoleLog}${entry?.alive ? `  sockets ${entry.sockets.join(' ')}` : ''}`);
 		}
 		if (state?.membership) console.log(`unfinished: ${recovery(state.membership)}`);
+		const faults = state?.faults ?? [];
+		console.log(faults.length === 0 ? 'faults   none' : `faults   ${faults.map(describeFault).join('; ')}  (undo: plasma-tui fault heal / thaw)`);
 	}
 	return statusExitCode({
 		running: processes.some(p => p.alive),

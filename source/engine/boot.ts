@@ -8,6 +8,7 @@ import {createDisk, startNode, stopNode, type NodeProcess} from '../services/qem
 import {StateStore} from '../services/state.js';
 import type {TeardownReport} from '../services/teardown.js';
 import {startSwitch, stopSwitch} from '../services/vde.js';
+import {startNodeLink, stopNodeLink} from '../services/node-link.js';
 import {NodePhases} from './node-phases.js';
 
 // The boot stage on its own: run directories, disks, the switch, then every
@@ -89,8 +90,11 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 		started.forEach(({node}, index) => {
 			if (outcomes[index] !== 'gone') report.stopped.push(`${node.name} (${outcomes[index]})`);
 		});
+		for (const {node} of started) {
+			for (const {what, outcome} of await stopNodeLink(node)) if (outcome !== 'gone') report.stopped.push(`${what} (${outcome})`);
+		}
 		await state.update(s => {
-			s.processes = s.processes.filter(p => !(p.kind === 'qemu' && started.some(entry => entry.node.name === p.node)));
+			s.processes = s.processes.filter(p => !(['qemu', 'wirefilter', 'node-switch'].includes(p.kind) && started.some(entry => entry.node.name === p.node)));
 		});
 		const attachedLeft = [...nodes.values()].some(n => n.attached);
 		if (startedSwitch && !attachedLeft) {
@@ -140,6 +144,7 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 			const disk = await createDisk(node, options.signal);
 			if (disk === 'kept') log(`disk kept: ${node.disk.path}`, 'info', node.name);
 			options.signal?.throwIfAborted();
+			await startNodeLink(node, plan, state, options.signal);
 			const entry: {node: NodePlan; pid?: number} = {node};
 			const proc = await startNode(node, plan, state, options.signal, pid => {
 				entry.pid = pid;

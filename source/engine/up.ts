@@ -9,6 +9,7 @@ import {ensureDemoImage} from '../services/image.js';
 import {NodeSsh, waitForSsh, type NetbootWindow, type SshTarget} from '../services/ssh.js';
 import {fingerprintOfPublicKeyFile} from '../services/ssh-keys.js';
 import {describeHostKey} from '../model/host-key.js';
+import {clearFaults} from './faults.js';
 import {StateStore} from '../services/state.js';
 import {bootCluster, exitReason, type BootedNode, type BootResult} from './boot.js';
 import {TimelineRecorder} from './timeline-recorder.js';
@@ -154,6 +155,8 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	// One state store for the whole run: the image build and nix are recorded in it while they run, like QEMU later.
 	// Opening it checks and makes the work directory as the tool's own (services/owned-dir.ts).
 	const runState = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
+	// A cluster is never left partitioned, frozen or slowed by an earlier rehearsal.
+	for (const line of await clearFaults(plan, runState)) log(`fault ${line}`, 'warn');
 	// Image and certificates are independent: both run at once.
 	const imageStage = async () => {
 		if (plan.stages.includes('nix build') && plan.boot.nixBuild) return nixStage(plan.boot.nixBuild);

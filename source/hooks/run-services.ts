@@ -28,4 +28,6 @@ export type RunServices = {
 	watchChecks?(profile: Profile, options: {intervalMs: number; onEvent: RunEventListener; onRound: (round: WatchRoundSummary) => void; signal: AbortSignal}): Promise<void>;
 	// The run's timeline (plan.timelineFile), oldest first.
 	readTimeline?(profile: Profile): Promise<TimelineEntry[]>;
+	// The faults active now (fault freeze, isolate, delay ...), as short markers per node.
+	faultMarkers?(profile: Profile): Promise<Record<string, string[]>>;
 };

@@ -5,7 +5,7 @@ import {ipPrefixLength, resolveNodes, type ResolvedNode} from './resolve.js';
 import {checkName, checkPort} from './check-name.js';
 import {stagesFor, type StageName} from './stages.js';
 import {fillTemplate} from './template.js';
-import {installPlanFor, type NodeInstallPlan} from './install-plan.js';
+import {installPlanFor, type EtcdPlan, type NodeInstallPlan} from './install-plan.js';
 import {describeHostKey} from './host-key.js';
 import {mgmtMacFor} from './mac.js';
 
@@ -77,12 +77,56 @@ export type NodePlan = ResolvedNode & {
 	// says it in words. The generated key's fingerprint is read from files.hostKeyPub
 	// before first contact, once the certificates stage wrote it.
 	hostKey: {policy: HostKeyPolicy; expect: string};
+	// Where the node's cluster NIC plugs in: a fixed port of the cluster switch (partitions move ports
+	// between VLANs), directly or, with network.impairment, through a small switch of its own and a wirefilter.
+	link: NodeLink;
 	append: string;
 	qemuArgs: string[];
 	install: NodeInstallPlan;
 	// The node's etcd membership (control planes): `{etcdClusterState}` and `{etcdInitialCluster}` of its commands.
 	etcd: {peerUrl: string; clientUrl: string; clusterState: 'new' | 'existing'; initialCluster: string};
 };
+
+export type NodeLink = {
+	switchPort: number;
+	impairment?: {
+		dir: string;
+		switchSocket: string;
+		switchMgmt: string;
+		switchPidfile: string;
+		wirefilterMgmt: string;
+		wirefilterPidfile: string;
+		// Both daemonise (--daemon / -d) and write their pidfiles.
+		switchArgv: string[];
+		wirefilterArgv: string[];
+	};
+};
+
+// Node index 0 is on switch port 1: port 0 is the switch's own.
+export function nodeLinkFor(index: number, nodeRunDir: string, switchSocket: string, impairment: boolean): NodeLink {
+	const switchPort = index + 1;
+	if (!impairment) return {switchPort};
+	const dir = path.join(nodeRunDir, 'link');
+	const socket = path.join(dir, 'switch.sock');
+	const mgmt = path.join(dir, 'switch.mgmt');
+	const pidfile = path.join(dir, 'switch.pid');
+	const wirefilterMgmt = path.join(dir, 'wirefilter.mgmt');
+	const wirefilterPidfile = path.join(dir, 'wirefilter.pid');
+	return {
+		switchPort,
+		impairment: {
+			dir,
+			switchSocket: socket,
+			switchMgmt: mgmt,
+			switchPidfile: pidfile,
+			wirefilterMgmt,
+			wirefilterPidfile,
+			switchArgv: ['vde_switch', '-d', '-s', socket, '-M', mgmt, '-p', pidfile],
+			// Left: the node's side; right: its port of the cluster switch ("sock[port]").
+			wirefilterArgv: ['wirefilter', '--daemon', '--pidfile', wirefilterPidfile, '-M', wirefilterMgmt, '-v', `${socket}:${switchSocket}[${switchPort}]`],
+		},
+	};
+}
 
 // A nix-built netboot image: `nix build <flake>#<attribute> --out-link <outLink>`,
 // then kernelLink / initrdLink point at what it built, so the QEMU arguments
@@ -150,6 +194,8 @@ export type Plan = {
 	// `up --from-snapshot NAME`: every QEMU starts with `-loadvm NAME` (withSnapshotBoot), nothing boots or installs.
 	fromSnapshot?: string;
 	report: {json: string; text: string};
+	// `rehearse` writes <name>.json and <name>.txt here (model/rehearsal-report.ts).
+	rehearsalDir: string;
 	nodes: NodePlan[];
 	creates: PlannedThing[];
 	stages: StageName[];
@@ -243,8 +289,9 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 	} else if (plan.boot.mode === 'iso') {
 		args.push('-cdrom', plan.boot.iso ?? '', '-boot', 'once=d');
 	}
+	const cluster = node.link.impairment ? `sock=${qemuValue(node.link.impairment.switchSocket)}` : `sock=${qemuValue(plan.vde.socket)},port=${node.link.switchPort}`;
 	args.push(
-		'-netdev', `vde,id=${GUEST_NICS[0].netdev},sock=${qemuValue(plan.vde.socket)}`,
+		'-netdev', `vde,id=${GUEST_NICS[0].netdev},${cluster}`,
 		'-device', `virtio-net-pci,netdev=${GUEST_NICS[0].netdev},mac=${node.mac}`,
 		'-netdev', `user,id=${GUEST_NICS[1].netdev},restrict=on,hostfwd=tcp:127.0.0.1:${node.sshPort}-:22`,
 		'-device', `virtio-net-pci,netdev=${GUEST_NICS[1].netdev},mac=${node.mgmtMac}`,
@@ -370,6 +417,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			},
 			pinnedHostKey: profile.ssh.hostKeys[node.name],
 			hostKey: {policy: profile.ssh.hostKeyPolicy, expect: ''},
+			link: nodeLinkFor(node.index, nodeRunDir, base.vde.socket, profile.network.impairment),
 			append: fillTemplate(profile.boot.append, vars),
 			qemuArgs: [],
 			install: {method: 'none'},
@@ -413,6 +461,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		timelineFile: path.join(workDir, 'timeline.jsonl'),
 		snapshotsDir: path.join(workDir, 'snapshots'),
 		report: {json: path.join(workDir, 'report.json'), text: path.join(workDir, 'report.txt')},
+		rehearsalDir: path.join(workDir, 'rehearsals'),
 		nodes,
 		creates: [],
 		stages: stagesFor(profile, {nixBuild: base.boot.nixBuild !== undefined}),
@@ -458,6 +507,13 @@ function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {
 			{kind: 'port', path: `127.0.0.1:${node.sshPort}`, note: `${node.name}: SSH forward to guest port 22`},
 			{kind: 'process', path: QEMU_BINARY, note: `${node.name}: ${node.vcpus} vCPU, ${node.memoryMiB} MiB, MAC ${node.mac}, IP ${node.ip}, management MAC ${node.mgmtMac}`},
 		);
+		const link = node.link.impairment;
+		if (link) {
+			things.push(
+				{kind: 'process', path: 'vde_switch', note: `${node.name}: the node's own switch ${link.switchSocket}`},
+				{kind: 'process', path: 'wirefilter', note: `${node.name}: link to cluster switch port ${node.link.switchPort} (delay, loss, bandwidth; mgmt ${link.wirefilterMgmt})`},
+			);
+		}
 	}
 	return things;
 }
@@ -495,9 +551,14 @@ function guardedPathProblems(plan: Plan, profile: Profile, context: PlanContext)
 }
 
 function socketProblems(plan: Plan): FieldError[] {
-	const sockets = [plan.vde.socket, plan.vde.mgmt, ...plan.nodes.flatMap(n => [n.runtime.consoleSocket, n.runtime.qmpSocket])];
+	const sockets = [plan.vde.socket, plan.vde.mgmt, ...plan.nodes.flatMap(n => [n.runtime.consoleSocket, n.runtime.qmpSocket, ...(n.link.impairment ? [n.link.impairment.switchMgmt, n.link.impairment.wirefilterMgmt] : [])])];
 	const tooLong = sockets.find(s => Buffer.byteLength(s) > MAX_SOCKET_PATH);
 	return tooLong
 		? [fieldError('workDir', `socket path ${tooLong} is longer than ${MAX_SOCKET_PATH} bytes`, 'choose a shorter work directory (workDir in the profile or PLASMA_TUI_HOME)')]
 		: [];
+}
+
+// The etcd variables of one node's commands (`{etcdInitialCluster}`, `{etcdEndpoints}`, `{etcdClusterState}`).
+export function etcdVariablesFor(plan: Pick<Plan, 'etcdEndpoints'>, node: Pick<NodePlan, 'etcd'>): EtcdPlan {
+	return {etcdInitialCluster: node.etcd.initialCluster, etcdEndpoints: plan.etcdEndpoints, etcdClusterState: node.etcd.clusterState};
 }

@@ -40,6 +40,9 @@ export const networkSchema = z.strictObject({
 	macPrefix: z.string().optional(),
 	sshPortBase: z.number().int().default(2201),
 	vdeSocket: z.string().optional(),
+	// Plug each node into the switch through its own wirefilter (and a small switch of its own), so
+	// `fault delay|jitter|loss|bandwidth` can change its link at run time. Off: two processes fewer per node.
+	impairment: z.boolean().default(false),
 });
 
 export const bootSchema = z.strictObject({

@@ -7,6 +7,8 @@ type Props = {
 	now: number;
 	width: number;
 	height: number;
+	// Active faults per node ("frozen", "delay 200ms"), shown in the pane's title.
+	markers?: Record<string, string[]>;
 };
 
 type PaneLine = {text: string; color?: string};
@@ -44,19 +46,20 @@ function fitPane(node: NodeView, checks: Record<string, CheckCell> | undefined, 
 	return [...fitted, ...(more.length > 0 ? more : [console])];
 }
 
-function Title({node, now}: {node: NodeView; now: number}) {
+function Title({node, now, markers = []}: {node: NodeView; now: number; markers?: string[]}) {
 	return (
 		<Text wrap="truncate-end">
 			<Text bold>{node.name}</Text>
 			<Text color={phaseColor(node.phase)}>{`  ${node.phase}`}</Text>
 			<Text dimColor>{`  ${elapsed(now - node.phaseSince)}`}</Text>
 			{isBusy(node.phase) ? <Text color="cyan">{` ${spinner(now)}`}</Text> : null}
+			{markers.length > 0 ? <Text color="magenta" bold>{`  [${markers.join(', ')}]`}</Text> : null}
 		</Text>
 	);
 }
 
 // One pane per node: phase, time in that phase, what it waits for, stall hint, last console line.
-export function PanesScreen({view, now, width, height}: Props) {
+export function PanesScreen({view, now, width, height, markers}: Props) {
 	const nodes = view.nodeNames.map(name => view.nodes[name]!);
 	const grid = paneGrid(nodes.length, width);
 	// Title and borders take three rows; the rest is for what the node says.
@@ -78,7 +81,7 @@ export function PanesScreen({view, now, width, height}: Props) {
 					return (
 						<Box key={node.name} width={width}>
 							<Box width={Math.min(34, Math.floor(width / 2))} flexShrink={0}>
-								<Title node={node} now={now} />
+								<Title node={node} now={now} markers={markers?.[node.name]} />
 							</Box>
 							<Text wrap="truncate-end" color={line.color}>
 								{line.text}
@@ -105,7 +108,7 @@ export function PanesScreen({view, now, width, height}: Props) {
 							paddingX={1}
 							overflow="hidden"
 						>
-							<Title node={node} now={now} />
+							<Title node={node} now={now} markers={markers?.[node.name]} />
 							{fitPane(node, view.checks[node.name], now, grid.paneWidth - 4, bodyLines).map((line, index) => (
 								<Text key={index} wrap="truncate-end" color={line.color}>
 									{line.text}

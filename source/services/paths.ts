@@ -56,3 +56,8 @@ export function packageRoot(): string {
 export function templatesDir(): string {
 	return path.join(packageRoot(), 'profiles');
 }
+
+// The rehearsal scenarios shipped with the package (`rehearse leader-loss`).
+export function scenariosDir(): string {
+	return path.join(packageRoot(), 'scenarios');
+}

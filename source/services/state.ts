@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {z} from 'zod';
 import {NODE_PHASES, type NodePhase} from '../model/node-phase.js';
+import {activeFaultSchema, type ActiveFault} from '../model/fault.js';
 import {ProblemError} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
 import {ensureWorkDirs} from './owned-dir.js';
@@ -13,7 +14,7 @@ import {readJsonFile} from './json-file.js';
 // Read back through this schema: a state file of the wrong shape is reported
 // with its path, never half-used (types are inferred from it).
 const processEntrySchema = z.strictObject({
-	kind: z.enum(['vde', 'qemu', 'nix', 'nixos-anywhere', 'image-build']),
+	kind: z.enum(['vde', 'qemu', 'nix', 'nixos-anywhere', 'image-build', 'node-switch', 'wirefilter']),
 	node: z.string().optional(),
 	pid: z.number().int().positive().optional(),
 	// The process group `down` signals: the detached tools lead their own.
@@ -71,6 +72,9 @@ export const runStateSchema = z.strictObject({
 	nodes: z.record(z.string(), nodeStatusSchema),
 	membership: membershipChangeSchema.optional(),
 	snapshot: snapshotOperationSchema.optional(),
+	// Faults active now (fault kill/freeze/isolate/partition/delay...): recorded before they are applied,
+	// removed by heal/thaw, down and the next up.
+	faults: z.array(activeFaultSchema).optional(),
 	updatedAt: z.string(),
 });
 
@@ -176,6 +180,15 @@ export class StateStore {
 		return this.update(state => {
 			state.processes = state.processes.filter(p => p.node !== node);
 			delete state.nodes[node];
+		});
+	}
+
+	// Replaces the faults that `same` matches with `fault` (none: just removes them).
+	setFault(same: (fault: ActiveFault) => boolean, fault?: ActiveFault): Promise<void> {
+		return this.update(state => {
+			const kept = (state.faults ?? []).filter(f => !same(f));
+			state.faults = fault ? [...kept, fault] : kept;
+			if (state.faults.length === 0) delete state.faults;
 		});
 	}
 

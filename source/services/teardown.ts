@@ -14,7 +14,8 @@ import {stopSwitch} from './vde.js';
 // refused: what was left in place because plasma-tui did not make it (no marker, a symlink).
 export type TeardownReport = {stopped: string[]; removed: string[]; notStopped: string[]; refused?: string[]};
 
-const TOOL_KINDS: Array<ProcessEntry['kind']> = ['nixos-anywhere', 'nix', 'image-build'];
+// The nodes' link daemons (network.impairment) go first too: QEMU only loses its switch.
+const TOOL_KINDS: Array<ProcessEntry['kind']> = ['nixos-anywhere', 'nix', 'image-build', 'wirefilter', 'node-switch'];
 
 // Stops the tools a run recorded (nixos-anywhere, nix, the image build: each
 // with its process group), every node of the work directory, then its switch,
@@ -88,6 +89,8 @@ export async function teardown(plan: Plan, options: {purge?: boolean; only?: str
 		const switchLeft = (entry: ProcessEntry) => entry.kind === 'vde' && stillRunning.has(plan.vde.pidfile);
 		state.processes = state.processes.filter(entry => leftRunning.has(entry) || nodeLeft(entry) || switchLeft(entry));
 		for (const name of Object.keys(state.nodes)) state.nodes[name] = {phase: 'pending', since: new Date().toISOString(), reason: 'stopped by down'};
+		// A stopped cluster has no faults: the next up starts clean.
+		delete state.faults;
 		await writeFileAtomic(plan.stateFile, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 	}
 	if (options.purge && notStopped.length === 0) await remove(plan.workDir);
@@ -150,6 +153,11 @@ async function findOrphans(plan: Plan): Promise<Orphan[]> {
 		if (name === 'vde_switch') {
 			if (hasArgs(found.argv, ['-s', plan.vde.socket])) return {exe: ['vde_switch'], args: ['-s', plan.vde.socket]};
 			if (hasArgs(found.argv, ['-p', plan.vde.pidfile])) return {exe: ['vde_switch'], args: ['-p', plan.vde.pidfile]};
+		}
+		// The nodes' link daemons (network.impairment), by their planned pidfiles.
+		for (const link of plan.nodes.flatMap(node => (node.link.impairment ? [node.link.impairment] : []))) {
+			if (name === 'vde_switch' && hasArgs(found.argv, ['-p', link.switchPidfile])) return {exe: ['vde_switch'], args: ['-p', link.switchPidfile]};
+			if (name === 'wirefilter' && hasArgs(found.argv, ['--pidfile', link.wirefilterPidfile])) return {exe: ['wirefilter'], args: ['--pidfile', link.wirefilterPidfile]};
 		}
 		return undefined;
 	};

@@ -39,6 +39,13 @@ export function realRunServices(context: PlanContext): RunServices & {settled: (
 				report: result.reportOk !== undefined ? result.plan?.report : undefined,
 			};
 		},
+		// From the state file the fault commands write (another process): read, never written, here.
+		async faultMarkers(profile) {
+			const plan = runPlan ?? buildPlan(profile, context);
+			const [{readState}, {faultMarkers}] = await Promise.all([import('../services/state.js'), import('../model/fault.js')]);
+			const faults = (await readState(plan.stateFile).catch(() => undefined))?.faults ?? [];
+			return Object.fromEntries(plan.nodes.map(node => [node.name, faultMarkers(faults, node.name)]));
+		},
 		// After startRun, for the same profile: the run's own plan says where the logs are.
 		followConsoles(_profile, {onEvent, signal}) {
 			for (const node of runPlan?.nodes ?? []) {

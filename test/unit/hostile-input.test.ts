@@ -89,7 +89,7 @@ function assertSafePlan(plan: Plan, what: string): void {
 		const args = node.qemuArgs;
 		for (const arg of args) assert.doesNotMatch(arg, INVISIBLE, `${what}: control character in QEMU argument ${JSON.stringify(arg).slice(0, 200)}`);
 		assert.deepEqual(qemuOptions(optionAfter(args, '-drive')), [`file=${node.disk.path}`, 'if=virtio', 'format=qcow2'], what);
-		assert.deepEqual(qemuOptions(optionAfter(args, '-netdev')), ['vde', 'id=cluster', `sock=${plan.vde.socket}`], what);
+		assert.deepEqual(qemuOptions(optionAfter(args, '-netdev')), ['vde', 'id=cluster', `sock=${plan.vde.socket}`, `port=${node.link.switchPort}`], what);
 		assert.deepEqual(qemuOptions(optionAfter(args, '-chardev')), ['socket', 'id=console', `path=${node.runtime.consoleSocket}`, 'server=on', 'wait=off', `logfile=${node.runtime.consoleLog}`], what);
 		assert.deepEqual(qemuOptions(optionAfter(args, '-chardev', 1)), ['socket', 'id=qmp', `path=${node.runtime.qmpSocket}`, 'server=on', 'wait=off'], what);
 		assert.equal(optionAfter(args, '-mon'), 'chardev=qmp,mode=control');
