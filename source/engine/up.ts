@@ -166,7 +166,8 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		const s = new Stage(emit, 'certificates');
 		try {
 			const {writeArtifacts} = await import('../services/artifacts.js');
-			const report = await writeArtifacts(plan);
+			// Only warnings (a host key replaced): every file written is in the stage's count.
+			const report = await writeArtifacts(plan, {onEvent: event => event.type === 'log' && event.level !== 'info' && emit(event)});
 			s.done(`${report.written.length} files written, ${report.unchanged.length} unchanged`);
 		} catch (error) {
 			s.failed(formatProblem(problemOf(error)));
