@@ -216,7 +216,8 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	// (another host key from this run's QEMU) is still open: it closes when install starts.
 	const gone = new Map<string, AbortSignal>();
 	const goneSignal = (booted: BootedNode) => {
-		if (!gone.has(booted.node.name)) gone.set(booted.node.name, nodeGoneSignal(booted.exited, booted.node.name));
+		// Its console's fail line (boot.failPattern) ends its waits like an exit does.
+		if (!gone.has(booted.node.name)) gone.set(booted.node.name, AbortSignal.any([nodeGoneSignal(booted.exited, booted.node.name), booted.consoleFailed]));
 		return gone.get(booted.node.name)!;
 	};
 	const installBegun = new Set<string>();
