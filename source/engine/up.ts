@@ -4,7 +4,7 @@ import {withAccel, type NodePlan, type Plan} from '../model/plan.js';
 import {nodeWaitReporter, type NodePhase, type RunEvent, type RunEventListener} from '../model/events.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import type {StageName} from '../model/stages.js';
-import {chosenAccel, describeFinding, runPreflight} from '../services/preflight.js';
+import {accelFindings, chosenAccel, describeFinding, runPreflight, type Finding} from '../services/preflight.js';
 import {ensureDemoImage} from '../services/image.js';
 import {NodeSsh, waitForSsh, type NetbootWindow, type SshTarget} from '../services/ssh.js';
 import {fingerprintOfPublicKeyFile} from '../services/ssh-keys.js';
@@ -115,7 +115,10 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		stage.failed(options.plan.problems.map(formatProblem).join('; '));
 		return result(2, {failedStage: 'preflight', plan: options.plan});
 	}
-	const findings = await runPreflight(options.plan);
+	// Under boot.accel auto the KVM probe only chooses the accelerator: it runs alongside image and certificates.
+	const accelProbe = options.plan.accelWanted === 'auto' ? accelFindings(options.plan, true) : undefined;
+	void accelProbe?.catch(() => undefined);
+	const findings = await runPreflight(options.plan, {probeKvm: !accelProbe});
 	// The event's level says warn or fail; the line carries the finding and its fix.
 	// A boot file that is only not built yet is answered by the stage that builds it: the screens drop the warning then.
 	const builtBy: StageName | undefined = options.plan.stages.includes('nix build') ? 'nix build' : options.plan.stages.includes('image') ? 'image' : undefined;
@@ -129,9 +132,9 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		stage.failed(failures.map(f => f.message).join('; '));
 		return result(1, {failedStage: 'preflight'});
 	}
-	const plan = withAccel(options.plan, chosenAccel(findings));
+	let plan = withAccel(options.plan, chosenAccel(findings));
 	if (options.signal?.aborted) return interrupted(plan);
-	stage.done(`accelerator ${plan.accel.toUpperCase()}`);
+	stage.done(accelProbe ? 'accelerator: the KVM probe runs alongside image and certificates' : `accelerator ${plan.accel.toUpperCase()}`);
 
 	// One state store for the whole run: the image build and nix are recorded in it while they run, like QEMU later.
 	// Opening it checks and makes the work directory as the tool's own (services/owned-dir.ts).
@@ -179,6 +182,12 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	if (options.signal?.aborted) return interrupted(plan);
 	const unprepared = prepared.findIndex(p => p.status === 'rejected');
 	if (unprepared >= 0) return result(1, {failedStage: unprepared === 0 ? (plan.stages.includes('nix build') ? 'nix build' : 'image') : 'certificates', plan});
+	if (accelProbe) {
+		const accel = await accelProbe.catch((error: unknown): Finding[] => [{id: 'accel', status: 'warn', message: `TCG: the KVM probe failed: ${(error as Error).message}`}]);
+		for (const finding of accel) if (finding.status !== 'ok') log(describeFinding(finding), finding.status === 'fail' ? 'error' : 'warn');
+		plan = withAccel(plan, chosenAccel(accel));
+		log(`accelerator ${plan.accel.toUpperCase()}`);
+	}
 
 	// Boot: every node at once; each goes on to SSH and install as soon as it is ready.
 	stage = new Stage(emit, 'boot');
