@@ -5,6 +5,7 @@ import {parseArgs} from 'node:util';
 import {benchCertificates} from './certificates.js';
 import {benchColdStart} from './cold-start.js';
 import {benchConsoleFlood} from './console-flood.js';
+import {benchPreflight} from './preflight.js';
 import {benchUp} from './up-phases.js';
 import {type BenchReport, type BenchRow, formatTable, machineFacts, round, writeReport} from './result.js';
 
@@ -17,6 +18,7 @@ const SUITES: Suite[] = [
 	{name: 'certificates', run: benchCertificates},
 	{name: 'cold-start', run: benchColdStart},
 	{name: 'console-flood', run: benchConsoleFlood},
+	{name: 'preflight', run: benchPreflight},
 	{name: 'up', run: benchUp},
 ];
 
