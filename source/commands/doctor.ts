@@ -42,22 +42,20 @@ export const run: CommandRun = async ({values}) => {
 	console.log(`boot test: ${plan.nodes.map(n => n.name).join(' and ')} of ${profile.name} in ${workDir} (${plan.accel.toUpperCase()}, up to ${timeoutSec} s per wait)`);
 	const controller = new AbortController();
 	const releaseSignals = abortOnSignals(controller);
+	let met = false;
 	try {
-		return await underWorkLock(plan, 'doctor', async () => {
+		const code = await underWorkLock(plan, 'doctor', async () => {
 			const {checkGuestContract} = await import('../engine/guest-check.js');
 			const printProgress = plainEventPrinter(line => console.error(line), {skip: event => event.type === 'console'});
 			const parts = await checkGuestContract(test, plan, {onEvent: printProgress, signal: controller.signal, timeoutMs: timeoutSec * 1000});
 			for (const part of parts) console.log(formatContractPart(part));
-			const met = contractMet(parts) && !controller.signal.aborted;
-			if (met) {
-				// Everything it started is stopped (the state file says so); nothing in it is worth keeping.
-				await fs.rm(workDir, {recursive: true, force: true});
-				console.log('guest contract met');
-			} else {
-				console.log(`guest contract not met; console logs: ${plan.nodes.map(n => n.runtime.consoleLog).join(', ')}`);
-			}
+			met = contractMet(parts) && !controller.signal.aborted;
+			console.log(met ? 'guest contract met' : `guest contract not met; console logs: ${plan.nodes.map(n => n.runtime.consoleLog).join(', ')}`);
 			return met && !preflightFailed ? EXIT.ok : EXIT.failed;
 		});
+		// Everything it started is stopped (its state file says so): nothing in it is worth keeping.
+		if (met) await fs.rm(workDir, {recursive: true, force: true});
+		return code;
 	} finally {
 		releaseSignals();
 	}
