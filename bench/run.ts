@@ -5,6 +5,7 @@ import {parseArgs} from 'node:util';
 import {benchCertificates} from './certificates.js';
 import {benchColdStart} from './cold-start.js';
 import {benchConsoleFlood} from './console-flood.js';
+import {benchPreflight} from './preflight.js';
 import {benchUp} from './up-phases.js';
 import {benchSnapshot} from './snapshot.js';
 import {benchFaults} from './faults.js';
@@ -19,6 +20,7 @@ const SUITES: Suite[] = [
 	{name: 'certificates', run: benchCertificates},
 	{name: 'cold-start', run: benchColdStart},
 	{name: 'console-flood', run: benchConsoleFlood},
+	{name: 'preflight', run: benchPreflight},
 	{name: 'up', run: benchUp},
 	{name: 'snapshot', run: benchSnapshot},
 	{name: 'faults', run: benchFaults},

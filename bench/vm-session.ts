@@ -113,7 +113,7 @@ async function main(outFile: string): Promise<void> {
 				if (/^\[[a-z ]+\] /.test(line) || /^node\d+: (ssh-ready|installed|healthy|failed)/.test(line)) progress(line.slice(0, 160));
 			},
 		});
-		const accel = result.up.lines.find(l => l.line.startsWith('[preflight] done'))?.line.match(/accelerator (\w+)/)?.[1];
+		const accel = result.up.lines.map(l => /accelerator (KVM|TCG)\b/.exec(l.line)?.[1]).find(Boolean);
 		if (accel) result.accel = accel.toLowerCase();
 	} catch (error) {
 		result.error = error instanceof Error ? error.message : String(error);

@@ -62,10 +62,14 @@ export const COMMANDS = {
 		load: async () => (await import('./profiles.js')).run,
 	},
 	doctor: {
-		summary: 'preflight: tools, accelerator, RAM, disk, ports, boot files, earlier runs',
-		usage: 'doctor [--profile NAME | --profile-file PATH]',
-		options: profileHelp,
-		parse: {...help, ...profileOptions},
+		summary: 'preflight; on a custom netboot image also boots one node (two for the cluster IP) and checks the guest contract',
+		usage: 'doctor [--profile NAME | --profile-file PATH] [--boot-test] [--timeout SEC]',
+		options: [
+			...profileHelp,
+			['--boot-test', 'boot the contract test on the demo or a nix image too (a custom image always gets it)'],
+			['--timeout SEC', 'how long the ready line and SSH may take, each (default: boot.sshTimeoutSec)'],
+		],
+		parse: {...help, ...profileOptions, 'boot-test': {type: 'boolean'}, timeout: {type: 'string'}},
 		load: async () => (await import('./doctor.js')).run,
 	},
 	image: {

@@ -23,6 +23,8 @@ export type BootedNode = {
 	exited: NodeProcess['exited'];
 	// Resolves with the line that matched the plan's ready pattern (never, without a pattern).
 	ready: Promise<string>;
+	// Aborted (with the reason) when the console printed a line matching the plan's fail pattern.
+	consoleFailed: AbortSignal;
 	recentConsole: string[];
 };
 
@@ -138,6 +140,7 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 	}
 
 	const readyPattern = plan.boot.readyPattern ? new RegExp(plan.boot.readyPattern) : undefined;
+	const failPattern = plan.boot.failPattern ? new RegExp(plan.boot.failPattern) : undefined;
 	const bootNode = async (node: NodePlan): Promise<void> => {
 		try {
 			await setPhase(node.name, 'booting');
@@ -154,7 +157,16 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 			const recentConsole: string[] = [];
 			let markReady: (line: string) => void = () => undefined;
 			const ready = new Promise<string>(resolve => (markReady = resolve));
-			nodes.set(node.name, {node, pid: proc.pid, attached: proc.attached, exited: proc.exited, ready, recentConsole});
+			const consoleFailed = new AbortController();
+			// Only a QEMU this run started: an attached node's log still holds its earlier boots.
+			const failsOn = proc.attached ? undefined : failPattern;
+			const failOnConsole = (line: string) => {
+				if (consoleFailed.signal.aborted) return;
+				const reason = `the console said: ${line.trim()}`;
+				consoleFailed.abort(new Error(`${node.name}: ${reason}`));
+				background(setPhase(node.name, 'failed', reason));
+			};
+			nodes.set(node.name, {node, pid: proc.pid, attached: proc.attached, exited: proc.exited, ready, consoleFailed: consoleFailed.signal, recentConsole});
 			tails.push(
 				tailFile(node.runtime.consoleLog, {
 					stallMs: profile.boot.stallSec * 1000,
@@ -164,6 +176,7 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 							if (recentConsole.length > 20) recentConsole.shift();
 							emit({type: 'console', node: node.name, line, at: Date.now()});
 							if (readyPattern?.test(line)) markReady(line);
+							if (failsOn?.test(line)) failOnConsole(line);
 						}
 						if (phases[node.name] === 'booting') background(setPhase(node.name, 'console'));
 					},
@@ -203,7 +216,8 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 				}, timeoutMs);
 				timers.push(timer);
 			});
-			await Promise.race([booted.ready.then(line => log(`ready: ${line}`, 'info', booted.node.name)), booted.exited.then(() => undefined), timedOut]);
+			const failed = new Promise<void>(resolve => (booted.consoleFailed.aborted ? resolve() : booted.consoleFailed.addEventListener('abort', () => resolve(), {once: true})));
+			await Promise.race([booted.ready.then(line => log(`ready: ${line}`, 'info', booted.node.name)), booted.exited.then(() => undefined), failed, timedOut]);
 			clearTimeout(timer);
 		};
 		await Promise.race([Promise.all([...nodes.values()].map(readyOrTimeout)), aborted]);

@@ -4,7 +4,7 @@ import {withAccel, withSnapshotBoot, type NodePlan, type Plan} from '../model/pl
 import {nodeWaitReporter, type NodePhase, type RunEvent, type RunEventListener} from '../model/events.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import type {StageName} from '../model/stages.js';
-import {chosenAccel, describeFinding, runPreflight} from '../services/preflight.js';
+import {accelFindings, chosenAccel, describeFinding, runPreflight, type Finding} from '../services/preflight.js';
 import {ensureDemoImage} from '../services/image.js';
 import {NodeSsh, waitForSsh, type NetbootWindow, type SshTarget} from '../services/ssh.js';
 import {fingerprintOfPublicKeyFile} from '../services/ssh-keys.js';
@@ -122,7 +122,10 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		stage.failed(options.plan.problems.map(formatProblem).join('; '));
 		return result(2, {failedStage: 'preflight', plan: options.plan});
 	}
-	const findings = await runPreflight(options.plan);
+	// Under boot.accel auto the KVM probe only chooses the accelerator: it runs alongside image and certificates.
+	const accelProbe = options.plan.accelWanted === 'auto' ? accelFindings(options.plan, true) : undefined;
+	void accelProbe?.catch(() => undefined);
+	const findings = await runPreflight(options.plan, {probeKvm: !accelProbe});
 	// The event's level says warn or fail; the line carries the finding and its fix.
 	// A boot file that is only not built yet is answered by the stage that builds it: the screens drop the warning then.
 	const builtBy: StageName | undefined = options.plan.stages.includes('nix build') ? 'nix build' : options.plan.stages.includes('image') ? 'image' : undefined;
@@ -139,7 +142,18 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	let plan = withAccel(options.plan, chosenAccel(findings));
 	if (options.signal?.aborted) return interrupted(plan);
 	const fromSnapshot = options.fromSnapshot;
+	// The probe's verdict, once taken: a snapshot must start under the accelerator it was saved with, so it waits for it.
+	let pendingProbe = accelProbe;
+	const takeProbe = async () => {
+		if (!pendingProbe) return;
+		const accel = await pendingProbe.catch((error: unknown): Finding[] => [{id: 'accel', status: 'warn', message: `TCG: the KVM probe failed: ${(error as Error).message}`}]);
+		pendingProbe = undefined;
+		for (const finding of accel) if (finding.status !== 'ok') log(describeFinding(finding), finding.status === 'fail' ? 'error' : 'warn');
+		plan = withAccel(plan, chosenAccel(accel));
+		log(`accelerator ${plan.accel.toUpperCase()}`);
+	};
 	if (fromSnapshot) {
+		await takeProbe();
 		// Refused before anything starts: a snapshot the plan no longer fits, a disk without it, a cluster that runs.
 		try {
 			const {assertSnapshotBootable} = await import('./snapshot-boot.js');
@@ -150,7 +164,8 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		}
 		plan = withSnapshotBoot(plan, fromSnapshot);
 	}
-	stage.done(`accelerator ${plan.accel.toUpperCase()}${fromSnapshot ? `; starting every node from snapshot ${fromSnapshot}` : ''}`);
+	if (fromSnapshot) stage.done(`accelerator ${plan.accel.toUpperCase()}; starting every node from snapshot ${fromSnapshot}`);
+	else stage.done(pendingProbe ? 'accelerator: the KVM probe runs alongside image and certificates' : `accelerator ${plan.accel.toUpperCase()}`);
 
 	// One state store for the whole run: the image build and nix are recorded in it while they run, like QEMU later.
 	// Opening it checks and makes the work directory as the tool's own (services/owned-dir.ts).
@@ -187,7 +202,8 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		const s = new Stage(emit, 'certificates');
 		try {
 			const {writeArtifacts} = await import('../services/artifacts.js');
-			const report = await writeArtifacts(plan);
+			// Only warnings (a host key replaced): every file written is in the stage's count.
+			const report = await writeArtifacts(plan, {onEvent: event => event.type === 'log' && event.level !== 'info' && emit(event)});
 			s.done(`${report.written.length} files written, ${report.unchanged.length} unchanged`);
 		} catch (error) {
 			s.failed(formatProblem(problemOf(error)));
@@ -201,6 +217,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	if (options.signal?.aborted) return interrupted(plan);
 	const unprepared = prepared.findIndex(p => p.status === 'rejected');
 	if (unprepared >= 0) return result(1, {failedStage: unprepared === 0 ? (plan.stages.includes('nix build') ? 'nix build' : 'image') : 'certificates', plan});
+	await takeProbe();
 
 	// Boot: every node at once; each goes on to SSH and install as soon as it is ready.
 	stage = new Stage(emit, 'boot');
@@ -238,7 +255,8 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	// (another host key from this run's QEMU) is still open: it closes when install starts.
 	const gone = new Map<string, AbortSignal>();
 	const goneSignal = (booted: BootedNode) => {
-		if (!gone.has(booted.node.name)) gone.set(booted.node.name, nodeGoneSignal(booted.exited, booted.node.name));
+		// Its console's fail line (boot.failPattern) ends its waits like an exit does.
+		if (!gone.has(booted.node.name)) gone.set(booted.node.name, AbortSignal.any([nodeGoneSignal(booted.exited, booted.node.name), booted.consoleFailed]));
 		return gone.get(booted.node.name)!;
 	};
 	const installBegun = new Set<string>();

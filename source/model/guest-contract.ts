@@ -12,6 +12,7 @@ export type GuestContract = {
 	fwCfg: Array<{name: string; sysfs: string; holds: string}>;
 	placeholders: Array<{name: string; example: string}>;
 	readyPattern?: string;
+	failPattern?: string;
 	ssh: {user: string; hostKeyPolicy: HostKeyPolicy; port: number};
 	install: Plan['install']['method'];
 	uploads: Array<{remote: string; mode: string}>;
@@ -35,6 +36,7 @@ export function guestContract(plan: Plan): GuestContract {
 		],
 		placeholders: Object.entries(vars).map(([name, value]) => ({name, example: String(value)})),
 		readyPattern: plan.boot.readyPattern,
+		failPattern: plan.boot.failPattern,
 		ssh: {user: plan.ssh.user, hostKeyPolicy: plan.ssh.hostKeyPolicy, port: node.sshPort},
 		install: plan.install.method,
 		uploads: node.install.method === 'push' ? node.install.uploads.map(u => ({remote: u.remote, mode: u.mode.toString(8).padStart(4, '0')})) : [],
@@ -66,6 +68,9 @@ export function formatGuestContract(contract: GuestContract): string[] {
 		contract.readyPattern === undefined
 			? '- boot.readyPattern is not set: the SSH wait polls with backoff. Set it to a line the image prints on ttyS0 once sshd listens to cut the wait short.'
 			: `- a console line matching /${contract.readyPattern}/, printed once sshd listens on port 22 (the demo image prints "plasma-ready <hostname> <ip>"); it cuts the SSH wait short.`,
+		contract.failPattern === undefined
+			? '- boot.failPattern is not set: a node that cannot start sshd is failed only when the SSH wait times out. Set it to a line the image prints when it gives up.'
+			: `- a console line matching /${contract.failPattern}/ says the node will not come up (the demo image prints "plasma-error <why>"): the node fails at once with that line as the reason.`,
 		'',
 		'SSH:',
 		`- sshd on port 22 of the management NIC, user ${contract.ssh.user}, public-key login with the key from ${GUEST_FW_CFG.authorizedKeys}.`,

@@ -181,6 +181,8 @@ export type Plan = {
 		iso?: string;
 		diskImage?: string;
 		readyPattern?: string;
+		// A console line that fails the node at once (boot.failPattern).
+		failPattern?: string;
 		nixBuild?: NixNetbootPlan;
 	};
 	install: {method: InstallMethod; flake: string; nixos: Profile['install']['nixos']};
@@ -211,6 +213,8 @@ const MAX_SOCKET_PATH = 107;
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 export const DEMO_READY_PATTERN = 'plasma-ready';
+// What the demo image prints when its sshd does not start (image/plasma-ready).
+export const DEMO_FAIL_PATTERN = 'plasma-error';
 // What a guest is handed (model/guest-contract.ts renders it for `image --contract`): its two virtio
 // NICs in this order (the cluster NIC carries the profile's MAC, the management NIC one derived from it)
 // and the fw_cfg names of its keys.
@@ -249,17 +253,18 @@ export function nodeVars(node: ResolvedNode, cluster: Plan['cluster']): Record<s
 
 function bootPaths(profile: Profile, context: PlanContext, workDir: string): Plan['boot'] {
 	const {boot} = profile;
-	const readyPattern = boot.readyPattern ?? (boot.image === 'demo' ? DEMO_READY_PATTERN : undefined);
+	const demo = boot.image === 'demo';
+	const patterns = {readyPattern: boot.readyPattern ?? (demo ? DEMO_READY_PATTERN : undefined), failPattern: boot.failPattern ?? (demo ? DEMO_FAIL_PATTERN : undefined)};
 	const {mode, image, nixAttr} = boot;
 	if (boot.mode === 'netboot' && boot.image === 'demo') {
-		return {mode, image, imageDir: context.imageDir, kernel: path.join(context.imageDir, 'vmlinuz'), initrd: path.join(context.imageDir, 'initrd.img'), readyPattern};
+		return {mode, image, imageDir: context.imageDir, kernel: path.join(context.imageDir, 'vmlinuz'), initrd: path.join(context.imageDir, 'initrd.img'), ...patterns};
 	}
 	if (boot.mode === 'netboot' && boot.image === 'nix') {
 		const out = path.join(workDir, 'netboot');
 		const nixBuild = boot.nixAttr ? {...splitFlakeRef(boot.nixAttr, profile.install.nixosAnywhere.flake), outLink: path.join(out, 'result'), kernelLink: path.join(out, 'kernel'), initrdLink: path.join(out, 'initrd'), extraArgs: boot.nixBuildArgs} : undefined;
-		return {mode, image, nixAttr, kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), readyPattern, nixBuild};
+		return {mode, image, nixAttr, kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), ...patterns, nixBuild};
 	}
-	return {mode, image, nixAttr, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, readyPattern};
+	return {mode, image, nixAttr, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, ...patterns};
 }
 
 // `.#netboot-base` -> flake `.`, attribute `netboot-base`; a bare attribute is

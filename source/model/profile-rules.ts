@@ -168,11 +168,13 @@ function validateBoot(profile: Profile): FieldError[] {
 	if (boot.mode === 'disk' && !boot.diskImage) errors.push(fieldError('boot.diskImage', 'disk boot needs a disk image', 'set boot.diskImage to a qcow2 or raw image'));
 	// boot.append is checked filled in, per node, in the plan (model/plan.ts).
 	if (boot.sshTimeoutSec <= 0) errors.push(fieldError('boot.sshTimeoutSec', 'the SSH wait must be positive', 'set boot.sshTimeoutSec to e.g. 240'));
-	if (boot.readyPattern !== undefined) {
+	for (const field of ['readyPattern', 'failPattern'] as const) {
+		const pattern = boot[field];
+		if (pattern === undefined) continue;
 		try {
-			new RegExp(boot.readyPattern);
+			new RegExp(pattern);
 		} catch {
-			errors.push(fieldError('boot.readyPattern', 'is not a valid regular expression', 'fix the pattern or remove it'));
+			errors.push(fieldError(`boot.${field}`, 'is not a valid regular expression', 'fix the pattern or remove it'));
 		}
 	}
 	return errors;

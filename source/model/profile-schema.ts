@@ -59,6 +59,8 @@ export const bootSchema = z.strictObject({
 	append: z.string().default('console=ttyS0'),
 	accel: accelSchema.default('auto'),
 	readyPattern: z.string().optional(),
+	// A console line that says the node will not come up: its wait ends at once, with the line as the reason.
+	failPattern: z.string().optional(),
 	sshTimeoutSec: z.number().int().default(240),
 	stallSec: z.number().int().default(60),
 });

@@ -59,7 +59,8 @@ export async function writeArtifacts(plan: Plan, options: {onEvent?: RunEventLis
 
 	const hosts = hostsEntries(plan);
 	for (const node of plan.nodes) {
-		note(node.files.hostKey, await ensureKeyPair(node.files.hostKey, node.files.hostKeyPub, `root@${node.hostname}`));
+		const onUnreadable = (why: string) => options.onEvent?.({type: 'log', level: 'warn', node: node.name, message: `host key replaced: ${why}`, at: Date.now()});
+		note(node.files.hostKey, await ensureKeyPair(node.files.hostKey, node.files.hostKeyPub, `root@${node.hostname}`, {onUnreadable}));
 		note(node.files.clusterConfig, await writeFileIfChanged(node.files.clusterConfig, clusterConfig(plan, node), 0o644));
 		note(node.files.hosts, await writeFileIfChanged(node.files.hosts, hosts, 0o644));
 		note(node.files.nixosModule, await writeFileIfChanged(node.files.nixosModule, nixosModule(plan, node, authorizedKey), 0o644));

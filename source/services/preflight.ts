@@ -16,6 +16,7 @@ import {formatProblem, problemOf} from '../model/field-error.js';
 import {writeFileAtomic} from './atomic-file.js';
 import {readJsonFile} from './json-file.js';
 import {ensureUsableDir} from './owned-dir.js';
+import {KVM_PROBE_DEBUG_EXIT_PORT, KVM_PROBE_EXIT_CODE, kvmProbeFirmware} from '../model/kvm-probe-firmware.js';
 
 // What must hold on the host before anything starts. Each finding says ok,
 // warn or fail, and what to do about it.
@@ -29,7 +30,6 @@ const TOOLS: Array<[string, string]> = [
 ];
 // Per VM beyond its RAM: QEMU itself, TCG translation cache.
 const VM_OVERHEAD_MIB = 200;
-const KVM_PROBE_MS = 8000;
 
 
 async function toolFindings(env: NodeJS.ProcessEnv): Promise<Finding[]> {
@@ -47,35 +47,46 @@ async function toolFindings(env: NodeJS.ProcessEnv): Promise<Finding[]> {
 	return findings;
 }
 
-// /dev/kvm can exist and still be useless (guests hang, or -cpu host aborts):
-// only a short real boot under KVM decides.
-export async function probeKvm(kernel: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<{usable: boolean; why: string}> {
+// /dev/kvm can exist and still be useless (here a guest hangs as it enters protected mode, and
+// `-cpu host` aborted on some hosts): a few bytes of firmware under `-accel kvm -cpu host`, the
+// CPU model the nodes get, decide (model/kvm-probe-firmware.ts). No kernel, no boot.
+// Real mode answers within QEMU's start-up; protected mode within microseconds after that.
+const KVM_PROBE_MS = 3000;
+const PROTECTED_MODE_GRACE_MS = 400;
+
+export async function probeKvm(env: NodeJS.ProcessEnv = process.env): Promise<{usable: boolean; why: string}> {
 	try {
 		await fs.access('/dev/kvm', fsConstants.R_OK | fsConstants.W_OK);
 	} catch {
 		return {usable: false, why: '/dev/kvm is missing or not accessible'};
 	}
-	if (!kernel) return {usable: false, why: 'no kernel to probe KVM with yet'};
 	const qemu = await onPath(QEMU_BINARY, env);
 	if (!qemu) return {usable: false, why: `${QEMU_BINARY} is not installed`};
 	const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plasma-kvm-probe-'));
-	const log = path.join(dir, 'serial.log');
-	const probe = execa(qemu, ['-accel', 'kvm', '-cpu', 'host', '-nodefaults', '-no-user-config', '-display', 'none', '-m', '128', '-serial', `file:${log}`, '-kernel', kernel, '-append', 'console=ttyS0 panic=-1 rdinit=/nonexistent', '-no-reboot'], {
+	const firmware = path.join(dir, 'probe.bin');
+	await fs.writeFile(firmware, kvmProbeFirmware(), {mode: 0o600});
+	const started = Date.now();
+	const probe = execa(qemu, ['-accel', 'kvm', '-cpu', 'host', '-machine', 'q35', '-nodefaults', '-no-user-config', '-display', 'none', '-m', '16', '-bios', firmware, '-serial', 'stdio', '-device', `isa-debug-exit,iobase=${KVM_PROBE_DEBUG_EXIT_PORT},iosize=4`, '-no-reboot'], {
 		reject: false,
 		detached: true,
+		stdin: 'ignore',
 		timeout: KVM_PROBE_MS,
 		killSignal: 'SIGKILL',
 	});
-	const deadline = Date.now() + KVM_PROBE_MS;
-	let booted = false;
-	while (Date.now() < deadline && probe.exitCode === null) {
-		const text = await fs.readFile(log, 'utf8').catch(() => '');
-		if (/Linux version|Run \/|Kernel panic/.test(text)) {
-			booted = true;
-			break;
-		}
-		await new Promise(resolve => setTimeout(resolve, 200));
-	}
+	let serial = '';
+	const answered = new Promise<void>(resolve => {
+		let grace: NodeJS.Timeout | undefined;
+		probe.stdout?.on('data', (chunk: Buffer) => {
+			serial += chunk.toString('latin1');
+			if (serial.includes('K')) resolve();
+			else if (serial.includes('R')) grace ??= setTimeout(resolve, PROTECTED_MODE_GRACE_MS);
+		});
+		void probe.finally(() => {
+			clearTimeout(grace);
+			resolve();
+		});
+	});
+	await answered;
 	if (probe.pid && probe.exitCode === null) {
 		try {
 			process.kill(-probe.pid, 'SIGKILL');
@@ -85,7 +96,9 @@ export async function probeKvm(kernel: string | undefined, env: NodeJS.ProcessEn
 	}
 	const result = await probe;
 	await fs.rm(dir, {recursive: true, force: true});
-	if (booted) return {usable: true, why: 'a probe kernel booted under KVM'};
+	const ms = Date.now() - started;
+	if (serial.includes('RK') || result.exitCode === KVM_PROBE_EXIT_CODE) return {usable: true, why: `a probe guest ran real and protected mode under KVM in ${ms} ms`};
+	if (serial.includes('R')) return {usable: false, why: 'KVM probe: the guest runs real mode but hangs entering protected mode (a kernel would hang after "Probing EDD")'};
 	const stderr = result.stderr?.toString().trim().split('\n')[0];
 	return {usable: false, why: stderr ? `KVM probe failed: ${stderr}` : `KVM probe printed nothing within ${KVM_PROBE_MS / 1000} s (guest hangs)`};
 }
@@ -95,8 +108,8 @@ type ProbeVerdict = {usable: boolean; why: string; cacheWarning?: string};
 
 // The probe's verdict holds until the host reboots: cached per boot id. A
 // cache that is empty, corrupt or of another shape is only a cache: it is
-// named, probed again and rewritten (or removed), never a failure.
-async function cachedProbe(kernel: string | undefined, env: NodeJS.ProcessEnv, cacheFile?: string): Promise<ProbeVerdict> {
+// named, probed again and rewritten, never a failure.
+export async function cachedProbe(env: NodeJS.ProcessEnv, cacheFile?: string): Promise<ProbeVerdict> {
 	const bootId = (await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
 	let bad: string | undefined;
 	if (cacheFile && bootId) {
@@ -104,25 +117,19 @@ async function cachedProbe(kernel: string | undefined, env: NodeJS.ProcessEnv, c
 		if (cached.status === 'ok' && cached.value.bootId === bootId) return {usable: cached.value.usable, why: `${cached.value.why} (probed earlier since this boot)`};
 		if (cached.status === 'bad') bad = cached.why;
 	}
-	const result = await probeKvm(kernel, env);
-	if (cacheFile && bootId && kernel) {
+	const result = await probeKvm(env);
+	if (cacheFile && bootId) {
 		await ensureUsableDir(path.dirname(cacheFile));
 		await writeFileAtomic(cacheFile, JSON.stringify({bootId, ...result}), 0o644);
 		return bad ? {...result, cacheWarning: `KVM probe cache ${cacheFile} ${bad}: probed again and rewrote it`} : result;
 	}
-	if (bad && cacheFile) {
-		// No verdict worth keeping yet (no kernel to probe with): the bad file goes, so the next run does not trip on it.
-		await fs.rm(cacheFile, {force: true});
-		return {...result, cacheWarning: `KVM probe cache ${cacheFile} ${bad}: removed it; it is rebuilt on the next probe`};
-	}
 	return result;
 }
 
-async function accelFindings(plan: Plan, probe: boolean, env: NodeJS.ProcessEnv): Promise<Finding[]> {
+export async function accelFindings(plan: Plan, probe: boolean, env: NodeJS.ProcessEnv = process.env): Promise<Finding[]> {
 	if (plan.accelWanted === 'tcg') return [{id: 'accel', status: 'ok', message: 'TCG (set in the profile)'}];
 	if (!probe) return [{id: 'accel', status: 'ok', message: 'TCG (KVM not probed)'}];
-	const kernel = plan.boot.kernel && (await fs.access(plan.boot.kernel).then(() => plan.boot.kernel, () => undefined));
-	const result = await cachedProbe(kernel, env, plan.kvmProbeCache);
+	const result = await cachedProbe(env, plan.kvmProbeCache);
 	const cache: Finding[] = result.cacheWarning ? [{id: 'cache:kvm-probe', status: 'warn', message: result.cacheWarning}] : [];
 	if (result.usable) return [...cache, {id: 'accel', status: 'ok', message: `KVM (${result.why})`}];
 	if (plan.accelWanted === 'kvm') return [...cache, {id: 'accel', status: 'fail', message: `KVM requested but unusable: ${result.why}`, fix: 'set boot.accel to auto or tcg'}];
@@ -234,16 +241,20 @@ export async function runPreflight(plan: Plan, options: {probeKvm?: boolean; env
 	const portErrors = await sshPortsInUse(plan.nodes, ownPorts);
 	const tools = await toolFindings(env);
 	const qemuMissing = tools.some(f => f.id === `tool:${QEMU_BINARY}` && f.status === 'fail');
+	// The probe runs while the other findings are gathered (handled here: a failure of the others must not leave it unhandled).
+	const accel = qemuMissing ? Promise.resolve([{id: 'accel', status: 'fail', message: 'no accelerator check without QEMU'} satisfies Finding]) : accelFindings(plan, options.probeKvm ?? true, env);
+	void accel.catch(() => undefined);
+	const [resources, bootFiles, nix, earlier] = await Promise.all([resourceFindings(plan), bootFileFindings(plan), nixFindings(plan, env), earlierRunFinding(plan)]);
 	return [
 		...tools,
-		...(qemuMissing ? [{id: 'accel', status: 'fail', message: 'no accelerator check without QEMU'} satisfies Finding] : await accelFindings(plan, options.probeKvm ?? true, env)),
-		...(await resourceFindings(plan)),
+		...(await accel),
+		...resources,
 		...(portErrors.length > 0
 			? portErrors.map((e): Finding => ({id: `port:${e.field}`, status: 'fail', message: e.message, fix: e.fix}))
 			: [{id: 'ports', status: 'ok', message: `SSH ports free: ${plan.nodes.map(n => n.sshPort).join(', ')}`} satisfies Finding]),
-		...(await bootFileFindings(plan)),
-		...(await nixFindings(plan, env)),
-		await earlierRunFinding(plan),
+		...bootFiles,
+		...nix,
+		earlier,
 	];
 }
 

@@ -1,8 +1,9 @@
-import {createHash} from 'node:crypto';
+import {createHash, generateKeyPairSync, randomBytes} from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import ssh2 from 'ssh2';
 import {ProblemError} from '../model/field-error.js';
+import {openSshPrivateKey, openSshPublicKey} from '../model/openssh-key.js';
 import {writeFileAtomic} from './atomic-file.js';
 import {ensureUsableDir} from './owned-dir.js';
 
@@ -19,11 +20,23 @@ async function exists(file: string): Promise<boolean> {
 	);
 }
 
+export type KeyPairOptions = {
+	// Host keys: one OpenSSH cannot load (written by an older plasma-tui through ssh2's generator)
+	// never served a session, so it is drawn again and the reason said. Without it an existing
+	// key is kept as it is (the client key may be the operator's own, ssh.keyPath).
+	onUnreadable?: (why: string) => void;
+};
+
 // Returns true when a new key was written.
-export async function ensureKeyPair(privatePath: string, publicPath: string, comment: string): Promise<boolean> {
+export async function ensureKeyPair(privatePath: string, publicPath: string, comment: string, options: KeyPairOptions = {}): Promise<boolean> {
 	if (await exists(privatePath)) {
-		if (!(await exists(publicPath))) await writeFileAtomic(publicPath, `${publicKeyOf(await fs.readFile(privatePath, 'utf8'))} ${comment}\n`, 0o644);
-		return false;
+		const text = await fs.readFile(privatePath, 'utf8');
+		const unreadable = options.onUnreadable && unreadableKeyReason(text);
+		if (!unreadable) {
+			if (!(await exists(publicPath))) await writeFileAtomic(publicPath, `${publicKeyOf(text)} ${comment}\n`, 0o644);
+			return false;
+		}
+		options.onUnreadable?.(`${privatePath}: ${unreadable}; a new key was generated`);
 	}
 	await ensureUsableDir(path.dirname(privatePath));
 	const pair = generateKeyPair(comment);
@@ -32,14 +45,23 @@ export async function ensureKeyPair(privatePath: string, publicPath: string, com
 	return true;
 }
 
-// ssh2's generator writes a key its own parser (and so the SSH client) rejects about once in
-// 300 ("Malformed OpenSSH private key", ssh2 #1390 / #1513): such a key is drawn again.
+// Built from node:crypto's raw key (model/openssh-key.ts), so the public key is always 32 bytes.
 export function generateKeyPair(comment: string): {private: string; public: string} {
-	for (let attempt = 0; attempt < 20; attempt++) {
-		const pair = utils.generateKeyPairSync('ed25519', {comment});
-		if (!(utils.parseKey(pair.private) instanceof Error)) return pair;
-	}
-	throw new ProblemError({message: 'ssh2 made 20 ed25519 keys in a row that it cannot read back', fix: 'update the ssh2 package'});
+	const {privateKey, publicKey} = generateKeyPairSync('ed25519');
+	const seed = Buffer.from(privateKey.export({format: 'jwk'}).d ?? '', 'base64url');
+	const raw = Buffer.from(publicKey.export({format: 'jwk'}).x ?? '', 'base64url');
+	return {private: openSshPrivateKey(seed, raw, comment, randomBytes(4).readUInt32BE()), public: openSshPublicKey(raw, comment)};
+}
+
+// Why OpenSSH (or ssh2) would refuse this private key, or undefined when it is usable.
+export function unreadableKeyReason(privateKeyText: string): string | undefined {
+	const parsed = utils.parseKey(privateKeyText);
+	if (parsed instanceof Error) return `it does not parse (${parsed.message})`;
+	const key = Array.isArray(parsed) ? parsed[0]! : parsed;
+	const blob = key.getPublicSSH();
+	// ssh-ed25519 string (4 + 11) and a 32-byte key (4 + 32): a shorter one is what OpenSSH calls "error in libcrypto".
+	if (key.type === 'ssh-ed25519' && blob.length !== 51) return `its ed25519 public key is ${blob.length - 19} bytes, not 32 (OpenSSH: "error in libcrypto")`;
+	return undefined;
 }
 
 export function publicKeyOf(privateKeyText: string): string {
