@@ -11,6 +11,7 @@ import {fingerprintOfPublicKeyFile} from '../services/ssh-keys.js';
 import {describeHostKey} from '../model/host-key.js';
 import {StateStore} from '../services/state.js';
 import {bootCluster, exitReason, type BootedNode, type BootResult} from './boot.js';
+import {markStarting} from './cluster-power.js';
 
 // The one place that sequences a run: preflight, image, certificates, boot,
 // install, validate. Nodes advance independently: each starts its install as
@@ -136,6 +137,8 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	// One state store for the whole run: the image build and nix are recorded in it while they run, like QEMU later.
 	// Opening it checks and makes the work directory as the tool's own (services/owned-dir.ts).
 	const runState = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
+	const restarted = await markStarting(runState, plan);
+	if (restarted) log(`starting the cluster again (${restarted}): installed nodes boot from their disks, control planes first`);
 	// Image and certificates are independent: both run at once.
 	const imageStage = async () => {
 		if (plan.stages.includes('nix build') && plan.boot.nixBuild) return nixStage(plan.boot.nixBuild);

@@ -37,7 +37,9 @@ export function formatPlan(plan: Plan): string {
 		...plan.creates.map(t => `  ${t.kind.padEnd(7)} ${t.path}  (${t.note})`),
 	];
 	for (const node of plan.nodes) {
-		lines.push('', `qemu-system-x86_64 for ${node.name}:`, ...optionLines(node.qemuArgs));
+		const differs = node.qemuArgsInstalled.join('\0') !== node.qemuArgs.join('\0');
+		lines.push('', `qemu-system-x86_64 for ${node.name}${differs ? ' (first boot, before its install)' : ''}:`, ...optionLines(node.qemuArgs));
+		if (differs) lines.push('', `qemu-system-x86_64 for ${node.name} once installed (boot.afterInstall ${plan.boot.afterInstall}):`, ...optionLines(node.qemuArgsInstalled));
 		if (node.install.method === 'nixos-anywhere') lines.push('', `nixos-anywhere for ${node.name}:`, ...optionLines(node.install.argv));
 		if (node.install.method === 'push') lines.push('', `push install commands for ${node.name}:`, ...node.install.commands.map(command => `  $ ${visible(command)}`));
 	}

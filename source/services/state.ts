@@ -39,18 +39,28 @@ export function identityOf(entry: Pick<ProcessEntry, 'exe' | 'match'>): ProcessI
 
 const nodeStatusSchema = z.strictObject({phase: z.enum(NODE_PHASES), reason: z.string().optional(), since: z.string(), installed: z.boolean().optional()});
 
+// What the operator did to a running cluster (stop, start, node stop): written before it happens.
+// stopping/stopped: `plasma-tui stop`; stoppedNodes: nodes stopped on purpose (every node, after a stop).
+const lifecycleSchema = z.strictObject({
+	cluster: z.enum(['running', 'stopping', 'stopped']),
+	stoppedNodes: z.array(z.string()),
+	since: z.string(),
+});
+
 export const runStateSchema = z.strictObject({
 	version: z.literal(1),
 	profile: z.string(),
 	workDir: z.string(),
 	processes: z.array(processEntrySchema),
 	nodes: z.record(z.string(), nodeStatusSchema),
+	lifecycle: lifecycleSchema.optional(),
 	updatedAt: z.string(),
 });
 
 export type ProcessEntry = z.infer<typeof processEntrySchema>;
 export type NodeStatus = z.infer<typeof nodeStatusSchema>;
 export type RunState = z.infer<typeof runStateSchema>;
+export type Lifecycle = z.infer<typeof lifecycleSchema>;
 
 // A bad state file is never replaced: it may be the only record of a running cluster.
 export async function readState(file: string): Promise<RunState | undefined> {
@@ -132,6 +142,13 @@ export class StateStore {
 		return this.update(state => {
 			const installed = state.nodes[node]?.installed;
 			state.nodes[node] = {phase, reason, since: new Date().toISOString(), installed: installed || phase === 'installed' || undefined};
+		});
+	}
+
+	// The cluster's lifecycle, changed before the stop or start it records.
+	setLifecycle(cluster: Lifecycle['cluster'], stoppedNodes: (current: string[]) => string[]): Promise<void> {
+		return this.update(state => {
+			state.lifecycle = {cluster, stoppedNodes: [...new Set(stoppedNodes(state.lifecycle?.stoppedNodes ?? []))], since: new Date().toISOString()};
 		});
 	}
 
