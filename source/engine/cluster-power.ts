@@ -74,7 +74,8 @@ export async function stopCluster(profileName: string, plan: Plan, options: {onE
 export async function markStarting(state: StateStore, plan: Plan): Promise<string | undefined> {
 	const before = state.current.lifecycle;
 	const nothingRuns = state.current.processes.length === 0 && Object.values(state.current.nodes).some(node => node.installed);
-	if (!before && !nothingRuns) return undefined;
+	const stoppedOnPurpose = before !== undefined && (before.cluster !== 'running' || before.stoppedNodes.length > 0);
+	if (!stoppedOnPurpose && !nothingRuns) return undefined;
 	await state.setLifecycle('running', () => []);
 	const why = before?.cluster === 'stopped' || before?.cluster === 'stopping' ? 'stopped by plasma-tui stop' : before?.stoppedNodes.length ? `nodes stopped: ${before.stoppedNodes.join(', ')}` : 'nothing was running (host reboot?)';
 	await appendTimeline(plan.timelineFile, lifecycleEntry('cluster', 'starting', `from ${why}`));

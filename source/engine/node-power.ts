@@ -3,6 +3,7 @@ import type {NodePlan, Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
 import {ProblemError} from '../model/field-error.js';
 import {quorumVerdict, type QuorumVerdict} from '../model/quorum.js';
+import type {NodePowerAction} from '../model/node-power.js';
 import {nodePid, startNode, stopNode} from '../services/qemu.js';
 import {waitForSsh} from '../services/ssh.js';
 import {StateStore} from '../services/state.js';
@@ -15,7 +16,7 @@ import {sshTargetFor} from './up.js';
 // One node of a running cluster: stop, start, restart. Both front ends ask the
 // quorum guard first (what the stop costs the Raft members), then call these.
 
-export type NodePowerAction = 'stop' | 'start' | 'restart';
+export type {NodePowerAction} from '../model/node-power.js';
 
 const VERBS: Record<NodePowerAction, string> = {stop: 'stopping', start: 'starting', restart: 'restarting'};
 

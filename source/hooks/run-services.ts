@@ -1,6 +1,7 @@
 import type {Profile} from '../model/profile-schema.js';
 import type {RunEventListener} from '../model/events.js';
 import type {StageName} from '../model/stages.js';
+import type {NodePowerAction, NodePowerGuard} from '../model/node-power.js';
 
 export type RunOutcome = {
 	exitCode: number;
@@ -18,4 +19,7 @@ export type RunServices = {
 	// Keeps the consoles live after the run has ended (the engine stops following them then).
 	followConsoles?(profile: Profile, options: {onEvent: RunEventListener; signal: AbortSignal}): void;
 	sendToConsole?(node: string, data: string): void;
+	// The quorum guard's message before a node stop, start or restart, then the action itself.
+	nodePowerGuard?(profile: Profile, node: string, action: NodePowerAction): Promise<NodePowerGuard>;
+	powerNode?(profile: Profile, node: string, action: NodePowerAction, options: {onEvent: RunEventListener}): Promise<string>;
 };

@@ -12,6 +12,8 @@ export type RunState = {
 	stopping: boolean;
 	// Aborts the run; resolves once the engine has stopped what it started.
 	stop: () => Promise<void>;
+	// Feeds events of later operations (a node stop or start) into the same view.
+	emit: (event: RunEvent) => void;
 };
 
 export type UseRunOptions = RunViewOptions & {
@@ -31,12 +33,14 @@ export function useRun(profile: Profile, services: RunServices, options: UseRunO
 	const viewRef = useRef(view);
 	const controllerRef = useRef<AbortController | undefined>(undefined);
 	const runRef = useRef<Promise<void>>(Promise.resolve());
+	const emitRef = useRef<(event: RunEvent) => void>(() => undefined);
 
 	useEffect(() => {
 		const controller = new AbortController();
 		controllerRef.current = controller;
 		const queue: RunEvent[] = [];
 		const onEvent = (event: RunEvent) => queue.push(event);
+		emitRef.current = onEvent;
 		let finished = false;
 		let lastClock = 0;
 		const flush = (at: number) => {
@@ -80,5 +84,6 @@ export function useRun(profile: Profile, services: RunServices, options: UseRunO
 		await runRef.current;
 	}, []);
 
-	return {view, now, outcome, stopping, stop};
+	const emit = useCallback((event: RunEvent) => emitRef.current(event), []);
+	return {view, now, outcome, stopping, stop, emit};
 }
