@@ -27,7 +27,8 @@ export const run: CommandRun = async ({values, positionals}) => {
 	return underWorkLock(plan, command, async () => {
 		const state = await readState(plan.stateFile).catch(() => undefined);
 		const verdict = await nodePowerVerdict(plan, name, action, state?.lifecycle?.stoppedNodes);
-		if (action !== 'start') {
+		if (action === 'start') console.log(verdict.message);
+		else {
 			if (verdict.losesQuorum && values['force'] !== true) {
 				console.error(`plasma-tui ${command}: ${formatProblem({message: `${verdict.message}; nothing was stopped`, fix: `add --force to ${action} it anyway`})}`);
 				return EXIT.badInput;

@@ -3,7 +3,7 @@ import type {NodePlan, Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
 import {ProblemError} from '../model/field-error.js';
 import {quorumVerdict, type QuorumVerdict} from '../model/quorum.js';
-import type {NodePowerAction} from '../model/node-power.js';
+import {startGuard, type NodePowerAction} from '../model/node-power.js';
 import {nodePid, startNode, stopNode} from '../services/qemu.js';
 import {waitForSsh} from '../services/ssh.js';
 import {StateStore} from '../services/state.js';
@@ -31,7 +31,8 @@ export async function nodePowerVerdict(plan: Plan, name: string, action: NodePow
 	const members = plan.nodes.filter(node => node.role === 'control-plane');
 	const running = await Promise.all(members.map(async node => (await nodePid(node, plan)) !== undefined));
 	const alreadyDown = members.filter((node, index) => !running[index] || stoppedNodes.includes(node.name)).map(node => node.name);
-	return quorumVerdict({members: members.map(node => node.name), alreadyDown, takes: action === 'start' ? [] : [name], verb: VERBS[action]});
+	const verdict = quorumVerdict({members: members.map(node => node.name), alreadyDown, takes: action === 'start' ? [] : [name], verb: VERBS[action]});
+	return action === 'start' ? {...verdict, ...startGuard(name, members.map(node => node.name), alreadyDown)} : verdict;
 }
 
 type PowerOptions = {onEvent: RunEventListener; signal?: AbortSignal};
