@@ -25,7 +25,7 @@ const env = {...process.env, PLASMA_TUI_HOME: home, PLASMA_TUI_IMAGE_DIR: shared
 let plan: Plan;
 let profileFile: string;
 const sessions = new Map<string, NodeSsh>();
-export const timings: Record<string, number> = {};
+const timings: Record<string, number> = {};
 
 async function cli(args: string[], timeout = 600_000) {
 	const started = Date.now();
