@@ -59,6 +59,9 @@ export function upRows(session: VmSessionResult): BenchRow[] {
 	const total = row(GROUP, 'total: up until it exits', round(up.totalMs / 1000, 1), 's', {note: `exit code ${up.exitCode}`});
 	if (up.exitCode !== 0) total.status = 'error';
 	rows.push(total);
+	// Next to up: the same cluster stopped (ACPI power-off) and started again from its disks (no install, validate).
+	if (session.stop) rows.push(row(GROUP, 'stop (every node powered down)', round(session.stop.totalMs / 1000, 1), 's', {note: `exit code ${session.stop.exitCode}; machine shared with other runs: noisy`}));
+	if (session.start) rows.push(row(GROUP, 'start (from the disks, validated)', round(session.start.totalMs / 1000, 1), 's', {note: `exit code ${session.start.exitCode}; compare with "total: up until it exits"`}));
 	if (session.down) rows.push(row(GROUP, 'down --purge', round(session.down.totalMs / 1000, 1), 's', {note: `exit code ${session.down.exitCode}`}));
 
 	const base = session.baseline;

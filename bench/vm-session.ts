@@ -12,7 +12,7 @@ import {toolPaths} from '../source/services/paths.js';
 // so the lock is held for both boots and the teardowns, and nothing else on
 // the machine boots VMs meanwhile. It records raw, timestamped output; the
 // parsing and the table are up-phases.ts's job.
-// 1. `plasma-tui up --profile-file <copy of demo> --yes` in a temp PLASMA_TUI_HOME, then `down --purge`.
+// 1. `plasma-tui up --profile-file <copy of demo> --yes` in a temp PLASMA_TUI_HOME, `stop`, `start`, then `down --purge`.
 // 2. bench/boot-baseline.sh on the same image with the accelerator the tool chose.
 
 export type TimedLine = {ms: number; line: string};
@@ -26,6 +26,9 @@ export type VmSessionResult = {
 	planArgs: string[];
 	up?: CommandRecord;
 	down?: CommandRecord;
+	// `stop` then `start` of the cluster `up` left running (installed disks, no install, validate).
+	stop?: CommandRecord;
+	start?: CommandRecord;
 	baseline?: CommandRecord;
 	error?: string;
 };
@@ -115,6 +118,12 @@ async function main(outFile: string): Promise<void> {
 		});
 		const accel = result.up.lines.map(l => /accelerator (KVM|TCG)\b/.exec(l.line)?.[1]).find(Boolean);
 		if (accel) result.accel = accel.toLowerCase();
+		if (result.up.exitCode === 0) {
+			progress('plasma-tui stop');
+			result.stop = await run(process.execPath, [BIN, 'stop', '--profile-file', profileFile], {env, timeoutMs: 5 * 60_000});
+			progress('plasma-tui start');
+			result.start = await run(process.execPath, [BIN, 'start', '--profile-file', profileFile], {env, timeoutMs: 20 * 60_000});
+		}
 	} catch (error) {
 		result.error = error instanceof Error ? error.message : String(error);
 	} finally {

@@ -9,6 +9,9 @@ need() { command -v "$1" >/dev/null || { echo "missing $1: apt-get install $2" >
 need busybox busybox-static; need cpio cpio; need dpkg-deb dpkg; need xz xz-utils
 [ -x /usr/sbin/sshd ] || { echo "missing /usr/sbin/sshd: apt-get install openssh-server" >&2; exit 3; }
 need etcd etcd-server; need etcdctl etcd-client; need ssh-keygen openssh-client
+[ -x /usr/sbin/sgdisk ] || { echo "missing /usr/sbin/sgdisk: apt-get install gdisk" >&2; exit 3; }
+[ -x /usr/sbin/mkfs.ext4 ] || { echo "missing /usr/sbin/mkfs.ext4: apt-get install e2fsprogs" >&2; exit 3; }
+[ -x /usr/sbin/blkid ] || { echo "missing /usr/sbin/blkid: apt-get install util-linux" >&2; exit 3; }
 busybox --list | grep -qx udhcpc || { echo "busybox lacks applets: apt-get install busybox-static" >&2; exit 3; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/plasma-image.XXXXXX")
@@ -29,7 +32,7 @@ kver=${kpkg#linux-image-}
 echo "kernel: $kver"
 
 echo "step: initramfs tree"
-mkdir -p "$root"/{bin,sbin,etc/ssh,proc,sys,dev,run,tmp,root,var/log,var/lib/etcd,var/empty,usr/bin,usr/sbin}
+mkdir -p "$root"/{bin,sbin,etc/ssh,etc/acpi/PWRF,data,proc,sys,dev,run,tmp,root,var/log,var/lib/etcd,var/empty,usr/bin,usr/sbin}
 cp /bin/busybox "$root/bin/busybox"
 for applet in $(busybox --list); do
 	# No /bin/svc link to busybox's runit applet. busybox sh still runs that applet for a bare `svc`
@@ -38,12 +41,17 @@ for applet in $(busybox --list); do
 	[ -e "$target" ] || ln -s /bin/busybox "$target"
 done
 cp "$here/init" "$root/init"; chmod 755 "$root/init"
-cp "$here/svc" "$root/sbin/svc"; cp "$here/plasma-ready" "$root/sbin/plasma-ready"; chmod 755 "$root/sbin/svc" "$root/sbin/plasma-ready"
+for script in svc plasma-ready plasma-disk plasma-services plasma-shutdown; do cp "$here/$script" "$root/sbin/$script"; chmod 755 "$root/sbin/$script"; done
+# busybox acpid runs /etc/acpi/PWRF/00000080 for the power button (QMP system_powerdown).
+cp "$here/acpi-power" "$root/etc/acpi/PWRF/00000080"; chmod 755 "$root/etc/acpi/PWRF/00000080"
 cp "$here/inittab" "$root/etc/inittab"
 cp /usr/bin/etcd /usr/bin/etcdctl "$root/usr/bin/"
 cp /usr/sbin/sshd "$root/usr/sbin/sshd"
 cp /usr/bin/ssh-keygen "$root/usr/bin/ssh-keygen"
-for bin in /usr/sbin/sshd /usr/bin/ssh-keygen; do
+# The installed disk's tools (plasma-disk): GPT partitions, ext4, and what a partition holds.
+cp /usr/sbin/sgdisk /usr/sbin/mkfs.ext4 /usr/sbin/blkid "$root/usr/sbin/"
+[ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$root/etc/mke2fs.conf"
+for bin in /usr/sbin/sshd /usr/bin/ssh-keygen /usr/sbin/sgdisk /usr/sbin/mkfs.ext4 /usr/sbin/blkid; do
 	ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
 		mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"
 	done
@@ -75,7 +83,7 @@ echo "step: kernel modules"
 moddir=$work/kernel/lib/modules/$kver
 mkdir -p "$root/lib/modules"
 : > "$root/lib/modules/load-order"
-for mod in failover net_failover virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net virtio_blk qemu_fw_cfg; do
+for mod in failover net_failover virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net virtio_blk qemu_fw_cfg crc16 mbcache jbd2 crc32c_generic ext4 button evdev; do
 	file=$(find "$moddir" -name "$mod.ko" -o -name "$mod.ko.xz" | head -n1)
 	[ -n "$file" ] || continue
 	case $file in
@@ -92,7 +100,7 @@ cp "$work/kernel/boot/vmlinuz-$kver" "$work/vmlinuz"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.img"
 {
 	echo "kernel $kpkg"
-	for p in busybox-static openssh-server etcd-server etcd-client; do echo "$p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo unknown)"; done
+	for p in busybox-static openssh-server etcd-server etcd-client gdisk e2fsprogs; do echo "$p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo unknown)"; done
 } > "$work/versions.txt"
 mv "$work/vmlinuz" "$out/vmlinuz"; mv "$work/initrd.img" "$out/initrd.img"; mv "$work/versions.txt" "$out/versions.txt"
 echo "done: $(du -h "$out/initrd.img" | cut -f1) initrd, kernel $kver"

@@ -17,6 +17,8 @@ import {HelpOverlay, type KeyHelp} from './screens/help-overlay.js';
 import {RunQuitConfirm} from './screens/run-quit-confirm.js';
 import {SnapshotsScreen} from './screens/snapshots-screen.js';
 import {useSnapshots} from './hooks/use-snapshots.js';
+import {NodePowerConfirm} from './screens/node-power-confirm.js';
+import type {NodePowerAction, NodePowerGuard} from './model/node-power.js';
 import {elapsed, spinner} from './screens/components/run-format.js';
 import {KeyDispatcher, useKeys, useTextEntry} from './screens/components/key-dispatcher.js';
 
@@ -30,6 +32,7 @@ const SCREEN_KEYS: Record<RunScreenName, KeyHelp> = {
 		['↑ ↓ PgUp PgDn', 'scroll back (Home: oldest kept line)'],
 		['End', 'follow new lines again'],
 		['i', 'type into the focused console; ctrl-] stops typing'],
+		['x / s / r', 'stop / start / restart the focused node (the quorum guard asks first)'],
 	],
 	checklist: [
 		['↑ ↓ PgUp PgDn', 'scroll the checklist'],
@@ -60,7 +63,7 @@ const RUN_KEYS: KeyHelp = [
 
 const FOOTER: Record<RunScreenName, string> = {
 	panes: 'c consoles · v checklist · t timeline · s snapshots · ? help · q quit',
-	consoles: 'tab focus · z zoom · ↑↓ PgUp PgDn scroll · End follow · i type · p panes · v checklist · q quit',
+	consoles: 'tab focus · z zoom · ↑↓ PgUp PgDn scroll · End follow · i type · x/s/r stop/start/restart · p panes · v checklist · q quit',
 	checklist: '↑↓ scroll · w watch · t timeline · s snapshots · p panes · c consoles · ? help · q quit',
 	timeline: '↑↓ PgUp PgDn scroll · End follow · v checklist · p panes · c consoles · ? help · q quit',
 	snapshots: '↑↓ choose · n save · r restore · d delete · p panes · v checklist · q quit',
@@ -101,7 +104,9 @@ function Run({profile, services, onExit, options}: Props) {
 	const run = useRun(profile, services, options);
 	const markers = useFaultMarkers(profile, services);
 	const [screen, setScreen] = useStateRef<RunScreenName>('panes');
-	const [overlay, setOverlay, overlayRef] = useStateRef<'help' | 'quit' | undefined>(undefined);
+	const [overlay, setOverlay, overlayRef] = useStateRef<'help' | 'quit' | 'power' | undefined>(undefined);
+	const [power, setPower, powerRef] = useStateRef<(NodePowerGuard & {node: string; action: NodePowerAction}) | undefined>(undefined);
+	const [powerNote, setPowerNote] = useStateRef<string | undefined>(undefined);
 	const typing = useTextEntry();
 	const [leaving, setLeaving, leavingRef] = useStateRef(false);
 	const switched = useRef(false);
@@ -125,6 +130,29 @@ function Run({profile, services, onExit, options}: Props) {
 		void run.stop().then(onExit);
 	};
 
+	// A node stop, start or restart: the quorum guard's message first, the action only after y.
+	const askPower = (node: string, action: NodePowerAction) => {
+		if (!services.nodePowerGuard || !services.powerNode) return;
+		if (run.outcome === undefined) return setPowerNote(`${action} ${node}: wait until the run has finished`);
+		void services.nodePowerGuard(profile, node, action).then(
+			guard => {
+				setPower({...guard, node, action});
+				setOverlay('power');
+			},
+			(error: unknown) => setPowerNote(`${action} ${node}: ${(error as Error).message}`),
+		);
+	};
+	const confirmPower = () => {
+		const chosen = powerRef.current;
+		setOverlay(undefined);
+		if (!chosen || !services.powerNode) return;
+		setPowerNote(`${chosen.action} ${chosen.node}: ${chosen.message}…`);
+		void services.powerNode(profile, chosen.node, chosen.action, {onEvent: run.emit}).then(
+			result => setPowerNote(`${chosen.node}: ${result}`),
+			(error: unknown) => setPowerNote(`${chosen.action} ${chosen.node} failed: ${(error as Error).message}`),
+		);
+	};
+
 	// ctrl-c passes every overlay: it stops the run from anywhere (but goes to a console being typed into).
 	useKeys(
 		(input, key) => {
@@ -135,6 +163,9 @@ function Run({profile, services, onExit, options}: Props) {
 				if (key.escape || input === '?') setOverlay(undefined);
 			} else if (current === 'quit') {
 				if (input === 'y') leave(true);
+				else if (input === 'n' || key.escape) setOverlay(undefined);
+			} else if (current === 'power') {
+				if (input === 'y') confirmPower();
 				else if (input === 'n' || key.escape) setOverlay(undefined);
 			}
 			return current !== undefined;
@@ -184,6 +215,7 @@ function Run({profile, services, onExit, options}: Props) {
 				height={bodyHeight}
 				isActive={active}
 				onSend={(node, data) => services.sendToConsole?.(node, data)}
+				onPower={services.powerNode ? askPower : undefined}
 			/>
 		);
 	} else if (screen === 'checklist') {
@@ -215,13 +247,14 @@ function Run({profile, services, onExit, options}: Props) {
 			<Box flexDirection="column" height={bodyHeight} overflow="hidden">
 				{overlay === 'help' ? <HelpOverlay title={`run: ${screen}`} keys={SCREEN_KEYS[screen]} common={RUN_KEYS} /> : null}
 				{overlay === 'quit' ? <RunQuitConfirm profileName={profile.name} running={running} /> : null}
+				{overlay === 'power' && power ? <NodePowerConfirm {...power} /> : null}
 				{/* Kept mounted under an overlay, so focus, zoom and scrollback survive it. */}
 				<Box display={overlay ? 'none' : 'flex'} flexDirection="column">
 					{body}
 				</Box>
 			</Box>
 			<Text wrap="truncate-end" color={status.color}>
-				{status.text}
+				{powerNote && !leaving ? powerNote : status.text}
 			</Text>
 			<Text dimColor wrap="truncate-end">
 				{typing ? 'typing into the focused console: every key goes to the node · ctrl-] stops typing' : FOOTER[screen]}

@@ -96,8 +96,22 @@ export const COMMANDS = {
 		parse: {...help, ...profileOptions, yes: {type: 'boolean', short: 'y'}, 'force-install': {type: 'boolean'}, 'boot-only': {type: 'boolean'}, 'from-snapshot': {type: 'string'}},
 		load: async () => (await import('./up.js')).run,
 	},
+	stop: {
+		summary: 'power every node down cleanly (ACPI, then quit); disks and state are kept for start',
+		usage: 'stop [--profile NAME | --profile-file PATH]',
+		options: profileHelp,
+		parse: {...help, ...profileOptions},
+		load: async () => (await import('./stop.js')).run,
+	},
+	start: {
+		summary: 'boot a stopped cluster again (after stop or a host reboot): from its disks, control planes first, no install, then validate',
+		usage: 'start [--profile NAME | --profile-file PATH]',
+		options: profileHelp,
+		parse: {...help, ...profileOptions},
+		load: async () => (await import('./start.js')).run,
+	},
 	status: {
-		summary: 'phase, PID and ports of every node of a run',
+		summary: 'phase, PID and ports of every node of a run (exit 0 running, 1 something failed, 3 stopped or not started)',
 		usage: 'status [--profile NAME | --profile-file PATH] [--json]',
 		options: [...profileHelp, ['--json', 'print the state as JSON']],
 		parse: {...help, ...profileOptions, json: {type: 'boolean'}},

@@ -29,17 +29,23 @@ export const run: CommandRun = async ({values}) => {
 		const qemuGone = entry !== undefined && !entry.alive;
 		return {node, entry, phase: status?.phase ?? 'pending', reason: status?.reason === undefined ? undefined : printableLine(status.reason), qemuGone};
 	});
+	const running = processes.some(p => p.alive);
+	const cluster = clusterState({running, recorded: Object.values(state?.nodes ?? {}).some(node => node.installed), lifecycle: state?.lifecycle?.cluster});
+	const stoppedNodes = new Set(state?.lifecycle?.stoppedNodes ?? []);
 	if (values['json']) {
-		console.log(JSON.stringify({profile: profile.name, workDir: plan.workDir, nodes: state?.nodes ?? {}, processes, membership: state?.membership, faults: state?.faults ?? []}, null, 2));
+		console.log(JSON.stringify({profile: profile.name, workDir: plan.workDir, cluster, stoppedNodes: [...stoppedNodes], nodes: state?.nodes ?? {}, processes, membership: state?.membership, faults: state?.faults ?? []}, null, 2));
 	} else {
 		const vde = processes.find(p => p.kind === 'vde');
 		console.log(`${profile.name}: ${plan.workDir}`);
+		console.log(`cluster  ${cluster}${cluster === 'stopped' ? `: disks and state kept; plasma-tui start --profile ${profile.name} boots it from its disks` : ''}`);
 		// A snapshot operation on record: one running now, or one cut short (the next snapshot command settles it).
 		if (state?.snapshot) console.log(`snapshot ${printableLine(describeOperation(state.snapshot)).replace('did not finish', 'is on record as in progress')}`);
 		console.log(`switch   ${vde ? `${vde.alive ? 'running' : 'dead'} pid ${vde.pid ?? '?'}  ${plan.vde.socket}` : 'not started'}`);
 		for (const {node, entry, phase: recordedPhase, reason, qemuGone} of nodes) {
 			const recorded = `${recordedPhase}${reason ? `: ${reason}` : ''}`;
-			const phase = qemuGone && recordedPhase !== 'failed' ? 'failed: QEMU is not running' : recorded;
+			// A node stopped on purpose, or every node of a cluster that is not running (stop, host reboot), is stopped, not failed.
+			const stopped = stoppedNodes.has(node.name) || cluster === 'stopped';
+			const phase = stopped ? `stopped (was ${recorded})` : qemuGone && recordedPhase !== 'failed' ? 'failed: QEMU is not running' : recorded;
 			const markers = faultMarkers(state?.faults ?? [], node.name);
 			console.log(`${node.name.padEnd(8)} ${phase}${markers.length > 0 ? ` [${markers.join(', ')}]` : ''}  pid ${entry?.pid ?? '-'}${entry ? (entry.alive ? ' (alive)' : ' (dead)') : ''}  ssh 127.0.0.1:${node.sshPort}  console ${node.runtime.consoleLog}${entry?.alive ? `  sockets ${entry.sockets.join(' ')}` : ''}`);
 		}
@@ -48,13 +54,20 @@ export const run: CommandRun = async ({values}) => {
 		console.log(faults.length === 0 ? 'faults   none' : `faults   ${faults.map(describeFault).join('; ')}  (undo: plasma-tui fault heal / thaw)`);
 	}
 	return statusExitCode({
-		running: processes.some(p => p.alive),
+		running,
 		dead: processes.filter(p => !p.alive).map(p => p.node ?? p.kind),
 		failed: nodes.filter(n => n.phase === 'failed').map(n => n.node.name),
 	});
 };
 
-// 3: nothing of the cluster runs. 1: something runs, but a node's phase is
+// What the cluster is as a whole. stopped: nothing of it runs but a run left its state (plasma-tui stop,
+// or a host reboot that took every QEMU and the switch): `start` boots it again from its disks.
+export function clusterState(facts: {running: boolean; recorded: boolean; lifecycle?: 'running' | 'stopping' | 'stopped'}): 'running' | 'stopped' | 'stopping' | 'not started' {
+	if (facts.running) return facts.lifecycle === 'stopping' ? 'stopping' : 'running';
+	return facts.recorded ? 'stopped' : 'not started';
+}
+
+// 3: nothing of the cluster runs (stopped, by plasma-tui stop or a host reboot, or never started). 1: something runs, but a node's phase is
 // failed or a recorded process (QEMU, the switch) is dead. 0: everything
 // recorded runs and no node failed (its phase column says healthy, installed,
 // or how far a run still in progress got).

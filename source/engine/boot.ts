@@ -149,11 +149,16 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 			options.signal?.throwIfAborted();
 			await startNodeLink(node, plan, state, options.signal);
 			const entry: {node: NodePlan; pid?: number} = {node};
+			// An installed node boots what its install wrote (boot.afterInstall: disk); a blank netboot installs again.
+			const installed = state.current.nodes[node.name]?.installed === true;
+			const fromDisk = installed && plan.boot.afterInstall === 'disk';
 			const proc = await startNode(node, plan, state, options.signal, pid => {
 				entry.pid = pid;
 				started.push(entry);
-			});
+			}, fromDisk);
 			if (proc.attached) log(`already running (pid ${proc.pid}): attached`, 'info', node.name);
+			else if (fromDisk) log('booting its installed disk (boot.afterInstall: disk)', 'info', node.name);
+			else if (installed) await state.markInstalled(node.name, false);
 			const recentConsole: string[] = [];
 			let markReady: (line: string) => void = () => undefined;
 			const ready = new Promise<string>(resolve => (markReady = resolve));
@@ -197,7 +202,9 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 			if (!options.signal?.aborted) await setPhase(node.name, 'failed', (error as Error).message);
 		}
 	};
-	booting = Promise.all(plan.nodes.map(bootNode));
+	// Control planes together first, then workers: a member set that can form quorum comes up before what depends on it.
+	const workers = plan.nodes.filter(node => node.role === 'worker');
+	booting = Promise.all(plan.nodes.filter(node => node.role !== 'worker').map(bootNode)).then(() => Promise.all(workers.map(bootNode)));
 	await booting;
 	if (options.signal?.aborted) return interruptedResult();
 

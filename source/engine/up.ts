@@ -13,6 +13,7 @@ import {clearFaults} from './faults.js';
 import {StateStore} from '../services/state.js';
 import {bootCluster, exitReason, type BootedNode, type BootResult} from './boot.js';
 import {TimelineRecorder} from './timeline-recorder.js';
+import {markStarting} from './cluster-power.js';
 
 // The one place that sequences a run: preflight, image, certificates, boot,
 // install, validate. Nodes advance independently: each starts its install as
@@ -172,6 +173,8 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	const runState = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
 	// A cluster is never left partitioned, frozen or slowed by an earlier rehearsal.
 	for (const line of await clearFaults(plan, runState)) log(`fault ${line}`, 'warn');
+	const restarted = await markStarting(runState, plan);
+	if (restarted) log(`starting the cluster again (${restarted}): installed nodes boot from their disks, control planes first`);
 	// Image and certificates are independent: both run at once.
 	const imageStage = async () => {
 		if (plan.stages.includes('nix build') && plan.boot.nixBuild) return nixStage(plan.boot.nixBuild);

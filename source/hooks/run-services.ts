@@ -4,6 +4,7 @@ import type {StageName} from '../model/stages.js';
 import type {SnapshotServices} from './snapshot-services.js';
 import type {TimelineEntry} from '../model/timeline.js';
 import type {WatchRoundSummary} from '../model/watch-view.js';
+import type {NodePowerAction, NodePowerGuard} from '../model/node-power.js';
 
 export type RunOutcome = {
 	exitCode: number;
@@ -30,4 +31,7 @@ export type RunServices = {
 	readTimeline?(profile: Profile): Promise<TimelineEntry[]>;
 	// The faults active now (fault freeze, isolate, delay ...), as short markers per node.
 	faultMarkers?(profile: Profile): Promise<Record<string, string[]>>;
+	// The quorum guard's message before a node stop, start or restart, then the action itself.
+	nodePowerGuard?(profile: Profile, node: string, action: NodePowerAction): Promise<NodePowerGuard>;
+	powerNode?(profile: Profile, node: string, action: NodePowerAction, options: {onEvent: RunEventListener}): Promise<string>;
 };

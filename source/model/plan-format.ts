@@ -38,7 +38,9 @@ export function formatPlan(plan: Plan): string {
 	];
 	if (plan.boot.nixBuild) lines.push('', 'nix for the netboot image (nix build stage):', ...optionLines(nixBuildArgv(plan.boot.nixBuild)));
 	for (const node of plan.nodes) {
-		lines.push('', `qemu-system-x86_64 for ${node.name}:`, ...optionLines(node.qemuArgs));
+		const differs = node.qemuArgsInstalled.join('\0') !== node.qemuArgs.join('\0');
+		lines.push('', `qemu-system-x86_64 for ${node.name}${differs ? ' (first boot, before its install)' : ''}:`, ...optionLines(node.qemuArgs));
+		if (differs) lines.push('', `qemu-system-x86_64 for ${node.name} once installed (boot.afterInstall ${plan.boot.afterInstall}):`, ...optionLines(node.qemuArgsInstalled));
 		if (node.install.method === 'nixos-anywhere') lines.push('', `nixos-anywhere for ${node.name}:`, ...optionLines(node.install.argv));
 		if (node.install.method === 'push') lines.push('', `push install commands for ${node.name}:`, ...node.install.commands.map(command => `  $ ${visible(command)}`));
 	}

@@ -82,6 +82,10 @@ export type NodePlan = ResolvedNode & {
 	link: NodeLink;
 	append: string;
 	qemuArgs: string[];
+	// How the node boots once its install is done (boot.afterInstall): the same list for `netboot`;
+	// for `disk` the demo's kernel is told to start the installed system (plasma.boot=disk), and an
+	// image installed by nixos-anywhere (or from an ISO) is booted by the firmware from its disk.
+	qemuArgsInstalled: string[];
 	install: NodeInstallPlan;
 	// The node's etcd membership (control planes): `{etcdClusterState}` and `{etcdInitialCluster}` of its commands.
 	etcd: {peerUrl: string; clientUrl: string; clusterState: 'new' | 'existing'; initialCluster: string};
@@ -184,6 +188,7 @@ export type Plan = {
 		// A console line that fails the node at once (boot.failPattern).
 		failPattern?: string;
 		nixBuild?: NixNetbootPlan;
+		afterInstall: Profile['boot']['afterInstall'];
 	};
 	install: {method: InstallMethod; flake: string; nixos: Profile['install']['nixos']};
 	stateFile: string;
@@ -195,6 +200,8 @@ export type Plan = {
 	snapshotsDir: string;
 	// `up --from-snapshot NAME`: every QEMU starts with `-loadvm NAME` (withSnapshotBoot), nothing boots or installs.
 	fromSnapshot?: string;
+	// The key the persistence-across-restart check wrote, to read back after the next stop and start.
+	persistenceMarker: string;
 	report: {json: string; text: string};
 	// `rehearse` writes <name>.json and <name>.txt here (model/rehearsal-report.ts).
 	rehearsalDir: string;
@@ -255,16 +262,16 @@ function bootPaths(profile: Profile, context: PlanContext, workDir: string): Pla
 	const {boot} = profile;
 	const demo = boot.image === 'demo';
 	const patterns = {readyPattern: boot.readyPattern ?? (demo ? DEMO_READY_PATTERN : undefined), failPattern: boot.failPattern ?? (demo ? DEMO_FAIL_PATTERN : undefined)};
-	const {mode, image, nixAttr} = boot;
+	const {mode, image, nixAttr, afterInstall} = boot;
 	if (boot.mode === 'netboot' && boot.image === 'demo') {
-		return {mode, image, imageDir: context.imageDir, kernel: path.join(context.imageDir, 'vmlinuz'), initrd: path.join(context.imageDir, 'initrd.img'), ...patterns};
+		return {mode, image, imageDir: context.imageDir, kernel: path.join(context.imageDir, 'vmlinuz'), initrd: path.join(context.imageDir, 'initrd.img'), ...patterns, afterInstall};
 	}
 	if (boot.mode === 'netboot' && boot.image === 'nix') {
 		const out = path.join(workDir, 'netboot');
 		const nixBuild = boot.nixAttr ? {...splitFlakeRef(boot.nixAttr, profile.install.nixosAnywhere.flake), outLink: path.join(out, 'result'), kernelLink: path.join(out, 'kernel'), initrdLink: path.join(out, 'initrd'), extraArgs: boot.nixBuildArgs} : undefined;
-		return {mode, image, nixAttr, kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), ...patterns, nixBuild};
+		return {mode, image, nixAttr, kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), ...patterns, nixBuild, afterInstall};
 	}
-	return {mode, image, nixAttr, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, ...patterns};
+	return {mode, image, nixAttr, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, ...patterns, afterInstall};
 }
 
 // `.#netboot-base` -> flake `.`, attribute `netboot-base`; a bare attribute is
@@ -279,7 +286,14 @@ export function qemuValue(text: string): string {
 	return text.replaceAll(',', ',,');
 }
 
-export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 'vde' | 'ssh' | 'profileName' | 'fromSnapshot'>): string[] {
+// The demo image's kernel argument that makes its init start the system installed on the disk.
+export const DEMO_BOOT_FROM_DISK = 'plasma.boot=disk';
+
+// installed: the boot after the install (boot.afterInstall). The demo keeps its kernel and is told to
+// start from the disk; a written system (nixos-anywhere, an ISO install) is booted by the firmware.
+export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 'vde' | 'ssh' | 'profileName' | 'install' | 'fromSnapshot'>, installed = false): string[] {
+	const fromDisk = installed && plan.boot.afterInstall === 'disk' && plan.install.method !== 'none';
+	const firmwareBoot = fromDisk && (plan.install.method === 'nixos-anywhere' || plan.boot.mode === 'iso');
 	const args = [
 		'-name', `${node.name},process=plasma-tui:${plan.profileName}:${node.name}`,
 		'-nodefaults', '-no-user-config', '-display', 'none',
@@ -289,8 +303,10 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 		'-m', String(node.memoryMiB),
 		'-drive', `file=${qemuValue(node.disk.path)},if=virtio,format=qcow2`,
 	];
-	if (plan.boot.mode === 'netboot') {
-		args.push('-kernel', plan.boot.kernel ?? '', '-initrd', plan.boot.initrd ?? '', '-append', node.append);
+	if (firmwareBoot) {
+		args.push('-boot', 'order=c');
+	} else if (plan.boot.mode === 'netboot') {
+		args.push('-kernel', plan.boot.kernel ?? '', '-initrd', plan.boot.initrd ?? '', '-append', fromDisk && plan.boot.image === 'demo' ? `${node.append} ${DEMO_BOOT_FROM_DISK}` : node.append);
 	} else if (plan.boot.mode === 'iso') {
 		args.push('-cdrom', plan.boot.iso ?? '', '-boot', 'once=d');
 	}
@@ -317,13 +333,13 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 // Preflight decides the accelerator after the plan is built: only the QEMU arguments change.
 export function withAccel(plan: Plan, accel: 'kvm' | 'tcg'): Plan {
 	const chosen = {...plan, accel, accelNote: `${accel.toUpperCase()} (chosen by preflight)`};
-	return {...chosen, nodes: plan.nodes.map(node => ({...node, qemuArgs: qemuArgsFor(node, chosen)}))};
+	return {...chosen, nodes: plan.nodes.map(node => ({...node, qemuArgs: qemuArgsFor(node, chosen), qemuArgsInstalled: qemuArgsFor(node, chosen, true)}))};
 }
 
 // `up --from-snapshot NAME`: the same plan, every node started from its saved state.
 export function withSnapshotBoot(plan: Plan, name: string): Plan {
 	const chosen = {...plan, fromSnapshot: name};
-	return {...chosen, nodes: plan.nodes.map(node => ({...node, qemuArgs: qemuArgsFor(node, chosen)}))};
+	return {...chosen, nodes: plan.nodes.map(node => ({...node, qemuArgs: qemuArgsFor(node, chosen), qemuArgsInstalled: qemuArgsFor(node, chosen, true)}))};
 }
 
 export function buildPlan(profile: Profile, context: PlanContext): Plan {
@@ -337,6 +353,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 	const tls = profile.tls;
 	const base = {
 		profileName: profile.name,
+		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake, nixos: profile.install.nixos},
 		accel,
 		boot: bootPaths(profile, context, workDir),
 		vde: {
@@ -425,6 +442,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			link: nodeLinkFor(node.index, nodeRunDir, base.vde.socket, profile.network.impairment),
 			append: fillTemplate(profile.boot.append, vars),
 			qemuArgs: [],
+			qemuArgsInstalled: [],
 			install: {method: 'none'},
 			etcd: etcdFor(node),
 		};
@@ -434,6 +452,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			problems.push(fieldError('boot.append', `the kernel command line of ${node.name} is ${appendBytes} bytes once its placeholders are filled`, `keep it to ${MAX_APPEND_BYTES} bytes: x86 Linux reads 2048 including the terminating NUL`));
 		}
 		partial.qemuArgs = qemuArgsFor(partial, base);
+		partial.qemuArgsInstalled = qemuArgsFor(partial, base, true);
 		partial.hostKey.expect = describeHostKey({policy: profile.ssh.hostKeyPolicy, sshPort: node.sshPort, pinned: partial.pinnedHostKey, generated: `key ${partial.files.hostKeyPub}`, knownHosts: base.ssh.knownHosts});
 		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcd: {etcdInitialCluster: partial.etcd.initialCluster, etcdEndpoints, etcdClusterState: partial.etcd.clusterState}});
 		partial.install = install.install;
@@ -460,11 +479,11 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			validityDays: tls.validityDays,
 			caSubject: tls.caSubject,
 		},
-		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake, nixos: profile.install.nixos},
 		stateFile: path.join(workDir, 'state.json'),
 		lockFile: path.join(workDir, 'lock'),
 		timelineFile: path.join(workDir, 'timeline.jsonl'),
 		snapshotsDir: path.join(workDir, 'snapshots'),
+		persistenceMarker: path.join(workDir, 'persistence-marker.json'),
 		report: {json: path.join(workDir, 'report.json'), text: path.join(workDir, 'report.txt')},
 		rehearsalDir: path.join(workDir, 'rehearsals'),
 		nodes,

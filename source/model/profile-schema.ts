@@ -16,6 +16,8 @@ export const installMethodSchema = z.enum(['nixos-anywhere', 'push', 'none']);
 // generated: the node must present the host key the tool generated (handed to the
 // guest through fw_cfg); a netboot image's own key only from this run's QEMU, until install.
 // first-use: for images that ignore fw_cfg: the first key seen is pinned, a change is refused.
+// What a node boots after its install: the installed system on its disk, or a blank netboot again.
+export const afterInstallSchema = z.enum(['disk', 'netboot']);
 export const hostKeyPolicySchema = z.enum(['generated', 'first-use']);
 
 export const nodeSchema = z.strictObject({
@@ -63,6 +65,9 @@ export const bootSchema = z.strictObject({
 	failPattern: z.string().optional(),
 	sshTimeoutSec: z.number().int().default(240),
 	stallSec: z.number().int().default(60),
+	// disk: an installed node boots what its install wrote (its identity, its data); the demo image
+	// still loads its kernel by -kernel and mounts the disk (plasma.boot=disk). netboot: blank again.
+	afterInstall: afterInstallSchema.default('disk'),
 });
 
 export const sshSchema = z.strictObject({
@@ -166,6 +171,7 @@ export type PushCommand = z.infer<typeof pushCommandSchema>;
 export type KeyType = z.infer<typeof keyTypeSchema>;
 export type Accel = z.infer<typeof accelSchema>;
 export type InstallMethod = z.infer<typeof installMethodSchema>;
+export type AfterInstall = z.infer<typeof afterInstallSchema>;
 export type HostKeyPolicy = z.infer<typeof hostKeyPolicySchema>;
 export type CheckSpec = z.infer<typeof checkSchema>;
 export type CheckType = CheckSpec['type'];

@@ -1,5 +1,6 @@
 import {Box, Text} from 'ink';
 import type {NodeView} from '../model/run-view.js';
+import type {NodePowerAction} from '../model/node-power.js';
 import {useStateRef} from '../hooks/use-state-ref.js';
 import {isTypingEscape, keyToBytes} from './components/console-keys.js';
 import {useKeys} from './components/key-dispatcher.js';
@@ -12,7 +13,11 @@ type Props = {
 	height: number;
 	isActive: boolean;
 	onSend: (node: string, data: string) => void;
+	// x stop, s start, r restart the focused node (the run screen asks the quorum guard first).
+	onPower?: (node: string, action: NodePowerAction) => void;
 };
+
+const POWER_KEYS: Record<string, NodePowerAction> = {x: 'stop', s: 'start', r: 'restart'};
 
 function paneTitle(node: NodeView, window: {end: number; following: boolean}, typing: boolean): string {
 	const total = node.console.total;
@@ -22,7 +27,7 @@ function paneTitle(node: NodeView, window: {end: number; following: boolean}, ty
 }
 
 // Every node's serial console at once, with focus, zoom, scrollback and typing.
-export function ConsoleView({nodes, width, height, isActive, onSend}: Props) {
+export function ConsoleView({nodes, width, height, isActive, onSend, onPower}: Props) {
 	// A ref as well as state: "i" and the text typed after it can arrive before the next render.
 	const [typing, setTyping, typingRef] = useStateRef(false);
 	const [focus, setFocus, focusRef] = useStateRef(0);
@@ -60,6 +65,7 @@ export function ConsoleView({nodes, width, height, isActive, onSend}: Props) {
 					return {...current, [node.name]: end >= node.console.total ? undefined : end};
 				});
 			if (input === 'i') setTyping(true);
+			else if (onPower && POWER_KEYS[input]) onPower(node.name, POWER_KEYS[input]!);
 			else if (key.tab && key.shift) setFocus(f => (f - 1 + nodes.length) % nodes.length);
 			else if (key.tab || key.rightArrow) setFocus(f => (f + 1) % nodes.length);
 			else if (key.leftArrow) setFocus(f => (f - 1 + nodes.length) % nodes.length);

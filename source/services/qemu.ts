@@ -63,8 +63,9 @@ function watchPid(pid: number, tag: ProcessIdentity, log: string): NodeProcess['
 }
 
 // onSpawn hears the PID as soon as the process exists, before its pidfile: an
-// abort in between can still stop it.
-export async function startNode(node: NodePlan, plan: Plan, state: StateStore, signal?: AbortSignal, onSpawn?: (pid: number) => void): Promise<NodeProcess> {
+// abort in between can still stop it. installed: boot what the install wrote (node.qemuArgsInstalled).
+export async function startNode(node: NodePlan, plan: Plan, state: StateStore, signal?: AbortSignal, onSpawn?: (pid: number) => void, installed = false): Promise<NodeProcess> {
+	const qemuArgs = installed ? node.qemuArgsInstalled : node.qemuArgs;
 	const running = await nodePid(node, plan);
 	if (running) return {pid: running, attached: true, exited: watchPid(running, nodeIdentity(node), node.runtime.qemuLog)};
 	const runDir = path.dirname(node.runtime.pidfile);
@@ -77,7 +78,7 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 		kind: 'qemu',
 		node: node.name,
 		pidfile: node.runtime.pidfile,
-		argv: [QEMU_BINARY, ...node.qemuArgs],
+		argv: [QEMU_BINARY, ...qemuArgs],
 		exe: nodeIdentity(node).exe,
 		match: nodeIdentity(node).args,
 		sockets: [node.runtime.consoleSocket, node.runtime.qmpSocket],
@@ -92,7 +93,7 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 	const logHandle = await openOwnFile(log, 'truncate');
 	// execa's types spell descriptors as the literals 3-9; any open descriptor works at run time.
 	const fd = logHandle.fd as 3;
-	const child = execa(QEMU_BINARY, node.qemuArgs, {detached: true, cleanup: false, stdin: 'ignore', stdout: fd, stderr: fd, reject: false});
+	const child = execa(QEMU_BINARY, qemuArgs, {detached: true, cleanup: false, stdin: 'ignore', stdout: fd, stderr: fd, reject: false});
 	await logHandle.close();
 	child.unref();
 	const pid = child.pid;

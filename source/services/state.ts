@@ -64,6 +64,14 @@ const snapshotOperationSchema = z.strictObject({
 	nodes: z.record(z.string(), z.string()),
 });
 
+// What the operator did to a running cluster (stop, start, node stop): written before it happens.
+// stopping/stopped: `plasma-tui stop`; stoppedNodes: nodes stopped on purpose (every node, after a stop).
+const lifecycleSchema = z.strictObject({
+	cluster: z.enum(['running', 'stopping', 'stopped']),
+	stoppedNodes: z.array(z.string()),
+	since: z.string(),
+});
+
 export const runStateSchema = z.strictObject({
 	version: z.literal(1),
 	profile: z.string(),
@@ -75,6 +83,7 @@ export const runStateSchema = z.strictObject({
 	// Faults active now (fault kill/freeze/isolate/partition/delay...): recorded before they are applied,
 	// removed by heal/thaw, down and the next up.
 	faults: z.array(activeFaultSchema).optional(),
+	lifecycle: lifecycleSchema.optional(),
 	updatedAt: z.string(),
 });
 
@@ -83,6 +92,7 @@ export type NodeStatus = z.infer<typeof nodeStatusSchema>;
 export type RunState = z.infer<typeof runStateSchema>;
 export type MembershipChange = z.infer<typeof membershipChangeSchema>;
 export type SnapshotOperation = z.infer<typeof snapshotOperationSchema>;
+export type Lifecycle = z.infer<typeof lifecycleSchema>;
 
 // A bad state file is never replaced: it may be the only record of a running cluster.
 export async function readState(file: string): Promise<RunState | undefined> {
@@ -189,6 +199,13 @@ export class StateStore {
 			const kept = (state.faults ?? []).filter(f => !same(f));
 			state.faults = fault ? [...kept, fault] : kept;
 			if (state.faults.length === 0) delete state.faults;
+		});
+	}
+
+	// The cluster's lifecycle, changed before the stop or start it records.
+	setLifecycle(cluster: Lifecycle['cluster'], stoppedNodes: (current: string[]) => string[]): Promise<void> {
+		return this.update(state => {
+			state.lifecycle = {cluster, stoppedNodes: [...new Set(stoppedNodes(state.lifecycle?.stoppedNodes ?? []))], since: new Date().toISOString()};
 		});
 	}
 

@@ -91,6 +91,8 @@ export async function teardown(plan: Plan, options: {purge?: boolean; only?: str
 		for (const name of Object.keys(state.nodes)) state.nodes[name] = {phase: 'pending', since: new Date().toISOString(), reason: 'stopped by down'};
 		// A stopped cluster has no faults: the next up starts clean.
 		delete state.faults;
+		// A stopped cluster that is brought down is no longer "stopped": the next up starts it afresh.
+		delete state.lifecycle;
 		await writeFileAtomic(plan.stateFile, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 	}
 	if (options.purge && notStopped.length === 0) await remove(plan.workDir);

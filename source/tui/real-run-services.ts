@@ -58,6 +58,18 @@ export function realRunServices(context: PlanContext): RunServices & {settled: (
 				signal.addEventListener('abort', () => tail.stop(), {once: true});
 			}
 		},
+		async nodePowerGuard(profile, node, action) {
+			const plan = runPlan ?? buildPlan(profile, context);
+			const [{nodePowerVerdict}, {readState}] = await Promise.all([import('../engine/node-power.js'), import('../services/state.js')]);
+			const state = await readState(plan.stateFile).catch(() => undefined);
+			const verdict = await nodePowerVerdict(plan, node, action, state?.lifecycle?.stoppedNodes);
+			return {message: verdict.message, losesQuorum: verdict.losesQuorum};
+		},
+		async powerNode(profile, node, action, {onEvent}) {
+			const plan = runPlan ?? buildPlan(profile, context);
+			const [{powerNode}, {withWorkLock}] = await Promise.all([import('../engine/node-power.js'), import('../services/work-lock.js')]);
+			return withWorkLock(plan, `tui node ${action}`, () => powerNode(profile, plan, node, action, {onEvent}));
+		},
 		sendToConsole(node, data) {
 			input?.send(node, data);
 		},

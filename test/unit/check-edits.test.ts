@@ -62,5 +62,5 @@ test('the plan lists every check with its type, port and timeout', () => {
 
 test('checkName comes from the check registry; the model re-exports the same function', () => {
 	assert.equal(checkName, modelCheckName);
-	assert.deepEqual(template('demo').checks.map(checkName), ['ssh', 'l2-mesh', 'hosts-resolve', 'etcd client port', 'raft-quorum :2379', 'etcd health', 'crud :2379', 'persistence :2379', 'metrics :2379', 'tls :2379', 'etcd proxy health', 'proxy-crud :23790']);
+	assert.deepEqual(template('demo').checks.map(checkName), ['ssh', 'l2-mesh', 'hosts-resolve', 'etcd client port', 'raft-quorum :2379', 'etcd health', 'crud :2379', 'persistence :2379', 'persistence-across-restart :2379', 'metrics :2379', 'tls :2379', 'etcd proxy health', 'proxy-crud :23790']);
 });

@@ -18,7 +18,9 @@ test('plan prints nodes, files and every QEMU argument; --json is the same plan'
 	assert.match(result.stdout, /\nchecks \(validate stage\):\n {2}ssh +ssh +timeout 30 s\n/);
 	assert.match(result.stdout, /\n {2}etcd health +http +port 2379 +timeout 60 s\n/);
 	assert.match(result.stdout, /secret +\S+\/nodes\/node03\/secrets\/node03\.key +\(node03: private key \(0400\)\)/);
-	assert.match(result.stdout, /qemu-system-x86_64 for node01:\n {2}-name node01,process=plasma-tui:demo:node01\n/);
+	assert.match(result.stdout, /qemu-system-x86_64 for node01 \(first boot, before its install\):\n {2}-name node01,process=plasma-tui:demo:node01\n/);
+	// boot.afterInstall: disk: the list after the install differs (the demo's init starts the installed disk) and is shown too.
+	assert.match(result.stdout, /qemu-system-x86_64 for node01 once installed \(boot.afterInstall disk\):\n(.*\n)*? {2}-append .*plasma\.boot=disk\n/);
 	assert.match(result.stdout, / {2}-netdev user,id=mgmt,restrict=on,hostfwd=tcp:127\.0\.0\.1:2241-:22\n/);
 	const json = JSON.parse(cli(['plan', '--json'], home).stdout);
 	assert.equal(json.nodes.length, 3);

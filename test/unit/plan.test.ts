@@ -88,7 +88,7 @@ test('withAccel changes the accelerator and the QEMU arguments only', () => {
 	assert.equal(kvm.accelNote, 'KVM (chosen by preflight)');
 	assert.ok(kvm.nodes.every(n => n.qemuArgs.join(' ').includes('-accel kvm -cpu host')));
 	assert.ok(plan.nodes.every(n => n.qemuArgs.join(' ').includes('-accel tcg')), 'the original plan is left as it was');
-	const strip = (p: typeof plan) => ({...p, accel: undefined, accelNote: undefined, nodes: p.nodes.map(n => ({...n, qemuArgs: n.qemuArgs.filter(a => !['kvm', 'tcg', '-cpu', 'host'].includes(a))}))});
+	const strip = (p: typeof plan) => ({...p, accel: undefined, accelNote: undefined, nodes: p.nodes.map(n => ({...n, qemuArgs: n.qemuArgs.filter(a => !['kvm', 'tcg', '-cpu', 'host'].includes(a)), qemuArgsInstalled: n.qemuArgsInstalled.filter(a => !['kvm', 'tcg', '-cpu', 'host'].includes(a))}))});
 	assert.deepEqual(strip(kvm), strip(plan));
 	assert.deepEqual(withAccel(plan, 'tcg').nodes.map(n => n.qemuArgs), plan.nodes.map(n => n.qemuArgs));
 });

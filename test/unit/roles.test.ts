@@ -56,7 +56,7 @@ test('5-node demo: members get the etcd member commands, workers the grpc-proxy 
 	}
 	// `plan` shows each node's own commands.
 	const shown = formatPlan(plan);
-	assert.match(shown, /push install commands for node04:\n {2}\$ mkdir -p \/var\/lib\/etcd[^\n]*\n {2}\$ \/sbin\/svc start etcd-proxy etcd grpc-proxy start/);
+	assert.match(shown, /push install commands for node04:\n {2}\$ \/sbin\/plasma-disk install [^\n]*\n {2}\$ \/sbin\/svc start etcd-proxy etcd grpc-proxy start/);
 	assert.match(shown, /push install commands for node03:\n[^\n]*\n {2}\$ \/sbin\/svc start etcd etcd --name 'node03'/);
 });
 

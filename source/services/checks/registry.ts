@@ -6,6 +6,7 @@ import {httpCheck} from './http.js';
 import {l2MeshCheck} from './l2-mesh.js';
 import {metricsCheck} from './metrics.js';
 import {persistenceCheck} from './persistence.js';
+import {persistenceAcrossRestartCheck} from './persistence-across-restart.js';
 import {proxyCrudCheck} from './proxy-crud.js';
 import {raftQuorumCheck} from './raft-quorum.js';
 import {sshCheck} from './ssh.js';
@@ -23,6 +24,7 @@ export const CHECK_DEFINITIONS = [
 	raftQuorumCheck,
 	crudCheck,
 	persistenceCheck,
+	persistenceAcrossRestartCheck,
 	proxyCrudCheck,
 	metricsCheck,
 	tlsCheck,

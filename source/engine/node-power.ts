@@ -1,0 +1,99 @@
+import type {Profile} from '../model/profile-schema.js';
+import type {NodePlan, Plan} from '../model/plan.js';
+import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
+import {ProblemError} from '../model/field-error.js';
+import {quorumVerdict, type QuorumVerdict} from '../model/quorum.js';
+import {startGuard, type NodePowerAction} from '../model/node-power.js';
+import {nodePid, startNode, stopNode} from '../services/qemu.js';
+import {waitForSsh} from '../services/ssh.js';
+import {StateStore} from '../services/state.js';
+import {appendTimeline} from '../services/timeline.js';
+import {startSwitch} from '../services/vde.js';
+import {lifecycleEntry, POWERDOWN_GRACE_MS} from './cluster-power.js';
+import {NodePhases} from './node-phases.js';
+import {sshTargetFor} from './up.js';
+
+// One node of a running cluster: stop, start, restart. Both front ends ask the
+// quorum guard first (what the stop costs the Raft members), then call these.
+
+export type {NodePowerAction} from '../model/node-power.js';
+
+const VERBS: Record<NodePowerAction, string> = {stop: 'stopping', start: 'starting', restart: 'restarting'};
+
+export function findNode(plan: Plan, name: string): NodePlan {
+	const node = plan.nodes.find(candidate => candidate.name === name);
+	if (!node) throw new ProblemError({field: 'NAME', message: `no node "${name}" in "${plan.profileName}"`, fix: `one of: ${plan.nodes.map(n => n.name).join(', ')}`});
+	return node;
+}
+
+// What stopping (or restarting) the node costs the control-plane members, given who is already down.
+export async function nodePowerVerdict(plan: Plan, name: string, action: NodePowerAction, stoppedNodes: readonly string[] = []): Promise<QuorumVerdict> {
+	const members = plan.nodes.filter(node => node.role === 'control-plane');
+	const running = await Promise.all(members.map(async node => (await nodePid(node, plan)) !== undefined));
+	const alreadyDown = members.filter((node, index) => !running[index] || stoppedNodes.includes(node.name)).map(node => node.name);
+	const verdict = quorumVerdict({members: members.map(node => node.name), alreadyDown, takes: action === 'start' ? [] : [name], verb: VERBS[action]});
+	return action === 'start' ? {...verdict, ...startGuard(name, members.map(node => node.name), alreadyDown)} : verdict;
+}
+
+type PowerOptions = {onEvent: RunEventListener; signal?: AbortSignal};
+
+export async function stopOneNode(profile: Profile, plan: Plan, name: string, options: PowerOptions): Promise<string> {
+	const node = findNode(plan, name);
+	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
+	// On record first: a node stopped on purpose is "stopped", not "failed", whatever happens next.
+	await state.setLifecycle(state.current.lifecycle?.cluster === 'stopped' ? 'stopped' : 'running', current => [...current, name]);
+	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'stopping', 'plasma-tui node stop', name));
+	options.onEvent({type: 'log', level: 'info', message: 'powering down (ACPI power button)', node: name, at: Date.now()});
+	const pid = state.current.processes.find(p => p.kind === 'qemu' && p.node === name)?.pid;
+	const outcome = await stopNode(node, plan, {pid, graceMs: POWERDOWN_GRACE_MS});
+	if (outcome.startsWith('not stopped')) throw new ProblemError({message: `${name}: ${outcome}`, fix: `plasma-tui down --profile ${profile.name} stops it by force`});
+	await state.removeProcess('qemu', name);
+	await state.setNode(name, 'pending', 'stopped by plasma-tui node stop');
+	options.onEvent({type: 'node-phase', node: name, phase: 'pending', reason: `stopped (${outcome})`, at: Date.now()});
+	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'stopped', outcome, name));
+	return outcome === 'gone' ? 'was not running' : `stopped (${outcome})`;
+}
+
+export async function startOneNode(profile: Profile, plan: Plan, name: string, options: PowerOptions): Promise<string> {
+	const node = findNode(plan, name);
+	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
+	if (await nodePid(node, plan)) return 'already running';
+	await state.setLifecycle(state.current.lifecycle?.cluster === 'stopped' ? 'stopped' : 'running', current => current.filter(n => n !== name));
+	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'starting', 'plasma-tui node start', name));
+	const phases = new NodePhases([name], options.onEvent, state);
+	const installed = state.current.nodes[name]?.installed === true;
+	const fromDisk = installed && plan.boot.afterInstall === 'disk';
+	await startSwitch(plan, state, options.signal);
+	await phases.set(name, 'booting', fromDisk ? 'from its installed disk' : 'netboot');
+	const started = Date.now();
+	const proc = await startNode(node, plan, state, options.signal, undefined, fromDisk);
+	const gone = new AbortController();
+	void proc.exited.then(() => gone.abort(new Error(`${name}'s QEMU exited`)));
+	const signal = options.signal ? AbortSignal.any([options.signal, gone.signal]) : gone.signal;
+	const target = sshTargetFor(plan, node, fromDisk ? undefined : {pid: proc.pid, isOpen: () => true});
+	const ssh = await waitForSsh(target, {timeoutMs: profile.boot.sshTimeoutSec * 1000, signal, onWait: nodeWaitReporter(options.onEvent, name, `ssh on ${target.host}:${target.port}`)});
+	try {
+		await phases.set(name, 'ssh-ready', `${Math.round((Date.now() - started) / 1000)} s`);
+		if (fromDisk || plan.install.method === 'none') {
+			await phases.set(name, 'installed', fromDisk ? 'booted from its disk: install skipped' : undefined);
+		} else {
+			// A blank netboot (boot.afterInstall: netboot) is installed again.
+			await phases.set(name, 'installing');
+			const {installNode} = await import('../services/install.js');
+			await installNode({plan, node, ssh, state, signal, qemuPid: proc.pid, onLine: line => options.onEvent({type: 'install-output', node: name, line, at: Date.now()})});
+			await state.markInstalled(name, true);
+			await phases.set(name, 'installed');
+		}
+	} finally {
+		ssh.close();
+	}
+	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'started', `ssh after ${Math.round((Date.now() - started) / 1000)} s`, name));
+	return `started (pid ${proc.pid}), ssh answers after ${Math.round((Date.now() - started) / 1000)} s`;
+}
+
+export async function powerNode(profile: Profile, plan: Plan, name: string, action: NodePowerAction, options: PowerOptions): Promise<string> {
+	if (action === 'stop') return stopOneNode(profile, plan, name, options);
+	if (action === 'start') return startOneNode(profile, plan, name, options);
+	const stopped = await stopOneNode(profile, plan, name, options);
+	return `${stopped}; ${await startOneNode(profile, plan, name, options)}`;
+}

@@ -1,0 +1,43 @@
+import {randomBytes} from 'node:crypto';
+import {z} from 'zod';
+import {readJsonFile} from '../json-file.js';
+import {writeFileAtomic} from '../atomic-file.js';
+import {CheckFailure, defineCheck} from './check-definition.js';
+import {answeringMembers, b64, controlPlaneOf, etcdCall, etcdValue} from './check-helpers.js';
+
+// A key written before the cluster stops is read back after it starts again
+// (plasma-tui stop / start, a host reboot). The first run writes the key and
+// notes it in the work directory (plan.persistenceMarker); every later run,
+// whatever stopped the cluster in between, must read that same value back.
+
+const markerSchema = z.strictObject({key: z.string(), value: z.string(), writtenAt: z.string(), writtenOn: z.string()});
+
+export const persistenceAcrossRestartCheck = defineCheck({
+	type: 'persistence-across-restart',
+	params: z.strictObject({
+		port: z.number().int().default(2379),
+		key: z.string().default('plasma-tui/persistence-across-restart'),
+	}),
+	example: {port: 2379},
+	scope: 'cluster',
+	name: spec => `${spec.type} :${spec.port}`,
+	port: spec => spec.port,
+	async run(spec, context) {
+		const live = await answeringMembers(context, controlPlaneOf(context), spec.port);
+		if (live.length === 0) throw new CheckFailure('no member answers');
+		const reader = live[live.length - 1]!;
+		const marker = await readJsonFile(context.plan.persistenceMarker, markerSchema);
+		if (marker.status === 'ok' && marker.value.key === spec.key) {
+			const {value, writtenAt, writtenOn} = marker.value;
+			const read = await etcdValue(context, reader, spec.port, spec.key);
+			if (read !== value) throw new CheckFailure(`${spec.key}, written on ${writtenOn} at ${writtenAt}, reads ${read === '' ? 'as missing' : `"${read.slice(0, 40)}"`} on ${reader.node.name}: the data did not survive the restart`);
+			return `${spec.key} written at ${writtenAt} read back on ${reader.node.name}`;
+		}
+		const writer = live[0]!;
+		const value = `${randomBytes(8).toString('hex')} written by plasma-tui`;
+		await etcdCall(context, writer, spec.port, '/v3/kv/put', {key: b64(spec.key), value: b64(value)});
+		if ((await etcdValue(context, reader, spec.port, spec.key)) !== value) throw new CheckFailure(`${reader.node.name} did not read back the key ${writer.node.name} wrote`);
+		await writeFileAtomic(context.plan.persistenceMarker, `${JSON.stringify({key: spec.key, value, writtenAt: new Date().toISOString(), writtenOn: writer.node.name})}\n`, 0o600);
+		return `${spec.key} written on ${writer.node.name}; read back after the next stop and start`;
+	},
+});
