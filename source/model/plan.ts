@@ -7,6 +7,7 @@ import {stagesFor, type StageName} from './stages.js';
 import {fillTemplate} from './template.js';
 import {installPlanFor, type NodeInstallPlan} from './install-plan.js';
 import {describeHostKey} from './host-key.js';
+import {forSshHosts, planTarget, sshHostOf, type NodeUninstallPlan, type PlanTarget, type SshHost} from './ssh-hosts-plan.js';
 
 // The plan is a pure function of the profile and a few host facts passed in
 // (where work and cache directories are, which accelerator preflight chose).
@@ -74,6 +75,11 @@ export type NodePlan = ResolvedNode & {
 	append: string;
 	qemuArgs: string[];
 	install: NodeInstallPlan;
+	// Target ssh-hosts only (model/ssh-hosts-plan.ts): how the machine is reached, the disk
+	// nixos-anywhere erases, and what `down` runs and removes on it.
+	sshHost?: SshHost;
+	installDisk?: string;
+	uninstall?: NodeUninstallPlan;
 };
 
 // A nix-built netboot image: `nix build <flake>#<attribute> --out-link <outLink>`,
@@ -92,6 +98,8 @@ export type PlannedCheck = {name: string; type: CheckType; port?: number; timeou
 
 export type Plan = {
 	profileName: string;
+	// VMs this tool boots (qemu) or machines that already exist (ssh-hosts).
+	target: PlanTarget;
 	workDir: string;
 	accel: 'kvm' | 'tcg';
 	accelNote: string;
@@ -332,6 +340,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			append: fillTemplate(profile.boot.append, vars),
 			qemuArgs: [],
 			install: {method: 'none'},
+			...(profile.target.kind === 'ssh-hosts' ? {sshHost: sshHostOf(profile, node.index), installDisk: profile.nodes[node.index]?.installDisk} : {}),
 		};
 		// Filled in, not as written: {fqdn} and friends can make a short template too long for the kernel.
 		const appendBytes = Buffer.byteLength(partial.append);
@@ -348,6 +357,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 
 	const plan: Plan = {
 		...base,
+		target: planTarget(profile),
 		workDir,
 		accelNote,
 		accelWanted: profile.boot.accel,
@@ -377,7 +387,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 	};
 	plan.creates = plannedThings(plan, controlPlane.length);
 	plan.problems = [...guardedPathProblems(plan, profile, context), ...socketProblems(plan), ...problems];
-	return context.accel ? withAccel(plan, context.accel) : plan;
+	return forSshHosts(context.accel ? withAccel(plan, context.accel) : plan, profile, node => nodeVars(node, cluster));
 }
 
 function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {
