@@ -82,8 +82,8 @@ export const COMMANDS = {
 	up: {
 		summary: 'preflight, image, certificates, boot, install, validate',
 		usage: 'up [--profile NAME | --profile-file PATH] --yes',
-		options: [...profileHelp, ['--yes', 'do not ask before starting'], ['--force-install', 'install again on nodes that finished'], ['--boot-only', 'stop once every node answers on SSH']],
-		parse: {...help, ...profileOptions, yes: {type: 'boolean', short: 'y'}, 'force-install': {type: 'boolean'}, 'boot-only': {type: 'boolean'}},
+		options: [...profileHelp, ['--yes', 'do not ask before starting'], ['--force-install', 'install again on nodes that finished'], ['--boot-only', 'stop once every node answers on SSH'], ['--accept-new-host-keys', 'target ssh-hosts: pin the host key a machine presents when none is pinned (printed)']],
+		parse: {...help, ...profileOptions, yes: {type: 'boolean', short: 'y'}, 'force-install': {type: 'boolean'}, 'boot-only': {type: 'boolean'}, 'accept-new-host-keys': {type: 'boolean'}},
 		load: async () => (await import('./up.js')).run,
 	},
 	status: {
@@ -99,7 +99,7 @@ export const COMMANDS = {
 		options: [
 			...profileHelp,
 			['--purge', 'also delete the work directory (disks, certificates, keys), only if plasma-tui made it; lists it first'],
-			['--yes', 'confirm --purge without asking (needed without a terminal)'],
+			['--yes', 'confirm --purge (and, for target ssh-hosts, the uninstall on the machines) without asking (needed without a terminal)'],
 		],
 		parse: {...help, ...profileOptions, purge: {type: 'boolean'}, yes: {type: 'boolean'}},
 		load: async () => (await import('./down.js')).run,

@@ -10,6 +10,8 @@ import {NodeSsh, waitForSsh, type NetbootWindow, type SshTarget} from '../servic
 import {fingerprintOfPublicKeyFile} from '../services/ssh-keys.js';
 import {describeHostKey} from '../model/host-key.js';
 import {StateStore} from '../services/state.js';
+import {hostTarget} from '../services/ssh-hosts-preflight.js';
+import {runUpSshHosts} from './up-ssh-hosts.js';
 import {bootCluster, exitReason, type BootedNode, type BootResult} from './boot.js';
 
 // The one place that sequences a run: preflight, image, certificates, boot,
@@ -25,6 +27,8 @@ export type UpOptions = {
 	forceInstall?: boolean;
 	// Stop after boot (tests of the boot stage; `up --boot-only`).
 	bootOnly?: boolean;
+	// Target ssh-hosts: pin the host key a machine presents when none is pinned yet (and print it).
+	acceptNewHostKeys?: boolean;
 };
 
 export type UpResult = {
@@ -41,6 +45,7 @@ export type UpResult = {
 // The host key the node must present follows the plan (node.hostKey); `netboot`
 // is given only for a QEMU this run started, and only until its install.
 export function sshTargetFor(plan: Plan, node: NodePlan, netboot?: NetbootWindow): SshTarget {
+	if (node.sshHost) return hostTarget(plan, node);
 	return {
 		node: node.name,
 		host: '127.0.0.1',
@@ -68,7 +73,7 @@ async function hostKeyLine(plan: Plan, node: NodePlan, booted: BootedNode): Prom
 	return describeHostKey({policy: node.hostKey.policy, sshPort: node.sshPort, pinned: node.pinnedHostKey, generated, knownHosts: plan.ssh.knownHosts, qemu: {pid: booted.pid, attached: booted.attached}});
 }
 
-class Stage {
+export class Stage {
 	constructor(
 		private readonly emit: (event: RunEvent) => void,
 		readonly name: StageName,
@@ -95,6 +100,7 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 	// open ones would keep the caller's process alive, and no caller has a use for them.
 	const connections = new Map<string, NodeSsh>();
 	try {
+		if (options.plan.target.kind === 'ssh-hosts') return await runUpSshHosts(profile, options, connections);
 		return await sequenceRun(profile, options, connections);
 	} finally {
 		for (const connection of connections.values()) connection.close();
@@ -332,7 +338,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 }
 
 // Caps how many nodes install at once (profile.install.concurrency).
-class Semaphore {
+export class Semaphore {
 	#free: number;
 	#waiting: Array<() => void> = [];
 

@@ -129,3 +129,11 @@ export function forSshHosts(plan: Plan, profile: Profile, varsOf: (node: NodePla
 	hostsPlan.creates = sshHostsThings(hostsPlan, profile.ssh.keyPath === undefined);
 	return hostsPlan;
 }
+
+// What `console NODE` runs on an existing machine instead of reading a serial console:
+// the log file the profile names, or the journal.
+export function hostConsoleCommand(target: PlanTarget, follow: boolean, lines = 200): string {
+	const consoleLog = target.kind === 'ssh-hosts' ? target.consoleLog : undefined;
+	if (consoleLog) return `tail -n ${lines}${follow ? ' -F' : ''} '${consoleLog.replaceAll("'", `'\\''`)}'`;
+	return `journalctl --no-pager -n ${lines}${follow ? ' -f' : ''}`;
+}
