@@ -4,13 +4,15 @@ import {useState} from 'react';
 import {formatProblem} from '../model/field-error.js';
 import {cycleRole, setNodeCount, setNodeName} from '../model/draft-edits.js';
 import {FormList, type FormField} from './components/form-list.js';
+import {cycleTarget} from '../model/ssh-hosts-edits.js';
 
 type Props = StepScreenProps & {
 	// Said next to the profile name: where the name came from, or what saving under it would replace.
 	nameHint?: string;
 };
 
-const SCREEN_FIELDS = /^(name$|cluster\.|nodes$|nodes\[\d+\]\.(name|role)$)/;
+const SCREEN_FIELDS = /^(name$|cluster\.|target|nodes$|nodes\[\d+\]\.(name|role)$)/;
+const TARGET_LABELS = {qemu: 'VMs on this host (qemu)', 'ssh-hosts': 'machines over SSH (ssh-hosts)'} as const;
 
 export function TopologyScreen({profile, errors, nameHint, isActive, onChange, onNext, onBack, bodyRows = 1000}: Props) {
 	const [countText, setCountText] = useState(String(profile.nodes.length));
@@ -25,6 +27,7 @@ export function TopologyScreen({profile, errors, nameHint, isActive, onChange, o
 		{id: 'profile.name', label: 'Profile name', value: profile.name, kind: 'text', error: show('name'), hint: nameHint},
 		{id: 'cluster.name', label: 'Cluster name', value: profile.cluster.name, kind: 'text', error: show('cluster.name')},
 		{id: 'cluster.domain', label: 'Domain', value: profile.cluster.domain, kind: 'text', error: show('cluster.domain')},
+		{id: 'target', label: 'Target', value: TARGET_LABELS[profile.target.kind], kind: 'choice', hint: profile.target.kind === 'ssh-hosts' ? 'next step: SSH host/port/user' : 'MACs, ports, disks assigned'},
 		{id: 'count', label: 'Nodes (1-16)', value: countText, kind: 'text', error: countError ?? show('nodes'), hint: 'overrides of the remaining nodes are kept'},
 		...profile.nodes.flatMap((node, i): FormField[] => [
 			{id: `name:${i}`, label: `Node ${i + 1} name`, value: node.name, kind: 'text', error: show(`nodes[${i}].name`)},
@@ -59,7 +62,7 @@ export function TopologyScreen({profile, errors, nameHint, isActive, onChange, o
 					maxRows={bodyRows - 4}
 					isActive={isActive}
 					onChange={change}
-					onCycle={id => onChange(cycleRole(profile, Number(id.split(':')[1])))}
+					onCycle={id => onChange(id === 'target' ? cycleTarget(profile) : cycleRole(profile, Number(id.split(':')[1])))}
 					onAction={() => {
 						if (countError || errors.some(e => SCREEN_FIELDS.test(e.field))) return setBlocked(true);
 						onNext();
