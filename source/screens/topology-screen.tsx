@@ -5,6 +5,7 @@ import {formatProblem} from '../model/field-error.js';
 import {cycleRole, setNodeCount, setNodeName} from '../model/draft-edits.js';
 import {FormList, type FormField} from './components/form-list.js';
 import {cycleTarget} from '../model/ssh-hosts-edits.js';
+import {useKeys} from './components/key-dispatcher.js';
 
 type Props = StepScreenProps & {
 	// Said next to the profile name: where the name came from, or what saving under it would replace.
@@ -27,7 +28,6 @@ export function TopologyScreen({profile, errors, nameHint, isActive, onChange, o
 		{id: 'profile.name', label: 'Profile name', value: profile.name, kind: 'text', error: show('name'), hint: nameHint},
 		{id: 'cluster.name', label: 'Cluster name', value: profile.cluster.name, kind: 'text', error: show('cluster.name')},
 		{id: 'cluster.domain', label: 'Domain', value: profile.cluster.domain, kind: 'text', error: show('cluster.domain')},
-		{id: 'target', label: 'Target', value: TARGET_LABELS[profile.target.kind], kind: 'choice', hint: profile.target.kind === 'ssh-hosts' ? 'next step: SSH host/port/user' : 'MACs, ports, disks assigned'},
 		{id: 'count', label: 'Nodes (1-16)', value: countText, kind: 'text', error: countError ?? show('nodes'), hint: 'overrides of the remaining nodes are kept'},
 		...profile.nodes.flatMap((node, i): FormField[] => [
 			{id: `name:${i}`, label: `Node ${i + 1} name`, value: node.name, kind: 'text', error: show(`nodes[${i}].name`)},
@@ -35,6 +35,13 @@ export function TopologyScreen({profile, errors, nameHint, isActive, onChange, o
 		]),
 		{id: 'next', label: 'Next: network →', value: '', kind: 'action'},
 	];
+
+	// The target is a key, not a field: the fields keep their places whatever the target.
+	useKeys((input, key) => {
+		if (input !== 't' || key.ctrl || key.meta) return false;
+		onChange(cycleTarget(profile));
+		return true;
+	}, {priority: 'screen', active: isActive});
 
 	const change = (id: string, value: string) => {
 		setBlocked(false);
@@ -56,13 +63,17 @@ export function TopologyScreen({profile, errors, nameHint, isActive, onChange, o
 		<Box flexDirection="column">
 			<Text bold>Topology</Text>
 			<Text dimColor>The profile's name, how many nodes, what they are called and what they do.</Text>
+			<Text>
+				Target: <Text bold>{TARGET_LABELS[profile.target.kind]}</Text>
+				<Text dimColor>{profile.target.kind === 'ssh-hosts' ? ' · t: VMs instead · the network step asks each machine\'s SSH host, port, user' : ' · t: existing machines over SSH instead'}</Text>
+			</Text>
 			<Box marginTop={1}>
 				<FormList
 					fields={fields}
 					maxRows={bodyRows - 4}
 					isActive={isActive}
 					onChange={change}
-					onCycle={id => onChange(id === 'target' ? cycleTarget(profile) : cycleRole(profile, Number(id.split(':')[1])))}
+					onCycle={id => onChange(cycleRole(profile, Number(id.split(':')[1])))}
 					onAction={() => {
 						if (countError || errors.some(e => SCREEN_FIELDS.test(e.field))) return setBlocked(true);
 						onNext();

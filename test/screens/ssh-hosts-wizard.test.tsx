@@ -15,10 +15,10 @@ async function toTopology(stdin: {write: (d: string) => void}, lastFrame: () => 
 test('target ssh-hosts: the network step asks each machine\'s SSH host, port and user instead of assigning MACs and ports', async () => {
 	const {stdin, lastFrame} = render(<App services={realServices()} />);
 	await toTopology(stdin, lastFrame);
-	assert.match(await waitForFrame(lastFrame, f => f.includes('Target'), 'the target field'), /Target +‹ VMs on this host \(qemu\) ›/);
-	await press(stdin, KEYS.down, KEYS.down, KEYS.down, KEYS.right);
-	await waitForFrame(lastFrame, f => f.includes('‹ machines over SSH (ssh-hosts) ›'), 'the target switched');
-	await press(stdin, KEYS.up, KEYS.up, KEYS.up, KEYS.up, KEYS.enter);
+	assert.match(await waitForFrame(lastFrame, f => f.includes('Target:'), 'the target line'), /Target: VMs on this host \(qemu\) · t: existing machines over SSH instead/);
+	await press(stdin, 't');
+	await waitForFrame(lastFrame, f => f.includes('Target: machines over SSH (ssh-hosts)'), 'the target switched');
+	await press(stdin, KEYS.up, KEYS.enter);
 	const hosts = await waitForFrame(lastFrame, f => f.includes('Network: existing machines'), 'the machines\' network screen');
 	assert.match(hosts, /SSH host +port +user +cluster IP/);
 	assert.doesNotMatch(hosts, /MAC/);
@@ -41,12 +41,16 @@ test('target ssh-hosts: the network step asks each machine\'s SSH host, port and
 test('back to the VM target: auto-assignment returns (MAC and SSH port columns)', async () => {
 	const {stdin, lastFrame} = render(<App services={realServices()} />);
 	await toTopology(stdin, lastFrame);
-	await press(stdin, KEYS.down, KEYS.down, KEYS.down, KEYS.right);
+	await press(stdin, 't');
 	await waitForFrame(lastFrame, f => f.includes('(ssh-hosts)'), 'ssh-hosts');
-	await press(stdin, KEYS.right);
-	await waitForFrame(lastFrame, f => f.includes('VMs on this host (qemu)'), 'qemu again');
-	await press(stdin, KEYS.up, KEYS.up, KEYS.up, KEYS.up, KEYS.enter);
+	await press(stdin, 't');
+	await waitForFrame(lastFrame, f => f.includes('Target: VMs on this host (qemu)'), 'qemu again');
+	// A "t" typed into a name is text, not the target key.
+	await press(stdin, KEYS.down, KEYS.down, KEYS.down, KEYS.down, KEYS.enter, 't', 't', KEYS.enter);
+	await waitForFrame(lastFrame, f => /Node 1 name +node01tt/.test(f), 'the typed name');
+	assert.match(lastFrame() ?? '', /VMs on this host \(qemu\)/);
+	await press(stdin, KEYS.up, KEYS.up, KEYS.up, KEYS.up, KEYS.up, KEYS.enter);
 	const vms = await waitForFrame(lastFrame, f => f.includes('Auto-assigned values are dim'), 'the VM network screen');
 	assert.match(vms, /MAC/);
-	assert.match(vms, /node01 +192\.168\.100\.11 +52:54:00/);
+	assert.match(vms, /node01tt +192\.168\.100\.11 +52:54:00/);
 });
