@@ -52,14 +52,16 @@ async function reachHost(plan: Plan, node: NodePlan, options: {acceptNewHostKeys
 // uname and os-release: a machine the install cannot run on is named before anything is pushed.
 async function systemFindings(node: NodePlan, ssh: NodeSsh, minFreeMiB: number): Promise<Finding[]> {
 	const findings: Finding[] = [];
-	const os = await ssh.exec('uname -srm; (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")', {timeoutMs: 15_000});
+	// A machine without /etc/os-release (an initramfs) still says what its kernel is.
+	const os = await ssh.exec('uname -srm && { (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") || true; }', {timeoutMs: 15_000});
 	const [kernel = '', release = ''] = os.stdout.trim().split('\n');
 	findings.push(
 		os.code === 0 && kernel.startsWith('Linux')
 			? {id: `os:${node.name}`, status: 'ok', message: `${node.name}: ${kernel}${release ? `, ${release}` : ''}`}
 			: {id: `os:${node.name}`, status: 'fail', message: `${node.name}: not a Linux system (uname says "${kernel || os.stderr.trim()}")`, fix: 'the install expects Linux; point nodes[].ssh at the right machine'},
 	);
-	const df = await ssh.exec('df -Pk /', {timeoutMs: 15_000});
+	// An initramfs root is not in the mount table: its /tmp (the same memory) is asked then.
+	const df = await ssh.exec('df -Pk / 2>/dev/null || df -Pk /tmp', {timeoutMs: 15_000});
 	const availableKiB = Number(df.stdout.trim().split('\n').at(-1)?.trim().split(/\s+/)[3]);
 	if (df.code !== 0 || !Number.isFinite(availableKiB)) {
 		findings.push({id: `disk:${node.name}`, status: 'warn', message: `${node.name}: free disk unknown (df -Pk / said: ${(df.stderr || df.stdout).trim().split('\n')[0]})`});
