@@ -12,7 +12,7 @@ import {writeProfileFile} from '../../source/services/profiles.js';
 import {fingerprintOfPublicKeyFile} from '../../source/services/ssh-keys.js';
 import {waitForSsh} from '../../source/services/ssh.js';
 import {teardown} from '../../source/services/teardown.js';
-import {tempDir} from '../helpers.js';
+import {tempDir, template} from '../helpers.js';
 import {demoProfileIn, freePortBase, processesOf, sharedImageDir, vmSkip} from './vm-helpers.js';
 
 const skip = await vmSkip();
@@ -41,9 +41,11 @@ async function hostsProfile(name: string, edit?: (profile: Profile) => void): Pr
 	profile.workDir = path.join(home, name);
 	profile.ssh.keyPath = vm.plan.ssh.privateKey;
 	profile.target = {kind: 'ssh-hosts', connectTimeoutSec: 5, minFreeDiskMiB: 16, consoleLog: '/var/log/etcd.log'};
-	profile.install.push.uninstall = [{roles: ['control-plane'], run: '/sbin/svc stop etcd'}, 'rm -rf /var/lib/etcd'];
+	// The rehearsal VMs were only booted: the install and checks are the demo's.
+	const demo = template('demo');
+	profile.install = {...demo.install, push: {...demo.install.push, uninstall: [{roles: ['control-plane'], run: '/sbin/svc stop etcd'}, 'rm -rf /var/lib/etcd']}};
 	// The etcd checks that prove a TLS Raft cluster; the demo's persistence and metrics checks cost time and prove nothing new here.
-	profile.checks = profile.checks.filter(c => ['ssh', 'l2-mesh', 'hosts-resolve', 'raft-quorum', 'crud', 'tls'].includes(c.type));
+	profile.checks = demo.checks.filter(c => ['ssh', 'l2-mesh', 'hosts-resolve', 'raft-quorum', 'crud', 'tls'].includes(c.type));
 	edit?.(profile);
 	const plan = buildPlan(profile, {clustersDir: path.join(home, 'clusters'), imageDir: sharedImageDir, home});
 	const profileFile = path.join(home, `${name}.json`);
