@@ -1,4 +1,6 @@
 import {tailFile} from '../services/console-tail.js';
+import {formatProblem, problemOf} from '../model/field-error.js';
+import type {NodePlan, Plan} from '../model/plan.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -12,6 +14,7 @@ export const run: CommandRun = async ({values, positionals}) => {
 		console.error(`plasma-tui console: ${name ? `no node named "${name}"` : 'name a node'} in ${profile.name}; nodes: ${plan.nodes.map(n => n.name).join(', ')}`);
 		return EXIT.badInput;
 	}
+	if (node.sshHost) return hostConsole(plan, node, values['no-follow'] !== true);
 	const tail = tailFile(node.runtime.consoleLog, {fromStart: true, onLines: lines => process.stdout.write(`${lines.join('\n')}\n`)});
 	if (values['no-follow']) {
 		await new Promise(resolve => setTimeout(resolve, 150));
@@ -27,3 +30,22 @@ export const run: CommandRun = async ({values, positionals}) => {
 	await tail.done;
 	return EXIT.ok;
 };
+
+// An existing machine has no serial console here: its log over SSH instead.
+async function hostConsole(plan: Plan, node: NodePlan, follow: boolean): Promise<number> {
+	const {followHostLog} = await import('../services/host-console.js');
+	const stop = new AbortController();
+	const onSignal = () => stop.abort();
+	process.once('SIGINT', onSignal);
+	process.once('SIGTERM', onSignal);
+	try {
+		const code = await followHostLog(plan, node, {follow, signal: stop.signal, onLine: line => process.stdout.write(`${line}\n`)});
+		return code === 0 || stop.signal.aborted ? EXIT.ok : EXIT.failed;
+	} catch (error) {
+		console.error(`plasma-tui console: ${formatProblem(problemOf(error))}`);
+		return EXIT.failed;
+	} finally {
+		process.removeListener('SIGINT', onSignal);
+		process.removeListener('SIGTERM', onSignal);
+	}
+}

@@ -17,6 +17,7 @@ export const run: CommandRun = async ({values}) => {
 		console.error(`plasma-tui down: nothing was stopped or removed:\n${formatProblems(guarded)}`);
 		return EXIT.badInput;
 	}
+	if (plan.target.kind === 'ssh-hosts') return (await import('./down-ssh-hosts.js')).runDownSshHosts(profile, plan, values);
 	const purge = values['purge'] === true;
 	if (purge && values['yes'] !== true && !(await confirmPurge(plan))) return EXIT.badInput;
 	return underWorkLock(plan, 'down', async () => {

@@ -92,8 +92,9 @@ export const COMMANDS = {
 			['--force-install', 'install again on nodes that finished'],
 			['--boot-only', 'stop once every node answers on SSH'],
 			['--from-snapshot NAME', 'after a down: start every node from snapshot NAME (no image, certificates or install), then validate'],
+			['--accept-new-host-keys', 'target ssh-hosts: pin the host key a machine presents when none is pinned (printed)'],
 		],
-		parse: {...help, ...profileOptions, yes: {type: 'boolean', short: 'y'}, 'force-install': {type: 'boolean'}, 'boot-only': {type: 'boolean'}, 'from-snapshot': {type: 'string'}},
+		parse: {...help, ...profileOptions, yes: {type: 'boolean', short: 'y'}, 'force-install': {type: 'boolean'}, 'boot-only': {type: 'boolean'}, 'from-snapshot': {type: 'string'}, 'accept-new-host-keys': {type: 'boolean'}},
 		load: async () => (await import('./up.js')).run,
 	},
 	stop: {
@@ -123,7 +124,7 @@ export const COMMANDS = {
 		options: [
 			...profileHelp,
 			['--purge', 'also delete the work directory (disks, certificates, keys), only if plasma-tui made it; lists it first'],
-			['--yes', 'confirm --purge without asking (needed without a terminal)'],
+			['--yes', 'confirm --purge (and, for target ssh-hosts, the uninstall on the machines) without asking (needed without a terminal)'],
 		],
 		parse: {...help, ...profileOptions, purge: {type: 'boolean'}, yes: {type: 'boolean'}},
 		load: async () => (await import('./down.js')).run,

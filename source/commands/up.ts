@@ -9,7 +9,8 @@ export const run: CommandRun = async ({values}) => {
 	const profile = await profileFromOptions(values, 'up');
 	if (!profile) return EXIT.badInput;
 	if (!values['yes']) {
-		console.error(`plasma-tui up: this boots ${profile.nodes.length} VMs for "${profile.name}"; review "plasma-tui plan --profile ${profile.name}" and pass --yes to start.`);
+		const what = profile.target.kind === 'ssh-hosts' ? `installs onto ${profile.nodes.length} existing machines` : `boots ${profile.nodes.length} VMs`;
+		console.error(`plasma-tui up: this ${what} for "${profile.name}"; review "plasma-tui plan --profile ${profile.name}" and pass --yes to start.`);
 		return EXIT.badInput;
 	}
 	return bringUp(profile, values, 'up');
@@ -29,6 +30,7 @@ export async function bringUp(profile: Profile, values: CommandOptions, verb: 'u
 				forceInstall: values['force-install'] === true,
 				bootOnly: values['boot-only'] === true,
 				fromSnapshot: typeof values['from-snapshot'] === 'string' ? values['from-snapshot'] : undefined,
+				acceptNewHostKeys: values['accept-new-host-keys'] === true,
 				// Waits print when they change and then every 10 s per node, not on every retry.
 				onEvent: plainEventPrinter(line => console.log(line)),
 			});

@@ -11,6 +11,8 @@ import {fingerprintOfPublicKeyFile} from '../services/ssh-keys.js';
 import {describeHostKey} from '../model/host-key.js';
 import {clearFaults} from './faults.js';
 import {StateStore} from '../services/state.js';
+import {hostTarget} from '../services/ssh-hosts-preflight.js';
+import {runUpSshHosts} from './up-ssh-hosts.js';
 import {bootCluster, exitReason, type BootedNode, type BootResult} from './boot.js';
 import {TimelineRecorder} from './timeline-recorder.js';
 import {markStarting} from './cluster-power.js';
@@ -30,6 +32,8 @@ export type UpOptions = {
 	bootOnly?: boolean;
 	// `up --from-snapshot NAME`: every node starts from its saved state; nothing is built, issued or installed.
 	fromSnapshot?: string;
+	// Target ssh-hosts: pin the host key a machine presents when none is pinned yet (and print it).
+	acceptNewHostKeys?: boolean;
 };
 
 export type UpResult = {
@@ -46,6 +50,7 @@ export type UpResult = {
 // The host key the node must present follows the plan (node.hostKey); `netboot`
 // is given only for a QEMU this run started, and only until its install.
 export function sshTargetFor(plan: Plan, node: NodePlan, netboot?: NetbootWindow): SshTarget {
+	if (node.sshHost) return hostTarget(plan, node);
 	return {
 		node: node.name,
 		host: '127.0.0.1',
@@ -73,7 +78,7 @@ async function hostKeyLine(plan: Plan, node: NodePlan, booted: BootedNode): Prom
 	return describeHostKey({policy: node.hostKey.policy, sshPort: node.sshPort, pinned: node.pinnedHostKey, generated, knownHosts: plan.ssh.knownHosts, qemu: {pid: booted.pid, attached: booted.attached}});
 }
 
-class Stage {
+export class Stage {
 	constructor(
 		private readonly emit: (event: RunEvent) => void,
 		readonly name: StageName,
@@ -102,7 +107,9 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 	// Node phases, check results and the facts they learn go into the run's timeline.
 	const timeline = new TimelineRecorder(options.plan, 'up', profile.name, message => options.onEvent({type: 'log', level: 'warn', message, at: Date.now()}));
 	try {
-		return await sequenceRun(profile, {...options, onEvent: timeline.listener(options.onEvent)}, connections);
+		const withTimeline = {...options, onEvent: timeline.listener(options.onEvent)};
+		if (options.plan.target.kind === 'ssh-hosts') return await runUpSshHosts(profile, withTimeline, connections);
+		return await sequenceRun(profile, withTimeline, connections);
 	} finally {
 		for (const connection of connections.values()) connection.close();
 		await timeline.flush();
@@ -396,7 +403,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 }
 
 // Caps how many nodes install at once (profile.install.concurrency).
-class Semaphore {
+export class Semaphore {
 	#free: number;
 	#waiting: Array<() => void> = [];
 

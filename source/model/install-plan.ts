@@ -21,7 +21,7 @@ export type NodeInstallPlan =
 	| {method: 'nixos-anywhere'; extraFilesDir: string; extraFilesRoot: string; argv: string[]; timeoutSec: number};
 
 // The node values install needs, as the plan decided them.
-type InstallNode = Pick<NodePlan, 'name' | 'role' | 'dir' | 'sshPort' | 'secrets' | 'files'>;
+type InstallNode = Pick<NodePlan, 'name' | 'role' | 'dir' | 'sshPort' | 'secrets' | 'files' | 'sshHost'>;
 
 // The values push commands may use about etcd: the member list this node starts with, whether it
 // bootstraps a new cluster or joins a running one (`new` | `existing`), and where the members serve clients.
@@ -65,8 +65,17 @@ export function commandsFor(commands: readonly PushCommand[], role: InstallNode[
 // node behind the forwarded port.
 function nixosAnywhereArgs(profile: Profile, ssh: {privateKey: string; user: string}, node: InstallNode, extraFilesDir: string): string[] {
 	const {flake, extraArgs} = profile.install.nixosAnywhere;
+	if (node.sshHost) return sshHostArgs(profile, ssh, node.sshHost, node.name, extraFilesDir);
 	const port = String(node.sshPort);
 	return ['--flake', `${flake}#${node.name}`, '--extra-files', extraFilesDir, '-p', port, '--post-kexec-ssh-port', port, '-i', ssh.privateKey, ...extraArgs, `${ssh.user}@127.0.0.1`];
+}
+
+// An existing machine: its own address and port, no forwarded port to come back to after kexec
+// (the kexec image's sshd listens on the machine's port 22, nixos-anywhere's default).
+function sshHostArgs(profile: Profile, ssh: {privateKey: string}, host: NonNullable<InstallNode['sshHost']>, name: string, extraFilesDir: string): string[] {
+	const {flake, extraArgs} = profile.install.nixosAnywhere;
+	const jump = host.jump ? ['--ssh-option', `ProxyJump=${host.jump}`] : [];
+	return ['--flake', `${flake}#${name}`, '--extra-files', extraFilesDir, '-p', String(host.port), '-i', ssh.privateKey, ...jump, ...extraArgs, `${host.user}@${host.host}`];
 }
 
 // A command that cannot be filled (a NUL in a value) is a plan problem, not a crash.

@@ -116,7 +116,7 @@ export function diskoLayout(node: NodePlan): string {
 {
   disko.devices.disk.main = {
     type = "disk";
-    device = "/dev/vda";
+    device = "${node.installDisk ?? '/dev/vda'}";
     content = {
       type = "gpt";
       partitions = {

@@ -16,7 +16,7 @@ function checkLines(plan: Plan): string[] {
 }
 
 function nodeLines(plan: Plan): string[] {
-	return table(plan.nodes.map(n => [printable(n.name), n.role, n.ip, n.mac, printable(n.hostname), `ssh 127.0.0.1:${n.sshPort}`, `${n.vcpus} vCPU`, `${n.memoryMiB} MiB`, `${n.diskGiB} GiB`]), [' ', ' ', ' ']);
+	return table(plan.nodes.map(n => [printable(n.name), n.role, n.ip, n.mac, printable(n.hostname), n.sshHost ? `ssh ${n.sshHost.user}@${n.sshHost.host}:${n.sshHost.port}` : `ssh 127.0.0.1:${n.sshPort}`, `${n.vcpus} vCPU`, `${n.memoryMiB} MiB`, `${n.diskGiB} GiB`]), [' ', ' ', ' ']);
 }
 
 // Arguments are shown one option per line so a long QEMU command stays readable.
@@ -38,9 +38,11 @@ export function formatPlan(plan: Plan): string {
 	];
 	if (plan.boot.nixBuild) lines.push('', 'nix for the netboot image (nix build stage):', ...optionLines(nixBuildArgv(plan.boot.nixBuild)));
 	for (const node of plan.nodes) {
-		const differs = node.qemuArgsInstalled.join('\0') !== node.qemuArgs.join('\0');
-		lines.push('', `qemu-system-x86_64 for ${node.name}${differs ? ' (first boot, before its install)' : ''}:`, ...optionLines(node.qemuArgs));
-		if (differs) lines.push('', `qemu-system-x86_64 for ${node.name} once installed (boot.afterInstall ${plan.boot.afterInstall}):`, ...optionLines(node.qemuArgsInstalled));
+		if (node.qemuArgs.length > 0) {
+			const differs = node.qemuArgsInstalled.join('\0') !== node.qemuArgs.join('\0');
+			lines.push('', `qemu-system-x86_64 for ${node.name}${differs ? ' (first boot, before its install)' : ''}:`, ...optionLines(node.qemuArgs));
+			if (differs) lines.push('', `qemu-system-x86_64 for ${node.name} once installed (boot.afterInstall ${plan.boot.afterInstall}):`, ...optionLines(node.qemuArgsInstalled));
+		}
 		if (node.install.method === 'nixos-anywhere') lines.push('', `nixos-anywhere for ${node.name}:`, ...optionLines(node.install.argv));
 		if (node.install.method === 'push') lines.push('', `push install commands for ${node.name}:`, ...node.install.commands.map(command => `  $ ${visible(command)}`));
 	}

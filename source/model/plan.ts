@@ -8,6 +8,7 @@ import {fillTemplate} from './template.js';
 import {installPlanFor, type EtcdPlan, type NodeInstallPlan} from './install-plan.js';
 import {describeHostKey} from './host-key.js';
 import {mgmtMacFor} from './mac.js';
+import {forSshHosts, planTarget, sshHostOf, type NodeUninstallPlan, type PlanTarget, type SshHost} from './ssh-hosts-plan.js';
 
 // The plan is a pure function of the profile and a few host facts passed in
 // (where work and cache directories are, which accelerator preflight chose).
@@ -89,6 +90,11 @@ export type NodePlan = ResolvedNode & {
 	install: NodeInstallPlan;
 	// The node's etcd membership (control planes): `{etcdClusterState}` and `{etcdInitialCluster}` of its commands.
 	etcd: {peerUrl: string; clientUrl: string; clusterState: 'new' | 'existing'; initialCluster: string};
+	// Target ssh-hosts only (model/ssh-hosts-plan.ts): how the machine is reached, the disk
+	// nixos-anywhere erases, and what `down` runs and removes on it.
+	sshHost?: SshHost;
+	installDisk?: string;
+	uninstall?: NodeUninstallPlan;
 };
 
 export type NodeLink = {
@@ -155,6 +161,8 @@ export type PlannedCheck = {name: string; type: CheckType; port?: number; timeou
 
 export type Plan = {
 	profileName: string;
+	// VMs this tool boots (qemu) or machines that already exist (ssh-hosts).
+	target: PlanTarget;
 	workDir: string;
 	accel: 'kvm' | 'tcg';
 	accelNote: string;
@@ -445,6 +453,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			qemuArgsInstalled: [],
 			install: {method: 'none'},
 			etcd: etcdFor(node),
+			...(profile.target.kind === 'ssh-hosts' ? {sshHost: sshHostOf(profile, node.index), installDisk: profile.nodes[node.index]?.installDisk} : {}),
 		};
 		// Filled in, not as written: {fqdn} and friends can make a short template too long for the kernel.
 		const appendBytes = Buffer.byteLength(partial.append);
@@ -462,6 +471,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 
 	const plan: Plan = {
 		...base,
+		target: planTarget(profile),
 		workDir,
 		accelNote,
 		accelWanted: profile.boot.accel,
@@ -494,7 +504,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 	};
 	plan.creates = plannedThings(plan, controlPlane.length);
 	plan.problems = [...guardedPathProblems(plan, profile, context), ...socketProblems(plan), ...problems];
-	return context.accel ? withAccel(plan, context.accel) : plan;
+	return forSshHosts(context.accel ? withAccel(plan, context.accel) : plan, profile, node => nodeVars(node, cluster));
 }
 
 function usesEtcdMembers(profile: Profile): boolean {

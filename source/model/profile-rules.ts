@@ -5,6 +5,7 @@ import {isMac, isMulticastMac} from './mac.js';
 import {resolveNodes, type ResolvedNode} from './resolve.js';
 import {validateChecks} from './check-rules.js';
 import {pathProblems, textProblems} from './text-rules.js';
+import {validateTarget} from './ssh-hosts-rules.js';
 
 
 export const MAX_NODES = 16;
@@ -146,7 +147,8 @@ export function validateProfile(profile: Profile): FieldError[] {
 	if (!nodes.some(n => n.role === 'control-plane')) {
 		errors.push(fieldError('nodes', 'no node has the control-plane role', 'set at least one node role to control-plane'));
 	}
-	errors.push(...validateBoot(profile), ...validateTls(profile), ...validateInstall(profile), ...validateChecks(profile), ...pathProblems(profile));
+	// An existing machine boots itself: the boot section is the VMs' only.
+	errors.push(...(profile.target.kind === 'qemu' ? validateBoot(profile) : []), ...validateTarget(profile), ...validateTls(profile), ...validateInstall(profile), ...validateChecks(profile), ...pathProblems(profile));
 	if (!SSH_USER.test(profile.ssh.user)) {
 		errors.push(fieldError('ssh.user', `"${printable(profile.ssh.user)}" is not a user name`, 'use a login name such as root (letters, digits, _ and -, not starting with -)'));
 	}

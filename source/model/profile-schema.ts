@@ -20,6 +20,29 @@ export const installMethodSchema = z.enum(['nixos-anywhere', 'push', 'none']);
 export const afterInstallSchema = z.enum(['disk', 'netboot']);
 export const hostKeyPolicySchema = z.enum(['generated', 'first-use']);
 
+// A machine that already exists, reached over SSH (target ssh-hosts). `jump`: user@host:port of a bastion.
+export const nodeSshSchema = z.strictObject({
+	host: z.string(),
+	port: z.number().int().default(22),
+	user: z.string().optional(),
+	jump: z.string().optional(),
+});
+
+// Where the nodes run: VMs this tool boots (qemu), or machines that already exist (ssh-hosts).
+// One kind per profile: a profile mixing VMs and hosts is refused (profile-rules.ts).
+export const targetSchema = z.discriminatedUnion('kind', [
+	z.strictObject({kind: z.literal('qemu')}),
+	z.strictObject({
+		kind: z.literal('ssh-hosts'),
+		// How long preflight waits for each host's SSH before naming it unreachable.
+		connectTimeoutSec: z.number().int().default(15),
+		// Free space preflight wants on each host's root file system.
+		minFreeDiskMiB: z.number().int().default(256),
+		// What `console NODE` follows on the host: this file, or (absent) the journal.
+		consoleLog: z.string().optional(),
+	}),
+]);
+
 export const nodeSchema = z.strictObject({
 	name: z.string(),
 	role: roleSchema.default('control-plane'),
@@ -31,6 +54,10 @@ export const nodeSchema = z.strictObject({
 	vcpus: z.number().int().optional(),
 	memoryMiB: z.number().int().optional(),
 	diskGiB: z.number().int().optional(),
+	// Target ssh-hosts only: how the machine is reached (model/ssh-hosts-plan.ts).
+	ssh: nodeSshSchema.optional(),
+	// Target ssh-hosts only: the disk nixos-anywhere erases, e.g. /dev/disk/by-id/nvme-... (disko's device).
+	installDisk: z.string().optional(),
 });
 
 export const networkSchema = z.strictObject({
@@ -115,6 +142,8 @@ export const installSchema = z.strictObject({
 		.strictObject({
 			flake: z.string().default('.'),
 			extraArgs: z.array(z.string()).default([]),
+			// nixos-anywhere erases the disk: on existing machines (target ssh-hosts) it runs only with this set.
+			allowWipe: z.boolean().optional(),
 		})
 		.prefault({}),
 	// Where the flake's NixOS module takes what configuration.nix sets (a flake defines these options
@@ -129,6 +158,8 @@ export const installSchema = z.strictObject({
 		.strictObject({
 			files: z.array(pushFileSchema).default([]),
 			commands: z.array(pushCommandSchema).default([]),
+			// Target ssh-hosts: what `down` runs to stop what the commands started (machines are never powered off).
+			uninstall: z.array(pushCommandSchema).default([]),
 		})
 		.prefault({}),
 });
@@ -153,6 +184,7 @@ export const profileSchema = z.strictObject({
 			diskGiB: z.number().int().default(1),
 		})
 		.prefault({}),
+	target: targetSchema.prefault({kind: 'qemu'}),
 	network: networkSchema.prefault({}),
 	nodes: z.array(nodeSchema),
 	boot: bootSchema.prefault({}),
@@ -166,6 +198,8 @@ export const profileSchema = z.strictObject({
 export type Profile = z.infer<typeof profileSchema>;
 export type ProfileInput = z.input<typeof profileSchema>;
 export type NodeSpec = z.infer<typeof nodeSchema>;
+export type Target = z.infer<typeof targetSchema>;
+export type NodeSshSpec = z.infer<typeof nodeSshSchema>;
 export type {NodeRole} from './node-role.js';
 export type PushCommand = z.infer<typeof pushCommandSchema>;
 export type KeyType = z.infer<typeof keyTypeSchema>;

@@ -4,6 +4,7 @@ import {formatProblem} from '../model/field-error.js';
 import {resolveNodes} from '../model/resolve.js';
 import {setNodeCell, type NodeCell} from '../model/draft-edits.js';
 import {EditableGrid, type GridRow} from './components/editable-grid.js';
+import {HostsNetworkScreen} from './hosts-network-screen.js';
 
 type Props = StepScreenProps;
 
@@ -17,7 +18,11 @@ const COLUMNS: Array<{cell: NodeCell; label: string; width: number}> = [
 const SCREEN_FIELDS = /^(network\.|nodes\[\d+\]\.(ip|mac|hostname|sshPort)$)/;
 
 // The subnet above the table (index -1), one row per node, then Next.
-export function NetworkScreen({profile, errors, isActive, onChange, onNext, onBack, bodyRows = 1000}: Props) {
+export function NetworkScreen(props: Props) {
+	return props.profile.target.kind === 'ssh-hosts' ? <HostsNetworkScreen {...props} /> : <VmNetworkScreen {...props} />;
+}
+
+function VmNetworkScreen({profile, errors, isActive, onChange, onNext, onBack, bodyRows = 1000}: Props) {
 	const nodes = resolveNodes(profile);
 	const subnet: GridRow = {key: 'subnet', index: -1, lead: 'Subnet            ', cells: [{shown: profile.network.subnet, edit: {text: profile.network.subnet, original: profile.network.subnet}}]};
 	const rows: GridRow[] = nodes.map((node, index) => ({

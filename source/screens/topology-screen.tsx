@@ -4,13 +4,16 @@ import {useState} from 'react';
 import {formatProblem} from '../model/field-error.js';
 import {cycleRole, setNodeCount, setNodeName} from '../model/draft-edits.js';
 import {FormList, type FormField} from './components/form-list.js';
+import {cycleTarget} from '../model/ssh-hosts-edits.js';
+import {useKeys} from './components/key-dispatcher.js';
 
 type Props = StepScreenProps & {
 	// Said next to the profile name: where the name came from, or what saving under it would replace.
 	nameHint?: string;
 };
 
-const SCREEN_FIELDS = /^(name$|cluster\.|nodes$|nodes\[\d+\]\.(name|role)$)/;
+const SCREEN_FIELDS = /^(name$|cluster\.|target|nodes$|nodes\[\d+\]\.(name|role)$)/;
+const TARGET_LABELS = {qemu: 'VMs on this host (qemu)', 'ssh-hosts': 'machines over SSH (ssh-hosts)'} as const;
 
 export function TopologyScreen({profile, errors, nameHint, isActive, onChange, onNext, onBack, bodyRows = 1000}: Props) {
 	const [countText, setCountText] = useState(String(profile.nodes.length));
@@ -33,6 +36,13 @@ export function TopologyScreen({profile, errors, nameHint, isActive, onChange, o
 		{id: 'next', label: 'Next: network →', value: '', kind: 'action'},
 	];
 
+	// The target is a key, not a field: the fields keep their places whatever the target.
+	useKeys((input, key) => {
+		if (input !== 't' || key.ctrl || key.meta) return false;
+		onChange(cycleTarget(profile));
+		return true;
+	}, {priority: 'screen', active: isActive});
+
 	const change = (id: string, value: string) => {
 		setBlocked(false);
 		if (id === 'profile.name') return onChange({...profile, name: value});
@@ -53,6 +63,10 @@ export function TopologyScreen({profile, errors, nameHint, isActive, onChange, o
 		<Box flexDirection="column">
 			<Text bold>Topology</Text>
 			<Text dimColor>The profile's name, how many nodes, what they are called and what they do.</Text>
+			<Text>
+				Target: <Text bold>{TARGET_LABELS[profile.target.kind]}</Text>
+				<Text dimColor>{profile.target.kind === 'ssh-hosts' ? ' · t: VMs instead · the network step asks each machine\'s SSH host, port, user' : ' · t: existing machines over SSH instead'}</Text>
+			</Text>
 			<Box marginTop={1}>
 				<FormList
 					fields={fields}

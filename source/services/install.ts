@@ -39,9 +39,7 @@ const HOSTS_END = '# END plasma-tui';
 // outside it that give a cluster hostname another address (a distro's
 // "127.0.1.1 node01") lose that name: etcd would otherwise advertise loopback.
 export function mergeHosts(current: string, block: string): string {
-	const begin = current.indexOf(HOSTS_BEGIN);
-	const end = current.indexOf(HOSTS_END);
-	const without = begin >= 0 && end > begin ? current.slice(0, begin) + current.slice(end + HOSTS_END.length).replace(/^\n/, '') : current;
+	const without = withoutHostsBlock(current);
 	const planned = new Map<string, string>();
 	for (const line of block.split('\n')) {
 		const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/);
@@ -67,6 +65,13 @@ async function readHosts(ssh: NodeSsh, hostsFile: string): Promise<string> {
 export async function pushHostsFile(ssh: NodeSsh, node: NodePlan, hostsFile = '/etc/hosts'): Promise<void> {
 	const merged = mergeHosts(await readHosts(ssh, hostsFile), await fs.readFile(node.files.hosts, 'utf8'));
 	await ssh.writeFile(hostsFile, merged, 0o644);
+}
+
+// What `down` leaves of /etc/hosts on an existing machine: everything but the cluster block.
+export function withoutHostsBlock(current: string): string {
+	const begin = current.indexOf(HOSTS_BEGIN);
+	const end = current.indexOf(HOSTS_END);
+	return begin >= 0 && end > begin ? current.slice(0, begin) + current.slice(end + HOSTS_END.length).replace(/^\n/, '') : current;
 }
 
 async function installPush(ctx: InstallContext, install: Extract<NodePlan['install'], {method: 'push'}>, say: (line: string) => void): Promise<void> {

@@ -1,0 +1,109 @@
+import type {NodePlan, Plan} from '../model/plan.js';
+import {problemOf} from '../model/field-error.js';
+import {l2MeshCheck} from './checks/l2-mesh.js';
+import type {Finding} from './preflight.js';
+import {HostKeyMismatchError, NodeSsh, pinnedKeyFor, presentedHostKey, type SshTarget} from './ssh.js';
+
+// Preflight of machines that already exist (target ssh-hosts): instead of
+// QEMU, KVM and free ports on this host, each machine must answer, present the
+// host key the profile pins (or one accepted with --accept-new-host-keys, said
+// aloud), run Linux with room on its root file system, and reach every other
+// node's cluster IP (the l2-mesh check, run before anything is installed).
+
+export type HostsPreflight = {
+	findings: Finding[];
+	// Open sessions of the nodes that passed: the install and the checks go on using them.
+	sessions: Map<string, NodeSsh>;
+	// Host keys pinned by this preflight (--accept-new-host-keys), to print.
+	accepted: Array<{node: string; where: string; fingerprint: string}>;
+};
+
+export function hostTarget(plan: Pick<Plan, 'ssh'>, node: NodePlan): SshTarget {
+	const host = node.sshHost!;
+	return {node: node.name, host: host.host, port: host.port, username: host.user, privateKeyPath: plan.ssh.privateKey, pinStorePath: plan.ssh.knownHosts, pinned: node.pinnedHostKey, policy: 'first-use'};
+}
+
+function whereOf(node: NodePlan): string {
+	return `${node.sshHost!.user}@${node.sshHost!.host}:${node.sshHost!.port}`;
+}
+
+// Reaches one machine within the target's connect timeout: a refused or silent port is named, not waited for.
+async function reachHost(plan: Plan, node: NodePlan, options: {acceptNewHostKeys: boolean; timeoutMs: number; signal?: AbortSignal}): Promise<{ssh?: NodeSsh; finding: Finding; accepted?: string}> {
+	const id = `host:${node.name}`;
+	const where = whereOf(node);
+	if (node.sshHost!.jump) return {finding: {id, status: 'fail', message: `${node.name}: jump host ${node.sshHost!.jump} is not supported by the built-in SSH client yet`, fix: `reach ${node.sshHost!.host} directly (e.g. a port forwarded by "ssh -L" on this host as ssh.host 127.0.0.1), or remove nodes[].ssh.jump`}};
+	const target = hostTarget(plan, node);
+	const known = await pinnedKeyFor(target);
+	if (!known && !options.acceptNewHostKeys) {
+		const presented = await presentedHostKey(target.host, target.port, {timeoutMs: options.timeoutMs, signal: options.signal}).catch((error: Error) => `nothing (${error.message})`);
+		return {finding: {id, status: 'fail', message: `${node.name}: no host key is pinned for ${where}; it presents ${presented}`, fix: `check the fingerprint on the machine itself (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and add it to ssh.hostKeys["${node.name}"], or run up with --accept-new-host-keys to pin the first key seen`}};
+	}
+	try {
+		const ssh = await NodeSsh.connect(target, {timeoutMs: options.timeoutMs, signal: options.signal});
+		const accepted = known ? undefined : ssh.hostKey;
+		return {ssh, accepted, finding: {id, status: 'ok', message: `${node.name}: ${where} answers with host key ${ssh.hostKey} (${accepted ? 'accepted now: --accept-new-host-keys' : ssh.hostKeyTrust})`}};
+	} catch (error) {
+		if (error instanceof HostKeyMismatchError) return {finding: {id, status: 'fail', message: error.problem.message, fix: error.problem.fix}};
+		const problem = problemOf(error);
+		return {finding: {id, status: 'fail', message: `${node.name}: ${where} is unreachable (connect timeout ${Math.round(options.timeoutMs / 1000)} s): ${problem.message}`, fix: `check that the machine is up and that ${where} is its SSH address and port (nodes[].ssh), and that this host's key ${plan.ssh.publicKey} is in its authorized_keys`}};
+	}
+}
+
+// uname and os-release: a machine the install cannot run on is named before anything is pushed.
+async function systemFindings(node: NodePlan, ssh: NodeSsh, minFreeMiB: number): Promise<Finding[]> {
+	const findings: Finding[] = [];
+	// A machine without /etc/os-release (an initramfs) still says what its kernel is.
+	const os = await ssh.exec('uname -srm && { (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") || true; }', {timeoutMs: 15_000});
+	const [kernel = '', release = ''] = os.stdout.trim().split('\n');
+	findings.push(
+		os.code === 0 && kernel.startsWith('Linux')
+			? {id: `os:${node.name}`, status: 'ok', message: `${node.name}: ${kernel}${release ? `, ${release}` : ''}`}
+			: {id: `os:${node.name}`, status: 'fail', message: `${node.name}: not a Linux system (uname says "${kernel || os.stderr.trim()}")`, fix: 'the install expects Linux; point nodes[].ssh at the right machine'},
+	);
+	// An initramfs root is not in the mount table: its /tmp (the same memory) is asked then.
+	const df = await ssh.exec('df -Pk / 2>/dev/null || df -Pk /tmp', {timeoutMs: 15_000});
+	const availableKiB = Number(df.stdout.trim().split('\n').at(-1)?.trim().split(/\s+/)[3]);
+	if (df.code !== 0 || !Number.isFinite(availableKiB)) {
+		findings.push({id: `disk:${node.name}`, status: 'warn', message: `${node.name}: free disk unknown (df -Pk / said: ${(df.stderr || df.stdout).trim().split('\n')[0]})`});
+	} else {
+		const freeMiB = Math.floor(availableKiB / 1024);
+		findings.push(
+			freeMiB >= minFreeMiB
+				? {id: `disk:${node.name}`, status: 'ok', message: `${node.name}: ${freeMiB} MiB free on /`}
+				: {id: `disk:${node.name}`, status: 'fail', message: `${node.name}: only ${freeMiB} MiB free on /, ${minFreeMiB} MiB wanted`, fix: 'free space on the machine, or lower target.minFreeDiskMiB'},
+		);
+	}
+	return findings;
+}
+
+export async function preflightHosts(plan: Plan, options: {acceptNewHostKeys?: boolean; signal?: AbortSignal} = {}): Promise<HostsPreflight> {
+	if (plan.target.kind !== 'ssh-hosts') throw new Error('preflightHosts is for target ssh-hosts');
+	const {connectTimeoutSec, minFreeDiskMiB} = plan.target;
+	const timeoutMs = connectTimeoutSec * 1000;
+	const reached = await Promise.all(plan.nodes.map(node => reachHost(plan, node, {acceptNewHostKeys: options.acceptNewHostKeys === true, timeoutMs, signal: options.signal})));
+	const findings = reached.map(r => r.finding);
+	const sessions = new Map<string, NodeSsh>();
+	const accepted: HostsPreflight['accepted'] = [];
+	reached.forEach((r, index) => {
+		const node = plan.nodes[index]!;
+		if (r.ssh) sessions.set(node.name, r.ssh);
+		if (r.accepted) accepted.push({node: node.name, where: whereOf(node), fingerprint: r.accepted});
+	});
+	const answered = plan.nodes.filter(n => sessions.has(n.name));
+	for (const node of answered) findings.push(...(await systemFindings(node, sessions.get(node.name)!, minFreeDiskMiB)));
+	// The cluster network first, not minutes into the validate stage: every machine pings every other's cluster IP.
+	if (answered.length === plan.nodes.length && answered.length > 1) {
+		const access = answered.map(node => ({node, ssh: sessions.get(node.name)!}));
+		const spec = {type: 'l2-mesh', timeoutSec: connectTimeoutSec} as Parameters<typeof l2MeshCheck.run>[0];
+		const mesh = await Promise.all(access.map(async ({node, ssh}): Promise<Finding> => {
+			try {
+				const seen = await l2MeshCheck.run(spec, {plan, nodes: access, node, ssh, timeoutMs, signal: options.signal});
+				return {id: `l2-mesh:${node.name}`, status: 'ok', message: `${node.name}: ${seen} on the cluster network`};
+			} catch (error) {
+				return {id: `l2-mesh:${node.name}`, status: 'fail', message: `${node.name}: ${problemOf(error).message}`, fix: 'the cluster IPs (nodes[].ip) must be on one network the machines share; check addresses, VLANs and firewalls'};
+			}
+		}));
+		findings.push(...mesh);
+	}
+	return {findings, sessions, accepted};
+}

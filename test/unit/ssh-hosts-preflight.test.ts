@@ -1,0 +1,95 @@
+import {after, before, describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import {buildPlan, type Plan} from '../../source/model/plan.js';
+import {parseProfile} from '../../source/model/parse-profile.js';
+import {onSshHosts} from '../../source/model/ssh-hosts-profile.js';
+import type {Profile} from '../../source/model/profile-schema.js';
+import {preflightHosts} from '../../source/services/ssh-hosts-preflight.js';
+import {ensureKeyPair} from '../../source/services/ssh-keys.js';
+import {skipUnless, template, tempDir} from '../helpers.js';
+import {freePort, sshdPrerequisites, startSshd, type LocalSshd} from '../local-sshd.js';
+
+// Preflight of an existing machine, against a real OpenSSH sshd on 127.0.0.1 standing in for it.
+
+const skip = skipUnless(await sshdPrerequisites());
+
+describe('ssh-hosts preflight against a real sshd', {skip}, () => {
+	const dir = tempDir('plasma-hosts-pre-');
+	const key = path.join(dir, 'id_ed25519');
+	let sshd: LocalSshd;
+
+	function planFor(edit: (profile: Profile) => void = () => undefined): Plan {
+		const vm = template('demo');
+		vm.nodes = vm.nodes.slice(0, 1);
+		const profile = onSshHosts(vm, {node01: {host: '127.0.0.1', port: sshd.port, user: sshd.user}});
+		profile.workDir = path.join(dir, `w${Math.random().toString(36).slice(2, 8)}`);
+		profile.ssh.keyPath = key;
+		profile.target = {kind: 'ssh-hosts', connectTimeoutSec: 3, minFreeDiskMiB: 1};
+		edit(profile);
+		const parsed = parseProfile(JSON.parse(JSON.stringify(profile)));
+		assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));
+		return buildPlan(parsed.profile, {clustersDir: dir, imageDir: dir, home: dir});
+	}
+
+	before(async () => {
+		await ensureKeyPair(key, `${key}.pub`, 'plasma-test');
+		sshd = await startSshd({port: await freePort(), authorizedKeys: readFileSync(`${key}.pub`, 'utf8')});
+	});
+
+	after(async () => {
+		await sshd?.stop();
+	});
+
+	test('the pinned key passes; the OS and free disk are read', async () => {
+		const result = await preflightHosts(planFor(p => (p.ssh.hostKeys = {node01: sshd.hostKey.fingerprint})));
+		for (const ssh of result.sessions.values()) ssh.close();
+		assert.deepEqual(result.findings.filter(f => f.status !== 'ok'), []);
+		assert.match(result.findings.find(f => f.id === 'os:node01')!.message, /^node01: Linux /);
+		assert.match(result.findings.find(f => f.id === 'disk:node01')!.message, /MiB free on \//);
+		assert.deepEqual(result.accepted, []);
+	});
+
+	test('a wrong pinned key is refused naming both fingerprints', async () => {
+		const wrong = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+		const result = await preflightHosts(planFor(p => (p.ssh.hostKeys = {node01: wrong})));
+		const finding = result.findings.find(f => f.id === 'host:node01')!;
+		assert.equal(finding.status, 'fail');
+		assert.ok(finding.message.includes(wrong) && finding.message.includes(sshd.hostKey.fingerprint), finding.message);
+		assert.equal(result.sessions.size, 0);
+	});
+
+	test('no pinned key: refused with the key the machine presents; --accept-new-host-keys pins it and says so', async () => {
+		const plan = planFor();
+		const refused = await preflightHosts(plan);
+		const finding = refused.findings.find(f => f.id === 'host:node01')!;
+		assert.equal(finding.status, 'fail');
+		assert.ok(finding.message.includes(`it presents ${sshd.hostKey.fingerprint}`), finding.message);
+		assert.match(finding.fix ?? '', /--accept-new-host-keys/);
+
+		const accepted = await preflightHosts(plan, {acceptNewHostKeys: true});
+		for (const ssh of accepted.sessions.values()) ssh.close();
+		assert.deepEqual(accepted.accepted, [{node: 'node01', where: `${sshd.user}@127.0.0.1:${sshd.port}`, fingerprint: sshd.hostKey.fingerprint}]);
+		// Pinned now: the next run needs no flag and accepts nothing new.
+		const again = await preflightHosts(plan);
+		for (const ssh of again.sessions.values()) ssh.close();
+		assert.equal(again.findings.find(f => f.id === 'host:node01')!.status, 'ok');
+		assert.deepEqual(again.accepted, []);
+	});
+
+	test('a closed port is named unreachable within the connect timeout', async () => {
+		const closed = await freePort();
+		const started = Date.now();
+		const result = await preflightHosts(planFor(p => (p.nodes[0]!.ssh = {host: '127.0.0.1', port: closed, user: sshd.user})), {acceptNewHostKeys: true});
+		const finding = result.findings.find(f => f.id === 'host:node01')!;
+		assert.equal(finding.status, 'fail');
+		assert.match(finding.message, new RegExp(`node01: ${sshd.user}@127\\.0\\.0\\.1:${closed} is unreachable \\(connect timeout 3 s\\)`));
+		assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
+	});
+
+	test('a jump host is refused for now, naming the workaround', async () => {
+		const result = await preflightHosts(planFor(p => (p.nodes[0]!.ssh = {host: '127.0.0.1', port: sshd.port, jump: 'ops@bastion:22'})), {acceptNewHostKeys: true});
+		assert.match(result.findings[0]!.message, /jump host ops@bastion:22 is not supported/);
+	});
+});
