@@ -33,6 +33,21 @@ export async function profileFromOptions(values: CommandOptions, command: string
 	return undefined;
 }
 
+// For what works through QEMU and the switch only (stop, start, node, fault, rehearse, snapshot):
+// a profile of existing machines (target ssh-hosts) is refused by name, not half-run.
+export async function vmProfileFromOptions(values: CommandOptions, command: string): Promise<Profile | undefined> {
+	const profile = await profileFromOptions(values, command);
+	if (profile?.target.kind !== 'ssh-hosts') return profile;
+	console.error(
+		`plasma-tui ${command}: ${formatProblem({
+			field: 'target.kind',
+			message: `profile ${profile.name} targets existing machines (ssh-hosts); ${command} works on the VMs plasma-tui starts itself`,
+			fix: 'rehearse with a VM profile (target.kind qemu); on machines use up, validate, watch, status and down',
+		})}`,
+	);
+	return undefined;
+}
+
 export function planContext(accel?: PlanContext['accel']): PlanContext {
 	const paths = toolPaths();
 	return {clustersDir: paths.clustersDir, imageDir: paths.imageDir, home: paths.home, accel, userHome: os.homedir(), configDir: paths.configDir};

@@ -1,6 +1,6 @@
 import {FAULT_USAGE, parseFault} from '../model/fault.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
-import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
+import {EXIT, planFor, vmProfileFromOptions, underWorkLock} from './common.js';
 import type {CommandRun} from './registry.js';
 
 // `plasma-tui fault ACTION ...`: one fault on a running cluster, or heal/thaw.
@@ -9,7 +9,7 @@ export const run: CommandRun = async ({values, positionals}) => {
 		console.error(FAULT_USAGE);
 		return EXIT.badInput;
 	}
-	const profile = await profileFromOptions(values, 'fault');
+	const profile = await vmProfileFromOptions(values, 'fault');
 	if (!profile) return EXIT.badInput;
 	const plan = planFor(profile);
 	const parsed = parseFault(positionals, plan.nodes.map(n => n.name));

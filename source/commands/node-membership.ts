@@ -7,7 +7,7 @@ import {buildPlan, type Plan} from '../model/plan.js';
 import type {NodeRole, Profile} from '../model/profile-schema.js';
 import {assertWritable, profileSourceOf, writeProfileBack, type ProfileSource} from '../services/profiles.js';
 import {liveEntries, readState, type MembershipChange, type RunState} from '../services/state.js';
-import {EXIT, planContext, profileFromOptions, profileStore, underWorkLock} from './common.js';
+import {EXIT, planContext, vmProfileFromOptions, profileStore, underWorkLock} from './common.js';
 import type {CommandOptions, CommandRun} from './registry.js';
 
 // `plasma-tui node add [--role worker|control-plane]` and `node remove NAME`:
@@ -28,7 +28,7 @@ export const run: CommandRun = async ({values, positionals}) => {
 	const role = (values['role'] ?? 'worker') as NodeRole;
 	if (!ROLES.includes(role)) return fail(`--role "${String(values['role'])}" is no role`, 'use --role worker or --role control-plane');
 
-	const profile = await profileFromOptions(values, command);
+	const profile = await vmProfileFromOptions(values, command);
 	if (!profile) return EXIT.badInput;
 	const source = profileSourceOf({name: typeof values['profile'] === 'string' ? values['profile'] : undefined, file: typeof values['profile-file'] === 'string' ? values['profile-file'] : undefined, store: profileStore()});
 	try {

@@ -2,7 +2,7 @@ import {plainEventPrinter} from '../model/events.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import {findNode, nodePowerVerdict, powerNode, type NodePowerAction} from '../engine/node-power.js';
 import {readState} from '../services/state.js';
-import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
+import {EXIT, planFor, vmProfileFromOptions, underWorkLock} from './common.js';
 import {abortOnSignals} from './interrupt.js';
 import type {CommandRun} from './registry.js';
 
@@ -15,7 +15,7 @@ export const run: CommandRun = async ({values, positionals}) => {
 		console.error(`plasma-tui ${command}: ${formatProblem({field: 'NAME', message: 'which node?', fix: `plasma-tui node ${action} NAME`})}`);
 		return EXIT.badInput;
 	}
-	const profile = await profileFromOptions(values, command);
+	const profile = await vmProfileFromOptions(values, command);
 	if (!profile) return EXIT.badInput;
 	const plan = planFor(profile);
 	try {

@@ -5,7 +5,7 @@ import {formatRehearsal, rehearsalFiles} from '../model/rehearsal-report.js';
 import {parseScenario} from '../model/scenario.js';
 import {scenariosDir} from '../services/paths.js';
 import {abortOnSignals} from './interrupt.js';
-import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
+import {EXIT, planFor, vmProfileFromOptions, underWorkLock} from './common.js';
 import type {CommandRun} from './registry.js';
 
 // `plasma-tui rehearse SCENARIO`: a file, or the name of a shipped scenario.
@@ -15,7 +15,7 @@ export const run: CommandRun = async ({values, positionals}) => {
 		console.error(`usage: plasma-tui rehearse SCENARIO.json (or a shipped one: ${(await shippedScenarios()).join(', ')})`);
 		return EXIT.badInput;
 	}
-	const profile = await profileFromOptions(values, 'rehearse');
+	const profile = await vmProfileFromOptions(values, 'rehearse');
 	if (!profile) return EXIT.badInput;
 	const plan = planFor(profile);
 	const file = /[/\\]|\.json$/.test(wanted) ? path.resolve(wanted) : path.join(scenariosDir(), `${wanted}.json`);

@@ -3,7 +3,7 @@ import {plainEventPrinter} from '../model/events.js';
 import {formatBytes, snapshotSizeBytes} from '../model/snapshot.js';
 import {formatReport} from '../engine/validation.js';
 import {listSnapshots} from '../services/snapshots.js';
-import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
+import {EXIT, planFor, vmProfileFromOptions, underWorkLock} from './common.js';
 import {abortOnSignals} from './interrupt.js';
 import type {CommandRun} from './registry.js';
 
@@ -17,7 +17,7 @@ export const run: CommandRun = async ({values, positionals}) => {
 		return EXIT.badInput;
 	}
 	const command = `snapshot ${action}`;
-	const profile = await profileFromOptions(values, command);
+	const profile = await vmProfileFromOptions(values, command);
 	if (!profile) return EXIT.badInput;
 	const plan = planFor(profile);
 	if (action === 'list') return list(plan, values['json'] === true);

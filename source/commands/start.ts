@@ -1,12 +1,12 @@
 import {readState} from '../services/state.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
-import {EXIT, planFor, profileFromOptions} from './common.js';
+import {EXIT, planFor, vmProfileFromOptions} from './common.js';
 import {bringUp} from './up.js';
 import type {CommandRun} from './registry.js';
 
 // `plasma-tui start`: a stopped cluster (by `stop`, or by a host reboot) boots again from its disks.
 export const run: CommandRun = async ({values}) => {
-	const profile = await profileFromOptions(values, 'start');
+	const profile = await vmProfileFromOptions(values, 'start');
 	if (!profile) return EXIT.badInput;
 	const plan = planFor(profile);
 	const state = await readState(plan.stateFile).catch((error: unknown) => {

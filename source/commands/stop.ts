@@ -1,12 +1,12 @@
 import {plainEventPrinter} from '../model/events.js';
 import {formatProblem} from '../model/field-error.js';
 import {stopCluster} from '../engine/cluster-power.js';
-import {EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
+import {EXIT, planFor, vmProfileFromOptions, underWorkLock} from './common.js';
 import type {CommandRun} from './registry.js';
 
 // `plasma-tui stop`: every node powers down cleanly; disks, certificates and the state file stay for `start`.
 export const run: CommandRun = async ({values}) => {
-	const profile = await profileFromOptions(values, 'stop');
+	const profile = await vmProfileFromOptions(values, 'stop');
 	if (!profile) return EXIT.badInput;
 	const plan = planFor(profile);
 	return underWorkLock(plan, 'stop', async () => {
