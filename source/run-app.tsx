@@ -69,6 +69,12 @@ const FOOTER: Record<RunScreenName, string> = {
 	snapshots: '↑↓ choose · n save · r restore · d delete · p panes · v checklist · q quit',
 };
 
+// Existing machines (target ssh-hosts): node power and snapshots work on the VMs plasma-tui starts itself only.
+const NOT_ON_MACHINES = 'snapshots work on the VMs plasma-tui starts itself; not available for existing machines (target ssh-hosts)';
+function footerFor(screen: RunScreenName, onMachines: boolean): string {
+	return onMachines ? FOOTER[screen].replace('x/s/r stop/start/restart · ', '').replace('s snapshots · ', '') : FOOTER[screen];
+}
+
 type Props = {
 	profile: Profile;
 	services: RunServices;
@@ -111,7 +117,8 @@ function Run({profile, services, onExit, options}: Props) {
 	const [leaving, setLeaving, leavingRef] = useStateRef(false);
 	const switched = useRef(false);
 	const running = run.outcome === undefined;
-	const snapshots = useSnapshots(profile, services.snapshots, screen === 'snapshots');
+	const onMachines = profile.target.kind === 'ssh-hosts';
+	const snapshots = useSnapshots(profile, onMachines ? undefined : services.snapshots, screen === 'snapshots');
 	// Watch mode needs a cluster that validated and keeps running (not an interrupted or stopped run).
 	const watching = useWatch(profile, services, {ready: run.outcome?.report !== undefined && !run.outcome.interrupted && !leaving, emit: run.emit, intervalMs: options?.watchIntervalMs});
 	const timeline = useTimeline(profile, services, screen === 'timeline', options?.timelinePollMs);
@@ -215,7 +222,7 @@ function Run({profile, services, onExit, options}: Props) {
 				height={bodyHeight}
 				isActive={active}
 				onSend={(node, data) => services.sendToConsole?.(node, data)}
-				onPower={services.powerNode ? askPower : undefined}
+				onPower={services.powerNode && !onMachines ? askPower : undefined}
 			/>
 		);
 	} else if (screen === 'checklist') {
@@ -228,7 +235,7 @@ function Run({profile, services, onExit, options}: Props) {
 				rows={snapshots.rows}
 				busy={snapshots.busy}
 				message={snapshots.message}
-				unavailable={!services.snapshots ? 'snapshots are not available here' : running ? 'available once the run has ended (the run holds the work directory)' : undefined}
+				unavailable={onMachines ? NOT_ON_MACHINES : !services.snapshots ? 'snapshots are not available here' : running ? 'available once the run has ended (the run holds the work directory)' : undefined}
 				width={columns}
 				height={bodyHeight}
 				isActive={active}
@@ -257,7 +264,7 @@ function Run({profile, services, onExit, options}: Props) {
 				{powerNote && !leaving ? powerNote : status.text}
 			</Text>
 			<Text dimColor wrap="truncate-end">
-				{typing ? 'typing into the focused console: every key goes to the node · ctrl-] stops typing' : FOOTER[screen]}
+				{typing ? 'typing into the focused console: every key goes to the node · ctrl-] stops typing' : footerFor(screen, onMachines)}
 			</Text>
 		</Box>
 	);

@@ -3,6 +3,7 @@ import type {CheckSpec, Profile} from '../model/profile-schema.js';
 import {formatProblem, formatProblems, ProblemError} from '../model/field-error.js';
 import {buildPlan, type Plan, type PlanContext} from '../model/plan.js';
 import {checkName} from '../model/check-name.js';
+import {assertVmTarget} from '../model/ssh-hosts-rules.js';
 import {toolPaths} from '../services/paths.js';
 import {findProfile, ProfileStore} from '../services/profiles.js';
 import type {CommandOptions} from './registry.js';
@@ -37,15 +38,15 @@ export async function profileFromOptions(values: CommandOptions, command: string
 // a profile of existing machines (target ssh-hosts) is refused by name, not half-run.
 export async function vmProfileFromOptions(values: CommandOptions, command: string): Promise<Profile | undefined> {
 	const profile = await profileFromOptions(values, command);
-	if (profile?.target.kind !== 'ssh-hosts') return profile;
-	console.error(
-		`plasma-tui ${command}: ${formatProblem({
-			field: 'target.kind',
-			message: `profile ${profile.name} targets existing machines (ssh-hosts); ${command} works on the VMs plasma-tui starts itself`,
-			fix: 'rehearse with a VM profile (target.kind qemu); on machines use up, validate, watch, status and down',
-		})}`,
-	);
-	return undefined;
+	if (!profile) return undefined;
+	try {
+		assertVmTarget(profile.target, profile.name, command);
+		return profile;
+	} catch (error) {
+		if (!(error instanceof ProblemError)) throw error;
+		console.error(`plasma-tui ${command}: ${formatProblem(error.problem)}`);
+		return undefined;
+	}
 }
 
 export function planContext(accel?: PlanContext['accel']): PlanContext {

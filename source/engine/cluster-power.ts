@@ -1,4 +1,5 @@
 import type {Plan} from '../model/plan.js';
+import {assertVmTarget} from '../model/ssh-hosts-rules.js';
 import type {RunEventListener} from '../model/events.js';
 import type {TimelineEntry} from '../model/timeline.js';
 import {stopNode} from '../services/qemu.js';
@@ -27,6 +28,7 @@ export function stopOrder<T extends {role: string}>(nodes: readonly T[]): T[][] 
 }
 
 export async function stopCluster(profileName: string, plan: Plan, options: {onEvent: RunEventListener; graceMs?: number}): Promise<StopClusterResult> {
+	assertVmTarget(plan.target, profileName, 'stop');
 	const started = Date.now();
 	const log = (message: string, level: 'info' | 'warn' | 'error' = 'info', node?: string) => options.onEvent({type: 'log', level, message, node, at: Date.now()});
 	const state = await StateStore.open(plan.stateFile, profileName, plan.workDir);

@@ -1,4 +1,5 @@
 import {problemOf, ProblemError} from '../model/field-error.js';
+import {assertVmTarget} from '../model/ssh-hosts-rules.js';
 import {describeFault, membersDownBy, takenBy, withImpairment, type ActiveFault, type FaultRequest, type Impairment} from '../model/fault.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {quorumVerdict, type QuorumVerdict} from '../model/quorum.js';
@@ -52,6 +53,7 @@ function entry(kind: 'fault' | 'heal', subject: string, detail: string, data?: T
 }
 
 export async function applyFault(plan: Plan, request: FaultRequest, options: FaultOptions = {}): Promise<FaultOutcome> {
+	assertVmTarget(plan.target, plan.profileName, `fault ${request.action}`);
 	const state = options.state ?? (await openState(plan));
 	const active = state.current.faults ?? [];
 	const verdict = guardVerdict(plan, request, active);

@@ -1,4 +1,5 @@
 import type {Profile} from '../model/profile-schema.js';
+import {assertVmTarget} from '../model/ssh-hosts-rules.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
 import {ProblemError} from '../model/field-error.js';
@@ -38,6 +39,7 @@ export async function nodePowerVerdict(plan: Plan, name: string, action: NodePow
 type PowerOptions = {onEvent: RunEventListener; signal?: AbortSignal};
 
 export async function stopOneNode(profile: Profile, plan: Plan, name: string, options: PowerOptions): Promise<string> {
+	assertVmTarget(plan.target, profile.name, 'node stop');
 	const node = findNode(plan, name);
 	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
 	// On record first: a node stopped on purpose is "stopped", not "failed", whatever happens next.
@@ -55,6 +57,7 @@ export async function stopOneNode(profile: Profile, plan: Plan, name: string, op
 }
 
 export async function startOneNode(profile: Profile, plan: Plan, name: string, options: PowerOptions): Promise<string> {
+	assertVmTarget(plan.target, profile.name, 'node start');
 	const node = findNode(plan, name);
 	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
 	if (await nodePid(node, plan)) return 'already running';
@@ -92,6 +95,7 @@ export async function startOneNode(profile: Profile, plan: Plan, name: string, o
 }
 
 export async function powerNode(profile: Profile, plan: Plan, name: string, action: NodePowerAction, options: PowerOptions): Promise<string> {
+	assertVmTarget(plan.target, profile.name, `node ${action}`);
 	if (action === 'stop') return stopOneNode(profile, plan, name, options);
 	if (action === 'start') return startOneNode(profile, plan, name, options);
 	const stopped = await stopOneNode(profile, plan, name, options);

@@ -1,4 +1,5 @@
 import type {Profile} from '../model/profile-schema.js';
+import {assertVmTarget} from '../model/ssh-hosts-rules.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
 import {ProblemError} from '../model/field-error.js';
@@ -111,6 +112,7 @@ export async function loadEverywhere(monitors: readonly NodeMonitor[], name: str
 export type RestoreOptions = {onEvent: RunEventListener; signal?: AbortSignal; state?: StateStore};
 
 export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: string | undefined, options: RestoreOptions): Promise<RestoreResult> {
+	assertVmTarget(plan.target, profile.name, 'snapshot restore');
 	const name = assertSnapshotName(rawName);
 	const emit = options.onEvent;
 	const log = snapshotLog(emit);

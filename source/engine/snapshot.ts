@@ -1,4 +1,5 @@
 import type {Profile} from '../model/profile-schema.js';
+import {assertVmTarget} from '../model/ssh-hosts-rules.js';
 import type {Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
 import {ProblemError} from '../model/field-error.js';
@@ -70,6 +71,7 @@ async function settleInterrupted(plan: Plan, state: StateStore, emit: RunEventLi
 }
 
 export async function saveSnapshot(profile: Profile, plan: Plan, rawName: string | undefined, options: SnapshotOptions): Promise<SnapshotMeta> {
+	assertVmTarget(plan.target, profile.name, 'snapshot save');
 	const name = assertSnapshotName(rawName);
 	const log = snapshotLog(options.onEvent);
 	if (await readSnapshotMeta(plan, name)) {
@@ -153,6 +155,7 @@ export async function saveSnapshot(profile: Profile, plan: Plan, rawName: string
 // Drops the snapshot from every node's disk (through the monitor of a running node, with
 // qemu-img on a disk no QEMU holds) and its metadata.
 export async function deleteSnapshot(profile: Profile, plan: Plan, rawName: string | undefined, options: SnapshotOptions): Promise<{dropped: string[]}> {
+	assertVmTarget(plan.target, profile.name, 'snapshot delete');
 	const name = assertSnapshotName(rawName);
 	const log = snapshotLog(options.onEvent);
 	const meta = await readSnapshotMeta(plan, name);

@@ -1,5 +1,5 @@
 import type {Profile} from './profile-schema.js';
-import {type FieldError, fieldError, printable} from './field-error.js';
+import {type FieldError, fieldError, printable, ProblemError} from './field-error.js';
 import {hostnameProblem} from './profile-rules.js';
 
 // What the target of a profile asks of its nodes: one kind per profile. VMs get
@@ -50,4 +50,15 @@ export function validateTarget(profile: Profile): FieldError[] {
 		if (profile.target.kind === 'ssh-hosts' && profile.target.connectTimeoutSec < 1) errors.push(fieldError('target.connectTimeoutSec', 'must be at least 1 second', 'set it to how long a host may take to answer, e.g. 15'));
 	}
 	return errors;
+}
+
+// For what works through QEMU and the switch only (node power, snapshots, faults, stop, ...):
+// a profile of existing machines is refused by name before anything is touched.
+export function assertVmTarget(target: {kind: string}, profileName: string, command: string): void {
+	if (target.kind !== 'ssh-hosts') return;
+	throw new ProblemError({
+		field: 'target.kind',
+		message: `profile ${profileName} targets existing machines (ssh-hosts); ${command} works on the VMs plasma-tui starts itself`,
+		fix: 'rehearse with a VM profile (target.kind qemu); on machines use up, validate, watch, status and down',
+	});
 }

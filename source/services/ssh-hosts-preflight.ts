@@ -2,7 +2,7 @@ import type {NodePlan, Plan} from '../model/plan.js';
 import {problemOf} from '../model/field-error.js';
 import {l2MeshCheck} from './checks/l2-mesh.js';
 import type {Finding} from './preflight.js';
-import {HostKeyMismatchError, NodeSsh, pinnedKeyFor, presentedHostKey, type SshTarget} from './ssh.js';
+import {HostKeyMismatchError, HostKeyUnknownError, NodeSsh, pinnedKeyFor, presentedHostKey, type SshTarget} from './ssh.js';
 
 // Preflight of machines that already exist (target ssh-hosts): instead of
 // QEMU, KVM and free ports on this host, each machine must answer, present the
@@ -20,7 +20,7 @@ export type HostsPreflight = {
 
 export function hostTarget(plan: Pick<Plan, 'ssh'>, node: NodePlan): SshTarget {
 	const host = node.sshHost!;
-	return {node: node.name, host: host.host, port: host.port, username: host.user, privateKeyPath: plan.ssh.privateKey, pinStorePath: plan.ssh.knownHosts, pinned: node.pinnedHostKey, policy: 'first-use'};
+	return {node: node.name, host: host.host, port: host.port, username: host.user, privateKeyPath: plan.ssh.privateKey, pinStorePath: plan.ssh.knownHosts, pinned: node.pinnedHostKey, policy: 'first-use', pinRequired: true};
 }
 
 function whereOf(node: NodePlan): string {
@@ -32,7 +32,8 @@ async function reachHost(plan: Plan, node: NodePlan, options: {acceptNewHostKeys
 	const id = `host:${node.name}`;
 	const where = whereOf(node);
 	if (node.sshHost!.jump) return {finding: {id, status: 'fail', message: `${node.name}: jump host ${node.sshHost!.jump} is not supported by the built-in SSH client yet`, fix: `reach ${node.sshHost!.host} directly (e.g. a port forwarded by "ssh -L" on this host as ssh.host 127.0.0.1), or remove nodes[].ssh.jump`}};
-	const target = hostTarget(plan, node);
+	// The one place a machine's first key may be pinned: up with --accept-new-host-keys.
+	const target = {...hostTarget(plan, node), pinRequired: !options.acceptNewHostKeys};
 	const known = await pinnedKeyFor(target);
 	if (!known && !options.acceptNewHostKeys) {
 		const presented = await presentedHostKey(target.host, target.port, {timeoutMs: options.timeoutMs, signal: options.signal}).catch((error: Error) => `nothing (${error.message})`);
@@ -43,7 +44,7 @@ async function reachHost(plan: Plan, node: NodePlan, options: {acceptNewHostKeys
 		const accepted = known ? undefined : ssh.hostKey;
 		return {ssh, accepted, finding: {id, status: 'ok', message: `${node.name}: ${where} answers with host key ${ssh.hostKey} (${accepted ? 'accepted now: --accept-new-host-keys' : ssh.hostKeyTrust})`}};
 	} catch (error) {
-		if (error instanceof HostKeyMismatchError) return {finding: {id, status: 'fail', message: error.problem.message, fix: error.problem.fix}};
+		if (error instanceof HostKeyMismatchError || error instanceof HostKeyUnknownError) return {finding: {id, status: 'fail', message: error.problem.message, fix: error.problem.fix}};
 		const problem = problemOf(error);
 		return {finding: {id, status: 'fail', message: `${node.name}: ${where} is unreachable (connect timeout ${Math.round(options.timeoutMs / 1000)} s): ${problem.message}`, fix: `check that the machine is up and that ${where} is its SSH address and port (nodes[].ssh), and that this host's key ${plan.ssh.publicKey} is in its authorized_keys`}};
 	}

@@ -45,6 +45,9 @@ export type SshTarget = {
 	// Under `generated`: the generated public key, whose fingerprint the installed system must present.
 	generatedPublicKey?: string;
 	netboot?: NetbootWindow;
+	// An existing machine (target ssh-hosts): no key is pinned on first use; only up's
+	// preflight with --accept-new-host-keys connects without a pin (and pins what it saw).
+	pinRequired?: boolean;
 };
 
 // How the key a session was opened with was trusted.
@@ -74,8 +77,16 @@ export class HostKeyMismatchError extends ProblemError {
 	}
 }
 
-// The expected key cannot be known (the generated key is missing): waiting does not help either.
+// The expected key cannot be known (the generated key is missing, or a machine
+// that needs a pin has none): waiting does not help either.
 export class HostKeyUnknownError extends ProblemError {}
+
+function notPinned(target: SshTarget, presented: string): HostKeyUnknownError {
+	return new HostKeyUnknownError({
+		message: `${target.node}: no host key is pinned for ${target.username}@${target.host}:${target.port}; it presents ${presented}: refusing to connect`,
+		fix: `check the fingerprint on the machine itself (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and add it to ssh.hostKeys["${target.node}"], or run up --accept-new-host-keys to pin the first key seen`,
+	});
+}
 
 const pinStoreSchema = z.record(z.string(), z.strictObject({fingerprint: z.string(), host: z.string(), port: z.number().int(), pinnedAt: z.string()}));
 type PinStore = z.infer<typeof pinStoreSchema>;
@@ -210,7 +221,7 @@ export class NodeSsh {
 		const client = new Client();
 		let presented = '';
 		let trust: HostKeyTrust = expected.trust;
-		let mismatch: HostKeyMismatchError | undefined;
+		let mismatch: HostKeyMismatchError | HostKeyUnknownError | undefined;
 		const progress: Progress = {tcpConnected: false, timeoutMs: options.timeoutMs};
 		const refuse = (pinned: string, why?: string) => new HostKeyMismatchError(target.node, pinned, presented, target.pinStorePath, {policy: expected.trust === 'generated' ? 'generated' : undefined, port: target.port, why});
 		return new Promise<NodeSsh>((resolve, reject) => {
@@ -262,6 +273,10 @@ export class NodeSsh {
 				},
 				hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
 					presented = fingerprintOfBlob(key);
+					if (!expected.fingerprint && target.pinRequired) {
+						mismatch = notPinned(target, presented);
+						return verify(false);
+					}
 					if (!expected.fingerprint || expected.fingerprint === presented) return verify(!signal?.aborted);
 					netbootAccepts(target).then(
 						accepted => {

@@ -7,6 +7,8 @@ import {parseProfile} from '../../source/model/parse-profile.js';
 import {onSshHosts} from '../../source/model/ssh-hosts-profile.js';
 import type {Profile} from '../../source/model/profile-schema.js';
 import {preflightHosts} from '../../source/services/ssh-hosts-preflight.js';
+import {reachNodes} from '../../source/engine/validate-running.js';
+import {existsSync} from 'node:fs';
 import {ensureKeyPair} from '../../source/services/ssh-keys.js';
 import {skipUnless, template, tempDir} from '../helpers.js';
 import {freePort, sshdPrerequisites, startSshd, type LocalSshd} from '../local-sshd.js';
@@ -76,6 +78,23 @@ describe('ssh-hosts preflight against a real sshd', {skip}, () => {
 		for (const ssh of again.sessions.values()) ssh.close();
 		assert.equal(again.findings.find(f => f.id === 'host:node01')!.status, 'ok');
 		assert.deepEqual(again.accepted, []);
+	});
+
+	test('validate and watch (reachNodes) refuse an unpinned machine, naming its key and the fix, and pin nothing', async () => {
+		const plan = planFor();
+		const reached = await reachNodes(plan, plan.nodes, {timeoutMs: 5000});
+		for (const ssh of reached.opened) ssh.close();
+		assert.equal(reached.connections.size, 0);
+		const message = reached.unreachable.node01 ?? '';
+		assert.ok(message.includes('node01') && message.includes(sshd.hostKey.fingerprint), message);
+		assert.match(message, /ssh\.hostKeys/);
+		assert.match(message, /up --accept-new-host-keys/);
+		assert.equal(existsSync(plan.ssh.knownHosts), false, 'nothing pinned');
+		// Pinned in the profile: the same path connects.
+		const pinned = planFor(p => (p.ssh.hostKeys = {node01: sshd.hostKey.fingerprint}));
+		const ok = await reachNodes(pinned, pinned.nodes, {timeoutMs: 5000});
+		for (const ssh of ok.opened) ssh.close();
+		assert.equal(ok.connections.size, 1, JSON.stringify(ok.unreachable));
 	});
 
 	test('a closed port is named unreachable within the connect timeout', async () => {
