@@ -43,7 +43,7 @@ async function hostsProfile(name: string, edit?: (profile: Profile) => void): Pr
 	profile.target = {kind: 'ssh-hosts', connectTimeoutSec: 5, minFreeDiskMiB: 16, consoleLog: '/var/log/etcd.log'};
 	// The rehearsal VMs were only booted: the install and checks are the demo's.
 	const demo = template('demo');
-	profile.install = {...demo.install, push: {...demo.install.push, uninstall: [{roles: ['control-plane'], run: '/sbin/svc stop etcd'}, 'rm -rf /var/lib/etcd']}};
+	profile.install = {...demo.install, push: {...demo.install.push, uninstall: [{roles: ['control-plane'], run: '/sbin/svc stop etcd'}, 'rm -rf /var/lib/etcd/{name}']}};
 	// The etcd checks that prove a TLS Raft cluster; the demo's persistence and metrics checks cost time and prove nothing new here.
 	profile.checks = demo.checks.filter(c => ['ssh', 'l2-mesh', 'hosts-resolve', 'raft-quorum', 'crud', 'tls'].includes(c.type));
 	edit?.(profile);
