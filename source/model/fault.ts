@@ -1,4 +1,5 @@
 import {z} from 'zod';
+import type {Problem} from './field-error.js';
 
 // The faults a rehearsal can put on a running cluster, as the state file
 // records them while they are active. Pure: what a fault means for quorum,
@@ -86,6 +87,13 @@ export function impairmentWords(impairment: Impairment): string[] {
 	if (impairment.lossPercent) words.push(`loss ${impairment.lossPercent}%`);
 	if (impairment.bandwidthBytes) words.push(`bandwidth ${formatRate(impairment.bandwidthBytes)}`);
 	return words;
+}
+
+// A whole-cluster snapshot would thaw frozen nodes and save or load links and
+// VLANs the fault record no longer matches: refused while any fault is active.
+export function faultsBlock(faults: readonly ActiveFault[], what: string): Problem | undefined {
+	if (faults.length === 0) return undefined;
+	return {message: `${what} is refused while faults are active: ${faults.map(describeFault).join('; ')}`, fix: 'plasma-tui fault heal; plasma-tui fault thaw'};
 }
 
 // One line per active fault, for `status` and the heal report.
