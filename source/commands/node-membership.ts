@@ -75,7 +75,7 @@ async function add(profile: Profile, plan: Plan, role: NodeRole, source: Profile
 	const node = after.plan.nodes.find(n => n.name === edited.node)!;
 	console.log(`node add: ${node.name} (${role}) ip ${node.ip}, mac ${node.mac}, ssh 127.0.0.1:${node.sshPort}`);
 	if (role === 'control-plane') {
-		const decision = addControlPlaneDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: membersDown(plan.nodes, state?.nodes ?? {}, live), name: node.name, force: values['force'] === true});
+		const decision = addControlPlaneDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: membersDown(plan, state, live), name: node.name, force: values['force'] === true});
 		console.log(decision.verdict.message);
 		if (decision.refused) return problem('node add', 'refused: etcd cannot take a member while the cluster has no quorum', 'bring the members back first, or add --force to try anyway', EXIT.failed);
 	}
@@ -113,7 +113,7 @@ async function remove(profile: Profile, plan: Plan, name: string, source: Profil
 	if ('problems' in after) return problem(`node remove ${name}`, `the profile without ${name} would have problems:\n${after.problems}`);
 	const node = plan.nodes.find(n => n.name === name)!;
 	if (node.role === 'control-plane') {
-		const decision = removeDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: membersDown(plan.nodes, state?.nodes ?? {}, live), name, force: values['force'] === true});
+		const decision = removeDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: membersDown(plan, state, live), name, force: values['force'] === true});
 		console.log(decision.verdict.message);
 		if (decision.refused) return problem(`node remove ${name}`, `refused: ${decision.verdict.message}`, 'bring the stopped members back first, or add --force to remove it anyway', EXIT.failed);
 	}

@@ -1,6 +1,8 @@
 import {problemOf, ProblemError} from '../model/field-error.js';
-import {describeFault, membersDownBy, takenBy, withImpairment, type ActiveFault, type FaultRequest, type Impairment} from '../model/fault.js';
+import {describeFault, takenBy, withImpairment, type ActiveFault, type FaultRequest, type Impairment} from '../model/fault.js';
+import {membersDown} from '../model/node-membership.js';
 import type {NodePlan, Plan} from '../model/plan.js';
+import {runningNodes} from '../services/qemu.js';
 import {quorumVerdict, type QuorumVerdict} from '../model/quorum.js';
 import type {TimelineEntry} from '../model/timeline.js';
 import {setImpairment} from '../services/node-link.js';
@@ -32,13 +34,13 @@ export async function openState(plan: Plan): Promise<StateStore> {
 	return StateStore.open(plan.stateFile, plan.profileName, plan.workDir);
 }
 
-// The quorum guard's verdict on a request, given the faults already active.
-export function guardVerdict(plan: Plan, request: FaultRequest, active: readonly ActiveFault[]): QuorumVerdict | undefined {
+// The quorum guard's verdict on a request, given the members already down (membersDown).
+export function guardVerdict(plan: Plan, request: FaultRequest, down: readonly string[]): QuorumVerdict | undefined {
 	const members = controlPlaneNames(plan);
 	const takes = takenBy(request, members);
 	if (!['kill', 'freeze', 'powerdown', 'isolate', 'partition'].includes(request.action)) return undefined;
 	const verb = {kill: 'killing', freeze: 'freezing', powerdown: 'powering down', isolate: 'isolating', partition: 'partitioning off'}[request.action as string]!;
-	return quorumVerdict({members, alreadyDown: membersDownBy(active, members), takes, verb});
+	return quorumVerdict({members, alreadyDown: down, takes, verb});
 }
 
 function nodeOf(plan: Plan, name: string): NodePlan {
@@ -54,7 +56,7 @@ function entry(kind: 'fault' | 'heal', subject: string, detail: string, data?: T
 export async function applyFault(plan: Plan, request: FaultRequest, options: FaultOptions = {}): Promise<FaultOutcome> {
 	const state = options.state ?? (await openState(plan));
 	const active = state.current.faults ?? [];
-	const verdict = guardVerdict(plan, request, active);
+	const verdict = guardVerdict(plan, request, membersDown(plan, state.current, await runningNodes(plan)));
 	if (verdict) options.onVerdict?.(verdict);
 	if (verdict?.losesQuorum && !options.force) {
 		throw new ProblemError({message: `refused: ${verdict.message}`, fix: 'add --force to do it anyway'});

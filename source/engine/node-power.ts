@@ -2,9 +2,10 @@ import type {Profile} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
 import {ProblemError} from '../model/field-error.js';
-import {quorumVerdict, type QuorumVerdict} from '../model/quorum.js';
-import {startGuard, type NodePowerAction} from '../model/node-power.js';
-import {nodePid, startNode, stopNode} from '../services/qemu.js';
+import type {QuorumVerdict} from '../model/quorum.js';
+import {membersDown, type MembersState} from '../model/node-membership.js';
+import {nodePowerDecision, type NodePowerAction} from '../model/node-power.js';
+import {nodePid, runningNodes, startNode, stopNode} from '../services/qemu.js';
 import {waitForSsh} from '../services/ssh.js';
 import {StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
@@ -18,8 +19,6 @@ import {sshTargetFor} from './up.js';
 
 export type {NodePowerAction} from '../model/node-power.js';
 
-const VERBS: Record<NodePowerAction, string> = {stop: 'stopping', start: 'starting', restart: 'restarting'};
-
 export function findNode(plan: Plan, name: string): NodePlan {
 	const node = plan.nodes.find(candidate => candidate.name === name);
 	if (!node) throw new ProblemError({field: 'NAME', message: `no node "${name}" in "${plan.profileName}"`, fix: `one of: ${plan.nodes.map(n => n.name).join(', ')}`});
@@ -27,12 +26,9 @@ export function findNode(plan: Plan, name: string): NodePlan {
 }
 
 // What stopping (or restarting) the node costs the control-plane members, given who is already down.
-export async function nodePowerVerdict(plan: Plan, name: string, action: NodePowerAction, stoppedNodes: readonly string[] = []): Promise<QuorumVerdict> {
-	const members = plan.nodes.filter(node => node.role === 'control-plane');
-	const running = await Promise.all(members.map(async node => (await nodePid(node, plan)) !== undefined));
-	const alreadyDown = members.filter((node, index) => !running[index] || stoppedNodes.includes(node.name)).map(node => node.name);
-	const verdict = quorumVerdict({members: members.map(node => node.name), alreadyDown, takes: action === 'start' ? [] : [name], verb: VERBS[action]});
-	return action === 'start' ? {...verdict, ...startGuard(name, members.map(node => node.name), alreadyDown)} : verdict;
+export async function nodePowerVerdict(plan: Plan, name: string, action: NodePowerAction, state?: MembersState): Promise<QuorumVerdict> {
+	const members = plan.nodes.filter(node => node.role === 'control-plane').map(node => node.name);
+	return nodePowerDecision(members, name, action, membersDown(plan, state, await runningNodes(plan)));
 }
 
 type PowerOptions = {onEvent: RunEventListener; signal?: AbortSignal};

@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import {pauseAll, resumeAll, type NodeMonitor} from '../../source/engine/cluster-pause.js';
 import {faultsBlock, type ActiveFault} from '../../source/model/fault.js';
 import type {QmpClient} from '../../source/services/qmp.js';
+import {guardVerdict} from '../../source/engine/faults.js';
+import {membersDown} from '../../source/model/node-membership.js';
+import {nodePowerDecision} from '../../source/model/node-power.js';
+import type {Plan} from '../../source/model/plan.js';
 
 const at = '2026-01-01T00:00:00.000Z';
 
@@ -45,4 +49,29 @@ test('snapshot save and restore are refused while faults are active, naming them
 	assert.ok(problem);
 	assert.match(problem.message, /snapshot restore.*node02: frozen.*partition node01 \| node02,node03/);
 	assert.equal(problem.fix, 'plasma-tui fault heal; plasma-tui fault thaw');
+});
+
+const three = {nodes: ['node01', 'node02', 'node03'].map(name => ({name, role: 'control-plane' as const}))};
+const allAlive = new Set(['node01', 'node02', 'node03']);
+
+test('one members-down rule: faults, stopped nodes, dead QEMUs and failed phases all count', () => {
+	assert.deepEqual(membersDown(three, {lifecycle: {stoppedNodes: ['node03']}}, allAlive), ['node03']);
+	assert.deepEqual(membersDown(three, {faults: [{kind: 'frozen', node: 'node01', at}]}, allAlive), ['node01']);
+	assert.deepEqual(membersDown(three, {faults: [{kind: 'partition', groups: [['node01', 'node02'], ['node03']], vlans: [1, 2], at}]}, allAlive), ['node03']);
+	assert.deepEqual(membersDown(three, {faults: [{kind: 'impaired', node: 'node01', at, delayMs: 100}]}, allAlive), []);
+	assert.deepEqual(membersDown(three, undefined, new Set(['node01', 'node02'])), ['node03']);
+	assert.deepEqual(membersDown(three, {nodes: {node02: {phase: 'failed'}}}, allAlive), ['node02']);
+});
+
+test('node stopped, then fault kill another: the quorum guard says it loses quorum', () => {
+	const down = membersDown(three, {lifecycle: {stoppedNodes: ['node03']}}, allAlive);
+	const verdict = guardVerdict(three as unknown as Plan, {action: 'kill', node: 'node01'}, down);
+	assert.equal(verdict?.losesQuorum, true);
+});
+
+test('fault freeze, then node stop another: the quorum guard says it loses quorum', () => {
+	const down = membersDown(three, {faults: [{kind: 'frozen', node: 'node01', at}]}, allAlive);
+	const verdict = nodePowerDecision(['node01', 'node02', 'node03'], 'node02', 'stop', down);
+	assert.equal(verdict.losesQuorum, true);
+	assert.equal(nodePowerDecision(['node01', 'node02', 'node03'], 'node01', 'start', down).losesQuorum, false);
 });
