@@ -1,6 +1,7 @@
 import {createInterface} from 'node:readline/promises';
 import {plainEventPrinter} from '../model/events.js';
 import {formatProblem, formatProblems, problemOf} from '../model/field-error.js';
+import {removeRefusal} from '../model/fault.js';
 import {addControlPlaneDecision, isProblem, membersDown, recovery, removeDecision, withAddedNode, withRemovedNode} from '../model/node-membership.js';
 import {parseProfile} from '../model/parse-profile.js';
 import {buildPlan, type Plan} from '../model/plan.js';
@@ -107,6 +108,8 @@ async function remove(profile: Profile, plan: Plan, name: string, source: Profil
 		console.log(`node remove: ${name} never reached the profile; the unfinished add is cleared`);
 		return EXIT.ok;
 	}
+	const inFault = removeRefusal(state?.faults ?? [], name);
+	if (inFault) return problem(`node remove ${name}`, inFault.message, inFault.fix);
 	const edited = withRemovedNode(profile, name);
 	if (isProblem(edited)) return problem(`node remove ${name}`, formatProblem(edited));
 	const after = afterPlan(edited, []);

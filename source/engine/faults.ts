@@ -1,5 +1,5 @@
 import {problemOf, ProblemError} from '../model/field-error.js';
-import {describeFault, takenBy, withImpairment, type ActiveFault, type FaultRequest, type Impairment} from '../model/fault.js';
+import {describeFault, endedWithQemu, takenBy, withImpairment, type ActiveFault, type FaultRequest, type Impairment} from '../model/fault.js';
 import {membersDown} from '../model/node-membership.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {runningNodes} from '../services/qemu.js';
@@ -185,6 +185,14 @@ export async function clearFaults(plan: Plan, state: StateStore): Promise<string
 	}
 	await state.setFault(() => true);
 	return lines;
+}
+
+// A node stopped (or started with a new QEMU) by plasma-tui node: its kill, powerdown, freeze or isolation ended with its old QEMU.
+export async function forgetQemuFaults(plan: Plan, state: StateStore, node: string, why: string): Promise<void> {
+	const ended = endedWithQemu(state.current.faults ?? [], node);
+	if (ended.length === 0) return;
+	await state.setFault(f => ended.includes(f));
+	await appendTimeline(plan.timelineFile, entry('heal', node, `${why}: ${ended.map(describeFault).join('; ')} no longer apply`));
 }
 
 // A killed or powered-down node that boots again is no longer a fault.

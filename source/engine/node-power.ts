@@ -2,6 +2,7 @@ import type {Profile} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
 import {ProblemError} from '../model/field-error.js';
+import {isFrozen} from '../model/fault.js';
 import type {QuorumVerdict} from '../model/quorum.js';
 import {membersDown, type MembersState} from '../model/node-membership.js';
 import {nodePowerDecision, type NodePowerAction} from '../model/node-power.js';
@@ -9,8 +10,10 @@ import {nodePid, runningNodes, startNode, stopNode} from '../services/qemu.js';
 import {waitForSsh} from '../services/ssh.js';
 import {StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
+import {qmpAction} from '../services/node-faults.js';
 import {startSwitch} from '../services/vde.js';
 import {lifecycleEntry, POWERDOWN_GRACE_MS} from './cluster-power.js';
+import {forgetQemuFaults} from './faults.js';
 import {NodePhases} from './node-phases.js';
 import {sshTargetFor} from './up.js';
 
@@ -41,9 +44,14 @@ export async function stopOneNode(profile: Profile, plan: Plan, name: string, op
 	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'stopping', 'plasma-tui node stop', name));
 	options.onEvent({type: 'log', level: 'info', message: 'powering down (ACPI power button)', node: name, at: Date.now()});
 	const pid = state.current.processes.find(p => p.kind === 'qemu' && p.node === name)?.pid;
+	if (isFrozen(state.current.faults ?? [], name) && (await nodePid(node, plan))) {
+		options.onEvent({type: 'log', level: 'info', message: 'frozen: thawed first (QMP cont) so it sees the power button', node: name, at: Date.now()});
+		await qmpAction(node, 'cont').catch(() => undefined);
+	}
 	const outcome = await stopNode(node, plan, {pid, graceMs: POWERDOWN_GRACE_MS});
 	if (outcome.startsWith('not stopped')) throw new ProblemError({message: `${name}: ${outcome}`, fix: `plasma-tui down --profile ${profile.name} stops it by force`});
 	await state.removeProcess('qemu', name);
+	await forgetQemuFaults(plan, state, name, 'stopped by plasma-tui node stop');
 	await state.setNode(name, 'pending', 'stopped by plasma-tui node stop');
 	options.onEvent({type: 'node-phase', node: name, phase: 'pending', reason: `stopped (${outcome})`, at: Date.now()});
 	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'stopped', outcome, name));
@@ -63,6 +71,7 @@ export async function startOneNode(profile: Profile, plan: Plan, name: string, o
 	await phases.set(name, 'booting', fromDisk ? 'from its installed disk' : 'netboot');
 	const started = Date.now();
 	const proc = await startNode(node, plan, state, options.signal, undefined, fromDisk);
+	await forgetQemuFaults(plan, state, name, 'started again by plasma-tui node start');
 	const gone = new AbortController();
 	void proc.exited.then(() => gone.abort(new Error(`${name}'s QEMU exited`)));
 	const signal = options.signal ? AbortSignal.any([options.signal, gone.signal]) : gone.signal;

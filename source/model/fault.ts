@@ -96,6 +96,25 @@ export function faultsBlock(faults: readonly ActiveFault[], what: string): Probl
 	return {message: `${what} is refused while faults are active: ${faults.map(describeFault).join('; ')}`, fix: 'plasma-tui fault heal; plasma-tui fault thaw'};
 }
 
+// A node's faults that live in its QEMU (a kill, a powerdown, a QMP stop, a
+// link set down): gone once that QEMU is stopped or a new one boots.
+export function endedWithQemu(faults: readonly ActiveFault[], name: string): ActiveFault[] {
+	return faults.filter(f => (f.kind === 'killed' || f.kind === 'powered-down' || f.kind === 'frozen' || f.kind === 'isolated') && f.node === name);
+}
+
+// A frozen guest ignores the ACPI power button: it is thawed before a stop.
+export function isFrozen(faults: readonly ActiveFault[], name: string): boolean {
+	return faults.some(f => f.kind === 'frozen' && f.node === name);
+}
+
+// A node removed while heal or thaw still has to undo a fault naming it would
+// leave a record no later heal can undo (a partition naming an unknown node).
+export function removeRefusal(faults: readonly ActiveFault[], name: string): Problem | undefined {
+	const naming = faults.filter(f => (f.kind === 'partition' ? f.groups.some(group => group.includes(name)) : f.node === name && f.kind !== 'killed' && f.kind !== 'powered-down'));
+	if (naming.length === 0) return undefined;
+	return {message: `${name} is in an active fault: ${naming.map(describeFault).join('; ')}`, fix: 'plasma-tui fault heal / plasma-tui fault thaw first'};
+}
+
 // One line per active fault, for `status` and the heal report.
 export function describeFault(fault: ActiveFault): string {
 	if (fault.kind === 'partition') return `partition ${fault.groups.map(group => group.join(',')).join(' | ')}`;

@@ -1,7 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {pauseAll, resumeAll, type NodeMonitor} from '../../source/engine/cluster-pause.js';
-import {faultsBlock, type ActiveFault} from '../../source/model/fault.js';
+import {endedWithQemu, faultsBlock, isFrozen, removeRefusal, type ActiveFault} from '../../source/model/fault.js';
 import type {QmpClient} from '../../source/services/qmp.js';
 import {guardVerdict} from '../../source/engine/faults.js';
 import {membersDown} from '../../source/model/node-membership.js';
@@ -74,4 +74,34 @@ test('fault freeze, then node stop another: the quorum guard says it loses quoru
 	const verdict = nodePowerDecision(['node01', 'node02', 'node03'], 'node02', 'stop', down);
 	assert.equal(verdict.losesQuorum, true);
 	assert.equal(nodePowerDecision(['node01', 'node02', 'node03'], 'node01', 'start', down).losesQuorum, false);
+});
+
+test('a node\'s faults that end with its QEMU (stopped, or booted again) are dropped; the others stay', () => {
+	const faults: ActiveFault[] = [
+		{kind: 'killed', node: 'node01', at},
+		{kind: 'frozen', node: 'node02', at},
+		{kind: 'isolated', node: 'node02', at},
+		{kind: 'impaired', node: 'node02', at, delayMs: 100},
+		{kind: 'partition', groups: [['node01', 'node02'], ['node03']], vlans: [1, 2], at},
+	];
+	assert.deepEqual(endedWithQemu(faults, 'node01'), [faults[0]]);
+	assert.deepEqual(endedWithQemu(faults, 'node02'), [faults[1], faults[2]]);
+	assert.deepEqual(endedWithQemu(faults, 'node03'), []);
+	assert.equal(isFrozen(faults, 'node02'), true);
+	assert.equal(isFrozen(faults, 'node01'), false);
+});
+
+test('node remove is refused while the node is in a fault heal or thaw undoes; a killed node may go', () => {
+	const faults: ActiveFault[] = [
+		{kind: 'killed', node: 'node01', at},
+		{kind: 'frozen', node: 'node02', at},
+		{kind: 'partition', groups: [['node01', 'node02'], ['node03']], vlans: [1, 2], at},
+	];
+	const partition = removeRefusal(faults, 'node03');
+	assert.ok(partition);
+	assert.match(partition.message, /node03 is in an active fault: partition node01,node02 \| node03/);
+	assert.equal(partition.fix, 'plasma-tui fault heal / plasma-tui fault thaw first');
+	assert.match(removeRefusal(faults, 'node02')?.message ?? '', /node02: frozen/);
+	assert.equal(removeRefusal([faults[0]!], 'node01'), undefined);
+	assert.equal(removeRefusal([], 'node01'), undefined);
 });
