@@ -20,6 +20,8 @@ export type FaultOptions = {
 	// The guard's verdict, before anything happens.
 	onVerdict?: (verdict: QuorumVerdict) => void;
 	state?: StateStore;
+	// The nodes whose QEMU runs, when the caller knows them; read from their pidfiles otherwise.
+	alive?: ReadonlySet<string>;
 };
 
 export type FaultOutcome = {done: string[]; verdict?: QuorumVerdict};
@@ -56,7 +58,7 @@ function entry(kind: 'fault' | 'heal', subject: string, detail: string, data?: T
 export async function applyFault(plan: Plan, request: FaultRequest, options: FaultOptions = {}): Promise<FaultOutcome> {
 	const state = options.state ?? (await openState(plan));
 	const active = state.current.faults ?? [];
-	const verdict = guardVerdict(plan, request, membersDown(plan, state.current, await runningNodes(plan)));
+	const verdict = guardVerdict(plan, request, membersDown(plan, state.current, options.alive ?? (await runningNodes(plan))));
 	if (verdict) options.onVerdict?.(verdict);
 	if (verdict?.losesQuorum && !options.force) {
 		throw new ProblemError({message: `refused: ${verdict.message}`, fix: 'add --force to do it anyway'});
