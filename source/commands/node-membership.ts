@@ -1,6 +1,7 @@
 import {createInterface} from 'node:readline/promises';
 import {plainEventPrinter} from '../model/events.js';
 import {formatProblem, formatProblems, problemOf} from '../model/field-error.js';
+import {removeRefusal} from '../model/fault.js';
 import {addControlPlaneDecision, isProblem, membersDown, recovery, removeDecision, withAddedNode, withRemovedNode} from '../model/node-membership.js';
 import {parseProfile} from '../model/parse-profile.js';
 import {buildPlan, type Plan} from '../model/plan.js';
@@ -75,7 +76,7 @@ async function add(profile: Profile, plan: Plan, role: NodeRole, source: Profile
 	const node = after.plan.nodes.find(n => n.name === edited.node)!;
 	console.log(`node add: ${node.name} (${role}) ip ${node.ip}, mac ${node.mac}, ssh 127.0.0.1:${node.sshPort}`);
 	if (role === 'control-plane') {
-		const decision = addControlPlaneDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: membersDown(plan.nodes, state?.nodes ?? {}, live), name: node.name, force: values['force'] === true});
+		const decision = addControlPlaneDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: membersDown(plan, state, live), name: node.name, force: values['force'] === true});
 		console.log(decision.verdict.message);
 		if (decision.refused) return problem('node add', 'refused: etcd cannot take a member while the cluster has no quorum', 'bring the members back first, or add --force to try anyway', EXIT.failed);
 	}
@@ -107,13 +108,15 @@ async function remove(profile: Profile, plan: Plan, name: string, source: Profil
 		console.log(`node remove: ${name} never reached the profile; the unfinished add is cleared`);
 		return EXIT.ok;
 	}
+	const inFault = removeRefusal(state?.faults ?? [], name);
+	if (inFault) return problem(`node remove ${name}`, inFault.message, inFault.fix);
 	const edited = withRemovedNode(profile, name);
 	if (isProblem(edited)) return problem(`node remove ${name}`, formatProblem(edited));
 	const after = afterPlan(edited, []);
 	if ('problems' in after) return problem(`node remove ${name}`, `the profile without ${name} would have problems:\n${after.problems}`);
 	const node = plan.nodes.find(n => n.name === name)!;
 	if (node.role === 'control-plane') {
-		const decision = removeDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: membersDown(plan.nodes, state?.nodes ?? {}, live), name, force: values['force'] === true});
+		const decision = removeDecision({controlPlane: plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name), down: membersDown(plan, state, live), name, force: values['force'] === true});
 		console.log(decision.verdict.message);
 		if (decision.refused) return problem(`node remove ${name}`, `refused: ${decision.verdict.message}`, 'bring the stopped members back first, or add --force to remove it anyway', EXIT.failed);
 	}

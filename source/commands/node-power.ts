@@ -26,7 +26,7 @@ export const run: CommandRun = async ({values, positionals}) => {
 	}
 	return underWorkLock(plan, command, async () => {
 		const state = await readState(plan.stateFile).catch(() => undefined);
-		const verdict = await nodePowerVerdict(plan, name, action, state?.lifecycle?.stoppedNodes);
+		const verdict = await nodePowerVerdict(plan, name, action, state);
 		if (action === 'start') console.log(verdict.message);
 		else {
 			if (verdict.losesQuorum && values['force'] !== true) {

@@ -9,7 +9,8 @@ import type {SnapshotOperation, StateStore} from '../services/state.js';
 // every node paused at (nearly) one instant and resumed together, and the
 // operation written to the state file before each step.
 
-export type NodeMonitor = {node: NodePlan; qmp: QmpClient};
+// pausedByUs: this operation paused it (a node frozen by a fault was paused before and stays so).
+export type NodeMonitor = {node: NodePlan; qmp: QmpClient; pausedByUs?: boolean};
 
 // Every node of the plan with its QMP monitor; refuses (naming them) when a node does not run.
 export async function connectMonitors(plan: Plan): Promise<NodeMonitor[]> {
@@ -48,11 +49,13 @@ function eventMs(event: QmpEvent): number {
 async function allAtOnce(monitors: readonly NodeMonitor[], command: 'stop' | 'cont', event: 'STOP' | 'RESUME'): Promise<number[]> {
 	const states = await Promise.all(monitors.map(m => m.qmp.runState()));
 	const want = command === 'stop' ? (s: string) => s === 'running' : (s: string) => s !== 'running';
-	const acting = monitors.filter((_, index) => want(states[index]!));
+	const acting = monitors.filter((m, index) => want(states[index]!) && (command === 'stop' || m.pausedByUs === true));
+	if (command === 'stop') for (const m of acting) m.pausedByUs = true;
 	const events = acting.map(m => m.qmp.waitForEvent(event, EVENT_TIMEOUT_MS));
 	// Timed out listeners are not left behind: every wait settles.
 	const sent = await Promise.allSettled(acting.map(m => m.qmp.execute(command)));
 	const times = await Promise.allSettled(events);
+	if (command === 'cont') for (const [index, m] of acting.entries()) if (sent[index]!.status === 'fulfilled') m.pausedByUs = false;
 	const failed = sent.findIndex(s => s.status === 'rejected');
 	if (failed >= 0) throw new ProblemError({message: `${acting[failed]!.node.name}: ${command}: ${((sent[failed] as PromiseRejectedResult).reason as Error).message}`});
 	return times.map(t => (t.status === 'fulfilled' ? eventMs(t.value) : Date.now()));

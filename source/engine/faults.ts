@@ -1,7 +1,9 @@
 import {problemOf, ProblemError} from '../model/field-error.js';
 import {assertVmTarget} from '../model/ssh-hosts-rules.js';
-import {describeFault, membersDownBy, takenBy, withImpairment, type ActiveFault, type FaultRequest, type Impairment} from '../model/fault.js';
+import {describeFault, endedWithQemu, takenBy, withImpairment, type ActiveFault, type FaultRequest, type Impairment} from '../model/fault.js';
+import {membersDown} from '../model/node-membership.js';
 import type {NodePlan, Plan} from '../model/plan.js';
+import {runningNodes} from '../services/qemu.js';
 import {quorumVerdict, type QuorumVerdict} from '../model/quorum.js';
 import type {TimelineEntry} from '../model/timeline.js';
 import {setImpairment} from '../services/node-link.js';
@@ -19,6 +21,8 @@ export type FaultOptions = {
 	// The guard's verdict, before anything happens.
 	onVerdict?: (verdict: QuorumVerdict) => void;
 	state?: StateStore;
+	// The nodes whose QEMU runs, when the caller knows them; read from their pidfiles otherwise.
+	alive?: ReadonlySet<string>;
 };
 
 export type FaultOutcome = {done: string[]; verdict?: QuorumVerdict};
@@ -33,13 +37,13 @@ export async function openState(plan: Plan): Promise<StateStore> {
 	return StateStore.open(plan.stateFile, plan.profileName, plan.workDir);
 }
 
-// The quorum guard's verdict on a request, given the faults already active.
-export function guardVerdict(plan: Plan, request: FaultRequest, active: readonly ActiveFault[]): QuorumVerdict | undefined {
+// The quorum guard's verdict on a request, given the members already down (membersDown).
+export function guardVerdict(plan: Plan, request: FaultRequest, down: readonly string[]): QuorumVerdict | undefined {
 	const members = controlPlaneNames(plan);
 	const takes = takenBy(request, members);
 	if (!['kill', 'freeze', 'powerdown', 'isolate', 'partition'].includes(request.action)) return undefined;
 	const verb = {kill: 'killing', freeze: 'freezing', powerdown: 'powering down', isolate: 'isolating', partition: 'partitioning off'}[request.action as string]!;
-	return quorumVerdict({members, alreadyDown: membersDownBy(active, members), takes, verb});
+	return quorumVerdict({members, alreadyDown: down, takes, verb});
 }
 
 function nodeOf(plan: Plan, name: string): NodePlan {
@@ -56,7 +60,7 @@ export async function applyFault(plan: Plan, request: FaultRequest, options: Fau
 	assertVmTarget(plan.target, plan.profileName, `fault ${request.action}`);
 	const state = options.state ?? (await openState(plan));
 	const active = state.current.faults ?? [];
-	const verdict = guardVerdict(plan, request, active);
+	const verdict = guardVerdict(plan, request, membersDown(plan, state.current, options.alive ?? (await runningNodes(plan))));
 	if (verdict) options.onVerdict?.(verdict);
 	if (verdict?.losesQuorum && !options.force) {
 		throw new ProblemError({message: `refused: ${verdict.message}`, fix: 'add --force to do it anyway'});
@@ -185,6 +189,14 @@ export async function clearFaults(plan: Plan, state: StateStore): Promise<string
 	}
 	await state.setFault(() => true);
 	return lines;
+}
+
+// A node stopped (or started with a new QEMU) by plasma-tui node: its kill, powerdown, freeze or isolation ended with its old QEMU.
+export async function forgetQemuFaults(plan: Plan, state: StateStore, node: string, why: string): Promise<void> {
+	const ended = endedWithQemu(state.current.faults ?? [], node);
+	if (ended.length === 0) return;
+	await state.setFault(f => ended.includes(f));
+	await appendTimeline(plan.timelineFile, entry('heal', node, `${why}: ${ended.map(describeFault).join('; ')} no longer apply`));
 }
 
 // A killed or powered-down node that boots again is no longer a fault.

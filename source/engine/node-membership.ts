@@ -4,6 +4,7 @@ import type {Profile} from '../model/profile-schema.js';
 import {withAccel, type NodePlan, type Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
 import {ProblemError, problemOf, formatProblem} from '../model/field-error.js';
+import {removeRefusal} from '../model/fault.js';
 import type {TimelineEntry} from '../model/timeline.js';
 import {writeArtifacts} from '../services/artifacts.js';
 import {addMember, listMembers, removeMember} from '../services/etcd-members.js';
@@ -194,6 +195,8 @@ export async function removeNode(before: Membership, after: Membership, name: st
 	const {plan} = before;
 	const node = plan.nodes.find(n => n.name === name)!;
 	const state = await StateStore.open(plan.stateFile, before.profile.name, plan.workDir);
+	const inFault = removeRefusal(state.current.faults ?? [], name);
+	if (inFault) throw new ProblemError(inFault);
 	const step = changeRecord('remove', node);
 	const mark = async (what: string) => {
 		await state.setMembership(step(what));
@@ -218,6 +221,8 @@ export async function removeNode(before: Membership, after: Membership, name: st
 		if (stopped.notStopped.length > 0) throw new ProblemError({message: `${name} could not be stopped: ${stopped.notStopped.join('; ')}`, fix: 'stop it as the user that started it, then run node remove again'});
 		log(`stopped: ${stopped.stopped.join(', ') || 'it was not running'}`, 'info', name);
 		await state.forgetNode(name);
+		// What is left on record of it (killed, powered down) went with it.
+		await state.setFault(f => f.kind !== 'partition' && f.node === name);
 		if (await forgetPinnedHostKey(plan.ssh.knownHosts, name)) log(`its pinned host key was removed from ${plan.ssh.knownHosts}`, 'info', name);
 
 		await mark('hosts files');

@@ -3,14 +3,18 @@ import {assertVmTarget} from '../model/ssh-hosts-rules.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
 import {ProblemError} from '../model/field-error.js';
-import {quorumVerdict, type QuorumVerdict} from '../model/quorum.js';
-import {startGuard, type NodePowerAction} from '../model/node-power.js';
-import {nodePid, startNode, stopNode} from '../services/qemu.js';
+import {isFrozen} from '../model/fault.js';
+import type {QuorumVerdict} from '../model/quorum.js';
+import {membersDown, type MembersState} from '../model/node-membership.js';
+import {nodePowerDecision, type NodePowerAction} from '../model/node-power.js';
+import {nodePid, runningNodes, startNode, stopNode} from '../services/qemu.js';
 import {waitForSsh} from '../services/ssh.js';
 import {StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
+import {qmpAction} from '../services/node-faults.js';
 import {startSwitch} from '../services/vde.js';
 import {lifecycleEntry, POWERDOWN_GRACE_MS} from './cluster-power.js';
+import {forgetQemuFaults} from './faults.js';
 import {NodePhases} from './node-phases.js';
 import {sshTargetFor} from './up.js';
 
@@ -19,8 +23,6 @@ import {sshTargetFor} from './up.js';
 
 export type {NodePowerAction} from '../model/node-power.js';
 
-const VERBS: Record<NodePowerAction, string> = {stop: 'stopping', start: 'starting', restart: 'restarting'};
-
 export function findNode(plan: Plan, name: string): NodePlan {
 	const node = plan.nodes.find(candidate => candidate.name === name);
 	if (!node) throw new ProblemError({field: 'NAME', message: `no node "${name}" in "${plan.profileName}"`, fix: `one of: ${plan.nodes.map(n => n.name).join(', ')}`});
@@ -28,12 +30,9 @@ export function findNode(plan: Plan, name: string): NodePlan {
 }
 
 // What stopping (or restarting) the node costs the control-plane members, given who is already down.
-export async function nodePowerVerdict(plan: Plan, name: string, action: NodePowerAction, stoppedNodes: readonly string[] = []): Promise<QuorumVerdict> {
-	const members = plan.nodes.filter(node => node.role === 'control-plane');
-	const running = await Promise.all(members.map(async node => (await nodePid(node, plan)) !== undefined));
-	const alreadyDown = members.filter((node, index) => !running[index] || stoppedNodes.includes(node.name)).map(node => node.name);
-	const verdict = quorumVerdict({members: members.map(node => node.name), alreadyDown, takes: action === 'start' ? [] : [name], verb: VERBS[action]});
-	return action === 'start' ? {...verdict, ...startGuard(name, members.map(node => node.name), alreadyDown)} : verdict;
+export async function nodePowerVerdict(plan: Plan, name: string, action: NodePowerAction, state?: MembersState): Promise<QuorumVerdict> {
+	const members = plan.nodes.filter(node => node.role === 'control-plane').map(node => node.name);
+	return nodePowerDecision(members, name, action, membersDown(plan, state, await runningNodes(plan)));
 }
 
 type PowerOptions = {onEvent: RunEventListener; signal?: AbortSignal};
@@ -47,9 +46,14 @@ export async function stopOneNode(profile: Profile, plan: Plan, name: string, op
 	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'stopping', 'plasma-tui node stop', name));
 	options.onEvent({type: 'log', level: 'info', message: 'powering down (ACPI power button)', node: name, at: Date.now()});
 	const pid = state.current.processes.find(p => p.kind === 'qemu' && p.node === name)?.pid;
+	if (isFrozen(state.current.faults ?? [], name) && (await nodePid(node, plan))) {
+		options.onEvent({type: 'log', level: 'info', message: 'frozen: thawed first (QMP cont) so it sees the power button', node: name, at: Date.now()});
+		await qmpAction(node, 'cont').catch(() => undefined);
+	}
 	const outcome = await stopNode(node, plan, {pid, graceMs: POWERDOWN_GRACE_MS});
 	if (outcome.startsWith('not stopped')) throw new ProblemError({message: `${name}: ${outcome}`, fix: `plasma-tui down --profile ${profile.name} stops it by force`});
 	await state.removeProcess('qemu', name);
+	await forgetQemuFaults(plan, state, name, 'stopped by plasma-tui node stop');
 	await state.setNode(name, 'pending', 'stopped by plasma-tui node stop');
 	options.onEvent({type: 'node-phase', node: name, phase: 'pending', reason: `stopped (${outcome})`, at: Date.now()});
 	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'stopped', outcome, name));
@@ -70,6 +74,7 @@ export async function startOneNode(profile: Profile, plan: Plan, name: string, o
 	await phases.set(name, 'booting', fromDisk ? 'from its installed disk' : 'netboot');
 	const started = Date.now();
 	const proc = await startNode(node, plan, state, options.signal, undefined, fromDisk);
+	await forgetQemuFaults(plan, state, name, 'started again by plasma-tui node start');
 	const gone = new AbortController();
 	void proc.exited.then(() => gone.abort(new Error(`${name}'s QEMU exited`)));
 	const signal = options.signal ? AbortSignal.any([options.signal, gone.signal]) : gone.signal;

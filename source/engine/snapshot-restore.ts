@@ -2,6 +2,7 @@ import type {Profile} from '../model/profile-schema.js';
 import {assertVmTarget} from '../model/ssh-hosts-rules.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
+import {faultsBlock} from '../model/fault.js';
 import {ProblemError} from '../model/field-error.js';
 import {PRE_RESTORE_TAG, snapshotChanges, type SnapshotMeta} from '../model/snapshot.js';
 import {stepGuestClock} from '../services/guest-clock.js';
@@ -117,6 +118,8 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 	const emit = options.onEvent;
 	const log = snapshotLog(emit);
 	const state = options.state ?? (await openSnapshotState(profile, plan, emit));
+	const blocked = faultsBlock(state.current.faults ?? [], `snapshot restore ${name}`);
+	if (blocked) throw new ProblemError(blocked);
 	const meta = await restorableSnapshot(plan, name, runningAccel(state, plan));
 	const monitors = await connectMonitors(plan);
 	const record = new OperationRecord(state, 'restore', name);

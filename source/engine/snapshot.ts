@@ -2,6 +2,7 @@ import type {Profile} from '../model/profile-schema.js';
 import {assertVmTarget} from '../model/ssh-hosts-rules.js';
 import type {Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
+import {faultsBlock} from '../model/fault.js';
 import {ProblemError} from '../model/field-error.js';
 import {describeOperation, formatBytes, snapshotNameProblems, snapshotNodeOf, snapshotSizeBytes, type SnapshotMeta} from '../model/snapshot.js';
 import {nodePid} from '../services/qemu.js';
@@ -78,6 +79,8 @@ export async function saveSnapshot(profile: Profile, plan: Plan, rawName: string
 		throw new ProblemError({message: `snapshot ${name} exists already`, fix: `choose another name, or drop it first: plasma-tui snapshot delete ${name}`});
 	}
 	const state = await openSnapshotState(profile, plan, options.onEvent);
+	const blocked = faultsBlock(state.current.faults ?? [], `snapshot save ${name}`);
+	if (blocked) throw new ProblemError(blocked);
 	const monitors = await connectMonitors(plan);
 	const names = monitors.map(m => m.node.name);
 	const record = new OperationRecord(state, 'save', name);

@@ -1,4 +1,5 @@
 import {z} from 'zod';
+import type {Problem} from './field-error.js';
 
 // The faults a rehearsal can put on a running cluster, as the state file
 // records them while they are active. Pure: what a fault means for quorum,
@@ -86,6 +87,32 @@ export function impairmentWords(impairment: Impairment): string[] {
 	if (impairment.lossPercent) words.push(`loss ${impairment.lossPercent}%`);
 	if (impairment.bandwidthBytes) words.push(`bandwidth ${formatRate(impairment.bandwidthBytes)}`);
 	return words;
+}
+
+// A whole-cluster snapshot would thaw frozen nodes and save or load links and
+// VLANs the fault record no longer matches: refused while any fault is active.
+export function faultsBlock(faults: readonly ActiveFault[], what: string): Problem | undefined {
+	if (faults.length === 0) return undefined;
+	return {message: `${what} is refused while faults are active: ${faults.map(describeFault).join('; ')}`, fix: 'plasma-tui fault heal; plasma-tui fault thaw'};
+}
+
+// A node's faults that live in its QEMU (a kill, a powerdown, a QMP stop, a
+// link set down): gone once that QEMU is stopped or a new one boots.
+export function endedWithQemu(faults: readonly ActiveFault[], name: string): ActiveFault[] {
+	return faults.filter(f => (f.kind === 'killed' || f.kind === 'powered-down' || f.kind === 'frozen' || f.kind === 'isolated') && f.node === name);
+}
+
+// A frozen guest ignores the ACPI power button: it is thawed before a stop.
+export function isFrozen(faults: readonly ActiveFault[], name: string): boolean {
+	return faults.some(f => f.kind === 'frozen' && f.node === name);
+}
+
+// A node removed while heal or thaw still has to undo a fault naming it would
+// leave a record no later heal can undo (a partition naming an unknown node).
+export function removeRefusal(faults: readonly ActiveFault[], name: string): Problem | undefined {
+	const naming = faults.filter(f => (f.kind === 'partition' ? f.groups.some(group => group.includes(name)) : f.node === name && f.kind !== 'killed' && f.kind !== 'powered-down'));
+	if (naming.length === 0) return undefined;
+	return {message: `${name} is in an active fault: ${naming.map(describeFault).join('; ')}`, fix: 'plasma-tui fault heal / plasma-tui fault thaw first'};
 }
 
 // One line per active fault, for `status` and the heal report.

@@ -1,4 +1,5 @@
 import type {NodeRole, NodeSpec, Profile} from './profile-schema.js';
+import {membersDownBy, type ActiveFault} from './fault.js';
 import {type Problem} from './field-error.js';
 import {MAX_NODES} from './profile-rules.js';
 import {defaultNodeName, resolveNodes} from './resolve.js';
@@ -74,7 +75,16 @@ export function recovery(change: {action: 'add' | 'remove'; node: string; step: 
 	return `node ${change.action} ${change.node} stopped at step "${change.step}" (started ${change.startedAt}); the state file records it: ${how}`;
 }
 
-// Control planes that cannot vote now: their QEMU is not running, or the node failed.
-export function membersDown(nodes: ReadonlyArray<{name: string; role: NodeRole}>, phases: Record<string, {phase: string}>, live: ReadonlySet<string>): string[] {
-	return nodes.filter(n => n.role === 'control-plane' && (!live.has(n.name) || phases[n.name]?.phase === 'failed')).map(n => n.name);
+// What the state file says about the members, as far as voting goes.
+export type MembersState = {faults?: readonly ActiveFault[]; lifecycle?: {stoppedNodes: readonly string[]}; nodes?: Record<string, {phase: string}>};
+
+// The one rule for "control planes that cannot vote now", every quorum guard's
+// starting point: a fault takes them away (killed, powered down, frozen,
+// isolated, cut off by a partition), they were stopped on purpose, their QEMU
+// does not run (alive: the nodes whose QEMU runs), or the node failed.
+export function membersDown(plan: {nodes: ReadonlyArray<{name: string; role: NodeRole}>}, state: MembersState | undefined, alive: ReadonlySet<string>): string[] {
+	const members = plan.nodes.filter(n => n.role === 'control-plane').map(n => n.name);
+	const byFault = new Set(membersDownBy(state?.faults ?? [], members));
+	const stopped = new Set(state?.lifecycle?.stoppedNodes ?? []);
+	return members.filter(name => byFault.has(name) || stopped.has(name) || !alive.has(name) || state?.nodes?.[name]?.phase === 'failed');
 }

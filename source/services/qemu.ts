@@ -49,6 +49,12 @@ export async function nodePid(node: NodePlan, plan: Plan): Promise<number | unde
 	return (await isOurProcess(pid, nodeIdentity(node))) ? pid : undefined;
 }
 
+// The names of the plan's nodes whose QEMU runs now.
+export async function runningNodes(plan: Plan): Promise<Set<string>> {
+	const running = await Promise.all(plan.nodes.map(async node => ((await nodePid(node, plan)) !== undefined ? node.name : undefined)));
+	return new Set(running.filter(name => name !== undefined));
+}
+
 async function lastLines(file: string, count = 8): Promise<string[]> {
 	const text = await fs.readFile(file, 'utf8').catch(() => '');
 	return text.trimEnd().split('\n').filter(Boolean).slice(-count);

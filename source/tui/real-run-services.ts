@@ -62,7 +62,7 @@ export function realRunServices(context: PlanContext): RunServices & {settled: (
 			const plan = runPlan ?? buildPlan(profile, context);
 			const [{nodePowerVerdict}, {readState}] = await Promise.all([import('../engine/node-power.js'), import('../services/state.js')]);
 			const state = await readState(plan.stateFile).catch(() => undefined);
-			const verdict = await nodePowerVerdict(plan, node, action, state?.lifecycle?.stoppedNodes);
+			const verdict = await nodePowerVerdict(plan, node, action, state);
 			return {message: verdict.message, losesQuorum: verdict.losesQuorum};
 		},
 		async powerNode(profile, node, action, {onEvent}) {

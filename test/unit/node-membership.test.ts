@@ -113,7 +113,7 @@ test('remove guard: what it costs is said; a quorum-losing remove is refused wit
 	assert.equal(fine.refused, false);
 	assert.equal(fine.verdict.message, 'removing node03 leaves 2 of 3 members: quorum holds (needs 2)');
 	// node02 is stopped (the state file's fake: no live QEMU): taking node01 leaves one of three.
-	const down = membersDown(members.map(name => ({name, role: 'control-plane' as const})), {node01: {phase: 'healthy'}, node02: {phase: 'healthy'}, node03: {phase: 'healthy'}}, new Set(['node01', 'node03']));
+	const down = membersDown({nodes: members.map(name => ({name, role: 'control-plane' as const}))}, {nodes: {node01: {phase: 'healthy'}, node02: {phase: 'healthy'}, node03: {phase: 'healthy'}}}, new Set(['node01', 'node03']));
 	assert.deepEqual(down, ['node02']);
 	const losing = removeDecision({controlPlane: members, down, name: 'node01', force: false});
 	assert.equal(losing.refused, true);
@@ -122,7 +122,7 @@ test('remove guard: what it costs is said; a quorum-losing remove is refused wit
 	// Removing the member that is down costs nothing.
 	assert.equal(removeDecision({controlPlane: members, down, name: 'node02', force: false}).refused, false);
 	// A failed node counts as down even with its QEMU running.
-	assert.deepEqual(membersDown([{name: 'a', role: 'control-plane'}, {name: 'w', role: 'worker'}], {a: {phase: 'failed'}}, new Set(['a'])), ['a']);
+	assert.deepEqual(membersDown({nodes: [{name: 'a', role: 'control-plane'}, {name: 'w', role: 'worker'}]}, {nodes: {a: {phase: 'failed'}}}, new Set(['a'])), ['a']);
 });
 
 test('add guard: a new member counts before it starts; with quorum gone etcd would refuse, so the add is refused', () => {
