@@ -1,12 +1,12 @@
 import type {Profile} from '../model/profile-schema.js';
-import type {NodePlan, Plan} from '../model/plan.js';
+import {withAccel, type NodePlan, type Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
 import {ProblemError} from '../model/field-error.js';
 import {quorumVerdict, type QuorumVerdict} from '../model/quorum.js';
 import {startGuard, type NodePowerAction} from '../model/node-power.js';
 import {nodePid, startNode, stopNode} from '../services/qemu.js';
 import {waitForSsh} from '../services/ssh.js';
-import {StateStore} from '../services/state.js';
+import {runningAccel, StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
 import {startSwitch} from '../services/vde.js';
 import {lifecycleEntry, POWERDOWN_GRACE_MS} from './cluster-power.js';
@@ -91,7 +91,15 @@ export async function startOneNode(profile: Profile, plan: Plan, name: string, o
 	return `started (pid ${proc.pid}), ssh answers after ${Math.round((Date.now() - started) / 1000)} s`;
 }
 
-export async function powerNode(profile: Profile, plan: Plan, name: string, action: NodePowerAction, options: PowerOptions): Promise<string> {
+// The plan with the accelerator the cluster runs with (preflight may have chosen KVM for `auto`), read
+// before a restart's stop takes the node's own record away.
+export async function runningPlan(profile: Profile, plan: Plan): Promise<Plan> {
+	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
+	return withAccel(plan, runningAccel(state.current, plan.accel));
+}
+
+export async function powerNode(profile: Profile, cold: Plan, name: string, action: NodePowerAction, options: PowerOptions): Promise<string> {
+	const plan = await runningPlan(profile, cold);
 	if (action === 'stop') return stopOneNode(profile, plan, name, options);
 	if (action === 'start') return startOneNode(profile, plan, name, options);
 	const stopped = await stopOneNode(profile, plan, name, options);
