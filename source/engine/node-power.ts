@@ -8,8 +8,9 @@ import {nodePid, startNode, stopNode} from '../services/qemu.js';
 import {waitForSsh} from '../services/ssh.js';
 import {runningAccel, StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
+import {startNodeLink} from '../services/node-link.js';
 import {startSwitch} from '../services/vde.js';
-import {lifecycleEntry, POWERDOWN_GRACE_MS} from './cluster-power.js';
+import {lifecycleEntry, POWERDOWN_GRACE_MS, stopLinkOf} from './cluster-power.js';
 import {NodePhases} from './node-phases.js';
 import {sshTargetFor} from './up.js';
 
@@ -48,6 +49,8 @@ export async function stopOneNode(profile: Profile, plan: Plan, name: string, op
 	const outcome = await stopNode(node, plan, {pid, graceMs: POWERDOWN_GRACE_MS});
 	if (outcome.startsWith('not stopped')) throw new ProblemError({message: `${name}: ${outcome}`, fix: `plasma-tui down --profile ${profile.name} stops it by force`});
 	await state.removeProcess('qemu', name);
+	const link = await stopLinkOf(node, state);
+	if (link.notStopped.length > 0) throw new ProblemError({message: `${name}: ${link.notStopped.join('; ')}`, fix: `plasma-tui down --profile ${profile.name} stops it by force`});
 	await state.setNode(name, 'pending', 'stopped by plasma-tui node stop');
 	options.onEvent({type: 'node-phase', node: name, phase: 'pending', reason: `stopped (${outcome})`, at: Date.now()});
 	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'stopped', outcome, name));
@@ -64,6 +67,7 @@ export async function startOneNode(profile: Profile, plan: Plan, name: string, o
 	const installed = state.current.nodes[name]?.installed === true;
 	const fromDisk = installed && plan.boot.afterInstall === 'disk';
 	await startSwitch(plan, state, options.signal);
+	await startNodeLink(node, plan, state, options.signal);
 	await phases.set(name, 'booting', fromDisk ? 'from its installed disk' : 'netboot');
 	const started = Date.now();
 	const proc = await startNode(node, plan, state, options.signal, undefined, fromDisk);
