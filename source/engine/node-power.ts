@@ -1,7 +1,7 @@
 import type {Profile} from '../model/profile-schema.js';
 import {withAccel, type NodePlan, type Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
-import {ProblemError} from '../model/field-error.js';
+import {problemOf, ProblemError} from '../model/field-error.js';
 import {quorumVerdict, type QuorumVerdict} from '../model/quorum.js';
 import {startGuard, type NodePowerAction} from '../model/node-power.js';
 import {nodePid, startNode, stopNode} from '../services/qemu.js';
@@ -46,8 +46,13 @@ export async function stopOneNode(profile: Profile, plan: Plan, name: string, op
 	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'stopping', 'plasma-tui node stop', name));
 	options.onEvent({type: 'log', level: 'info', message: 'powering down (ACPI power button)', node: name, at: Date.now()});
 	const pid = state.current.processes.find(p => p.kind === 'qemu' && p.node === name)?.pid;
-	const outcome = await stopNode(node, plan, {pid, graceMs: POWERDOWN_GRACE_MS});
-	if (outcome.startsWith('not stopped')) throw new ProblemError({message: `${name}: ${outcome}`, fix: `plasma-tui down --profile ${profile.name} stops it by force`});
+	const outcome = await stopNode(node, plan, {pid, graceMs: POWERDOWN_GRACE_MS}).catch((error: unknown) => `not stopped: ${problemOf(error).message}` as const);
+	if (outcome.startsWith('not stopped')) {
+		// It still runs: not stopped on purpose after all.
+		await state.setLifecycle(state.current.lifecycle?.cluster ?? 'running', current => current.filter(n => n !== name));
+		await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'running', `stop failed: ${outcome}`, name));
+		throw new ProblemError({message: `${name}: ${outcome}`, fix: `plasma-tui down --profile ${profile.name} stops it by force`});
+	}
 	await state.removeProcess('qemu', name);
 	const link = await stopLinkOf(node, state);
 	if (link.notStopped.length > 0) throw new ProblemError({message: `${name}: ${link.notStopped.join('; ')}`, fix: `plasma-tui down --profile ${profile.name} stops it by force`});
@@ -64,6 +69,19 @@ export async function startOneNode(profile: Profile, plan: Plan, name: string, o
 	await state.setLifecycle(state.current.lifecycle?.cluster === 'stopped' ? 'stopped' : 'running', current => current.filter(n => n !== name));
 	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'starting', 'plasma-tui node start', name));
 	const phases = new NodePhases([name], options.onEvent, state);
+	try {
+		return await bootNode(profile, plan, node, state, phases, options);
+	} catch (error) {
+		// Whatever it reached (booting, ssh-ready, installing), it is failed now, and says why; `down` stops its QEMU.
+		const reason = `start failed: ${problemOf(error).message}`;
+		await phases.set(name, 'failed', reason);
+		await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'failed', reason, name));
+		throw error;
+	}
+}
+
+async function bootNode(profile: Profile, plan: Plan, node: NodePlan, state: StateStore, phases: NodePhases, options: PowerOptions): Promise<string> {
+	const name = node.name;
 	const installed = state.current.nodes[name]?.installed === true;
 	const fromDisk = installed && plan.boot.afterInstall === 'disk';
 	await startSwitch(plan, state, options.signal);
