@@ -1,8 +1,9 @@
-import type {Plan} from '../model/plan.js';
+import type {NodePlan, Plan} from '../model/plan.js';
 import {assertVmTarget} from '../model/ssh-hosts-rules.js';
 import type {RunEventListener} from '../model/events.js';
 import type {TimelineEntry} from '../model/timeline.js';
 import {stopNode} from '../services/qemu.js';
+import {stopNodeLink} from '../services/node-link.js';
 import {StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
 import {stopSwitch} from '../services/vde.js';
@@ -25,6 +26,17 @@ export function lifecycleEntry(subject: string, to: string, detail: string, node
 // Nodes in the order a stop takes them: workers first, then the control planes together.
 export function stopOrder<T extends {role: string}>(nodes: readonly T[]): T[][] {
 	return [nodes.filter(node => node.role === 'worker'), nodes.filter(node => node.role !== 'worker')].filter(group => group.length > 0);
+}
+
+// A node's own switch and wirefilter (network.impairment), after its QEMU: left running they stay
+// plugged into the cluster switch's old socket, and the next start would reuse them.
+export async function stopLinkOf(node: NodePlan, state: StateStore): Promise<{stopped: string[]; notStopped: string[]}> {
+	const outcomes = await stopNodeLink(node);
+	for (const {kind} of outcomes.filter(o => !o.outcome.startsWith('not stopped'))) await state.removeProcess(kind, node.name);
+	return {
+		stopped: outcomes.filter(o => o.outcome !== 'gone' && !o.outcome.startsWith('not stopped')).map(o => `${o.what} (${o.outcome})`),
+		notStopped: outcomes.filter(o => o.outcome.startsWith('not stopped')).map(o => `${o.what}: ${o.outcome}`),
+	};
 }
 
 export async function stopCluster(profileName: string, plan: Plan, options: {onEvent: RunEventListener; graceMs?: number}): Promise<StopClusterResult> {
@@ -51,6 +63,10 @@ export async function stopCluster(profileName: string, plan: Plan, options: {onE
 				if (outcome !== 'gone') stopped.push(`${node.name} (${outcome})`);
 				log(outcome === 'gone' ? 'was not running' : `stopped (${outcome})`, 'info', node.name);
 				await state.removeProcess('qemu', node.name);
+				const link = await stopLinkOf(node, state);
+				stopped.push(...link.stopped);
+				notStopped.push(...link.notStopped);
+				for (const line of link.notStopped) log(line, 'error', node.name);
 				await state.setNode(node.name, 'pending', 'stopped by plasma-tui stop');
 				await appendTimeline(plan.timelineFile, lifecycleEntry(node.name, 'stopped', `${outcome}`, node.name));
 			}),

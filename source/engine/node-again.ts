@@ -4,7 +4,7 @@ import {commandVariables, renderCommand} from '../model/install-plan.js';
 import {startNodeLink} from '../services/node-link.js';
 import {startNode} from '../services/qemu.js';
 import {waitForSsh, type NodeSsh} from '../services/ssh.js';
-import type {StateStore} from '../services/state.js';
+import {runningAccel, type StateStore} from '../services/state.js';
 import {forgetNodeLoss} from './faults.js';
 import {sshTargetFor} from './up.js';
 
@@ -15,8 +15,7 @@ import {sshTargetFor} from './up.js';
 
 export async function bootNodeAgain(profile: Profile, plan: Plan, name: string, options: {state: StateStore; rejoin?: string[]; onLine: (line: string) => void; signal?: AbortSignal}): Promise<NodeSsh> {
 	// The accelerator the cluster was started with (its recorded QEMU argv), not a new probe.
-	const recorded = options.state.current.processes.find(p => p.kind === 'qemu' && p.node === name)?.argv ?? [];
-	const running = recorded.includes('kvm') ? withAccel(plan, 'kvm') : withAccel(plan, 'tcg');
+	const running = withAccel(plan, runningAccel(options.state.current, 'tcg', name));
 	const planned = running.nodes.find(n => n.name === name);
 	if (!planned) throw new Error(`unknown node "${name}"`);
 	const node = options.rejoin && planned.install.method === 'push'

@@ -10,7 +10,7 @@ import {writeArtifacts} from '../services/artifacts.js';
 import {addMember, listMembers, removeMember} from '../services/etcd-members.js';
 import {pushHostsFile} from '../services/install.js';
 import {forgetPinnedHostKey, waitForSsh, type NodeSsh} from '../services/ssh.js';
-import {StateStore, type MembershipChange} from '../services/state.js';
+import {runningAccel, StateStore, type MembershipChange} from '../services/state.js';
 import {teardown} from '../services/teardown.js';
 import {appendTimeline} from '../services/timeline.js';
 import {waitFor} from '../services/wait.js';
@@ -48,13 +48,6 @@ function logger(options: Pick<MembershipOptions, 'onEvent'>) {
 
 function lifecycle(plan: Plan, node: string, detail: string, data?: TimelineEntry['data']): Promise<void> {
 	return appendTimeline(plan.timelineFile, {at: new Date().toISOString(), kind: 'lifecycle', subject: node, node, detail, data});
-}
-
-// The accelerator the running nodes were started with (their recorded QEMU argv): a new node uses the same.
-export function runningAccel(state: StateStore['current']): 'kvm' | 'tcg' {
-	const argv = state.processes.find(p => p.kind === 'qemu')?.argv ?? [];
-	const index = argv.indexOf('-accel');
-	return argv[index + 1] === 'kvm' ? 'kvm' : 'tcg';
 }
 
 // Sessions to the nodes that answer; the others are said, not fatal (their hosts file stays as it was).
@@ -110,7 +103,7 @@ async function validateAfter(after: Membership, state: StateStore, sessions: Map
 export async function addNode(before: Membership, after: Membership, name: string, options: MembershipOptions): Promise<MembershipResult> {
 	const log = logger(options);
 	const state = await StateStore.open(after.plan.stateFile, after.profile.name, after.plan.workDir);
-	const plan = withAccel(after.plan, runningAccel(state.current));
+	const plan = withAccel(after.plan, runningAccel(state.current, 'tcg'));
 	const node = plan.nodes.find(n => n.name === name)!;
 	const step = changeRecord('add', node);
 	const sessions = new Map<string, NodeSsh>();

@@ -1,19 +1,20 @@
 import type {Profile} from '../model/profile-schema.js';
 import {assertVmTarget} from '../model/ssh-hosts-rules.js';
-import type {NodePlan, Plan} from '../model/plan.js';
+import {withAccel, type NodePlan, type Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
-import {ProblemError} from '../model/field-error.js';
+import {problemOf, ProblemError} from '../model/field-error.js';
 import {isFrozen} from '../model/fault.js';
 import type {QuorumVerdict} from '../model/quorum.js';
 import {membersDown, type MembersState} from '../model/node-membership.js';
 import {nodePowerDecision, type NodePowerAction} from '../model/node-power.js';
 import {nodePid, runningNodes, startNode, stopNode} from '../services/qemu.js';
 import {waitForSsh} from '../services/ssh.js';
-import {StateStore} from '../services/state.js';
+import {runningAccel, StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
 import {qmpAction} from '../services/node-faults.js';
+import {startNodeLink} from '../services/node-link.js';
 import {startSwitch} from '../services/vde.js';
-import {lifecycleEntry, POWERDOWN_GRACE_MS} from './cluster-power.js';
+import {lifecycleEntry, POWERDOWN_GRACE_MS, stopLinkOf} from './cluster-power.js';
 import {forgetQemuFaults} from './faults.js';
 import {NodePhases} from './node-phases.js';
 import {sshTargetFor} from './up.js';
@@ -50,10 +51,17 @@ export async function stopOneNode(profile: Profile, plan: Plan, name: string, op
 		options.onEvent({type: 'log', level: 'info', message: 'frozen: thawed first (QMP cont) so it sees the power button', node: name, at: Date.now()});
 		await qmpAction(node, 'cont').catch(() => undefined);
 	}
-	const outcome = await stopNode(node, plan, {pid, graceMs: POWERDOWN_GRACE_MS});
-	if (outcome.startsWith('not stopped')) throw new ProblemError({message: `${name}: ${outcome}`, fix: `plasma-tui down --profile ${profile.name} stops it by force`});
+	const outcome = await stopNode(node, plan, {pid, graceMs: POWERDOWN_GRACE_MS}).catch((error: unknown) => `not stopped: ${problemOf(error).message}` as const);
+	if (outcome.startsWith('not stopped')) {
+		// It still runs: not stopped on purpose after all.
+		await state.setLifecycle(state.current.lifecycle?.cluster ?? 'running', current => current.filter(n => n !== name));
+		await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'running', `stop failed: ${outcome}`, name));
+		throw new ProblemError({message: `${name}: ${outcome}`, fix: `plasma-tui down --profile ${profile.name} stops it by force`});
+	}
 	await state.removeProcess('qemu', name);
 	await forgetQemuFaults(plan, state, name, 'stopped by plasma-tui node stop');
+	const link = await stopLinkOf(node, state);
+	if (link.notStopped.length > 0) throw new ProblemError({message: `${name}: ${link.notStopped.join('; ')}`, fix: `plasma-tui down --profile ${profile.name} stops it by force`});
 	await state.setNode(name, 'pending', 'stopped by plasma-tui node stop');
 	options.onEvent({type: 'node-phase', node: name, phase: 'pending', reason: `stopped (${outcome})`, at: Date.now()});
 	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'stopped', outcome, name));
@@ -68,9 +76,23 @@ export async function startOneNode(profile: Profile, plan: Plan, name: string, o
 	await state.setLifecycle(state.current.lifecycle?.cluster === 'stopped' ? 'stopped' : 'running', current => current.filter(n => n !== name));
 	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'starting', 'plasma-tui node start', name));
 	const phases = new NodePhases([name], options.onEvent, state);
+	try {
+		return await bootNode(profile, plan, node, state, phases, options);
+	} catch (error) {
+		// Whatever it reached (booting, ssh-ready, installing), it is failed now, and says why; `down` stops its QEMU.
+		const reason = `start failed: ${problemOf(error).message}`;
+		await phases.set(name, 'failed', reason);
+		await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'failed', reason, name));
+		throw error;
+	}
+}
+
+async function bootNode(profile: Profile, plan: Plan, node: NodePlan, state: StateStore, phases: NodePhases, options: PowerOptions): Promise<string> {
+	const name = node.name;
 	const installed = state.current.nodes[name]?.installed === true;
 	const fromDisk = installed && plan.boot.afterInstall === 'disk';
 	await startSwitch(plan, state, options.signal);
+	await startNodeLink(node, plan, state, options.signal);
 	await phases.set(name, 'booting', fromDisk ? 'from its installed disk' : 'netboot');
 	const started = Date.now();
 	const proc = await startNode(node, plan, state, options.signal, undefined, fromDisk);
@@ -99,8 +121,16 @@ export async function startOneNode(profile: Profile, plan: Plan, name: string, o
 	return `started (pid ${proc.pid}), ssh answers after ${Math.round((Date.now() - started) / 1000)} s`;
 }
 
-export async function powerNode(profile: Profile, plan: Plan, name: string, action: NodePowerAction, options: PowerOptions): Promise<string> {
-	assertVmTarget(plan.target, profile.name, `node ${action}`);
+// The plan with the accelerator the cluster runs with (preflight may have chosen KVM for `auto`), read
+// before a restart's stop takes the node's own record away.
+export async function runningPlan(profile: Profile, plan: Plan): Promise<Plan> {
+	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
+	return withAccel(plan, runningAccel(state.current, plan.accel));
+}
+
+export async function powerNode(profile: Profile, cold: Plan, name: string, action: NodePowerAction, options: PowerOptions): Promise<string> {
+	assertVmTarget(cold.target, profile.name, `node ${action}`);
+	const plan = await runningPlan(profile, cold);
 	if (action === 'stop') return stopOneNode(profile, plan, name, options);
 	if (action === 'start') return startOneNode(profile, plan, name, options);
 	const stopped = await stopOneNode(profile, plan, name, options);

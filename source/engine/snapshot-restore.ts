@@ -8,10 +8,10 @@ import {PRE_RESTORE_TAG, snapshotChanges, type SnapshotMeta} from '../model/snap
 import {stepGuestClock} from '../services/guest-clock.js';
 import {listSnapshots, readSnapshotMeta} from '../services/snapshots.js';
 import {waitForSsh, type NodeSsh} from '../services/ssh.js';
-import type {StateStore} from '../services/state.js';
+import {runningAccel, type StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
 import {closeMonitors, connectMonitors, onEveryNode, OperationRecord, pauseAll, resumeAll, type NodeMonitor} from './cluster-pause.js';
-import {assertSnapshotName, openSnapshotState, runningAccel, SAVE_TIMEOUT_MS, snapshotLog} from './snapshot.js';
+import {assertSnapshotName, openSnapshotState, SAVE_TIMEOUT_MS, snapshotLog} from './snapshot.js';
 import {sshTargetFor} from './up.js';
 import type {Report} from './validation.js';
 
@@ -120,7 +120,7 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 	const state = options.state ?? (await openSnapshotState(profile, plan, emit));
 	const blocked = faultsBlock(state.current.faults ?? [], `snapshot restore ${name}`);
 	if (blocked) throw new ProblemError(blocked);
-	const meta = await restorableSnapshot(plan, name, runningAccel(state, plan));
+	const meta = await restorableSnapshot(plan, name, runningAccel(state.current, plan.accel));
 	const monitors = await connectMonitors(plan);
 	const record = new OperationRecord(state, 'restore', name);
 	const start = Date.now();

@@ -8,7 +8,7 @@ import {describeOperation, formatBytes, snapshotNameProblems, snapshotNodeOf, sn
 import {nodePid} from '../services/qemu.js';
 import {QmpClient} from '../services/qmp.js';
 import {allocatedBytes, deleteDiskSnapshot, diskSnapshotTags, readSnapshotMeta, removeSnapshotMeta, writeSnapshotMeta} from '../services/snapshots.js';
-import {StateStore} from '../services/state.js';
+import {runningAccel, StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
 import {closeMonitors, connectMonitors, onEveryNode, OperationRecord, pauseAll, resumeAll} from './cluster-pause.js';
 
@@ -29,13 +29,6 @@ export function assertSnapshotName(name: string | undefined): string {
 	const problem = snapshotNameProblems(name)[0];
 	if (problem) throw new ProblemError(problem);
 	return name!;
-}
-
-// The accelerator the running nodes were started with (preflight may have chosen KVM for `auto`).
-export function runningAccel(state: StateStore, plan: Plan): Plan['accel'] {
-	const argv = state.current.processes.find(p => p.kind === 'qemu')?.argv ?? [];
-	const accel = argv[argv.indexOf('-accel') + 1];
-	return argv.includes('-accel') && (accel === 'kvm' || accel === 'tcg') ? accel : plan.accel;
 }
 
 export async function openSnapshotState(profile: Profile, plan: Plan, emit: RunEventListener): Promise<StateStore> {
@@ -123,7 +116,7 @@ export async function saveSnapshot(profile: Profile, plan: Plan, rawName: string
 			name,
 			profile: profile.name,
 			takenAt: new Date(pause.firstAt).toISOString(),
-			accel: runningAccel(state, plan),
+			accel: runningAccel(state.current, plan.accel),
 			nodes: plan.nodes.map((node, index) => ({
 				...snapshotNodeOf(node),
 				installed: state.current.nodes[node.name]?.installed === true,

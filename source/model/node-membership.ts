@@ -7,7 +7,7 @@ import {quorumVerdict, type QuorumVerdict} from './quorum.js';
 
 // Nodes that come and go on a running cluster (`node add`, `node remove`), as
 // pure edits of the profile. A running node keeps its name, address, MAC and
-// SSH port whatever happens to the others: values that auto-assignment would
+// SSH port and switch port whatever happens to the others: values that auto-assignment would
 // now give differently are written into the profile as overrides.
 
 // The name the wizard would give the next node: nodeNN after the count, the next free one when taken.
@@ -40,6 +40,7 @@ export function withRemovedNode(profile: Profile, name: string): Profile | Probl
 		if (now.ip !== was.ip) kept.ip = was.ip;
 		if (now.mac !== was.mac) kept.mac = was.mac;
 		if (now.sshPort !== was.sshPort) kept.sshPort = was.sshPort;
+		if (now.switchPort !== was.switchPort) kept.switchPort = was.switchPort;
 		return kept;
 	});
 	// A host key pinned for it in the profile would hold for a later node of the same name.

@@ -112,9 +112,8 @@ export type NodeLink = {
 	};
 };
 
-// Node index 0 is on switch port 1: port 0 is the switch's own.
-export function nodeLinkFor(index: number, nodeRunDir: string, switchSocket: string, impairment: boolean): NodeLink {
-	const switchPort = index + 1;
+// The node's own port (resolve.ts: node01 on 1, kept when other nodes are removed); port 0 is the switch's own.
+export function nodeLinkFor(switchPort: number, nodeRunDir: string, switchSocket: string, impairment: boolean): NodeLink {
 	if (!impairment) return {switchPort};
 	const dir = path.join(nodeRunDir, 'link');
 	const socket = path.join(dir, 'switch.sock');
@@ -447,7 +446,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 			},
 			pinnedHostKey: profile.ssh.hostKeys[node.name],
 			hostKey: {policy: profile.ssh.hostKeyPolicy, expect: ''},
-			link: nodeLinkFor(node.index, nodeRunDir, base.vde.socket, profile.network.impairment),
+			link: nodeLinkFor(node.switchPort, nodeRunDir, base.vde.socket, profile.network.impairment),
 			append: fillTemplate(profile.boot.append, vars),
 			qemuArgs: [],
 			qemuArgsInstalled: [],

@@ -95,6 +95,7 @@ function validateUnique(nodes: ResolvedNode[], errors: FieldError[]): void {
 		['mac', 'MAC'],
 		['hostname', 'hostname'],
 		['sshPort', 'SSH port'],
+		['switchPort', 'switch port'],
 		['name', 'node name'],
 	] as const;
 	for (const [key, label] of keys) {

@@ -51,6 +51,8 @@ export const nodeSchema = z.strictObject({
 	ip: z.string().optional(),
 	mac: z.string().optional(),
 	sshPort: z.number().int().optional(),
+	// The node's port on the cluster switch (1..32, vde_switch's default port count); kept by `node remove`.
+	switchPort: z.number().int().min(1).max(32).optional(),
 	vcpus: z.number().int().optional(),
 	memoryMiB: z.number().int().optional(),
 	diskGiB: z.number().int().optional(),

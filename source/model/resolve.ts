@@ -13,6 +13,8 @@ export type ResolvedNode = {
 	ip: string;
 	mac: string;
 	sshPort: number;
+	// Its port on the cluster switch: like the others, fixed once a node runs (node remove keeps it).
+	switchPort: number;
 	vcpus: number;
 	memoryMiB: number;
 	diskGiB: number;
@@ -36,6 +38,7 @@ export function resolveNodes(profile: Profile): ResolvedNode[] {
 		ip: new Set(profile.nodes.flatMap(n => (n.ip ? [n.ip] : []))),
 		mac: new Set(profile.nodes.flatMap(n => (n.mac ? [n.mac.toLowerCase()] : []))),
 		port: new Set(profile.nodes.flatMap(n => (n.sshPort === undefined ? [] : [n.sshPort]))),
+		switchPort: new Set(profile.nodes.flatMap(n => (n.switchPort === undefined ? [] : [n.switchPort]))),
 	};
 	const prefix = macPrefixOf(profile);
 	const free = <T>(set: Set<T>, candidate: (k: number) => T, start: number): T => {
@@ -50,6 +53,8 @@ export function resolveNodes(profile: Profile): ResolvedNode[] {
 		const ip = spec.ip ?? (subnet ? free(taken.ip, k => formatIpv4(subnet.network + profile.network.hostOffset + k), index) : '');
 		const mac = spec.mac?.toLowerCase() ?? free(taken.mac, k => macFor(prefix, k), index);
 		const sshPort = spec.sshPort ?? free(taken.port, k => profile.network.sshPortBase + k, index);
+		// Port 0 is the switch's own: node index 0 is on port 1.
+		const switchPort = spec.switchPort ?? free(taken.switchPort, k => k + 1, index);
 		const hostname = spec.hostname ?? spec.name;
 		return {
 			index,
@@ -60,6 +65,7 @@ export function resolveNodes(profile: Profile): ResolvedNode[] {
 			ip,
 			mac,
 			sshPort,
+			switchPort,
 			vcpus: spec.vcpus ?? profile.defaults.vcpus,
 			memoryMiB: spec.memoryMiB ?? profile.defaults.memoryMiB,
 			diskGiB: spec.diskGiB ?? profile.defaults.diskGiB,

@@ -63,12 +63,12 @@ export async function startNodeLink(node: NodePlan, plan: Plan, state: StateStor
 }
 
 // Wirefilter first: the node's switch is what QEMU is plugged into.
-export async function stopNodeLink(node: NodePlan): Promise<Array<{what: string; outcome: StopOutcome}>> {
-	const outcomes: Array<{what: string; outcome: StopOutcome}> = [];
+export async function stopNodeLink(node: NodePlan): Promise<Array<{kind: LinkDaemon['kind']; what: string; outcome: StopOutcome}>> {
+	const outcomes: Array<{kind: LinkDaemon['kind']; what: string; outcome: StopOutcome}> = [];
 	for (const daemon of daemonsOf(node).reverse()) {
 		const pid = await runningPid(daemon);
 		const outcome = pid ? await stopProcess(pid, identityOfDaemon(daemon), 2000) : 'gone';
-		outcomes.push({what: `${daemon.kind} ${node.name}`, outcome});
+		outcomes.push({kind: daemon.kind, what: `${daemon.kind} ${node.name}`, outcome});
 		if (!outcome.startsWith('not stopped')) await Promise.all(daemon.sockets.concat(daemon.pidfile).map(file => fs.rm(file, {recursive: true, force: true})));
 	}
 	return outcomes;

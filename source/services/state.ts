@@ -95,6 +95,16 @@ export type SnapshotOperation = z.infer<typeof snapshotOperationSchema>;
 export type Lifecycle = z.infer<typeof lifecycleSchema>;
 
 // A bad state file is never replaced: it may be the only record of a running cluster.
+// The accelerator the cluster runs with: the recorded QEMU argv's "-accel kvm|tcg" pair (the node's own
+// record first, then any node's), else the fallback (nothing runs). Preflight may have chosen KVM for `auto`.
+export function runningAccel(state: Pick<RunState, 'processes'>, fallback: 'kvm' | 'tcg', node?: string): 'kvm' | 'tcg' {
+	const qemus = state.processes.filter(p => p.kind === 'qemu');
+	const argv = (qemus.find(p => p.node === node) ?? qemus[0])?.argv ?? [];
+	const index = argv.indexOf('-accel');
+	const accel = index >= 0 ? argv[index + 1] : undefined;
+	return accel === 'kvm' || accel === 'tcg' ? accel : fallback;
+}
+
 export async function readState(file: string): Promise<RunState | undefined> {
 	const read = await readJsonFile(file, runStateSchema);
 	if (read.status === 'absent') return undefined;

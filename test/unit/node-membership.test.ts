@@ -49,7 +49,7 @@ test('node remove keeps every remaining node where it was; a node added later ta
 	const node03 = resolveNodes(removed)[1]!;
 	const was = before.get('node03')!;
 	assert.deepEqual([node03.ip, node03.mac, node03.sshPort], [was.ip, was.mac, was.sshPort]);
-	assert.deepEqual(removed.nodes[1], {name: 'node03', role: 'control-plane', ip: was.ip, mac: was.mac, sshPort: was.sshPort});
+	assert.deepEqual(removed.nodes[1], {name: 'node03', role: 'control-plane', ip: was.ip, mac: was.mac, sshPort: was.sshPort, switchPort: was.switchPort});
 	// The next add: node03 is taken, so node04; .13 and port +2 are taken by node03, so the next free ones.
 	assert.equal(nextNodeName(removed), 'node04');
 	const again = resolveNodes(added(removed, 'worker').profile)[2]!;
