@@ -41,11 +41,29 @@ export async function listMembers(ssh: Pick<NodeSsh, 'exec'>, member: NodePlan, 
 	return parseMemberList(await etcdctl(ssh, member, ['member', 'list', '-w', 'simple'], signal));
 }
 
+// etcd refuses a membership change with "unhealthy cluster" until its leader has been connected to a
+// quorum for 5 s (etcdserver's HealthInterval): right after a member restarted, the change is tried again.
+export const UNHEALTHY_RETRY = {withinMs: 30_000, everyMs: 2_000};
+
+async function reconfigure(ssh: Pick<NodeSsh, 'exec'>, member: NodePlan, args: string[], signal?: AbortSignal, retry = UNHEALTHY_RETRY): Promise<void> {
+	const deadline = Date.now() + retry.withinMs;
+	for (;;) {
+		try {
+			await etcdctl(ssh, member, args, signal);
+			return;
+		} catch (error) {
+			const unhealthy = error instanceof ProblemError && error.problem.message.includes('unhealthy cluster');
+			if (!unhealthy || Date.now() + retry.everyMs > deadline || signal?.aborted) throw error;
+			await new Promise(resolve => setTimeout(resolve, retry.everyMs));
+		}
+	}
+}
+
 // Idempotent: a member already listed with the joiner's peer URL (a rerun after a crash) is not added twice.
-export async function addMember(ssh: Pick<NodeSsh, 'exec'>, member: NodePlan, joiner: NodePlan, signal?: AbortSignal): Promise<'added' | 'already a member'> {
+export async function addMember(ssh: Pick<NodeSsh, 'exec'>, member: NodePlan, joiner: NodePlan, signal?: AbortSignal, retry = UNHEALTHY_RETRY): Promise<'added' | 'already a member'> {
 	const members = await listMembers(ssh, member, signal);
 	if (members.some(m => m.peerUrls.includes(joiner.etcd.peerUrl))) return 'already a member';
-	await etcdctl(ssh, member, ['member', 'add', joiner.name, `--peer-urls=${joiner.etcd.peerUrl}`], signal);
+	await reconfigure(ssh, member, ['member', 'add', joiner.name, `--peer-urls=${joiner.etcd.peerUrl}`], signal, retry);
 	return 'added';
 }
 
@@ -54,6 +72,6 @@ export async function removeMember(ssh: Pick<NodeSsh, 'exec'>, member: NodePlan,
 	const members = await listMembers(ssh, member, signal);
 	const found = members.find(m => m.name === leaver.name || m.peerUrls.includes(leaver.etcd.peerUrl));
 	if (!found) return 'not a member';
-	await etcdctl(ssh, member, ['member', 'remove', found.id], signal);
+	await reconfigure(ssh, member, ['member', 'remove', found.id], signal);
 	return 'removed';
 }
