@@ -3,6 +3,7 @@ import type {NodePlan} from '../model/plan.js';
 import {nodeWaitReporter, type NodePhase, type RunEventListener} from '../model/events.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
 import type {StageName} from '../model/stages.js';
+import {notRunReasons} from '../model/failure-reason.js';
 import {describeFinding} from '../services/preflight.js';
 import {preflightHosts} from '../services/ssh-hosts-preflight.js';
 import {waitForSsh, type NodeSsh} from '../services/ssh.js';
@@ -80,7 +81,7 @@ export async function runUpSshHosts(profile: Profile, options: UpOptions, connec
 	if (!plan.stages.includes('validate')) return result(failedStage ? 1 : 0, {failedStage});
 
 	const failed = plan.nodes.filter(n => phases[n.name] === 'failed');
-	const notRun = failed.length > 0 ? Object.fromEntries(failed.map(n => [n.name, `${n.name} did not finish: ${state.current.nodes[n.name]?.reason ?? 'failed'}`])) : undefined;
+	const notRun = notRunReasons(failed, state.current.nodes);
 	const validation = new Stage(emit, 'validate');
 	const {validateRunning} = await import('./validate-running.js');
 	const validated = await validateRunning(profile, plan, {checks: profile.checks, sessions: connections, state, phases: nodePhases, onEvent: emit, signal: options.signal, notRun});

@@ -1,5 +1,6 @@
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Profile} from '../model/profile-schema.js';
+import {notRunReasons} from '../model/failure-reason.js';
 import {withAccel, withSnapshotBoot, type NodePlan, type Plan} from '../model/plan.js';
 import {nodeWaitReporter, type NodePhase, type RunEvent, type RunEventListener} from '../model/events.js';
 import {formatProblem, problemOf} from '../model/field-error.js';
@@ -375,7 +376,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		if (options.bootOnly || !plan.stages.includes('validate')) return result(failed.length > 0 ? 1 : 0, {failedStage, plan});
 
 		// A partial cluster is validated as far as it is up: the failed nodes' checks are reported as not run, with why.
-		const notRun = failed.length > 0 ? Object.fromEntries(failed.map(n => [n.name, `${n.name} did not finish: ${state.current.nodes[n.name]?.reason ?? 'failed'}`])) : undefined;
+		const notRun = notRunReasons(failed, state.current.nodes);
 		if (notRun) log(`validating what is up: ${failed.map(n => n.name).join(', ')} did not finish, their checks are not run`, 'warn');
 		const validation = new Stage(emit, 'validate');
 		const {validateRunning} = await import('./validate-running.js');

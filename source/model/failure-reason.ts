@@ -46,3 +46,9 @@ export function failureReason(output: {stderr?: string; stdout?: string}, contex
 	const before = (others.length > 0 ? others : lines.slice(0, causeIndex)).slice(-(context - 1)).reverse();
 	return before.length > 0 && context > 1 ? `${cause} (before: ${before.join('; ')})` : cause;
 }
+
+// A partial cluster is validated as far as it is up: each failed node's checks are reported as not run, with why.
+export function notRunReasons(failed: ReadonlyArray<{name: string}>, recorded: Record<string, {reason?: string} | undefined>): Record<string, string> | undefined {
+	if (failed.length === 0) return undefined;
+	return Object.fromEntries(failed.map(n => [n.name, `${n.name} did not finish: ${recorded[n.name]?.reason ?? 'failed'}`]));
+}
