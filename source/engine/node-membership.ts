@@ -5,6 +5,7 @@ import {withAccel, type NodePlan, type Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
 import {ProblemError, problemOf, formatProblem} from '../model/field-error.js';
 import {removeRefusal} from '../model/fault.js';
+import {memberListCommands} from '../model/node-membership.js';
 import type {TimelineEntry} from '../model/timeline.js';
 import {writeArtifacts} from '../services/artifacts.js';
 import {addMember, listMembers, removeMember} from '../services/etcd-members.js';
@@ -41,6 +42,7 @@ export type MembershipResult = {exitCode: number; reportOk?: boolean};
 
 const SSH_TIMEOUT_MS = 60_000;
 const MEMBER_START_TIMEOUT_MS = 120_000;
+const MEMBER_COMMAND_TIMEOUT_MS = 60_000;
 
 function logger(options: Pick<MembershipOptions, 'onEvent'>) {
 	return (message: string, level: 'info' | 'warn' | 'error' = 'info', node?: string) => options.onEvent({type: 'log', level, message, node, at: Date.now()});
@@ -77,6 +79,23 @@ async function pushHosts(nodes: NodePlan[], sessions: Map<string, NodeSsh>, opti
 			log('/etc/hosts updated', 'info', node.name);
 		}),
 	);
+}
+
+// The nodes that stay learn the new member list (memberListCommands: the workers' etcd grpc-proxy
+// --endpoints), as they learnt the new hosts file. One that does not answer is said, not fatal.
+async function pushMemberList(templates: Profile['install']['push']['commands'], before: Plan, after: Plan, sessions: Map<string, NodeSsh>, options: MembershipOptions): Promise<void> {
+	const log = logger(options);
+	for (const {node, field, command} of memberListCommands(templates, before, after)) {
+		options.signal?.throwIfAborted();
+		const ssh = sessions.get(node);
+		if (!ssh) {
+			log(`${field} not run again with the new members: not reachable (run "plasma-tui up --force-install" once it is)`, 'warn', node);
+			continue;
+		}
+		const result = await ssh.exec(command, {timeoutMs: MEMBER_COMMAND_TIMEOUT_MS, signal: options.signal, onLine: line => options.onEvent({type: 'install-output', node, line, at: Date.now()})});
+		if (result.code !== 0) throw new ProblemError({message: `${node}: ${field} exited ${result.code ?? result.signal} when run again with the new members: ${result.stderr.trim().split('\n').at(-1) ?? ''}`, fix: `read ${node}'s service log; "plasma-tui up --force-install" runs the install again`});
+		log(`${field} run again: it names the members of ${after.nodes.filter(n => n.role === 'control-plane').map(n => n.name).join(', ')}`, 'info', node);
+	}
 }
 
 // A member that answers, to run etcdctl on (never the one that leaves).
@@ -169,6 +188,8 @@ export async function addNode(before: Membership, after: Membership, name: strin
 			const started = async () => ((await listMembers(memberSsh, member, options.signal)).some(m => m.name === name && m.status === 'started') ? true : undefined);
 			await waitFor(`${name} to show as a started etcd member on ${member.name}`, started, {timeoutMs: MEMBER_START_TIMEOUT_MS, intervalMs: 2000, signal: options.signal});
 			log(`etcd: ${name} started as a member`, 'info', name);
+			await mark('member lists');
+			await pushMemberList(after.profile.install.push.commands, before.plan, plan, sessions, options);
 		}
 		await state.setMembership(undefined);
 		await lifecycle(plan, name, `node added (${node.role}); ${plan.nodes.length} nodes`, {nodes: plan.nodes.length});
@@ -221,6 +242,10 @@ export async function removeNode(before: Membership, after: Membership, name: st
 		await mark('hosts files');
 		await writeArtifacts(after.plan);
 		await pushHosts(after.plan.nodes, sessions, options);
+		if (node.role === 'control-plane') {
+			await mark('member lists');
+			await pushMemberList(after.profile.install.push.commands, plan, after.plan, sessions, options);
+		}
 
 		await mark('profile');
 		log(`profile written: ${await options.saveProfile(after.profile)}`, 'info', name);

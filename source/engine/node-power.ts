@@ -8,7 +8,8 @@ import type {QuorumVerdict} from '../model/quorum.js';
 import {membersDown, type MembersState} from '../model/node-membership.js';
 import {nodePowerDecision, type NodePowerAction} from '../model/node-power.js';
 import {nodePid, runningNodes, startNode, stopNode} from '../services/qemu.js';
-import {waitForSsh} from '../services/ssh.js';
+import {waitForSsh, type NodeSsh} from '../services/ssh.js';
+import {isClusterCheck, runsOn} from '../services/checks/registry.js';
 import {runningAccel, StateStore} from '../services/state.js';
 import {appendTimeline} from '../services/timeline.js';
 import {qmpAction} from '../services/node-faults.js';
@@ -18,6 +19,7 @@ import {lifecycleEntry, POWERDOWN_GRACE_MS, stopLinkOf} from './cluster-power.js
 import {forgetQemuFaults} from './faults.js';
 import {NodePhases} from './node-phases.js';
 import {sshTargetFor} from './up.js';
+import {validateCluster} from './validation.js';
 
 // One node of a running cluster: stop, start, restart. Both front ends ask the
 // quorum guard first (what the stop costs the Raft members), then call these.
@@ -36,7 +38,8 @@ export async function nodePowerVerdict(plan: Plan, name: string, action: NodePow
 	return nodePowerDecision(members, name, action, membersDown(plan, state, await runningNodes(plan)));
 }
 
-type PowerOptions = {onEvent: RunEventListener; signal?: AbortSignal};
+// validate: run the started node's checks (default true), as `start` of the cluster does.
+type PowerOptions = {onEvent: RunEventListener; signal?: AbortSignal; validate?: boolean};
 
 export async function stopOneNode(profile: Profile, plan: Plan, name: string, options: PowerOptions): Promise<string> {
 	assertVmTarget(plan.target, profile.name, 'node stop');
@@ -114,11 +117,31 @@ async function bootNode(profile: Profile, plan: Plan, node: NodePlan, state: Sta
 			await state.markInstalled(name, true);
 			await phases.set(name, 'installed');
 		}
+		const sshAfter = Math.round((Date.now() - started) / 1000);
+		await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'started', `ssh after ${sshAfter} s`, name));
+		const checked = options.validate === false ? undefined : await validateStartedNode(profile, plan, node, ssh, phases, {...options, signal});
+		return `started (pid ${proc.pid}), ssh answers after ${sshAfter} s${checked ? `; ${checked}` : ''}`;
 	} finally {
 		ssh.close();
 	}
-	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'started', `ssh after ${Math.round((Date.now() - started) / 1000)} s`, name));
-	return `started (pid ${proc.pid}), ssh answers after ${Math.round((Date.now() - started) / 1000)} s`;
+}
+
+// As `start` of the whole cluster ends, a started node ends validated: its own node checks
+// run on it (cluster checks need the others and belong to `validate`), and it is healthy or
+// failed with the checks that failed. The last report is left alone.
+async function validateStartedNode(profile: Profile, plan: Plan, node: NodePlan, ssh: NodeSsh, phases: NodePhases, options: PowerOptions): Promise<string> {
+	const checks = profile.checks.filter(spec => !isClusterCheck(spec) && runsOn(spec, node));
+	await phases.set(node.name, 'validating', `${checks.length} node checks`);
+	const others = Object.fromEntries(plan.nodes.filter(n => n.name !== node.name).map(n => [n.name, `not part of node start ${node.name}`]));
+	const report = await validateCluster(profile, plan, {connections: new Map([[node.name, ssh]]), checks, onEvent: options.onEvent, signal: options.signal, notRun: others, writeReport: false});
+	const failures = report.results.filter(r => r.node === node.name && r.status !== 'ok');
+	if (failures.length > 0) {
+		const why = failures.map(r => `${r.check}: ${r.reason ?? r.status}`).join('; ');
+		await phases.set(node.name, 'failed', why);
+		throw new ProblemError({message: `${node.name} started, but its checks failed: ${why}`, fix: `plasma-tui validate --profile ${profile.name} shows the whole cluster`});
+	}
+	await phases.set(node.name, 'healthy');
+	return `${checks.length} node checks ok`;
 }
 
 // The plan with the accelerator the cluster runs with (preflight may have chosen KVM for `auto`), read

@@ -1,4 +1,5 @@
-import type {NodeRole, NodeSpec, Profile} from './profile-schema.js';
+import type {NodeRole, NodeSpec, Profile, PushCommand} from './profile-schema.js';
+import type {NodeInstallPlan} from './install-plan.js';
 import {membersDownBy, type ActiveFault} from './fault.js';
 import {type Problem} from './field-error.js';
 import {MAX_NODES} from './profile-rules.js';
@@ -88,4 +89,29 @@ export function membersDown(plan: {nodes: ReadonlyArray<{name: string; role: Nod
 	const byFault = new Set(membersDownBy(state?.faults ?? [], members));
 	const stopped = new Set(state?.lifecycle?.stoppedNodes ?? []);
 	return members.filter(name => byFault.has(name) || stopped.has(name) || !alive.has(name) || state?.nodes?.[name]?.phase === 'failed');
+}
+
+// A push command of a node that stays, to run again after a control plane came or went.
+export type MemberListCommand = {node: string; field: string; command: string};
+
+type NodeInstall = {name: string; install: NodeInstallPlan};
+
+// What names the control-plane members on the nodes that stay, besides /etc/hosts: push commands
+// whose template uses {etcdEndpoints} (the demo's workers: etcd grpc-proxy --endpoints). Their text
+// after the change differs from what ran; they run again (the profile's command must restart what
+// it started, as the demo's does). {etcdInitialCluster} is left alone: a member that has its data
+// directory ignores it, and restarting members would cost the quorum the change keeps.
+export function memberListCommands(templates: readonly PushCommand[], before: {nodes: readonly NodeInstall[]}, after: {nodes: readonly NodeInstall[]}): MemberListCommand[] {
+	const usesMembers = (field: string) => {
+		const template = templates[Number(/^install\.push\.commands\[(\d+)\]$/.exec(field)?.[1] ?? -1)];
+		return template !== undefined && (typeof template === 'string' ? template : template.run).includes('{etcdEndpoints}');
+	};
+	return after.nodes.flatMap(({name, install}) => {
+		const was = before.nodes.find(candidate => candidate.name === name)?.install;
+		if (install.method !== 'push' || was?.method !== 'push') return [];
+		return install.commands.flatMap((command, index) => {
+			const field = install.commandFields[index] ?? '';
+			return usesMembers(field) && !was.commands.includes(command) ? [{node: name, field, command}] : [];
+		});
+	});
 }

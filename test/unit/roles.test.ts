@@ -50,13 +50,13 @@ test('5-node demo: members get the etcd member commands, workers the grpc-proxy 
 		const push = pushOf(plan, name);
 		assert.equal(push.commands.length, 2);
 		assert.ok(push.commands.every(c => !c.includes('--initial-cluster')), `${name} is not an etcd member`);
-		assert.equal(push.commands[1], `/sbin/svc start etcd-proxy etcd grpc-proxy start --endpoints '${plan.etcdEndpoints}' --listen-addr '${node.ip}':23790 --advertise-client-url '${node.hostname}':23790 --cacert '${node.secrets.remoteCa}' --cert '${node.secrets.remoteCert}' --key '${node.secrets.remoteKey}' --cert-file '${node.secrets.remoteCert}' --key-file '${node.secrets.remoteKey}' --trusted-ca-file '${node.secrets.remoteCa}'`);
+		assert.equal(push.commands[1], `/sbin/svc stop etcd-proxy && /sbin/svc start etcd-proxy etcd grpc-proxy start --endpoints '${plan.etcdEndpoints}' --listen-addr '${node.ip}':23790 --advertise-client-url '${node.hostname}':23790 --cacert '${node.secrets.remoteCa}' --cert '${node.secrets.remoteCert}' --key '${node.secrets.remoteKey}' --cert-file '${node.secrets.remoteCert}' --key-file '${node.secrets.remoteKey}' --trusted-ca-file '${node.secrets.remoteCa}'`);
 		// A failure names the profile's field, not the position in this node's shorter list.
 		assert.deepEqual(push.commandFields, ['install.push.commands[0]', 'install.push.commands[2]']);
 	}
 	// `plan` shows each node's own commands.
 	const shown = formatPlan(plan);
-	assert.match(shown, /push install commands for node04:\n {2}\$ \/sbin\/plasma-disk install [^\n]*\n {2}\$ \/sbin\/svc start etcd-proxy etcd grpc-proxy start/);
+	assert.match(shown, /push install commands for node04:\n {2}\$ \/sbin\/plasma-disk install [^\n]*\n {2}\$ \/sbin\/svc stop etcd-proxy && \/sbin\/svc start etcd-proxy etcd grpc-proxy start/);
 	assert.match(shown, /push install commands for node03:\n[^\n]*\n {2}\$ \/sbin\/svc start etcd etcd --name 'node03'/);
 });
 
