@@ -9,6 +9,7 @@ import type {NodeRole, Profile} from '../model/profile-schema.js';
 import {assertWritable, profileSourceOf, writeProfileBack, type ProfileSource} from '../services/profiles.js';
 import {liveEntries, readState, type MembershipChange, type RunState} from '../services/state.js';
 import {EXIT, planContext, vmProfileFromOptions, profileStore, underWorkLock} from './common.js';
+import {abortOnSignals} from './interrupt.js';
 import type {CommandOptions, CommandRun} from './registry.js';
 
 // `plasma-tui node add [--role worker|control-plane]` and `node remove NAME`:
@@ -40,13 +41,18 @@ export const run: CommandRun = async ({values, positionals}) => {
 	}
 	const plan = buildPlan(profile, planContext());
 	return underWorkLock(plan, command, async () => {
+		// Ctrl-C stops the change at its next safe point; the state file says where (status names it).
+		const controller = new AbortController();
+		const releaseSignals = abortOnSignals(controller);
 		try {
-			return action === 'add' ? await add(profile, plan, role, source, values) : await remove(profile, plan, name!, source, values);
+			return action === 'add' ? await add(profile, plan, role, source, values, controller.signal) : await remove(profile, plan, name!, source, values, controller.signal);
 		} catch (error) {
 			console.error(`plasma-tui ${command}: ${formatProblem(problemOf(error))}`);
 			const state = await readState(plan.stateFile).catch(() => undefined);
 			if (state?.membership) console.error(recovery(state.membership));
 			return EXIT.failed;
+		} finally {
+			releaseSignals();
 		}
 	});
 };
@@ -65,7 +71,7 @@ function afterPlan(profile: Profile, joining: string[]): {profile: Profile; plan
 	return {profile: parsed.profile, plan};
 }
 
-async function add(profile: Profile, plan: Plan, role: NodeRole, source: ProfileSource, values: CommandOptions): Promise<number> {
+async function add(profile: Profile, plan: Plan, role: NodeRole, source: ProfileSource, values: CommandOptions, signal: AbortSignal): Promise<number> {
 	const {state, live} = await clusterNow(plan);
 	if (state?.membership) return unfinished(state.membership, 'node add');
 	if (live.size === 0) return notRunning(profile, source, 'node add');
@@ -82,12 +88,12 @@ async function add(profile: Profile, plan: Plan, role: NodeRole, source: Profile
 	}
 	if (!(await confirm(`Add ${node.name} to "${profile.name}"?`, values))) return EXIT.badInput;
 	const {addNode} = await import('../engine/node-membership.js');
-	const result = await addNode({profile, plan}, after, node.name, {onEvent: printer(), saveProfile: changed => writeProfileBack(source, changed)});
+	const result = await addNode({profile, plan}, after, node.name, {onEvent: printer(), signal, saveProfile: changed => writeProfileBack(source, changed)});
 	console.log(result.exitCode === 0 ? `node add: ${node.name} joined "${profile.name}"` : `node add: ${node.name} joined, but checks failed: see ${after.plan.report.text}`);
 	return result.exitCode;
 }
 
-async function remove(profile: Profile, plan: Plan, name: string, source: ProfileSource, values: CommandOptions): Promise<number> {
+async function remove(profile: Profile, plan: Plan, name: string, source: ProfileSource, values: CommandOptions, signal: AbortSignal): Promise<number> {
 	const {state, live} = await clusterNow(plan);
 	const pending = state?.membership;
 	if (pending && pending.node !== name) return unfinished(pending, `node remove ${name}`);
@@ -121,7 +127,7 @@ async function remove(profile: Profile, plan: Plan, name: string, source: Profil
 		if (decision.refused) return problem(`node remove ${name}`, `refused: ${decision.verdict.message}`, 'bring the stopped members back first, or add --force to remove it anyway', EXIT.failed);
 	}
 	if (!(await confirm(`Remove ${name} from "${profile.name}" (its VM stops; its disk and certificates are deleted)?`, values))) return EXIT.badInput;
-	const result = await removeNode({profile, plan}, after, name, {onEvent: printer(), saveProfile: changed => writeProfileBack(source, changed)});
+	const result = await removeNode({profile, plan}, after, name, {onEvent: printer(), signal, saveProfile: changed => writeProfileBack(source, changed)});
 	console.log(result.exitCode === 0 ? `node remove: ${name} left "${profile.name}"` : `node remove: ${name} left, but checks failed: see ${after.plan.report.text}`);
 	return result.exitCode;
 }

@@ -119,6 +119,8 @@ async function validateAfter(after: Membership, state: StateStore, sessions: Map
 }
 
 // `node add`: `after` holds the new node (last), planned with it joining when it is a control plane.
+// A step that fails rolls the add back (rollBackAdd); Ctrl-C stops at the next safe point (between
+// steps, or while waiting), stops the new node's VM and leaves the record for "node remove --force".
 export async function addNode(before: Membership, after: Membership, name: string, options: MembershipOptions): Promise<MembershipResult> {
 	const log = logger(options);
 	const state = await StateStore.open(after.plan.stateFile, after.profile.name, after.plan.workDir);
@@ -126,80 +128,171 @@ export async function addNode(before: Membership, after: Membership, name: strin
 	const node = plan.nodes.find(n => n.name === name)!;
 	const step = changeRecord('add', node);
 	const sessions = new Map<string, NodeSsh>();
+	const done = {profile: false, member: false, hosts: false};
 	let closeBoot = () => undefined as void;
 	const mark = async (what: string) => {
+		// A safe point: the step before is finished, the next not begun.
+		if (options.signal?.aborted) throw interruption(what, 'before');
 		await state.setMembership(step(what));
 		log(`node add: ${what}`, 'info', name);
 	};
 	try {
-		await mark('profile');
-		await lifecycle(plan, name, `node add started (${node.role})`, {role: node.role});
-		log(`profile written: ${await options.saveProfile(after.profile)}`, 'info', name);
+		try {
+			await mark('profile');
+			await lifecycle(plan, name, `node add started (${node.role})`, {role: node.role});
+			done.profile = true;
+			log(`profile written: ${await options.saveProfile(after.profile)}`, 'info', name);
 
-		await mark('certificates');
-		const artifacts = await writeArtifacts(plan);
-		const issued = artifacts.certificates.filter(c => !c.reused).map(c => c.node);
-		log(`certificates: issued for ${issued.join(', ') || 'nobody'}; CA and ${artifacts.certificates.length - issued.length} node certificates reused`, 'info', name);
+			await mark('certificates');
+			const artifacts = await writeArtifacts(plan);
+			const issued = artifacts.certificates.filter(c => !c.reused).map(c => c.node);
+			log(`certificates: issued for ${issued.join(', ') || 'nobody'}; CA and ${artifacts.certificates.length - issued.length} node certificates reused`, 'info', name);
 
-		await mark('hosts files');
-		const existing = plan.nodes.filter(n => before.plan.nodes.some(b => b.name === n.name));
-		for (const [key, ssh] of await connect(plan, existing, options)) sessions.set(key, ssh);
-		await pushHosts(existing, sessions, options);
+			await mark('hosts files');
+			const existing = plan.nodes.filter(n => before.plan.nodes.some(b => b.name === n.name));
+			for (const [key, ssh] of await connect(plan, existing, options)) sessions.set(key, ssh);
+			done.hosts = true;
+			await pushHosts(existing, sessions, options);
 
-		if (node.role === 'control-plane' && plan.membership === 'etcd') {
-			await mark('etcd member add');
-			const {member, ssh} = memberSession(plan.nodes, sessions, name);
-			const outcome = await addMember(ssh, member, node, options.signal);
-			log(`etcd member add ${name} ${node.etcd.peerUrl} on ${member.name}: ${outcome}`, 'info', name);
-			await lifecycle(plan, name, `etcd member add (${outcome}) on ${member.name}`);
-		}
-
-		await mark('boot');
-		const boot = await bootCluster(after.profile, {...plan, nodes: [node]}, {onEvent: options.onEvent, signal: options.signal, state});
-		closeBoot = boot.close;
-		const booted = boot.nodes.get(name);
-		if (boot.interrupted) throw new ProblemError({message: 'interrupted while booting'});
-		if (!booted) throw new ProblemError({message: `${name} did not start: ${state.current.nodes[name]?.reason ?? 'see its QEMU log'}`, fix: `read ${node.runtime.qemuLog}`});
-		let installBegun = false;
-		const target = sshTargetFor(plan, node, booted.attached ? undefined : {pid: booted.pid, isOpen: () => !installBegun});
-		const ssh = await waitForSsh(target, {timeoutMs: after.profile.boot.sshTimeoutSec * 1000, signal: options.signal, wake: {promise: booted.ready}, onWait: nodeWaitReporter(options.onEvent, name, `ssh on 127.0.0.1:${node.sshPort}`)});
-		sessions.set(name, ssh);
-		await boot.nodePhases.set(name, 'ssh-ready', `host key ${ssh.hostKey} (${ssh.hostKeyTrust})`);
-
-		await mark('install');
-		installBegun = true;
-		if (plan.stages.includes('install')) {
-			await boot.nodePhases.set(name, 'installing');
-			const {installNode} = await import('../services/install.js');
-			await installNode({plan, node, ssh, state, signal: options.signal, qemuPid: booted.pid, onLine: line => options.onEvent({type: 'install-output', node: name, line, at: Date.now()})});
-			await state.markInstalled(name, true);
-			if (after.profile.install.method === 'nixos-anywhere') {
-				// It rebooted into the installed system: a new session, and only the generated key (as in up).
-				ssh.close();
-				await boot.nodePhases.set(name, 'installing', 'rebooting into the installed system');
-				sessions.set(name, await waitForSsh(sshTargetFor(plan, node), {timeoutMs: after.profile.boot.sshTimeoutSec * 1000, signal: options.signal, onWait: nodeWaitReporter(options.onEvent, name, `ssh after the reboot on 127.0.0.1:${node.sshPort}`)}));
+			if (node.role === 'control-plane' && plan.membership === 'etcd') {
+				await mark('etcd member add');
+				const {member, ssh} = memberSession(plan.nodes, sessions, name);
+				done.member = true;
+				// Not cut by Ctrl-C half-way: etcd's own retries and timeout bound it.
+				const outcome = await addMember(ssh, member, node);
+				log(`etcd member add ${name} ${node.etcd.peerUrl} on ${member.name}: ${outcome}`, 'info', name);
+				await lifecycle(plan, name, `etcd member add (${outcome}) on ${member.name}`);
 			}
-			await boot.nodePhases.set(name, 'installed');
-		}
 
-		if (node.role === 'control-plane' && plan.membership === 'etcd') {
-			await mark('etcd member start');
-			const {member, ssh: memberSsh} = memberSession(plan.nodes, sessions, name);
-			const started = async () => ((await listMembers(memberSsh, member, options.signal)).some(m => m.name === name && m.status === 'started') ? true : undefined);
-			await waitFor(`${name} to show as a started etcd member on ${member.name}`, started, {timeoutMs: MEMBER_START_TIMEOUT_MS, intervalMs: 2000, signal: options.signal});
-			log(`etcd: ${name} started as a member`, 'info', name);
-			await mark('member lists');
-			await pushMemberList(after.profile.install.push.commands, before.plan, plan, sessions, options);
+			await mark('boot');
+			const boot = await bootCluster(after.profile, {...plan, nodes: [node]}, {onEvent: options.onEvent, signal: options.signal, state});
+			closeBoot = boot.close;
+			const booted = boot.nodes.get(name);
+			if (boot.interrupted) throw interruption('boot', 'during');
+			if (!booted) throw new ProblemError({message: `${name} did not start: ${state.current.nodes[name]?.reason ?? 'see its QEMU log'}`, fix: `read ${node.runtime.qemuLog}`});
+			let installBegun = false;
+			const target = sshTargetFor(plan, node, booted.attached ? undefined : {pid: booted.pid, isOpen: () => !installBegun});
+			const ssh = await waitForSsh(target, {timeoutMs: after.profile.boot.sshTimeoutSec * 1000, signal: options.signal, wake: {promise: booted.ready}, onWait: nodeWaitReporter(options.onEvent, name, `ssh on 127.0.0.1:${node.sshPort}`)});
+			sessions.set(name, ssh);
+			await boot.nodePhases.set(name, 'ssh-ready', `host key ${ssh.hostKey} (${ssh.hostKeyTrust})`);
+
+			await mark('install');
+			installBegun = true;
+			if (plan.stages.includes('install')) {
+				await boot.nodePhases.set(name, 'installing');
+				const {installNode} = await import('../services/install.js');
+				await installNode({plan, node, ssh, state, signal: options.signal, qemuPid: booted.pid, onLine: line => options.onEvent({type: 'install-output', node: name, line, at: Date.now()})});
+				await state.markInstalled(name, true);
+				if (after.profile.install.method === 'nixos-anywhere') {
+					// It rebooted into the installed system: a new session, and only the generated key (as in up).
+					ssh.close();
+					await boot.nodePhases.set(name, 'installing', 'rebooting into the installed system');
+					sessions.set(name, await waitForSsh(sshTargetFor(plan, node), {timeoutMs: after.profile.boot.sshTimeoutSec * 1000, signal: options.signal, onWait: nodeWaitReporter(options.onEvent, name, `ssh after the reboot on 127.0.0.1:${node.sshPort}`)}));
+				}
+				await boot.nodePhases.set(name, 'installed');
+			}
+
+			if (node.role === 'control-plane' && plan.membership === 'etcd') {
+				await mark('etcd member start');
+				const {member, ssh: memberSsh} = memberSession(plan.nodes, sessions, name);
+				const started = async () => ((await listMembers(memberSsh, member, options.signal)).some(m => m.name === name && m.status === 'started') ? true : undefined);
+				await waitFor(`${name} to show as a started etcd member on ${member.name}`, started, {timeoutMs: MEMBER_START_TIMEOUT_MS, intervalMs: 2000, signal: options.signal});
+				log(`etcd: ${name} started as a member`, 'info', name);
+				await mark('member lists');
+				// Not cut by Ctrl-C half-way: a proxy stopped and not started again would be worse than either list.
+				await pushMemberList(after.profile.install.push.commands, before.plan, plan, sessions, {...options, signal: undefined});
+			}
+		} catch (error) {
+			const at = state.current.membership?.step ?? '?';
+			closeBoot();
+			if (options.signal?.aborted) {
+				await stopInterruptedAdd(plan, node, state, step, at, error, options);
+				throw error;
+			}
+			const undone = await rollBackAdd(before, {profile: after.profile, plan}, node, state, sessions, done, step, error, options);
+			if (undone === undefined) throw error;
+			const cause = problemOf(error);
+			throw new ProblemError({message: `${name} was not added (step "${at}": ${cause.message}); rolled back: ${undone}`, fix: cause.fix});
 		}
 		await state.setMembership(undefined);
 		await lifecycle(plan, name, `node added (${node.role}); ${plan.nodes.length} nodes`, {nodes: plan.nodes.length});
 		return await validateAfter({profile: after.profile, plan}, state, sessions, options);
-	} catch (error) {
-		await lifecycle(plan, name, `node add stopped at "${state.current.membership?.step ?? '?'}": ${formatProblem(problemOf(error))}`).catch(() => undefined);
-		throw error;
 	} finally {
 		closeBoot();
 		for (const ssh of sessions.values()) ssh.close();
+	}
+}
+
+function interruption(what: string, when: 'before' | 'during'): ProblemError {
+	return new ProblemError({message: `interrupted ${when} step "${what}"`});
+}
+
+// Ctrl-C: what the add started (the new node's VM) stops; the rest stays on record, with the step it stopped at.
+async function stopInterruptedAdd(plan: Plan, node: NodePlan, state: StateStore, step: (what: string) => MembershipChange, at: string, error: unknown, options: MembershipOptions): Promise<void> {
+	const log = logger(options);
+	if (!state.current.membership) return;
+	const stopped = await teardown(plan, {only: [node.name]}).catch((failure: unknown) => ({stopped: [], notStopped: [problemOf(failure).message]}));
+	await state.removeProcess('qemu', node.name);
+	await state.setMembership(step(`${at}: interrupted`));
+	const vm = stopped.notStopped.length > 0 ? `its VM could not be stopped: ${stopped.notStopped.join('; ')}` : 'its VM is stopped';
+	log(`node add interrupted at "${at}": ${vm}; ${formatProblem(problemOf(error))}`, 'warn', node.name);
+	await lifecycle(plan, node.name, `node add interrupted at "${at}" (${vm})`).catch(() => undefined);
+}
+
+// A failed add is undone, newest first, each undo on record before it runs: the etcd member
+// (if it was added), the VM, the hosts files, the profile, the new node's files. An undo that
+// fails leaves the record at "rollback: ..." for "node remove NAME --force".
+async function rollBackAdd(
+	before: Membership,
+	after: Membership,
+	node: NodePlan,
+	state: StateStore,
+	sessions: Map<string, NodeSsh>,
+	done: {profile: boolean; member: boolean; hosts: boolean},
+	step: (what: string) => MembershipChange,
+	cause: unknown,
+	options: MembershipOptions,
+): Promise<string | undefined> {
+	const log = logger(options);
+	const at = state.current.membership?.step ?? '?';
+	const undone: string[] = [];
+	log(`node add failed at "${at}": ${formatProblem(problemOf(cause))}; rolling back`, 'error', node.name);
+	const undo = async (what: string, run: () => Promise<string>) => {
+		await state.setMembership(step(`rollback: ${what}`));
+		log(`node add rolled back: ${what}: ${await run()}`, 'info', node.name);
+		undone.push(what);
+	};
+	try {
+		if (done.member) {
+			await undo('etcd member remove', async () => {
+				const {member, ssh} = memberSession(before.plan.nodes, sessions, node.name);
+				return `${await removeMember(ssh, member, node)} on ${member.name}`;
+			});
+		}
+		await undo('stop its VM', async () => {
+			const stopped = await teardown(after.plan, {only: [node.name]});
+			if (stopped.notStopped.length > 0) throw new ProblemError({message: `${node.name} could not be stopped: ${stopped.notStopped.join('; ')}`});
+			await state.forgetNode(node.name);
+			await forgetPinnedHostKey(after.plan.ssh.knownHosts, node.name);
+			return stopped.stopped.join(', ') || 'it was not running';
+		});
+		if (done.hosts) {
+			await undo('hosts files', async () => {
+				await writeArtifacts(before.plan);
+				await pushHosts(before.plan.nodes, sessions, options);
+				return `${before.plan.nodes.length} nodes`;
+			});
+		}
+		if (done.profile) await undo('profile', async () => `written back: ${await options.saveProfile(before.profile)}`);
+		await undo('files', async () => (await removeNodeFiles(after.plan, step('files'))).join(', '));
+		await state.setMembership(undefined);
+		await lifecycle(after.plan, node.name, `node add failed at "${at}" and was rolled back`);
+		return undone.join(', ');
+	} catch (error) {
+		const left = state.current.membership?.step ?? '?';
+		log(`node add: ${left} failed: ${formatProblem(problemOf(error))}`, 'error', node.name);
+		await lifecycle(after.plan, node.name, `node add failed at "${at}"; its rollback stopped at "${left}"`).catch(() => undefined);
+		return undefined;
 	}
 }
 
@@ -213,6 +306,8 @@ export async function removeNode(before: Membership, after: Membership, name: st
 	if (inFault) throw new ProblemError(inFault);
 	const step = changeRecord('remove', node);
 	const mark = async (what: string) => {
+		// A safe point: Ctrl-C stops here, between steps; "node remove NAME" finishes from the record.
+		if (options.signal?.aborted) throw interruption(what, 'before');
 		await state.setMembership(step(what));
 		log(`node remove: ${what}`, 'info', name);
 	};
@@ -225,7 +320,8 @@ export async function removeNode(before: Membership, after: Membership, name: st
 		if (node.role === 'control-plane' && plan.membership === 'etcd') {
 			await mark('etcd member remove');
 			const {member, ssh} = memberSession(after.plan.nodes, sessions, name);
-			const outcome = await removeMember(ssh, member, node, options.signal);
+			// Not cut by Ctrl-C half-way: etcd's own timeout bounds it.
+			const outcome = await removeMember(ssh, member, node);
 			log(`etcd member remove ${name} on ${member.name}: ${outcome}`, 'info', name);
 			await lifecycle(plan, name, `etcd member remove (${outcome}) on ${member.name}`);
 		}
@@ -244,7 +340,7 @@ export async function removeNode(before: Membership, after: Membership, name: st
 		await pushHosts(after.plan.nodes, sessions, options);
 		if (node.role === 'control-plane') {
 			await mark('member lists');
-			await pushMemberList(after.profile.install.push.commands, plan, after.plan, sessions, options);
+			await pushMemberList(after.profile.install.push.commands, plan, after.plan, sessions, {...options, signal: undefined});
 		}
 
 		await mark('profile');
@@ -253,7 +349,9 @@ export async function removeNode(before: Membership, after: Membership, name: st
 		await finishRemove(after.plan, state, state.current.membership!, options);
 		return await validateAfter(after, state, sessions, options);
 	} catch (error) {
-		await lifecycle(plan, name, `node remove stopped at "${state.current.membership?.step ?? '?'}": ${formatProblem(problemOf(error))}`).catch(() => undefined);
+		const at = state.current.membership?.step;
+		if (options.signal?.aborted && at !== undefined && state.current.membership?.action === 'remove') await state.setMembership(step(`${at}: interrupted`));
+		await lifecycle(plan, name, `node remove stopped at "${at ?? '?'}": ${formatProblem(problemOf(error))}`).catch(() => undefined);
 		throw error;
 	} finally {
 		for (const ssh of sessions.values()) ssh.close();
@@ -265,6 +363,13 @@ export async function removeNode(before: Membership, after: Membership, name: st
 export async function finishRemove(plan: Plan, state: StateStore, change: MembershipChange, options: Pick<MembershipOptions, 'onEvent'>): Promise<void> {
 	const log = logger(options);
 	await state.setMembership({...change, step: 'files'});
+	for (const dir of await removeNodeFiles(plan, change)) log(`removed ${dir}`, 'info', change.node);
+	await state.setMembership(undefined);
+	await lifecycle(plan, change.node, `node removed (${change.role}); ${plan.nodes.length} nodes`, {nodes: plan.nodes.length});
+}
+
+// A node's directory (certificates, host key, disk, logs) and its run directory; resolves with what went.
+async function removeNodeFiles(plan: Plan, change: Pick<MembershipChange, 'node' | 'dir'>): Promise<string[]> {
 	const nodesDir = path.join(plan.workDir, 'nodes');
 	const runDir = path.join(plan.workDir, 'run', change.node);
 	for (const dir of [change.dir, runDir]) {
@@ -272,8 +377,6 @@ export async function finishRemove(plan: Plan, state: StateStore, change: Member
 		const parent = path.dirname(dir);
 		if ((parent !== nodesDir && parent !== path.join(plan.workDir, 'run')) || path.basename(dir) !== change.node) throw new ProblemError({message: `${dir} is not a node directory of ${plan.workDir}; it was left in place`});
 		await fs.rm(dir, {recursive: true, force: true});
-		log(`removed ${dir}`, 'info', change.node);
 	}
-	await state.setMembership(undefined);
-	await lifecycle(plan, change.node, `node removed (${change.role}); ${plan.nodes.length} nodes`, {nodes: plan.nodes.length});
+	return [change.dir, runDir];
 }
