@@ -131,10 +131,10 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		stage.failed(options.plan.problems.map(formatProblem).join('; '));
 		return result(2, {failedStage: 'preflight', plan: options.plan});
 	}
-	// Under boot.accel auto the KVM probe only chooses the accelerator: it runs alongside image and certificates.
-	const accelProbe = options.plan.accelWanted === 'auto' ? accelFindings(options.plan, true) : undefined;
-	void accelProbe?.catch(() => undefined);
-	const findings = await runPreflight(options.plan, {probeKvm: !accelProbe});
+	// Under boot.accel auto the KVM probe only chooses the accelerator: it runs alongside image and
+	// certificates, once the state file can record its QEMU.
+	const probing = options.plan.accelWanted === 'auto';
+	const findings = await runPreflight(options.plan, {probeKvm: !probing});
 	// The event's level says warn or fail; the line carries the finding and its fix.
 	// A boot file that is only not built yet is answered by the stage that builds it: the screens drop the warning then.
 	const builtBy: StageName | undefined = options.plan.stages.includes('nix build') ? 'nix build' : options.plan.stages.includes('image') ? 'image' : undefined;
@@ -150,6 +150,11 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	}
 	let plan = withAccel(options.plan, chosenAccel(findings));
 	if (options.signal?.aborted) return interrupted(plan);
+	// One state store for the whole run: the KVM probe, the image build and nix are recorded in it while they run, like QEMU later.
+	// Opening it checks and makes the work directory as the tool's own (services/owned-dir.ts).
+	const runState = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
+	const accelProbe = probing ? accelFindings(options.plan, true, undefined, {signal: options.signal, state: runState}) : undefined;
+	void accelProbe?.catch(() => undefined);
 	const fromSnapshot = options.fromSnapshot;
 	// The probe's verdict, once taken: a snapshot must start under the accelerator it was saved with, so it waits for it.
 	let pendingProbe = accelProbe;
@@ -176,9 +181,6 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	if (fromSnapshot) stage.done(`accelerator ${plan.accel.toUpperCase()}; starting every node from snapshot ${fromSnapshot}`);
 	else stage.done(pendingProbe ? 'accelerator: the KVM probe runs alongside image and certificates' : `accelerator ${plan.accel.toUpperCase()}`);
 
-	// One state store for the whole run: the image build and nix are recorded in it while they run, like QEMU later.
-	// Opening it checks and makes the work directory as the tool's own (services/owned-dir.ts).
-	const runState = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
 	// A cluster is never left partitioned, frozen or slowed by an earlier rehearsal.
 	for (const line of await clearFaults(plan, runState)) log(`fault ${line}`, 'warn');
 	const restarted = await markStarting(runState, plan);

@@ -7,8 +7,8 @@ import {QEMU_BINARY, type Plan} from '../model/plan.js';
 import {snapshotSizeBytes} from '../model/snapshot.js';
 import {listSnapshots} from './snapshots.js';
 import {sshPortsInUse} from './host-checks.js';
-import {identityOf, liveEntries, readState} from './state.js';
-import {isOurProcess} from './processes.js';
+import {identityOf, liveEntries, readState, type StateStore} from './state.js';
+import {isOurProcess, signalProcess, statOf, stopGroup} from './processes.js';
 import {onPath} from './on-path.js';
 import {detectNix} from './nix.js';
 import {z} from 'zod';
@@ -54,7 +54,11 @@ async function toolFindings(env: NodeJS.ProcessEnv): Promise<Finding[]> {
 const KVM_PROBE_MS = 3000;
 const PROTECTED_MODE_GRACE_MS = 400;
 
-export async function probeKvm(env: NodeJS.ProcessEnv = process.env): Promise<{usable: boolean; why: string}> {
+// Under `up` the probe is one of the run's processes: `run.state` records it before it starts
+// (down, Ctrl-C and the next up stop it; a leftover of a killed run goes first), and `run.signal` stops it.
+export type ProbeRun = {signal?: AbortSignal; state?: Pick<StateStore, 'current' | 'recordProcess' | 'setProcess' | 'removeProcess'>};
+
+export async function probeKvm(env: NodeJS.ProcessEnv = process.env, run: ProbeRun = {}): Promise<{usable: boolean; why: string}> {
 	try {
 		await fs.access('/dev/kvm', fsConstants.R_OK | fsConstants.W_OK);
 	} catch {
@@ -62,45 +66,69 @@ export async function probeKvm(env: NodeJS.ProcessEnv = process.env): Promise<{u
 	}
 	const qemu = await onPath(QEMU_BINARY, env);
 	if (!qemu) return {usable: false, why: `${QEMU_BINARY} is not installed`};
+	run.signal?.throwIfAborted();
 	const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plasma-kvm-probe-'));
 	const firmware = path.join(dir, 'probe.bin');
 	await fs.writeFile(firmware, kvmProbeFirmware(), {mode: 0o600});
+	const args = ['-accel', 'kvm', '-cpu', 'host', '-machine', 'q35', '-nodefaults', '-no-user-config', '-display', 'none', '-m', '16', '-bios', firmware, '-serial', 'stdio', '-device', `isa-debug-exit,iobase=${KVM_PROBE_DEBUG_EXIT_PORT},iosize=4`, '-no-reboot'];
+	try {
+		await recordProbe(run, qemu, args);
+		return await runProbe(qemu, args, run);
+	} finally {
+		await run.state?.removeProcess('kvm-probe', undefined);
+		await fs.rm(dir, {recursive: true, force: true});
+	}
+}
+
+async function recordProbe(run: ProbeRun, qemu: string, args: string[]): Promise<void> {
+	if (!run.state) return;
+	const previous = run.state.current.processes.find(p => p.kind === 'kvm-probe');
+	if (previous) await stopGroup(previous, identityOf(previous), 1000);
+	await run.state.recordProcess({kind: 'kvm-probe', argv: [qemu, ...args], exe: [await fs.realpath(qemu).catch(() => qemu)], match: args.slice(args.indexOf('-bios'), args.indexOf('-bios') + 2), sockets: [], ports: [], startedAt: new Date().toISOString(), status: 'starting'});
+}
+
+async function runProbe(qemu: string, args: string[], run: ProbeRun): Promise<{usable: boolean; why: string}> {
+	run.signal?.throwIfAborted();
 	const started = Date.now();
-	const probe = execa(qemu, ['-accel', 'kvm', '-cpu', 'host', '-machine', 'q35', '-nodefaults', '-no-user-config', '-display', 'none', '-m', '16', '-bios', firmware, '-serial', 'stdio', '-device', `isa-debug-exit,iobase=${KVM_PROBE_DEBUG_EXIT_PORT},iosize=4`, '-no-reboot'], {
+	const probe = execa(qemu, args, {
 		reject: false,
 		detached: true,
 		stdin: 'ignore',
 		timeout: KVM_PROBE_MS,
 		killSignal: 'SIGKILL',
 	});
-	let serial = '';
-	const answered = new Promise<void>(resolve => {
-		let grace: NodeJS.Timeout | undefined;
-		probe.stdout?.on('data', (chunk: Buffer) => {
-			serial += chunk.toString('latin1');
-			if (serial.includes('K')) resolve();
-			else if (serial.includes('R')) grace ??= setTimeout(resolve, PROTECTED_MODE_GRACE_MS);
+	const kill = () => {
+		if (probe.pid && probe.exitCode === null) signalProcess(probe.pid, 'SIGKILL', true);
+	};
+	run.signal?.addEventListener('abort', kill, {once: true});
+	try {
+		if (probe.pid) await run.state?.setProcess('kvm-probe', undefined, {pid: probe.pid, pgid: probe.pid, startTicks: (await statOf(probe.pid))?.startTicks, status: 'running'});
+		let serial = '';
+		const answered = new Promise<void>(resolve => {
+			let grace: NodeJS.Timeout | undefined;
+			probe.stdout?.on('data', (chunk: Buffer) => {
+				serial += chunk.toString('latin1');
+				if (serial.includes('K')) resolve();
+				else if (serial.includes('R')) grace ??= setTimeout(resolve, PROTECTED_MODE_GRACE_MS);
+			});
+			void probe.finally(() => {
+				clearTimeout(grace);
+				resolve();
+			});
 		});
-		void probe.finally(() => {
-			clearTimeout(grace);
-			resolve();
-		});
-	});
-	await answered;
-	if (probe.pid && probe.exitCode === null) {
-		try {
-			process.kill(-probe.pid, 'SIGKILL');
-		} catch {
-			// already gone
-		}
+		await answered;
+		kill();
+		const result = await probe;
+		run.signal?.throwIfAborted();
+		const ms = Date.now() - started;
+		if (serial.includes('RK') || result.exitCode === KVM_PROBE_EXIT_CODE) return {usable: true, why: `a probe guest ran real and protected mode under KVM in ${ms} ms`};
+		if (serial.includes('R')) return {usable: false, why: 'KVM probe: the guest runs real mode but hangs entering protected mode (a kernel would hang after "Probing EDD")'};
+		const stderr = result.stderr?.toString().trim().split('\n')[0];
+		return {usable: false, why: stderr ? `KVM probe failed: ${stderr}` : `KVM probe printed nothing within ${KVM_PROBE_MS / 1000} s (guest hangs)`};
+	} finally {
+		run.signal?.removeEventListener('abort', kill);
+		kill();
 	}
-	const result = await probe;
-	await fs.rm(dir, {recursive: true, force: true});
-	const ms = Date.now() - started;
-	if (serial.includes('RK') || result.exitCode === KVM_PROBE_EXIT_CODE) return {usable: true, why: `a probe guest ran real and protected mode under KVM in ${ms} ms`};
-	if (serial.includes('R')) return {usable: false, why: 'KVM probe: the guest runs real mode but hangs entering protected mode (a kernel would hang after "Probing EDD")'};
-	const stderr = result.stderr?.toString().trim().split('\n')[0];
-	return {usable: false, why: stderr ? `KVM probe failed: ${stderr}` : `KVM probe printed nothing within ${KVM_PROBE_MS / 1000} s (guest hangs)`};
 }
 
 const kvmProbeCacheSchema = z.strictObject({bootId: z.string(), usable: z.boolean(), why: z.string()});
@@ -109,7 +137,7 @@ type ProbeVerdict = {usable: boolean; why: string; cacheWarning?: string};
 // The probe's verdict holds until the host reboots: cached per boot id. A
 // cache that is empty, corrupt or of another shape is only a cache: it is
 // named, probed again and rewritten, never a failure.
-export async function cachedProbe(env: NodeJS.ProcessEnv, cacheFile?: string): Promise<ProbeVerdict> {
+export async function cachedProbe(env: NodeJS.ProcessEnv, cacheFile?: string, run: ProbeRun = {}): Promise<ProbeVerdict> {
 	const bootId = (await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
 	let bad: string | undefined;
 	if (cacheFile && bootId) {
@@ -117,7 +145,7 @@ export async function cachedProbe(env: NodeJS.ProcessEnv, cacheFile?: string): P
 		if (cached.status === 'ok' && cached.value.bootId === bootId) return {usable: cached.value.usable, why: `${cached.value.why} (probed earlier since this boot)`};
 		if (cached.status === 'bad') bad = cached.why;
 	}
-	const result = await probeKvm(env);
+	const result = await probeKvm(env, run);
 	if (cacheFile && bootId) {
 		await ensureUsableDir(path.dirname(cacheFile));
 		await writeFileAtomic(cacheFile, JSON.stringify({bootId, ...result}), 0o644);
@@ -126,10 +154,10 @@ export async function cachedProbe(env: NodeJS.ProcessEnv, cacheFile?: string): P
 	return result;
 }
 
-export async function accelFindings(plan: Plan, probe: boolean, env: NodeJS.ProcessEnv = process.env): Promise<Finding[]> {
+export async function accelFindings(plan: Plan, probe: boolean, env: NodeJS.ProcessEnv = process.env, run: ProbeRun = {}): Promise<Finding[]> {
 	if (plan.accelWanted === 'tcg') return [{id: 'accel', status: 'ok', message: 'TCG (set in the profile)'}];
 	if (!probe) return [{id: 'accel', status: 'ok', message: 'TCG (KVM not probed)'}];
-	const result = await cachedProbe(env, plan.kvmProbeCache);
+	const result = await cachedProbe(env, plan.kvmProbeCache, run);
 	const cache: Finding[] = result.cacheWarning ? [{id: 'cache:kvm-probe', status: 'warn', message: result.cacheWarning}] : [];
 	if (result.usable) return [...cache, {id: 'accel', status: 'ok', message: `KVM (${result.why})`}];
 	if (plan.accelWanted === 'kvm') return [...cache, {id: 'accel', status: 'fail', message: `KVM requested but unusable: ${result.why}`, fix: 'set boot.accel to auto or tcg'}];

@@ -14,7 +14,7 @@ import {readJsonFile} from './json-file.js';
 // Read back through this schema: a state file of the wrong shape is reported
 // with its path, never half-used (types are inferred from it).
 const processEntrySchema = z.strictObject({
-	kind: z.enum(['vde', 'qemu', 'nix', 'nixos-anywhere', 'image-build', 'node-switch', 'wirefilter']),
+	kind: z.enum(['vde', 'qemu', 'nix', 'nixos-anywhere', 'image-build', 'node-switch', 'wirefilter', 'kvm-probe']),
 	node: z.string().optional(),
 	pid: z.number().int().positive().optional(),
 	// The process group `down` signals: the detached tools lead their own.

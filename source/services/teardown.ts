@@ -15,7 +15,7 @@ import {stopSwitch} from './vde.js';
 export type TeardownReport = {stopped: string[]; removed: string[]; notStopped: string[]; refused?: string[]};
 
 // The nodes' link daemons (network.impairment) go first too: QEMU only loses its switch.
-const TOOL_KINDS: Array<ProcessEntry['kind']> = ['nixos-anywhere', 'nix', 'image-build', 'wirefilter', 'node-switch'];
+const TOOL_KINDS: Array<ProcessEntry['kind']> = ['nixos-anywhere', 'nix', 'image-build', 'wirefilter', 'node-switch', 'kvm-probe'];
 
 // Stops the tools a run recorded (nixos-anywhere, nix, the image build: each
 // with its process group), every node of the work directory, then its switch,
