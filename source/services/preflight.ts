@@ -7,7 +7,7 @@ import {QEMU_BINARY, type Plan} from '../model/plan.js';
 import {snapshotSizeBytes} from '../model/snapshot.js';
 import {listSnapshots} from './snapshots.js';
 import {sshPortsInUse} from './host-checks.js';
-import {identityOf, liveEntries, readState, type StateStore} from './state.js';
+import {identityOf, liveEntries, readState, type RunState, type StateStore} from './state.js';
 import {isOurProcess, signalProcess, statOf, stopGroup} from './processes.js';
 import {onPath} from './on-path.js';
 import {detectNix} from './nix.js';
@@ -56,7 +56,7 @@ const PROTECTED_MODE_GRACE_MS = 400;
 
 // Under `up` the probe is one of the run's processes: `run.state` records it before it starts
 // (down, Ctrl-C and the next up stop it; a leftover of a killed run goes first), and `run.signal` stops it.
-export type ProbeRun = {signal?: AbortSignal; state?: Pick<StateStore, 'current' | 'recordProcess' | 'setProcess' | 'removeProcess'>};
+export type ProbeRun = {signal?: AbortSignal; state?: {readonly current: Pick<RunState, 'processes'>} & Pick<StateStore, 'recordProcess' | 'setProcess' | 'removeProcess'>};
 
 export async function probeKvm(env: NodeJS.ProcessEnv = process.env, run: ProbeRun = {}): Promise<{usable: boolean; why: string}> {
 	try {

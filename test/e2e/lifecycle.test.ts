@@ -160,7 +160,10 @@ test('node stop keeps quorum with the guard saying so, a quorum-losing stop is r
 	assert.equal((await on('node01', etcdctl('node01', 'put life-key while-node03-was-down'))).code, 0, 'two members keep quorum');
 	const start = await cli(['node', 'start', 'node03']);
 	assert.equal(start.exitCode, 0, start.output);
-	assert.match(start.output, /node03: started/);
+	assert.match(start.output, /node03: started .*; \d+ node checks ok$/m);
+	// It ends validated, as a started cluster does: healthy in status (and in the TUI's pane), not "installed".
+	const started = await cli(['status']);
+	assert.match(started.output, /^node03 +healthy /m, started.output);
 	const validate = await cli(['validate', '--only', 'raft-quorum,crud']);
 	assert.equal(validate.exitCode, 0, validate.output);
 	assert.equal(await readBack('node03'), 'while-node03-was-down');

@@ -81,6 +81,30 @@ after(async () => {
 	fs.rmSync(home, {recursive: true, force: true});
 });
 
+test('a node add whose install fails is rolled back: etcd member removed, VM stopped, profile and hosts as before', {timeout: 600_000, skip}, async () => {
+	// The joining control plane's install fails at once (a command only control planes run; the others installed before it).
+	const failing = {...profile, install: {...profile.install, push: {...profile.install.push, commands: [{roles: ['control-plane' as const], run: 'echo plasma-e2e: this install fails >&2; exit 7'}, ...profile.install.push.commands]}}};
+	store.save(failing);
+	try {
+		const run = await cli(['node', 'add', '--role', 'control-plane', '--yes']);
+		const output = run.all ?? '';
+		assert.equal(run.exitCode, 1, output);
+		assert.match(output, /etcd member add node04 https:\/\/node04:2380 on node01: added/);
+		assert.match(output, /node04 was not added \(step "install": .*exited 7: plasma-e2e: this install fails\); rolled back: etcd member remove, stop its VM, hosts files, profile, files/);
+		assert.doesNotMatch(output, /unfinished|stopped at step/);
+	} finally {
+		store.save(profile);
+	}
+	const current = currentPlan();
+	assert.deepEqual(current.nodes.map(n => n.name), ['node01', 'node02', 'node03'], 'the profile is as before');
+	assert.deepEqual((await members(current, 'node01')).map(m => m.name).sort(), ['node01', 'node02', 'node03'], 'its etcd member was removed');
+	assert.equal((await processesOf(plan)).filter(p => p.cmdline.includes(`${path.sep}node04${path.sep}`)).length, 0, 'its QEMU is stopped');
+	assert.doesNotMatch((await on(current, 'node02', 'cat /etc/hosts')).stdout, /node04/);
+	const state = JSON.parse(fs.readFileSync(plan.stateFile, 'utf8')) as {membership?: unknown; nodes: Record<string, unknown>};
+	assert.equal(state.membership, undefined, 'no change left in progress');
+	assert.equal(state.nodes['node04'], undefined);
+});
+
 test('node add --role control-plane: 4 etcd members, only node04 certificate issued, hosts everywhere, CRUD through node04', {timeout: 1_200_000, skip}, async () => {
 	const kept = [plan.tls.caCert, plan.tls.caKey, ...plan.nodes.flatMap(n => [n.secrets.cert, n.secrets.key])];
 	const hashes = kept.map(sha);
