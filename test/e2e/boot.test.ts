@@ -26,8 +26,9 @@ const imageDir = sharedImageDir;
 const env = {...process.env, PLASMA_TUI_HOME: home, PLASMA_TUI_IMAGE_DIR: imageDir};
 const plans: Plan[] = [];
 
-async function demoProfile(name: string): Promise<{profile: Profile; plan: Plan; profileFile: string}> {
-	const made = await demoProfileIn(home, name);
+// nodes: how many of the demo's to boot (the interrupt tests need two to show "every node", not three).
+async function demoProfile(name: string, nodes = 3): Promise<{profile: Profile; plan: Plan; profileFile: string}> {
+	const made = await demoProfileIn(home, name, profile => (profile.nodes = profile.nodes.slice(0, nodes)));
 	plans.push(made.plan);
 	await writeArtifacts(made.plan);
 	return made;
@@ -136,7 +137,7 @@ test('3 demo nodes boot on a VDE switch; a killed QEMU marks only its node faile
 });
 
 test('an abort during boot stops everything that boot started', {timeout: 300_000, skip}, async () => {
-	const {profile, plan} = await demoProfile('abort');
+	const {profile, plan} = await demoProfile('abort', 2);
 	const controller = new AbortController();
 	const events: RunEvent[] = [];
 	const result = await bootCluster(profile, plan, {
@@ -152,15 +153,15 @@ test('an abort during boot stops everything that boot started', {timeout: 300_00
 	assert.equal(result.interrupted, true);
 	assert.ok(!events.some(e => e.type === 'log' && e.message.startsWith('ready:')), 'aborted before any node was ready');
 	assert.deepEqual((await readState(plan.stateFile))?.processes, [], 'the state file no longer lists stopped processes');
-	assert.deepEqual(Object.values(result.phases), ['failed', 'failed', 'failed']);
+	assert.deepEqual(Object.values(result.phases), ['failed', 'failed']);
 	const stopped = events.find(e => e.type === 'log' && e.message.startsWith('stopped: '));
-	assert.match((stopped as {message: string}).message, /node01 .*node02 .*node03 .*vde_switch/);
+	assert.match((stopped as {message: string}).message, /node01 .*node02 .*vde_switch/);
 	assert.deepEqual(await processesOf(plan), []);
 	for (const node of plan.nodes) assert.ok(await portFree(node.sshPort));
 });
 
 test('Ctrl-C during a headless `up` leaves no process behind', {timeout: 300_000, skip}, async () => {
-	const {plan, profileFile} = await demoProfile('sigint');
+	const {plan, profileFile} = await demoProfile('sigint', 2);
 	const up = cli(['up', '--profile-file', profileFile, '--yes', '--boot-only']);
 	let output = '';
 	up.stdout?.on('data', chunk => (output += String(chunk)));
