@@ -1,12 +1,15 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
+import {execa} from 'execa';
 import {addNode} from '../../source/engine/node-membership.js';
 import {isProblem, recovery, withAddedNode} from '../../source/model/node-membership.js';
 import type {Profile} from '../../source/model/profile-schema.js';
 import type {RunEvent} from '../../source/model/events.js';
 import {readState, StateStore} from '../../source/services/state.js';
 import {readTimeline} from '../../source/services/timeline.js';
+import {writeProfileFile} from '../../source/services/profiles.js';
 import {planIn, template, tempDir} from '../helpers.js';
 
 // node add that fails is rolled back (profile as before, its files gone, no change left on record);
@@ -15,6 +18,7 @@ import {planIn, template, tempDir} from '../helpers.js';
 
 function clusterIn(dir: string) {
 	const profile = template('demo');
+	profile.workDir = path.join(dir, 'w');
 	const before = {profile, plan: planIn(dir, profile)};
 	const added = withAddedNode(profile, 'worker');
 	assert.ok(!isProblem(added));
@@ -68,6 +72,11 @@ test('Ctrl-C during node add stops at the next safe point and leaves the step on
 		assert.equal(state.membership?.step, 'profile: interrupted');
 		assert.match(recovery(state.membership!), /node add node04 stopped at step "profile: interrupted" .*undo it with "plasma-tui node remove node04 --force"/);
 		assert.equal(fs.existsSync(after.plan.nodes.at(-1)!.dir), false, 'no certificate was issued for it');
+		// status names it, with what to run next.
+		const file = path.join(dir, 'profile.json');
+		await writeProfileFile(file, after.profile);
+		const status = await execa(process.execPath, ['--import', 'tsx', 'source/cli.tsx', 'status', '--profile-file', file], {env: {...process.env, PLASMA_TUI_HOME: dir}, reject: false, all: true, timeout: 60_000});
+		assert.match(status.all ?? '', /^unfinished: node add node04 stopped at step "profile: interrupted" .*plasma-tui node remove node04 --force/m, status.all);
 	} finally {
 		fs.rmSync(dir, {recursive: true, force: true});
 	}
