@@ -46,7 +46,7 @@ function currentPlan(): Plan {
 async function on(current: Plan, node: string, command: string) {
 	let ssh = sessions.get(node);
 	if (!ssh || ssh.closed) {
-		ssh = await waitForSsh(sshTargetFor(current, current.nodes.find(n => n.name === node)!), {timeoutMs: 30_000});
+		ssh = await waitForSsh(sshTargetFor(current, current.nodes.find(n => n.name === node)!), {timeoutMs: 60_000});
 		sessions.set(node, ssh);
 	}
 	return ssh.exec(command, {timeoutMs: 60_000});
