@@ -113,3 +113,31 @@ test('a load that fails on one node rolls every node back and resumes them all, 
 		fs.rmSync(dir, {recursive: true, force: true});
 	}
 });
+
+test('without a rollback copy, a load that fails is tried again, and the error says which node is at the snapshot and which in no known state', {timeout: 120_000, skip}, async () => {
+	const dir = tempDir('plasma-snapqmp-');
+	const vms = await startVms(dir, ['a', 'b']);
+	const monitors: NodeMonitor[] = vms.map(vm => ({node: {name: vm.name} as NodePlan, qmp: vm.qmp}));
+	const state = await StateStore.open(path.join(dir, 'work', 'state.json'), 'p', path.join(dir, 'work'));
+	const record = new OperationRecord(state, 'restore', 'only-a');
+	try {
+		await vms[0]!.qmp.hmp('savevm only-a', 60_000);
+		await record.begin(['a', 'b'], 'running');
+		await assert.rejects(loadEverywhere(monitors, 'only-a', record, () => undefined, {rollback: false}), /restore of only-a failed \(b: QMP: loadvm: Error: .*\), twice on b; without a rollback copy the nodes are: a at only-a, b in no known state; every node runs/);
+		for (const m of monitors) assert.equal(await m.qmp.runState(), 'running');
+		assert.equal(state.current.snapshot?.nodes['a'], 'loaded only-a');
+		assert.equal(state.current.snapshot?.nodes['b'], 'failed to load only-a');
+		// Nothing was set aside.
+		for (const m of monitors) assert.ok(!(await m.qmp.internalSnapshots()).flatMap(d => d.snapshots).some(t => t.name === PRE_RESTORE_TAG));
+
+		// Both hold it: the load goes through with no copy made, and the nodes run.
+		await vms[1]!.qmp.hmp('savevm only-a', 60_000);
+		const loaded = await loadEverywhere(monitors, 'only-a', record, () => undefined, {rollback: false});
+		assert.equal(loaded.asideMs < 50, true, `no save aside: ${loaded.asideMs} ms`);
+		for (const m of monitors) assert.equal(await m.qmp.runState(), 'running');
+		for (const m of monitors) assert.ok(!(await m.qmp.internalSnapshots()).flatMap(d => d.snapshots).some(t => t.name === PRE_RESTORE_TAG));
+	} finally {
+		stopVms(vms);
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+});
