@@ -64,11 +64,8 @@ export async function reachAndStepClocks(profile: Profile, plan: Plan, nodes: re
 }
 
 async function tagsPresent(monitors: readonly NodeMonitor[], name: string): Promise<void> {
-	const lacking: string[] = [];
-	for (const m of monitors) {
-		const tags = (await m.qmp.internalSnapshots()).flatMap(d => d.snapshots.map(s => s.name));
-		if (!tags.includes(name)) lacking.push(m.node.name);
-	}
+	const held = await Promise.all(monitors.map(async m => (await m.qmp.internalSnapshots()).some(d => d.snapshots.some(s => s.name === name))));
+	const lacking = monitors.filter((_, index) => !held[index]).map(m => m.node.name);
 	if (lacking.length > 0) throw new ProblemError({message: `the disk of ${lacking.join(', ')} does not hold snapshot ${name}; nothing was changed`, fix: `plasma-tui snapshot delete ${name}, then save it again`});
 }
 
