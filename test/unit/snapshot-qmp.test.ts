@@ -22,6 +22,19 @@ async function waitForSocket(file: string, timeoutMs: number): Promise<void> {
 	}
 }
 
+// The socket file appears a moment before QEMU listens on it (ECONNREFUSED on a loaded machine).
+async function connectWhenListening(socket: string, timeoutMs: number): Promise<QmpClient> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		try {
+			return await QmpClient.connect(socket, 10_000);
+		} catch (error) {
+			if (Date.now() > deadline || !/ECONNREFUSED/.test((error as Error).message)) throw error;
+			await new Promise(resolve => setTimeout(resolve, 100));
+		}
+	}
+}
+
 // Two tiny real QEMUs (firmware only, a qcow2 disk each): what a whole-cluster snapshot asks of QMP.
 type Vm = {name: string; child: ReturnType<typeof spawn>; qmp: QmpClient};
 
@@ -34,7 +47,7 @@ async function startVms(dir: string, names: string[]): Promise<Vm[]> {
 			const socket = path.join(dir, `${name}.sock`);
 			const child = spawn('qemu-system-x86_64', ['-display', 'none', '-nodefaults', '-accel', 'tcg', '-m', '32', '-drive', `file=${disk},if=virtio,format=qcow2`, '-qmp', `unix:${socket},server=on,wait=off`], {stdio: 'ignore'});
 			await waitForSocket(socket, 20_000);
-			return {name, child, qmp: await QmpClient.connect(socket, 10_000)};
+			return {name, child, qmp: await connectWhenListening(socket, 20_000)};
 		}),
 	);
 }
