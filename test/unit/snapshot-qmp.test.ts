@@ -38,18 +38,25 @@ async function connectWhenListening(socket: string, timeoutMs: number): Promise<
 // Two tiny real QEMUs (firmware only, a qcow2 disk each): what a whole-cluster snapshot asks of QMP.
 type Vm = {name: string; child: ReturnType<typeof spawn>; qmp: QmpClient};
 
-// Tiny real QEMUs (firmware only, a qcow2 disk each), one per name.
+// Tiny real QEMUs (firmware only, a qcow2 disk each), one per name. None is left running when one fails to start.
 async function startVms(dir: string, names: string[]): Promise<Vm[]> {
-	return Promise.all(
+	const children: Array<ReturnType<typeof spawn>> = [];
+	const started = await Promise.allSettled(
 		names.map(async name => {
 			const disk = path.join(dir, `${name}.qcow2`);
 			await execa('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
 			const socket = path.join(dir, `${name}.sock`);
 			const child = spawn('qemu-system-x86_64', ['-display', 'none', '-nodefaults', '-accel', 'tcg', '-m', '32', '-drive', `file=${disk},if=virtio,format=qcow2`, '-qmp', `unix:${socket},server=on,wait=off`], {stdio: 'ignore'});
+			children.push(child);
 			await waitForSocket(socket, 20_000);
 			return {name, child, qmp: await connectWhenListening(socket, 20_000)};
 		}),
 	);
+	const failed = started.find(s => s.status === 'rejected');
+	if (!failed) return started.map(s => (s as PromiseFulfilledResult<Vm>).value);
+	for (const s of started) if (s.status === 'fulfilled') s.value.qmp.close();
+	for (const child of children) child.kill('SIGKILL');
+	throw failed.reason;
 }
 
 function stopVms(vms: Vm[]): void {
