@@ -19,9 +19,18 @@ const num = (text: string | undefined, pattern: RegExp): number | undefined => {
 	return found === undefined ? undefined : Number(found);
 };
 
+// What `snapshot restore` printed: the total, where it went (model/snapshot.ts formatRestoreTimings), the time to SSH.
+function restoreNumbers(step: {output: string}): {total?: number; parts?: string; toSsh?: number} {
+	const total = num(step.output, /in ([\d.]+) s: pause/);
+	const parts = step.output.match(/ s: (pause \d+ ms, save aside (\d+) ms, load\+resume (\d+) ms, ssh\+clock (\d+) ms.*); (all checks green|checks NOT green)/);
+	const pause = num(step.output, / s: pause (\d+) ms/);
+	const toSsh = parts && pause !== undefined ? round((pause + Number(parts[2]) + Number(parts[3]) + Number(parts[4])) / 1000, 2) : undefined;
+	return {total, parts: parts?.[1], toSsh};
+}
+
 export function snapshotRows(session: SnapshotSession): BenchRow[] {
 	const rows: BenchRow[] = [];
-	const {up, save, restore, upFromSnapshot} = session.steps;
+	const {up, save, restore, restoreAgain, restoreNoRollback, upFromSnapshot} = session.steps;
 	if (up) rows.push(row(GROUP, 'up from nothing (wall)', round(up.seconds, 1), 's', {note: `exit ${up.exitCode}; the baseline restore is held against`}));
 	if (save) {
 		const saveMs = num(save.output, /save (\d+) ms/);
@@ -35,13 +44,18 @@ export function snapshotRows(session: SnapshotSession): BenchRow[] {
 		const growth = session.diskBytes ? session.diskBytes.after - session.diskBytes.before : undefined;
 		rows.push(row(GROUP, 'snapshot size on disk', round(sizes[0].sizeBytes / 2 ** 20, 0), 'MiB', {note: `3 nodes' vm-state inside their qcow2 disks; the disks grew by ${growth === undefined ? '?' : round(growth / 2 ** 20, 0)} MiB`}));
 	}
+	// The first restore is the row; the second (same cluster, warm host caches) and the one without the rollback copy are next to it.
+	const restores = [restore, restoreAgain].filter((r): r is NonNullable<typeof r> => r !== undefined).map(restoreNumbers);
+	const best = restores.filter(r => r.total !== undefined).sort((a, b) => a.total! - b.total!)[0];
 	if (restore) {
-		const total = num(restore.output, /in ([\d.]+) s: pause/);
-		const parts = restore.output.match(/pause\+save aside (\d+) ms, load\+resume (\d+) ms, ssh\+clock (\d+) ms, checks (\d+) ms/);
-		rows.push(row(GROUP, 'restore to all checks green', total ?? null, 's', {goal: {max: 3, text: '< 3 s'}, note: parts ? `pause+save aside ${parts[1]} ms, load+resume ${parts[2]} ms, ssh+clock ${parts[3]} ms, checks ${parts[4]} ms` : restore.output.slice(-200)}));
-		const toSsh = parts ? (Number(parts[1]) + Number(parts[2]) + Number(parts[3])) / 1000 : undefined;
-		rows.push(row(GROUP, 'restore to every node on SSH, clocks stepped', toSsh === undefined ? null : round(toSsh, 2), 's', {note: 'the restore itself, before the checks run'}));
-		rows.push(row(GROUP, 'snapshot restore (wall)', round(restore.seconds, 1), 's', {note: `exit ${restore.exitCode}; includes node start-up and dropping the rollback copy`}));
+		const first = restoreNumbers(restore);
+		rows.push(row(GROUP, 'restore to all checks green', first.total ?? null, 's', {goal: {max: 3, text: '< 3 s'}, note: `${first.parts ?? restore.output.slice(-200)}${restores.length > 1 ? `; runs: ${restores.map(r => r.total ?? '?').join(' s, ')} s` : ''}`}));
+		rows.push(row(GROUP, 'restore to every node on SSH, clocks stepped', first.toSsh ?? null, 's', {note: 'the restore itself, before the checks run'}));
+		rows.push(row(GROUP, 'snapshot restore (wall)', round(restore.seconds, 1), 's', {note: `exit ${restore.exitCode}; includes node start-up and dropping the rollback copy${best ? `; best restore to green ${best.total} s` : ''}`}));
+	}
+	if (restoreNoRollback) {
+		const fast = restoreNumbers(restoreNoRollback);
+		rows.push(row(GROUP, 'restore --no-rollback to all checks green', fast.total ?? null, 's', {goal: {max: 3, text: '< 3 s'}, note: fast.parts ?? restoreNoRollback.output.slice(-200)}));
 	}
 	if (upFromSnapshot) rows.push(row(GROUP, 'down, then up --from-snapshot (wall)', round(upFromSnapshot.seconds, 1), 's', {note: `exit ${upFromSnapshot.exitCode}; ${upFromSnapshot.output.match(/^\[validate\] (done|failed)[^;\n]*/m)?.[0] ?? ''}`}));
 	if (session.error) rows.push(failed(GROUP, 'snapshot session', session.error));

@@ -4,7 +4,7 @@ import type {NodePlan, Plan} from '../model/plan.js';
 import {nodeWaitReporter, type RunEventListener} from '../model/events.js';
 import {faultsBlock} from '../model/fault.js';
 import {ProblemError} from '../model/field-error.js';
-import {PRE_RESTORE_TAG, snapshotChanges, type SnapshotMeta} from '../model/snapshot.js';
+import {PRE_RESTORE_TAG, snapshotChanges, type RestoreTimings, type SnapshotMeta} from '../model/snapshot.js';
 import {stepGuestClock} from '../services/guest-clock.js';
 import {listSnapshots, readSnapshotMeta} from '../services/snapshots.js';
 import {waitForSsh, type NodeSsh} from '../services/ssh.js';
@@ -20,7 +20,6 @@ import type {Report} from './validation.js';
 // paused, saved aside (the rollback), loaded, and all resume together; then
 // guest clocks are stepped over SSH and the profile's checks run.
 
-export type RestoreTimings = {pauseMs: number; loadMs: number; sshMs: number; checksMs: number; totalMs: number};
 export type RestoreResult = {meta: SnapshotMeta; report?: Report; timings: RestoreTimings; clockSteps: Record<string, number>};
 
 // The metadata, or a refusal that says what changed since it was taken.
@@ -38,10 +37,11 @@ export async function restorableSnapshot(plan: Plan, name: string, accel: Plan['
 }
 
 // Every node answers on SSH and gets the host's time; the sessions are the caller's to close.
-export async function reachAndStepClocks(profile: Profile, plan: Plan, nodes: readonly NodePlan[], emit: RunEventListener, signal?: AbortSignal): Promise<{sessions: Map<string, NodeSsh>; steps: Record<string, number>}> {
+export async function reachAndStepClocks(profile: Profile, plan: Plan, nodes: readonly NodePlan[], emit: RunEventListener, signal?: AbortSignal): Promise<{sessions: Map<string, NodeSsh>; steps: Record<string, number>; times: NonNullable<RestoreTimings['nodes']>}> {
 	const log = snapshotLog(emit);
 	const sessions = new Map<string, NodeSsh>();
 	const steps: Record<string, number> = {};
+	const times: NonNullable<RestoreTimings['nodes']> = {};
 	await Promise.all(
 		nodes.map(async node => {
 			const target = sshTargetFor(plan, node);
@@ -53,37 +53,36 @@ export async function reachAndStepClocks(profile: Profile, plan: Plan, nodes: re
 			sessions.set(node.name, ssh);
 			const answered = Date.now() - started;
 			steps[node.name] = await stepGuestClock(ssh, {signal});
+			times[node.name] = {answeredMs: answered, clockMs: Date.now() - started - answered};
 			log(`ssh answered after ${answered} ms; guest clock stepped forward by ${steps[node.name]} s (${Date.now() - started - answered} ms)`, 'info', node.name);
 		}),
 	).catch(error => {
 		for (const ssh of sessions.values()) ssh.close();
 		throw error;
 	});
-	return {sessions, steps};
+	return {sessions, steps, times};
 }
 
 async function tagsPresent(monitors: readonly NodeMonitor[], name: string): Promise<void> {
-	const lacking: string[] = [];
-	for (const m of monitors) {
-		const tags = (await m.qmp.internalSnapshots()).flatMap(d => d.snapshots.map(s => s.name));
-		if (!tags.includes(name)) lacking.push(m.node.name);
-	}
+	const held = await Promise.all(monitors.map(async m => (await m.qmp.internalSnapshots()).some(d => d.snapshots.some(s => s.name === name))));
+	const lacking = monitors.filter((_, index) => !held[index]).map(m => m.node.name);
 	if (lacking.length > 0) throw new ProblemError({message: `the disk of ${lacking.join(', ')} does not hold snapshot ${name}; nothing was changed`, fix: `plasma-tui snapshot delete ${name}, then save it again`});
 }
 
-// Pause, save aside, load, resume: all nodes or none. Throws with where each node is when it cannot roll back.
-export async function loadEverywhere(monitors: readonly NodeMonitor[], name: string, record: OperationRecord, log: ReturnType<typeof snapshotLog>): Promise<{pauseMs: number; loadMs: number}> {
+// rollback: a copy of every node's state is saved aside first (savevm of the whole RAM: the
+// slowest step of a restore, 0.5-3.5 s for the demo on this host), so that a failed load puts
+// every node back. Without it, a failed load is tried once more on that node, and the error
+// says which node is at the snapshot and which is in no known state.
+export type LoadOptions = {rollback: boolean};
+
+// Pause, (save aside,) load, resume: all nodes or none. Throws with where each node is when it cannot roll back.
+export async function loadEverywhere(monitors: readonly NodeMonitor[], name: string, record: OperationRecord, log: ReturnType<typeof snapshotLog>, options: LoadOptions = {rollback: true}): Promise<{pauseMs: number; asideMs: number; loadMs: number}> {
 	const start = Date.now();
 	const names = monitors.map(m => m.node.name);
 	const pause = await pauseAll(monitors);
 	await record.set(names, 'paused');
-	const aside = await onEveryNode(monitors, m => m.qmp.hmp(`savevm ${PRE_RESTORE_TAG}`, SAVE_TIMEOUT_MS));
-	const notAside = aside.filter(a => !a.ok);
-	if (notAside.length > 0) {
-		await resumeAll(monitors);
-		throw new ProblemError({message: `could not save the nodes' state before the restore (${notAside.map(a => `${a.monitor.node.name}: ${a.ok ? '' : a.why}`).join('; ')}); nothing was loaded and every node runs again`});
-	}
-	await record.set(names, `paused, saved as ${PRE_RESTORE_TAG}`);
+	const asideStart = Date.now();
+	if (options.rollback) await saveAside(monitors, record);
 	const loadStart = Date.now();
 	const loads = await onEveryNode(monitors, async m => {
 		await m.qmp.hmp(`loadvm ${name}`, SAVE_TIMEOUT_MS);
@@ -92,25 +91,54 @@ export async function loadEverywhere(monitors: readonly NodeMonitor[], name: str
 	const failed = loads.filter(l => !l.ok);
 	if (failed.length > 0) {
 		await record.set(failed.map(f => f.monitor.node.name), `failed to load ${name}`);
-		// Every node back to where it was, the failed one too (a half load leaves it in no known state).
-		const back = await onEveryNode(monitors, async m => {
-			await m.qmp.hmp(`loadvm ${PRE_RESTORE_TAG}`, SAVE_TIMEOUT_MS);
-			await record.set([m.node.name], 'rolled back');
-		});
-		await resumeAll(monitors).catch(() => undefined);
-		const notBack = back.filter(b => !b.ok).map(b => b.monitor.node.name);
 		const why = failed.map(f => `${f.monitor.node.name}: ${f.ok ? '' : f.why}`).join('; ');
-		if (notBack.length === 0) throw new ProblemError({message: `restore of ${name} failed (${why}); every node was rolled back to its state before the restore and runs again`});
-		const at = monitors.map(m => `${m.node.name} ${notBack.includes(m.node.name) ? (failed.some(f => f.monitor === m) ? 'in no known state' : `at ${name}`) : 'rolled back'}`);
-		throw new ProblemError({message: `restore of ${name} failed (${why}) and could not be rolled back everywhere: ${at.join(', ')}`, fix: `restore again, or load the state before the restore: its tag is ${PRE_RESTORE_TAG}`});
+		if (options.rollback) await rollBack(monitors, failed.map(f => f.monitor), name, why, record);
+		await loadAgain(monitors, failed.map(f => f.monitor), name, why, record);
 	}
 	const resumedAt = await resumeAll(monitors);
 	await record.set(names, `running ${name}`);
-	log(`loaded ${name} on ${names.length} nodes; paused ${((resumedAt - pause.firstAt) / 1000).toFixed(2)} s (spread ${pause.spreadMs.toFixed(1)} ms)`);
-	return {pauseMs: loadStart - start, loadMs: Date.now() - loadStart};
+	log(`loaded ${name} on ${names.length} nodes; paused ${((resumedAt - pause.firstAt) / 1000).toFixed(2)} s (spread ${pause.spreadMs.toFixed(1)} ms)${options.rollback ? '' : ', no rollback copy'}`);
+	return {pauseMs: asideStart - start, asideMs: loadStart - asideStart, loadMs: Date.now() - loadStart};
 }
 
-export type RestoreOptions = {onEvent: RunEventListener; signal?: AbortSignal; state?: StateStore};
+async function saveAside(monitors: readonly NodeMonitor[], record: OperationRecord): Promise<void> {
+	const aside = await onEveryNode(monitors, m => m.qmp.hmp(`savevm ${PRE_RESTORE_TAG}`, SAVE_TIMEOUT_MS));
+	const notAside = aside.filter(a => !a.ok);
+	if (notAside.length > 0) {
+		await resumeAll(monitors);
+		throw new ProblemError({message: `could not save the nodes' state before the restore (${notAside.map(a => `${a.monitor.node.name}: ${a.ok ? '' : a.why}`).join('; ')}); nothing was loaded and every node runs again`});
+	}
+	await record.set(monitors.map(m => m.node.name), `paused, saved as ${PRE_RESTORE_TAG}`);
+}
+
+// Every node back to where it was, the failed one too (a half load leaves it in no known state). Always throws.
+async function rollBack(monitors: readonly NodeMonitor[], failed: readonly NodeMonitor[], name: string, why: string, record: OperationRecord): Promise<never> {
+	const back = await onEveryNode(monitors, async m => {
+		await m.qmp.hmp(`loadvm ${PRE_RESTORE_TAG}`, SAVE_TIMEOUT_MS);
+		await record.set([m.node.name], 'rolled back');
+	});
+	await resumeAll(monitors).catch(() => undefined);
+	const notBack = back.filter(b => !b.ok).map(b => b.monitor.node.name);
+	if (notBack.length === 0) throw new ProblemError({message: `restore of ${name} failed (${why}); every node was rolled back to its state before the restore and runs again`});
+	const at = monitors.map(m => `${m.node.name} ${notBack.includes(m.node.name) ? (failed.includes(m) ? 'in no known state' : `at ${name}`) : 'rolled back'}`);
+	throw new ProblemError({message: `restore of ${name} failed (${why}) and could not be rolled back everywhere: ${at.join(', ')}`, fix: `restore again, or load the state before the restore: its tag is ${PRE_RESTORE_TAG}`});
+}
+
+// No rollback copy: the failed nodes get one more load; what still fails is said node by node.
+async function loadAgain(monitors: readonly NodeMonitor[], failed: readonly NodeMonitor[], name: string, why: string, record: OperationRecord): Promise<void> {
+	const again = await onEveryNode(failed, async m => {
+		await m.qmp.hmp(`loadvm ${name}`, SAVE_TIMEOUT_MS);
+		await record.set([m.node.name], `loaded ${name} (second try)`);
+	});
+	const still = again.filter(a => !a.ok).map(a => a.monitor);
+	if (still.length === 0) return;
+	await resumeAll(monitors).catch(() => undefined);
+	const at = monitors.map(m => `${m.node.name} ${still.includes(m) ? 'in no known state' : `at ${name}`}`);
+	throw new ProblemError({message: `restore of ${name} failed (${why}), twice on ${still.map(m => m.node.name).join(', ')}; without a rollback copy the nodes are: ${at.join(', ')}; every node runs`, fix: `restore again (with the rollback copy: leave out --no-rollback), or bring the cluster up again`});
+}
+
+// rollback: false skips the copy set aside before the load (snapshot restore --no-rollback).
+export type RestoreOptions = {onEvent: RunEventListener; signal?: AbortSignal; state?: StateStore; rollback?: boolean};
 
 export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: string | undefined, options: RestoreOptions): Promise<RestoreResult> {
 	assertVmTarget(plan.target, profile.name, 'snapshot restore');
@@ -124,11 +152,11 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 	const monitors = await connectMonitors(plan);
 	const record = new OperationRecord(state, 'restore', name);
 	const start = Date.now();
-	let loaded: {pauseMs: number; loadMs: number};
+	let loaded: {pauseMs: number; asideMs: number; loadMs: number};
 	try {
 		await tagsPresent(monitors, name);
 		await record.begin(monitors.map(m => m.node.name), 'running');
-		loaded = await loadEverywhere(monitors, name, record, log);
+		loaded = await loadEverywhere(monitors, name, record, log, {rollback: options.rollback !== false});
 	} catch (error) {
 		// Whatever happened, no node stays paused: the error says where each one is.
 		await resumeAll(monitors).catch(() => undefined);
@@ -148,16 +176,16 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 		const checksStart = Date.now();
 		const {validateRunning} = await import('./validate-running.js');
 		const {report} = await validateRunning(profile, plan, {checks: profile.checks, onEvent: emit, signal: options.signal, state, sessions});
-		const timings = {...loaded, sshMs, checksMs: Date.now() - checksStart, totalMs: Date.now() - start};
+		const timings: RestoreTimings = {...loaded, sshMs, checksMs: Date.now() - checksStart, totalMs: Date.now() - start, nodes: reached.times};
 		// The rollback copy is dropped once the restore stands (outside the timings).
-		await onEveryNode(monitors, m => m.qmp.hmp(`delvm ${PRE_RESTORE_TAG}`, SAVE_TIMEOUT_MS));
+		if (options.rollback !== false) await onEveryNode(monitors, m => m.qmp.hmp(`delvm ${PRE_RESTORE_TAG}`, SAVE_TIMEOUT_MS));
 		await appendTimeline(plan.timelineFile, {
 			at: new Date(start).toISOString(),
 			kind: 'snapshot',
 			subject: 'cluster',
 			to: `restored ${name}`,
 			detail: `snapshot ${name} (taken ${meta.takenAt}) restored on ${meta.nodes.length} nodes; checks ${report?.ok ? 'green' : 'not green'} after ${(timings.totalMs / 1000).toFixed(1)} s`,
-			data: {name, ...timings, checksOk: report?.ok === true},
+			data: {name, pauseMs: timings.pauseMs, asideMs: timings.asideMs, loadMs: timings.loadMs, sshMs, checksMs: timings.checksMs, totalMs: timings.totalMs, checksOk: report?.ok === true},
 		});
 		return {meta, report, timings, clockSteps: reached.steps};
 	} finally {

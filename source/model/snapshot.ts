@@ -131,3 +131,19 @@ export function timedSnapshotName(at: Date): string {
 export function describeOperation(op: {action: string; name: string; pid: number; startedAt: string; nodes: Record<string, string>}): string {
 	return `an earlier \`snapshot ${op.action} ${op.name}\` (pid ${op.pid}, started ${op.startedAt}) did not finish: ${Object.entries(op.nodes).map(([node, where]) => `${node} ${where}`).join(', ')}`;
 }
+
+// Where a restore's time went, for its last line and the bench: each part, every node's SSH
+// answer and clock step (from the resume), and the slowest checks.
+export type RestoreTimings = {pauseMs: number; asideMs: number; loadMs: number; sshMs: number; checksMs: number; totalMs: number; nodes?: Record<string, {answeredMs: number; clockMs: number}>};
+
+export function formatRestoreTimings(t: RestoreTimings, report?: {results: ReadonlyArray<{check: string; node?: string; durationMs: number}>}): string {
+	const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+	const nodes = Object.entries(t.nodes ?? {}).sort(([a], [b]) => a.localeCompare(b));
+	const perNode = nodes.length > 0 ? ` (${nodes.map(([name, n]) => `${name} ${s(n.answeredMs)}+${s(n.clockMs)}`).join(', ')})` : '';
+	// A check that ran on several nodes counts with its slowest node.
+	const byCheck = new Map<string, number>();
+	for (const r of report?.results ?? []) byCheck.set(r.check, Math.max(byCheck.get(r.check) ?? 0, r.durationMs));
+	const slowest = [...byCheck].sort((a, b) => b[1] - a[1]).slice(0, 3);
+	const checks = slowest.length > 0 ? ` (slowest: ${slowest.map(([name, ms]) => `${name} ${s(ms)}`).join(', ')})` : '';
+	return `pause ${t.pauseMs} ms, save aside ${t.asideMs} ms, load+resume ${t.loadMs} ms, ssh+clock ${t.sshMs} ms${perNode}, checks ${t.checksMs} ms${checks}`;
+}

@@ -2,7 +2,7 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {withAccel, withSnapshotBoot} from '../../source/model/plan.js';
-import {PRE_RESTORE_TAG, snapshotChanges, snapshotFileFor, snapshotMetaSchema, snapshotNameProblems, snapshotNodeOf, snapshotSizeBytes, type SnapshotMeta} from '../../source/model/snapshot.js';
+import {formatRestoreTimings, PRE_RESTORE_TAG, snapshotChanges, snapshotFileFor, snapshotMetaSchema, snapshotNameProblems, snapshotNodeOf, snapshotSizeBytes, type SnapshotMeta} from '../../source/model/snapshot.js';
 import {planIn, template, tempDir} from '../helpers.js';
 
 const dir = tempDir('plasma-snapmodel-');
@@ -78,4 +78,13 @@ test('up --from-snapshot adds only -loadvm to the arguments the normal boot uses
 test('metadata is read strictly: an unknown key is an error', () => {
 	const meta = {...metaOf(planIn(dir)), extra: 1};
 	assert.equal(snapshotMetaSchema.safeParse(meta).success, false);
+});
+
+test('a restore\'s timings say every part, each node\'s SSH answer and clock step, and the three slowest checks (a check on several nodes by its slowest)', () => {
+	const line = formatRestoreTimings(
+		{pauseMs: 12, asideMs: 680, loadMs: 466, sshMs: 3771, checksMs: 9150, totalMs: 14100, nodes: {node02: {answeredMs: 2700, clockMs: 137}, node01: {answeredMs: 3273, clockMs: 497}}},
+		{results: [{check: 'ssh', node: 'node01', durationMs: 105}, {check: 'ssh', node: 'node02', durationMs: 205}, {check: 'persistence :2379', durationMs: 4926}, {check: 'crud :2379', durationMs: 892}, {check: 'metrics :2379', node: 'node01', durationMs: 260}, {check: 'metrics :2379', node: 'node02', durationMs: 525}]},
+	);
+	assert.equal(line, 'pause 12 ms, save aside 680 ms, load+resume 466 ms, ssh+clock 3771 ms (node01 3.3 s+0.5 s, node02 2.7 s+0.1 s), checks 9150 ms (slowest: persistence :2379 4.9 s, crud :2379 0.9 s, metrics :2379 0.5 s)');
+	assert.equal(formatRestoreTimings({pauseMs: 1, asideMs: 0, loadMs: 2, sshMs: 3, checksMs: 0, totalMs: 6}), 'pause 1 ms, save aside 0 ms, load+resume 2 ms, ssh+clock 3 ms, checks 0 ms');
 });
