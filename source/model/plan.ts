@@ -5,7 +5,7 @@ import {ipPrefixLength, resolveNodes, type ResolvedNode} from './resolve.js';
 import {checkName, checkPort} from './check-name.js';
 import {stagesFor, type StageName} from './stages.js';
 import {fillTemplate} from './template.js';
-import {installPlanFor, type EtcdPlan, type NodeInstallPlan} from './install-plan.js';
+import {installPlanFor, nixosAnywhereCommand, type EtcdPlan, type NodeInstallPlan} from './install-plan.js';
 import {describeHostKey} from './host-key.js';
 import {mgmtMacFor} from './mac.js';
 import {forSshHosts, planTarget, sshHostOf, type NodeUninstallPlan, type PlanTarget, type SshHost} from './ssh-hosts-plan.js';
@@ -196,8 +196,10 @@ export type Plan = {
 		failPattern?: string;
 		nixBuild?: NixNetbootPlan;
 		afterInstall: Profile['boot']['afterInstall'];
+		// What boots an installed system from its disk (boot.firmware).
+		firmware: Profile['boot']['firmware'];
 	};
-	install: {method: InstallMethod; flake: string; nixos: Profile['install']['nixos']};
+	install: {method: InstallMethod; flake: string; nixos: Profile['install']['nixos']; command: string};
 	stateFile: string;
 	// Held by up, down, certs and validate: one of them at a time per work directory.
 	lockFile: string;
@@ -269,16 +271,16 @@ function bootPaths(profile: Profile, context: PlanContext, workDir: string): Pla
 	const {boot} = profile;
 	const demo = boot.image === 'demo';
 	const patterns = {readyPattern: boot.readyPattern ?? (demo ? DEMO_READY_PATTERN : undefined), failPattern: boot.failPattern ?? (demo ? DEMO_FAIL_PATTERN : undefined)};
-	const {mode, image, nixAttr, afterInstall} = boot;
+	const {mode, image, nixAttr, afterInstall, firmware} = boot;
 	if (boot.mode === 'netboot' && boot.image === 'demo') {
-		return {mode, image, imageDir: context.imageDir, kernel: path.join(context.imageDir, 'vmlinuz'), initrd: path.join(context.imageDir, 'initrd.img'), ...patterns, afterInstall};
+		return {mode, image, imageDir: context.imageDir, kernel: path.join(context.imageDir, 'vmlinuz'), initrd: path.join(context.imageDir, 'initrd.img'), ...patterns, afterInstall, firmware};
 	}
 	if (boot.mode === 'netboot' && boot.image === 'nix') {
 		const out = path.join(workDir, 'netboot');
 		const nixBuild = boot.nixAttr ? {...splitFlakeRef(boot.nixAttr, profile.install.nixosAnywhere.flake), outLink: path.join(out, 'result'), kernelLink: path.join(out, 'kernel'), initrdLink: path.join(out, 'initrd'), extraArgs: boot.nixBuildArgs} : undefined;
-		return {mode, image, nixAttr, kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), ...patterns, nixBuild, afterInstall};
+		return {mode, image, nixAttr, kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), ...patterns, nixBuild, afterInstall, firmware};
 	}
-	return {mode, image, nixAttr, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, ...patterns, afterInstall};
+	return {mode, image, nixAttr, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, ...patterns, afterInstall, firmware};
 }
 
 // `.#netboot-base` -> flake `.`, attribute `netboot-base`; a bare attribute is
@@ -301,6 +303,10 @@ export const DEMO_BOOT_FROM_DISK = 'plasma.boot=disk';
 export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 'vde' | 'ssh' | 'profileName' | 'install' | 'fromSnapshot'>, installed = false): string[] {
 	const fromDisk = installed && plan.boot.afterInstall === 'disk' && plan.install.method !== 'none';
 	const firmwareBoot = fromDisk && (plan.install.method === 'nixos-anywhere' || plan.boot.mode === 'iso');
+	// nixos-anywhere's reboot ends the first QEMU (its -kernel would netboot again): the engine starts the installed one.
+	const rebootEndsQemu = !installed && plan.install.method === 'nixos-anywhere' && plan.boot.afterInstall === 'disk';
+	// The system nixos-anywhere installed has its host key on its disk (the extra files): fw_cfg hands it none.
+	const keyOnDisk = firmwareBoot && plan.install.method === 'nixos-anywhere';
 	const args = [
 		'-name', `${node.name},process=plasma-tui:${plan.profileName}:${node.name}`,
 		'-nodefaults', '-no-user-config', '-display', 'none',
@@ -309,6 +315,7 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 		'-smp', String(node.vcpus),
 		'-m', String(node.memoryMiB),
 		'-drive', `file=${qemuValue(node.disk.path)},if=virtio,format=qcow2`,
+		...(rebootEndsQemu ? ['-no-reboot'] : []),
 	];
 	if (firmwareBoot) {
 		args.push('-boot', 'order=c');
@@ -330,7 +337,7 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 		'-mon', 'chardev=qmp,mode=control',
 		'-pidfile', node.runtime.pidfile,
 		'-fw_cfg', `name=${GUEST_FW_CFG.authorizedKeys},file=${qemuValue(plan.ssh.publicKey)}`,
-		'-fw_cfg', `name=${GUEST_FW_CFG.hostKey},file=${qemuValue(node.files.hostKey)}`,
+		...(keyOnDisk ? [] : ['-fw_cfg', `name=${GUEST_FW_CFG.hostKey},file=${qemuValue(node.files.hostKey)}`]),
 	);
 	// Only added, never a device: a snapshot loads into exactly the machine the normal boot builds.
 	if (plan.fromSnapshot) args.push('-loadvm', plan.fromSnapshot);
@@ -360,7 +367,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 	const tls = profile.tls;
 	const base = {
 		profileName: profile.name,
-		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake, nixos: profile.install.nixos},
+		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake, nixos: profile.install.nixos, command: nixosAnywhereCommand(profile.install.nixosAnywhere.command)},
 		accel,
 		boot: bootPaths(profile, context, workDir),
 		vde: {
