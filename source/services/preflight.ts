@@ -170,6 +170,13 @@ async function resourceFindings(plan: Plan): Promise<Finding[]> {
 
 async function bootFileFindings(plan: Plan): Promise<Finding[]> {
 	const findings: Finding[] = [];
+	// boot.firmware ovmf: only what an installed node's boot needs (its first boot loads the kernel itself).
+	const {ovmf} = plan.boot;
+	const firmwareBoot = plan.nodes.some(node => node.qemuArgsInstalled.some(arg => arg.startsWith('if=pflash')));
+	for (const file of ovmf && firmwareBoot ? [ovmf.code, ovmf.varsTemplate] : []) {
+		const ok = await fs.access(file, fsConstants.R_OK).then(() => true, () => false);
+		findings.push(ok ? {id: `boot:ovmf:${file}`, status: 'ok', message: `OVMF: ${file}`} : {id: `boot:ovmf:${file}`, status: 'fail', message: `OVMF: ${file} does not exist or is not readable (boot.firmware ovmf)`, fix: 'apt-get install ovmf, or set boot.firmware to seabios'});
+	}
 	for (const [label, file] of [['kernel', plan.boot.kernel], ['initrd', plan.boot.initrd], ['ISO', plan.boot.iso], ['disk image', plan.boot.diskImage]] as const) {
 		if (!file) continue;
 		const ok = await fs.access(file, fsConstants.R_OK).then(() => true, () => false);

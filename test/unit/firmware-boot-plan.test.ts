@@ -63,3 +63,20 @@ test('boot.firmware: seabios by default, ovmf accepted, anything else refused wi
 	assert.equal(parsed.ok, false);
 	if (!parsed.ok) assert.ok(parsed.errors.some(problem => problem.field === 'boot.firmware'), JSON.stringify(parsed.errors));
 });
+
+test('boot.firmware ovmf: the installed boot gets OVMF as pflash (code read-only, the node\'s own variables); the first boot keeps -kernel', () => {
+	const profile = template('demo-nixos-anywhere');
+	profile.boot.firmware = 'ovmf';
+	const plan = buildPlan(profile, context);
+	assert.deepEqual(plan.boot.ovmf, {code: '/usr/share/OVMF/OVMF_CODE_4M.fd', varsTemplate: '/usr/share/OVMF/OVMF_VARS_4M.fd'});
+	const node = plan.nodes[1]!;
+	assert.equal(node.firmwareVars, '/w/demo-nixos-anywhere/nodes/node02/OVMF_VARS.fd');
+	assert.deepEqual(option(node.qemuArgsInstalled, '-drive').slice(1), [
+		'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
+		'if=pflash,format=raw,unit=1,file=/w/demo-nixos-anywhere/nodes/node02/OVMF_VARS.fd',
+	]);
+	assert.ok(!node.qemuArgsInstalled.includes('-kernel'));
+	assert.ok(!node.qemuArgs.some(arg => arg.startsWith('if=pflash')));
+	assert.ok(plan.creates.some(thing => thing.path === node.firmwareVars));
+	assert.equal(buildPlan(template('demo-nixos-anywhere'), context).nodes[1]!.firmwareVars, undefined);
+});
