@@ -5,7 +5,9 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {installedTarget} from '../../source/engine/install-reboot.js';
 import type {Plan} from '../../source/model/plan.js';
+import type {Profile} from '../../source/model/profile-schema.js';
 import {ensureDemoImage} from '../../source/services/image.js';
+import {writeProfileFile} from '../../source/services/profiles.js';
 import {NodeSsh, waitForSsh} from '../../source/services/ssh.js';
 import {fingerprintOfPublicKeyFile} from '../../source/services/ssh-keys.js';
 import {readState} from '../../source/services/state.js';
@@ -89,4 +91,24 @@ test('each node presents the planned host key (from its extra files) on its forw
 		const installed = await ssh.exec('cat /data/etc/ssh/ssh_host_ed25519_key.pub', {timeoutMs: 30_000});
 		assert.equal(installed.stdout.trim().split(/\s+/).slice(0, 2).join(' '), fs.readFileSync(node.files.hostKeyPub, 'utf8').trim().split(/\s+/).slice(0, 2).join(' '));
 	}
+});
+
+test('boot.firmware ovmf: the same installed disk boots under OVMF (GRUB at the removable-media path), same host key', {skip, timeout: 600_000}, async () => {
+	const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8')) as Profile;
+	profile.boot.firmware = 'ovmf';
+	await writeProfileFile(profileFile, profile);
+	const node = plan.nodes[1]!;
+	const restart = await execa(process.execPath, [bin, 'node', 'restart', node.name, '--force', '--yes', '--profile-file', profileFile], {env, reject: false, timeout: 600_000, all: true});
+	assert.equal(restart.exitCode, 0, restart.all);
+	const qemu = (await processesOf(plan)).find(p => p.cmdline.includes(`-pidfile ${node.runtime.pidfile}`));
+	assert.ok(qemu);
+	const argv = fs.readFileSync(`/proc/${qemu.pid}/cmdline`, 'utf8').split('\0');
+	assert.ok(argv.includes('if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd'), argv.join(' '));
+	assert.ok(!argv.includes('-kernel'));
+	assert.equal(fs.statSync(path.join(node.dir, 'OVMF_VARS.fd')).mode & 0o777, 0o600);
+	assert.match(fs.readFileSync(node.runtime.consoleLog, 'utf8'), /plasma-tui: GRUB \(UEFI\) boots the installed system from \/dev\/vda/);
+	if (node.install.method !== 'nixos-anywhere') assert.fail('planned as a nixos-anywhere install');
+	const ssh = await waitForSsh(installedTarget(plan, node, node.install.reboot), {timeoutMs: 60_000});
+	sessions.push(ssh);
+	assert.equal(ssh.hostKey, await fingerprintOfPublicKeyFile(node.files.hostKeyPub));
 });
