@@ -95,7 +95,7 @@ echo "step: kernel modules"
 moddir=$work/kernel/lib/modules/$kver
 mkdir -p "$root/lib/modules"
 : > "$root/lib/modules/load-order"
-for mod in failover net_failover virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net virtio_blk qemu_fw_cfg crc16 mbcache jbd2 crc32c_generic ext4 fat vfat nls_cp437 nls_utf8 button evdev; do
+for mod in failover net_failover virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net virtio_blk qemu_fw_cfg crc16 mbcache jbd2 crc32c_generic ext4 fat vfat nls_cp437 nls_ascii button evdev; do
 	file=$(find "$moddir" -name "$mod.ko" -o -name "$mod.ko.xz" | head -n1)
 	[ -n "$file" ] || continue
 	case $file in
