@@ -49,13 +49,20 @@ export function parseArgs(argv) {
 // without them (".") installs the demo image the tool built (PLASMA_TUI_IMAGE_DIR or its cache).
 function systemFiles(flake) {
 	const dir = flake.slice(0, Math.max(0, flake.lastIndexOf('#'))) || '.';
-	const cache = process.env.PLASMA_TUI_IMAGE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'plasma-tui', 'image');
+	const cache = demoImageDir(process.env);
 	for (const candidate of [dir, cache]) {
 		const kernel = path.resolve(candidate, 'vmlinuz');
 		const initrd = path.resolve(candidate, 'initrd.img');
 		if (fs.existsSync(kernel) && fs.existsSync(initrd)) return {kernel, initrd};
 	}
 	throw new Error(`no system to install: neither ${dir} nor ${cache} holds vmlinuz and initrd.img (run \`plasma-tui image\`)`);
+}
+
+// Where plasma-tui keeps the demo image (services/paths.ts toolPaths: the same environment variables).
+function demoImageDir(env) {
+	if (env.PLASMA_TUI_IMAGE_DIR) return env.PLASMA_TUI_IMAGE_DIR;
+	if (env.PLASMA_TUI_HOME) return path.join(env.PLASMA_TUI_HOME, 'image');
+	return path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'plasma-tui', 'image');
 }
 
 const step = text => console.log(`### ${text} ###`);
@@ -140,6 +147,8 @@ function answers(host, port) {
 		};
 		socket.setTimeout(3000, () => done(false));
 		socket.on('error', () => done(false));
+		// QEMU's forward accepts and closes at once while the guest does not listen.
+		socket.on('close', () => done(false));
 		socket.on('data', data => done(data.toString().startsWith('SSH-')));
 	});
 }
