@@ -73,7 +73,8 @@ test('each node runs from its disk: no -kernel in its QEMU, the bootloader on it
 		assert.ok(argv.includes('order=c'));
 		assert.deepEqual(state?.processes.find(p => p.kind === 'qemu' && p.node === node.name)?.argv.slice(1), node.qemuArgsInstalled);
 		const console = fs.readFileSync(node.runtime.consoleLog, 'utf8');
-		assert.match(console, /plasma-tui: extlinux boots the installed system from \/dev\/vda/);
+		// The bootloader the firmware started, loading the system from the disk (no -kernel).
+		assert.match(console, /SYSLINUX 6\.\d+ [^\r\n]*\r?\nLoading \/vmlinuz\.\.\. ok\r?\nLoading \/initrd\.img\.\.\.ok/);
 		assert.match(console, /plasma-disk: booted the installed system from \/dev\/vda2/);
 	}
 });
