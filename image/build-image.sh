@@ -12,6 +12,10 @@ need etcd etcd-server; need etcdctl etcd-client; need ssh-keygen openssh-client
 [ -x /usr/sbin/sgdisk ] || { echo "missing /usr/sbin/sgdisk: apt-get install gdisk" >&2; exit 3; }
 [ -x /usr/sbin/mkfs.ext4 ] || { echo "missing /usr/sbin/mkfs.ext4: apt-get install e2fsprogs" >&2; exit 3; }
 [ -x /usr/sbin/blkid ] || { echo "missing /usr/sbin/blkid: apt-get install util-linux" >&2; exit 3; }
+# nixos-anywhere's stand-in writes a disk the firmware boots: a FAT ESP with syslinux (SeaBIOS).
+[ -x /usr/bin/extlinux ] && [ -f /usr/lib/syslinux/mbr/gptmbr.bin ] || { echo "missing extlinux: apt-get install extlinux syslinux-common" >&2; exit 3; }
+[ -x /usr/sbin/mkfs.fat ] || { echo "missing /usr/sbin/mkfs.fat: apt-get install dosfstools" >&2; exit 3; }
+[ -d /usr/lib/grub/x86_64-efi ] && command -v grub-mkstandalone >/dev/null || { echo "missing GRUB for UEFI (boot.firmware ovmf): apt-get install grub-efi-amd64-bin" >&2; exit 3; }
 busybox --list | grep -qx udhcpc || { echo "busybox lacks applets: apt-get install busybox-static" >&2; exit 3; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/plasma-image.XXXXXX")
@@ -50,8 +54,16 @@ cp /usr/sbin/sshd "$root/usr/sbin/sshd"
 cp /usr/bin/ssh-keygen "$root/usr/bin/ssh-keygen"
 # The installed disk's tools (plasma-disk): GPT partitions, ext4, and what a partition holds.
 cp /usr/sbin/sgdisk /usr/sbin/mkfs.ext4 /usr/sbin/blkid "$root/usr/sbin/"
+# The installed disk's boot (image/plasma-disk system): a FAT ESP, syslinux's GPT MBR and extlinux.
+cp /usr/bin/extlinux "$root/usr/bin/"; cp /usr/sbin/mkfs.fat "$root/usr/sbin/"
+mkdir -p "$root/usr/lib/syslinux/mbr"; cp /usr/lib/syslinux/mbr/gptmbr.bin "$root/usr/lib/syslinux/mbr/"
+# OVMF (boot.firmware ovmf) starts GRUB from the ESP's removable-media path; it reads the grub.cfg beside it.
+printf 'configfile ${cmdpath}/grub.cfg\n' > "$work/grub-embedded.cfg"
+mkdir -p "$root/usr/lib/plasma"
+grub-mkstandalone -O x86_64-efi --modules="part_gpt fat" --install-modules="linux normal configfile part_gpt fat serial terminal echo test" \
+	--locales= --fonts= --themes= -o "$root/usr/lib/plasma/BOOTX64.EFI" "boot/grub/grub.cfg=$work/grub-embedded.cfg"
 [ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$root/etc/mke2fs.conf"
-for bin in /usr/sbin/sshd /usr/bin/ssh-keygen /usr/sbin/sgdisk /usr/sbin/mkfs.ext4 /usr/sbin/blkid; do
+for bin in /usr/sbin/sshd /usr/bin/ssh-keygen /usr/sbin/sgdisk /usr/sbin/mkfs.ext4 /usr/sbin/blkid /usr/bin/extlinux /usr/sbin/mkfs.fat; do
 	ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
 		mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"
 	done
@@ -83,7 +95,7 @@ echo "step: kernel modules"
 moddir=$work/kernel/lib/modules/$kver
 mkdir -p "$root/lib/modules"
 : > "$root/lib/modules/load-order"
-for mod in failover net_failover virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net virtio_blk qemu_fw_cfg crc16 mbcache jbd2 crc32c_generic ext4 button evdev; do
+for mod in failover net_failover virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net virtio_blk qemu_fw_cfg crc16 mbcache jbd2 crc32c_generic ext4 fat vfat nls_cp437 nls_ascii button evdev; do
 	file=$(find "$moddir" -name "$mod.ko" -o -name "$mod.ko.xz" | head -n1)
 	[ -n "$file" ] || continue
 	case $file in
@@ -100,7 +112,7 @@ cp "$work/kernel/boot/vmlinuz-$kver" "$work/vmlinuz"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.img"
 {
 	echo "kernel $kpkg"
-	for p in busybox-static openssh-server etcd-server etcd-client gdisk e2fsprogs; do echo "$p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo unknown)"; done
+	for p in busybox-static openssh-server etcd-server etcd-client gdisk e2fsprogs extlinux syslinux-common dosfstools grub-efi-amd64-bin; do echo "$p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo unknown)"; done
 } > "$work/versions.txt"
 mv "$work/vmlinuz" "$out/vmlinuz"; mv "$work/initrd.img" "$out/initrd.img"; mv "$work/versions.txt" "$out/versions.txt"
 echo "done: $(du -h "$out/initrd.img" | cut -f1) initrd, kernel $kver"

@@ -26,6 +26,9 @@ export type BootedNode = {
 	// Aborted (with the reason) when the console printed a line matching the plan's fail pattern.
 	consoleFailed: AbortSignal;
 	recentConsole: string[];
+	// Its QEMU is about to end on purpose (nixos-anywhere's reboot; the engine starts the installed
+	// system in a new one): that exit does not fail the node.
+	expectExit: () => void;
 };
 
 export type BootResult = {
@@ -66,6 +69,7 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 	const started: Array<{node: NodePlan; pid?: number}> = [];
 	let startedSwitch = false;
 	let closed = false;
+	const exitExpected = new Set<string>();
 
 	// Each directory the run uses is checked (ours, not a symlink, not writable by others) before anything is opened in it.
 	await ensureWorkDirs(plan.workDir, plan.nodes.flatMap(node => [node.dir, path.dirname(node.runtime.pidfile)]));
@@ -171,7 +175,7 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 				consoleFailed.abort(new Error(`${node.name}: ${reason}`));
 				background(setPhase(node.name, 'failed', reason));
 			};
-			nodes.set(node.name, {node, pid: proc.pid, attached: proc.attached, exited: proc.exited, ready, consoleFailed: consoleFailed.signal, recentConsole});
+			nodes.set(node.name, {node, pid: proc.pid, attached: proc.attached, exited: proc.exited, ready, consoleFailed: consoleFailed.signal, recentConsole, expectExit: () => exitExpected.add(node.name)});
 			tails.push(
 				tailFile(node.runtime.consoleLog, {
 					stallMs: profile.boot.stallSec * 1000,
@@ -194,7 +198,7 @@ export async function bootCluster(profile: Profile, plan: Plan, options: BootOpt
 			);
 			// A node whose QEMU dies is marked failed with what it said last.
 			void proc.exited.then(outcome => {
-				if (options.signal?.aborted || closed) return;
+				if (options.signal?.aborted || closed || exitExpected.has(node.name)) return;
 				background(setPhase(node.name, 'failed', exitReason(outcome, recentConsole)));
 				background(state.setProcess('qemu', node.name, {status: 'failed', reason: 'QEMU exited'}));
 			});

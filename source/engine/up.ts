@@ -309,6 +309,8 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		// From here on only the generated key: the netboot window closes before any install work.
 		installBegun.add(node.name);
 		const nodeSignal = withGone(booted);
+		// Set once the install's reboot may have ended the first QEMU: its exit no longer explains a failure.
+		let rebooting = false;
 		try {
 			const installed = state.current.nodes[node.name]?.installed;
 			if (installed && !options.forceInstall) {
@@ -323,8 +325,28 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 				nodeSignal.throwIfAborted();
 				const {installNode} = await import('../services/install.js');
 				nodeSignal.throwIfAborted();
-				await installNode({plan, node, ssh, state, signal: options.signal, nodeGone: goneSignal(booted), qemuPid: booted.pid, onLine: line => emit({type: 'install-output', node: node.name, line, at: Date.now()})});
+				// nixos-anywhere's reboot ends a QEMU started with -no-reboot: that exit is the install's, not a failure.
+				const reboot = node.install.method === 'nixos-anywhere' && node.install.reboot.restartsQemu && !booted.attached ? node.install.reboot : undefined;
+				if (reboot) {
+					booted.expectExit();
+					rebooting = true;
+				}
+				await installNode({plan, node, ssh, state, signal: options.signal, nodeGone: reboot ? undefined : goneSignal(booted), qemuPid: booted.pid, onLine: line => emit({type: 'install-output', node: node.name, line, at: Date.now()})});
 				await state.markInstalled(node.name, true);
+				if (reboot) {
+					ssh.close();
+					connections.delete(node.name);
+					await setPhase(node.name, 'installing', 'rebooting into the installed system');
+					const {reconnectAfterInstall} = await import('./install-reboot.js');
+					const rebooted = await reconnectAfterInstall({
+						plan, node, reboot, first: booted, state, sshTimeoutMs: profile.boot.sshTimeoutSec * 1000, signal: options.signal,
+						log: line => log(line, 'info', node.name),
+						onWait: nodeWaitReporter(emit, node.name, `ssh after the reboot on 127.0.0.1:${node.sshPort}, host key of the extra files`),
+					});
+					connections.set(node.name, rebooted.ssh);
+					await setPhase(node.name, 'installed', `booted from its disk; host key ${rebooted.ssh.hostKey} (the extra files')`);
+					return;
+				}
 				if (profile.install.method === 'nixos-anywhere') {
 					// nixos-anywhere reboots the node into the installed system: a new session, and only the generated key.
 					const target = sshTargetFor(plan, node);
@@ -336,7 +358,8 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 				await setPhase(node.name, 'installed');
 			});
 		} catch (error) {
-			await failNode(booted, error);
+			if (rebooting && !options.signal?.aborted) await setPhase(node.name, 'failed', formatProblem(problemOf(error)));
+			else await failNode(booted, error);
 		}
 	};
 

@@ -18,10 +18,25 @@ export type NodeInstallPlan =
 	| {method: 'push'; uploads: PlannedUpload[]; commands: string[]; commandFields: string[]}
 	// extraFilesDir: the 0700 staging directory (removed after the install and by `down`);
 	// extraFilesRoot: the tree inside it that nixos-anywhere copies over the new root (0755, like /).
-	| {method: 'nixos-anywhere'; extraFilesDir: string; extraFilesRoot: string; argv: string[]; timeoutSec: number};
+	// command: the program run with argv (install.nixosAnywhere.command). reboot: what the node is after
+	// the install's reboot, known before it starts: the key it must present (the extra files' host key),
+	// and whether the engine starts its QEMU again with qemuArgsInstalled (the firmware boots the disk).
+	| {method: 'nixos-anywhere'; command: string; extraFilesDir: string; extraFilesRoot: string; argv: string[]; timeoutSec: number; reboot: NixosAnywhereReboot};
+
+export type NixosAnywhereReboot = {hostKeyPub: string; restartsQemu: boolean};
 
 // The node values install needs, as the plan decided them.
 type InstallNode = Pick<NodePlan, 'name' | 'role' | 'dir' | 'sshPort' | 'secrets' | 'files' | 'sshHost'>;
+
+// A name is looked up on the PATH; a path is taken from the current directory, like push files.
+export function nixosAnywhereCommand(command: string): string {
+	return command.includes('/') ? path.resolve(command) : command;
+}
+
+// Only a VM this tool boots is started again: its first boot loads the netboot kernel, the installed one is the firmware's.
+export function restartsIntoInstalled(profile: Pick<Profile, 'install' | 'boot' | 'target'>): boolean {
+	return profile.install.method === 'nixos-anywhere' && profile.target.kind === 'qemu' && profile.boot.afterInstall === 'disk';
+}
 
 // The values push commands may use about etcd: the member list this node starts with, whether it
 // bootstraps a new cluster or joins a running one (`new` | `existing`), and where the members serve clients.
@@ -109,7 +124,9 @@ export function installPlanFor(
 	if (method === 'nixos-anywhere') {
 		const extraFilesDir = path.join(node.dir, 'extra-files');
 		const extraFilesRoot = path.join(extraFilesDir, 'root');
-		return {install: {method, extraFilesDir, extraFilesRoot, argv: nixosAnywhereArgs(profile, context.ssh, node, extraFilesRoot), timeoutSec: profile.install.timeoutSec}, problems};
+		const argv = nixosAnywhereArgs(profile, context.ssh, node, extraFilesRoot);
+		const reboot = {hostKeyPub: node.files.hostKeyPub, restartsQemu: restartsIntoInstalled(profile)};
+		return {install: {method, command: nixosAnywhereCommand(profile.install.nixosAnywhere.command), extraFilesDir, extraFilesRoot, argv, timeoutSec: profile.install.timeoutSec, reboot}, problems};
 	}
 	return {install: {method: 'none'}, problems};
 }

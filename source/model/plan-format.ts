@@ -43,7 +43,7 @@ export function formatPlan(plan: Plan): string {
 			lines.push('', `qemu-system-x86_64 for ${node.name}${differs ? ' (first boot, before its install)' : ''}:`, ...optionLines(node.qemuArgs));
 			if (differs) lines.push('', `qemu-system-x86_64 for ${node.name} once installed (boot.afterInstall ${plan.boot.afterInstall}):`, ...optionLines(node.qemuArgsInstalled));
 		}
-		if (node.install.method === 'nixos-anywhere') lines.push('', `nixos-anywhere for ${node.name}:`, ...optionLines(node.install.argv));
+		if (node.install.method === 'nixos-anywhere') lines.push('', `nixos-anywhere for ${node.name}${node.install.command === 'nixos-anywhere' ? '' : ` (run as ${node.install.command})`}:`, ...optionLines(node.install.argv));
 		if (node.install.method === 'push') lines.push('', `push install commands for ${node.name}:`, ...node.install.commands.map(command => `  $ ${visible(command)}`));
 	}
 	return lines.join('\n');

@@ -5,7 +5,7 @@ import {ipPrefixLength, resolveNodes, type ResolvedNode} from './resolve.js';
 import {checkName, checkPort} from './check-name.js';
 import {stagesFor, type StageName} from './stages.js';
 import {fillTemplate} from './template.js';
-import {installPlanFor, type EtcdPlan, type NodeInstallPlan} from './install-plan.js';
+import {installPlanFor, nixosAnywhereCommand, type EtcdPlan, type NodeInstallPlan} from './install-plan.js';
 import {describeHostKey} from './host-key.js';
 import {mgmtMacFor} from './mac.js';
 import {forSshHosts, planTarget, sshHostOf, type NodeUninstallPlan, type PlanTarget, type SshHost} from './ssh-hosts-plan.js';
@@ -63,6 +63,8 @@ export type NodePlan = ResolvedNode & {
 		hostKeyPub: string;
 	};
 	disk: {path: string; sizeGiB: number; backing?: string};
+	// boot.firmware ovmf: the node's own copy of OVMF's variable store (its UEFI boot entries), made from plan.boot.ovmf.
+	firmwareVars?: string;
 	runtime: {
 		consoleSocket: string;
 		consoleLog: string;
@@ -196,8 +198,12 @@ export type Plan = {
 		failPattern?: string;
 		nixBuild?: NixNetbootPlan;
 		afterInstall: Profile['boot']['afterInstall'];
+		// What boots an installed system from its disk (boot.firmware).
+		firmware: Profile['boot']['firmware'];
+		// boot.firmware ovmf: Debian's OVMF (package ovmf), its code read-only and a template of its variables.
+		ovmf?: {code: string; varsTemplate: string};
 	};
-	install: {method: InstallMethod; flake: string; nixos: Profile['install']['nixos']};
+	install: {method: InstallMethod; flake: string; nixos: Profile['install']['nixos']; command: string};
 	stateFile: string;
 	// Held by up, down, certs and validate: one of them at a time per work directory.
 	lockFile: string;
@@ -226,6 +232,7 @@ const MAX_APPEND_BYTES = 2047;
 const MAX_SOCKET_PATH = 107;
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
+export const OVMF = {code: '/usr/share/OVMF/OVMF_CODE_4M.fd', varsTemplate: '/usr/share/OVMF/OVMF_VARS_4M.fd'} as const;
 export const DEMO_READY_PATTERN = 'plasma-ready';
 // What the demo image prints when its sshd does not start (image/plasma-ready).
 export const DEMO_FAIL_PATTERN = 'plasma-error';
@@ -270,15 +277,16 @@ function bootPaths(profile: Profile, context: PlanContext, workDir: string): Pla
 	const demo = boot.image === 'demo';
 	const patterns = {readyPattern: boot.readyPattern ?? (demo ? DEMO_READY_PATTERN : undefined), failPattern: boot.failPattern ?? (demo ? DEMO_FAIL_PATTERN : undefined)};
 	const {mode, image, nixAttr, afterInstall} = boot;
+	const firmware = {firmware: boot.firmware, ...(boot.firmware === 'ovmf' ? {ovmf: {...OVMF}} : {})};
 	if (boot.mode === 'netboot' && boot.image === 'demo') {
-		return {mode, image, imageDir: context.imageDir, kernel: path.join(context.imageDir, 'vmlinuz'), initrd: path.join(context.imageDir, 'initrd.img'), ...patterns, afterInstall};
+		return {mode, image, imageDir: context.imageDir, kernel: path.join(context.imageDir, 'vmlinuz'), initrd: path.join(context.imageDir, 'initrd.img'), ...patterns, afterInstall, ...firmware};
 	}
 	if (boot.mode === 'netboot' && boot.image === 'nix') {
 		const out = path.join(workDir, 'netboot');
 		const nixBuild = boot.nixAttr ? {...splitFlakeRef(boot.nixAttr, profile.install.nixosAnywhere.flake), outLink: path.join(out, 'result'), kernelLink: path.join(out, 'kernel'), initrdLink: path.join(out, 'initrd'), extraArgs: boot.nixBuildArgs} : undefined;
-		return {mode, image, nixAttr, kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), ...patterns, nixBuild, afterInstall};
+		return {mode, image, nixAttr, kernel: boot.kernel ?? path.join(out, 'kernel'), initrd: boot.initrd ?? path.join(out, 'initrd'), ...patterns, nixBuild, afterInstall, ...firmware};
 	}
-	return {mode, image, nixAttr, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, ...patterns, afterInstall};
+	return {mode, image, nixAttr, kernel: boot.kernel, initrd: boot.initrd, iso: boot.iso, diskImage: boot.diskImage, ...patterns, afterInstall, ...firmware};
 }
 
 // `.#netboot-base` -> flake `.`, attribute `netboot-base`; a bare attribute is
@@ -301,6 +309,10 @@ export const DEMO_BOOT_FROM_DISK = 'plasma.boot=disk';
 export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 'vde' | 'ssh' | 'profileName' | 'install' | 'fromSnapshot'>, installed = false): string[] {
 	const fromDisk = installed && plan.boot.afterInstall === 'disk' && plan.install.method !== 'none';
 	const firmwareBoot = fromDisk && (plan.install.method === 'nixos-anywhere' || plan.boot.mode === 'iso');
+	// nixos-anywhere's reboot ends the first QEMU (its -kernel would netboot again): the engine starts the installed one.
+	const rebootEndsQemu = !installed && plan.install.method === 'nixos-anywhere' && plan.boot.afterInstall === 'disk';
+	// The system nixos-anywhere installed has its host key on its disk (the extra files): fw_cfg hands it none.
+	const keyOnDisk = firmwareBoot && plan.install.method === 'nixos-anywhere';
 	const args = [
 		'-name', `${node.name},process=plasma-tui:${plan.profileName}:${node.name}`,
 		'-nodefaults', '-no-user-config', '-display', 'none',
@@ -309,8 +321,11 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 		'-smp', String(node.vcpus),
 		'-m', String(node.memoryMiB),
 		'-drive', `file=${qemuValue(node.disk.path)},if=virtio,format=qcow2`,
+		...(rebootEndsQemu ? ['-no-reboot'] : []),
 	];
 	if (firmwareBoot) {
+		const {ovmf} = plan.boot;
+		if (ovmf && node.firmwareVars) args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${qemuValue(ovmf.code)}`, '-drive', `if=pflash,format=raw,unit=1,file=${qemuValue(node.firmwareVars)}`);
 		args.push('-boot', 'order=c');
 	} else if (plan.boot.mode === 'netboot') {
 		args.push('-kernel', plan.boot.kernel ?? '', '-initrd', plan.boot.initrd ?? '', '-append', fromDisk && plan.boot.image === 'demo' ? `${node.append} ${DEMO_BOOT_FROM_DISK}` : node.append);
@@ -330,7 +345,7 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 		'-mon', 'chardev=qmp,mode=control',
 		'-pidfile', node.runtime.pidfile,
 		'-fw_cfg', `name=${GUEST_FW_CFG.authorizedKeys},file=${qemuValue(plan.ssh.publicKey)}`,
-		'-fw_cfg', `name=${GUEST_FW_CFG.hostKey},file=${qemuValue(node.files.hostKey)}`,
+		...(keyOnDisk ? [] : ['-fw_cfg', `name=${GUEST_FW_CFG.hostKey},file=${qemuValue(node.files.hostKey)}`]),
 	);
 	// Only added, never a device: a snapshot loads into exactly the machine the normal boot builds.
 	if (plan.fromSnapshot) args.push('-loadvm', plan.fromSnapshot);
@@ -360,7 +375,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 	const tls = profile.tls;
 	const base = {
 		profileName: profile.name,
-		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake, nixos: profile.install.nixos},
+		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake, nixos: profile.install.nixos, command: nixosAnywhereCommand(profile.install.nixosAnywhere.command)},
 		accel,
 		boot: bootPaths(profile, context, workDir),
 		vde: {
@@ -435,6 +450,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 				sizeGiB: node.diskGiB,
 				backing: profile.boot.mode === 'disk' ? profile.boot.diskImage : undefined,
 			},
+			...(profile.boot.firmware === 'ovmf' ? {firmwareVars: path.join(dir, 'OVMF_VARS.fd')} : {}),
 			runtime: {
 				consoleSocket: path.join(nodeRunDir, 'console.sock'),
 				// Logs sit with the node's files, not in run/: they outlive `down` for the post-mortem.
@@ -535,6 +551,7 @@ function plannedThings(plan: Plan, controlPlaneCount: number): PlannedThing[] {
 			{kind: 'file', path: node.files.disko, note: `${node.name}: disko layout`},
 			{kind: 'secret', path: node.files.hostKey, note: `${node.name}: SSH host key (kept across reboots)`},
 			{kind: 'disk', path: node.disk.path, note: `${node.name}: ${node.disk.sizeGiB} GiB qcow2 (sparse)`},
+			...(node.firmwareVars ? [{kind: 'file' as const, path: node.firmwareVars, note: `${node.name}: OVMF variables (copied from ${plan.boot.ovmf?.varsTemplate} before its first firmware boot)`}] : []),
 			{kind: 'socket', path: node.runtime.consoleSocket, note: `${node.name}: serial console (log ${node.runtime.consoleLog})`},
 			{kind: 'socket', path: node.runtime.qmpSocket, note: `${node.name}: QMP`},
 			{kind: 'port', path: `127.0.0.1:${node.sshPort}`, note: `${node.name}: SSH forward to guest port 22`},

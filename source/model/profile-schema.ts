@@ -18,6 +18,8 @@ export const installMethodSchema = z.enum(['nixos-anywhere', 'push', 'none']);
 // first-use: for images that ignore fw_cfg: the first key seen is pinned, a change is refused.
 // What a node boots after its install: the installed system on its disk, or a blank netboot again.
 export const afterInstallSchema = z.enum(['disk', 'netboot']);
+// What boots a system installed on the disk (nixos-anywhere): SeaBIOS (QEMU's default BIOS) or OVMF (UEFI).
+export const firmwareSchema = z.enum(['seabios', 'ovmf']);
 export const hostKeyPolicySchema = z.enum(['generated', 'first-use']);
 
 // A machine that already exists, reached over SSH (target ssh-hosts). `jump`: user@host:port of a bastion.
@@ -97,6 +99,8 @@ export const bootSchema = z.strictObject({
 	// disk: an installed node boots what its install wrote (its identity, its data); the demo image
 	// still loads its kernel by -kernel and mounts the disk (plasma.boot=disk). netboot: blank again.
 	afterInstall: afterInstallSchema.default('disk'),
+	// The firmware that boots an installed system from its disk (no -kernel): seabios or ovmf.
+	firmware: firmwareSchema.default('seabios'),
 });
 
 export const sshSchema = z.strictObject({
@@ -143,6 +147,9 @@ export const installSchema = z.strictObject({
 	nixosAnywhere: z
 		.strictObject({
 			flake: z.string().default('.'),
+			// The program run as nixos-anywhere, with its argv: a name on the PATH or a path (relative to the
+			// current directory), e.g. image/nixos-anywhere-standin.mjs, the demo's stand-in.
+			command: z.string().default('nixos-anywhere'),
 			extraArgs: z.array(z.string()).default([]),
 			// nixos-anywhere erases the disk: on existing machines (target ssh-hosts) it runs only with this set.
 			allowWipe: z.boolean().optional(),
@@ -208,6 +215,7 @@ export type KeyType = z.infer<typeof keyTypeSchema>;
 export type Accel = z.infer<typeof accelSchema>;
 export type InstallMethod = z.infer<typeof installMethodSchema>;
 export type AfterInstall = z.infer<typeof afterInstallSchema>;
+export type Firmware = z.infer<typeof firmwareSchema>;
 export type HostKeyPolicy = z.infer<typeof hostKeyPolicySchema>;
 export type CheckSpec = z.infer<typeof checkSchema>;
 export type CheckType = CheckSpec['type'];

@@ -18,7 +18,7 @@ export type DemoImage = {kernel: string; initrd: string; stampFile: string; buil
 // What image/build-image.sh leaves in the image directory: a cache of an earlier version, found without the marker, is adopted.
 const IMAGE_ENTRIES = ['vmlinuz', 'initrd.img', 'versions.txt', 'stamp.json'];
 const SOURCES = ['build-image.sh', 'init', 'svc', 'inittab', 'plasma-ready', 'plasma-disk', 'plasma-services', 'plasma-shutdown', 'acpi-power'];
-const PACKAGES = ['busybox-static', 'openssh-server', 'etcd-server', 'etcd-client', 'gdisk', 'e2fsprogs'];
+const PACKAGES = ['busybox-static', 'openssh-server', 'etcd-server', 'etcd-client', 'gdisk', 'e2fsprogs', 'extlinux', 'syslinux-common', 'dosfstools', 'grub-efi-amd64-bin'];
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 const LOCK_WAIT_MS = 10 * 60_000;
 

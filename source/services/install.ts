@@ -166,10 +166,11 @@ async function installNixosAnywhere(ctx: InstallContext, install: Extract<NodePl
 		// present its session's key, on the port its QEMU holds, right before it starts.
 		if (ctx.ssh) await confirmHostKey(ctx.ssh, {qemuPid: ctx.qemuPid, timeoutMs: 10_000, signal: ctx.signal});
 		if (ctx.nodeGone?.aborted) throw gone();
-		say(`$ nixos-anywhere ${install.argv.join(' ')}`);
+		say(`$ ${install.command === 'nixos-anywhere' ? 'nixos-anywhere' : `nixos-anywhere (${install.command})`} ${install.argv.join(' ')}`);
 		const signals = [ctx.signal, ctx.nodeGone].filter((signal): signal is AbortSignal => signal !== undefined);
 		const record = ctx.state ? {state: ctx.state, kind: 'nixos-anywhere' as const, node: ctx.node.name} : undefined;
-		const result = await runStreamed('nixos-anywhere', install.argv, {timeoutMs: install.timeoutSec * 1000, signal: signals.length > 0 ? AbortSignal.any(signals) : undefined, onLine: say, record});
+		const result = await runStreamed(install.command, install.argv, {timeoutMs: install.timeoutSec * 1000, signal: signals.length > 0 ? AbortSignal.any(signals) : undefined, onLine: say, record});
+		if (result.notFound && install.command !== 'nixos-anywhere') throw new ProblemError({field: 'install.nixosAnywhere.command', message: `${install.command} is not there or not executable`, fix: 'give the path of a program that takes nixos-anywhere\'s arguments, or remove the setting to run nixos-anywhere'});
 		if (result.notFound) throw new ProblemError({message: 'nixos-anywhere is not on the PATH', fix: 'nix profile install github:nix-community/nixos-anywhere'});
 		if (!result.ok && ctx.nodeGone?.aborted && !ctx.signal?.aborted) throw new ProblemError({message: `nixos-anywhere stopped: ${ctx.node.name}'s QEMU exited; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`});
 		if (!result.ok) throw new ProblemError({message: `nixos-anywhere ${result.why}; last lines: ${result.lastLines.slice(-5).join(' | ') || 'no output'}`});

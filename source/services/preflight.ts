@@ -198,6 +198,13 @@ async function resourceFindings(plan: Plan): Promise<Finding[]> {
 
 async function bootFileFindings(plan: Plan): Promise<Finding[]> {
 	const findings: Finding[] = [];
+	// boot.firmware ovmf: only what an installed node's boot needs (its first boot loads the kernel itself).
+	const {ovmf} = plan.boot;
+	const firmwareBoot = plan.nodes.some(node => node.qemuArgsInstalled.some(arg => arg.startsWith('if=pflash')));
+	for (const file of ovmf && firmwareBoot ? [ovmf.code, ovmf.varsTemplate] : []) {
+		const ok = await fs.access(file, fsConstants.R_OK).then(() => true, () => false);
+		findings.push(ok ? {id: `boot:ovmf:${file}`, status: 'ok', message: `OVMF: ${file}`} : {id: `boot:ovmf:${file}`, status: 'fail', message: `OVMF: ${file} does not exist or is not readable (boot.firmware ovmf)`, fix: 'apt-get install ovmf, or set boot.firmware to seabios'});
+	}
 	for (const [label, file] of [['kernel', plan.boot.kernel], ['initrd', plan.boot.initrd], ['ISO', plan.boot.iso], ['disk image', plan.boot.diskImage]] as const) {
 		if (!file) continue;
 		const ok = await fs.access(file, fsConstants.R_OK).then(() => true, () => false);
@@ -212,13 +219,24 @@ async function bootFileFindings(plan: Plan): Promise<Finding[]> {
 async function nixFindings(plan: Plan, env: NodeJS.ProcessEnv): Promise<Finding[]> {
 	if (plan.install.method !== 'nixos-anywhere' && plan.boot.image !== 'nix') return [];
 	const findings: Finding[] = [];
+	// Another program in nixos-anywhere's place (install.nixosAnywhere.command, e.g. the demo's stand-in) brings no need for nix.
+	const standIn = plan.install.method === 'nixos-anywhere' && plan.install.command !== 'nixos-anywhere';
+	if (standIn) findings.push(await commandFinding(plan.install.command, env));
+	if (standIn && plan.boot.image !== 'nix') return findings;
 	const tools = await detectNix(env);
-	const wanted = [['nix', tools.nix], ...(plan.install.method === 'nixos-anywhere' ? [['nixos-anywhere', tools.nixosAnywhere] as const] : [])] as const;
+	const wanted = [['nix', tools.nix], ...(plan.install.method === 'nixos-anywhere' && !standIn ? [['nixos-anywhere', tools.nixosAnywhere] as const] : [])] as const;
 	for (const [tool, found] of wanted) {
 		findings.push(found ? {id: `tool:${tool}`, status: 'ok', message: `${tool} ${found.version} (${found.path})`} : {id: `tool:${tool}`, status: 'fail', message: `${tool} is not on the PATH`, fix: tool === 'nix' ? 'install Nix (https://nixos.org/download)' : 'nix profile install github:nix-community/nixos-anywhere'});
 	}
 	for (const flake of localFlakes(plan)) findings.push(await flakeFinding(flake));
 	return findings;
+}
+
+async function commandFinding(command: string, env: NodeJS.ProcessEnv): Promise<Finding> {
+	const found = path.isAbsolute(command) ? await fs.access(command, fsConstants.X_OK).then(() => command, () => undefined) : await onPath(command, env);
+	return found
+		? {id: 'tool:nixos-anywhere', status: 'ok', message: `nixos-anywhere: ${found} (install.nixosAnywhere.command)`}
+		: {id: 'tool:nixos-anywhere', status: 'fail', message: `install.nixosAnywhere.command: ${command} is not there or not executable`, fix: 'give the path of a program that takes nixos-anywhere\'s arguments, or remove the setting to run nixos-anywhere'};
 }
 
 // The flakes a run builds from that sit in a local directory: boot.nixAttr's (nix build stage) and

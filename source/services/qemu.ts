@@ -76,6 +76,7 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 	if (running) return {pid: running, attached: true, exited: watchPid(running, nodeIdentity(node), node.runtime.qemuLog)};
 	const runDir = path.dirname(node.runtime.pidfile);
 	await ensureWorkDirs(plan.workDir, [runDir, node.dir]);
+	if (qemuArgs.some(arg => arg.startsWith('if=pflash'))) await ensureFirmwareVars(node, plan);
 	await Promise.all([node.runtime.consoleSocket, node.runtime.qmpSocket, node.runtime.pidfile].map(f => fs.rm(f, {force: true})));
 	// A fresh console log per boot: what the panes show is this boot's output. Never through a symlink:
 	// QEMU appends to the file found there.
@@ -117,6 +118,16 @@ export async function startNode(node: NodePlan, plan: Plan, state: StateStore, s
 	}
 	await state.setProcess('qemu', node.name, {status: 'running'});
 	return {pid, attached: false, exited};
+}
+
+// The node's own OVMF variable store, copied once from the template: its boot entries live on in it.
+async function ensureFirmwareVars(node: NodePlan, plan: Plan): Promise<void> {
+	const {ovmf} = plan.boot;
+	if (!ovmf || !node.firmwareVars) return;
+	await fs.copyFile(ovmf.varsTemplate, node.firmwareVars, fs.constants.COPYFILE_EXCL).catch((error: NodeJS.ErrnoException) => {
+		if (error.code !== 'EEXIST') throw error;
+	});
+	await fs.chmod(node.firmwareVars, 0o600);
 }
 
 // Power button first (a real OS shuts down cleanly), then QMP quit, then kill.

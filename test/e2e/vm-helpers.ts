@@ -50,8 +50,9 @@ export async function freePortBase(count: number): Promise<number> {
 
 // A copy of the demo template with its own name, free SSH ports and a work directory in `home`,
 // saved as a profile file for the CLI (`--profile-file`).
-export async function demoProfileIn(home: string, name: string, edit?: (profile: Profile) => void): Promise<{profile: Profile; plan: Plan; profileFile: string}> {
-	const profile = template('demo');
+// templateName: another shipped demo profile (e.g. demo-nixos-anywhere).
+export async function demoProfileIn(home: string, name: string, edit?: (profile: Profile) => void, templateName = 'demo'): Promise<{profile: Profile; plan: Plan; profileFile: string}> {
+	const profile = template(templateName);
 	profile.name = name;
 	profile.network.sshPortBase = await freePortBase(profile.nodes.length);
 	// Short socket paths: the work directory sits right in the temp dir.

@@ -16,7 +16,7 @@ export function childProfile(home: string): Profile {
 	profile.name = 'hangup';
 	profile.workDir = path.join(home, 'work');
 	profile.network.sshPortBase = 42301;
-	profile.install.nixosAnywhere = {flake: '/srv/plasmacloud', extraArgs: []};
+	profile.install.nixosAnywhere = {...profile.install.nixosAnywhere, flake: '/srv/plasmacloud', extraArgs: []};
 	profile.install.timeoutSec = 120;
 	return profile;
 }

@@ -55,5 +55,5 @@ test('an unknown command and an unknown option exit 2 with a pointer to help', (
 test('a headless command runs from the compiled bin', () => {
 	const result = runBin(['profiles', 'list']);
 	assert.equal(result.status, 0, result.stderr);
-	assert.match(result.stdout, /templates:\n {2}demo\n {2}plasmacloud-3node/);
+	assert.match(result.stdout, /templates:\n {2}demo\n {2}demo-nixos-anywhere\n {2}plasmacloud-3node/);
 });

@@ -59,7 +59,7 @@ test('a command value with a NUL is a plan problem naming the command, not a cra
 
 test('nixos-anywhere: the exact argv per node, extra files in the node directory; plan text shows it', () => {
 	const profile = template('plasmacloud-3node');
-	profile.install.nixosAnywhere = {flake: '/srv/plasmacloud', extraArgs: ['--build-on', 'local']};
+	profile.install.nixosAnywhere = {...profile.install.nixosAnywhere, flake: '/srv/plasmacloud', extraArgs: ['--build-on', 'local']};
 	const plan = buildPlan(profile, context);
 	const node = plan.nodes[2]!;
 	assert.equal(node.install.method, 'nixos-anywhere');

@@ -17,7 +17,7 @@ function demo() {
 }
 
 test('templates are listed and load as valid profiles', () => {
-	assert.deepEqual(listTemplates(), ['demo', 'plasmacloud-3node']);
+	assert.deepEqual(listTemplates(), ['demo', 'demo-nixos-anywhere', 'plasmacloud-3node']);
 	const plasma = loadTemplate('plasmacloud-3node');
 	assert.ok(plasma.ok);
 	assert.equal(plasma.profile.nodes.length, 3);
@@ -128,7 +128,7 @@ test('profiles list marks a saved profile that shadows a template; --profile say
 	store.save({...demo(), name: 'lab'});
 	const listing = execFileSync(process.execPath, ['--import', 'tsx', 'source/cli.tsx', 'profiles', 'list'], {env, encoding: 'utf8'});
 	assert.match(listing, /saved profiles:\n {2}demo \(saved; shadows the template demo\)\n {2}lab\n/);
-	assert.match(listing, /templates:\n {2}demo \(shadowed: --profile demo uses the saved profile\)\n {2}plasmacloud-3node\n/);
+	assert.match(listing, /templates:\n {2}demo \(shadowed: --profile demo uses the saved profile\)\n {2}demo-nixos-anywhere\n {2}plasmacloud-3node\n/);
 	const shadowed = spawnSync(process.execPath, ['--import', 'tsx', 'source/cli.tsx', 'plan', '--profile', 'demo', '--json'], {env, encoding: 'utf8'});
 	assert.equal(shadowed.status, 0, shadowed.stderr);
 	assert.equal(JSON.parse(shadowed.stdout).profileName, 'demo');
