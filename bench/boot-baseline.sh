@@ -86,6 +86,7 @@ for i in $(seq 1 "$nodes"); do
 		-device "virtio-net-pci,netdev=cluster,mac=$mac"
 		-netdev "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:$port-:22"
 		-device virtio-net-pci,netdev=mgmt
+		-device virtio-rng-pci
 		-chardev "socket,id=console,path=$dir/console.sock,server=on,wait=off,logfile=$dir/console.log"
 		-serial chardev:console
 		-chardev "socket,id=qmp,path=$dir/qmp.sock,server=on,wait=off"

@@ -83,7 +83,7 @@ echo "step: kernel modules"
 moddir=$work/kernel/lib/modules/$kver
 mkdir -p "$root/lib/modules"
 : > "$root/lib/modules/load-order"
-for mod in failover net_failover virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net virtio_blk qemu_fw_cfg crc16 mbcache jbd2 crc32c_generic ext4 button evdev; do
+for mod in failover net_failover virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net virtio_blk virtio-rng qemu_fw_cfg crc16 mbcache jbd2 crc32c_generic ext4 button evdev; do
 	file=$(find "$moddir" -name "$mod.ko" -o -name "$mod.ko.xz" | head -n1)
 	[ -n "$file" ] || continue
 	case $file in
@@ -96,7 +96,28 @@ echo "modules: $(tr '\n' ' ' < "$root/lib/modules/load-order")"
 
 echo "step: pack"
 mkdir -p "$out"
-cp "$work/kernel/boot/vmlinuz-$kver" "$work/vmlinuz"
+# The kernel as an uncompressed ELF with its PVH entry note (Debian sets CONFIG_PVH): QEMU loads it
+# straight into guest memory and starts it there, where a bzImage goes through the firmware's
+# loader and decompresses itself under TCG (4-13 s of a boot here, see bench/README.md "boot floor").
+# The file keeps the name vmlinuz; the bzImage is kept when no uncompressed kernel comes out of it.
+unpack_kernel() {
+	local bz=$1 magic tool offset
+	for magic in 'xz:\xfd7zXZ' 'zstd:\x28\xb5\x2f\xfd' 'gzip:\x1f\x8b\x08'; do
+		tool=${magic%%:*}
+		for offset in $(LC_ALL=C grep -obUaP "${magic#*:}" "$bz" | cut -d: -f1); do
+			tail -c +$((offset + 1)) "$bz" | "$tool" -dc 2>/dev/null > "$work/vmlinux" || true
+			if [ "$(head -c 4 "$work/vmlinux" | od -An -c | tr -d ' ')" = '177ELF' ]; then echo "$tool"; return 0; fi
+		done
+	done
+	return 1
+}
+if how=$(unpack_kernel "$work/kernel/boot/vmlinuz-$kver") && { ! command -v readelf >/dev/null || readelf -n "$work/vmlinux" | grep -Eq 'PHYS32_ENTRY|type: \(0x00000012\)'; }; then
+	mv "$work/vmlinux" "$work/vmlinuz"
+	echo "kernel: uncompressed ($how) for a PVH boot"
+else
+	cp "$work/kernel/boot/vmlinuz-$kver" "$work/vmlinuz"
+	echo "kernel: bzImage (no uncompressed PVH kernel found in it)"
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.img"
 {
 	echo "kernel $kpkg"
