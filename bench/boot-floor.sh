@@ -37,11 +37,12 @@ args=(
 	-kernel "$image/vmlinuz" -initrd "$image/initrd.img"
 	-append "console=ttyS0 panic=-1 plasma.hostname=node01 plasma.ip=192.168.100.11/24 plasma.mac=$mac $extra"
 	-netdev "user,id=cl,restrict=on" -device "virtio-net-pci,netdev=cl,mac=$mac"
-	-netdev "user,id=mgmt,restrict=on" -device virtio-net-pci,netdev=mgmt
+	-netdev "user,id=mgmt,restrict=on" -device virtio-net-pci,netdev=mgmt -device virtio-rng-pci
 	-serial stdio -pidfile "$work/qemu.pid"
 	-fw_cfg "name=opt/plasma/authorized_keys,file=$work/id_ed25519.pub"
 	-fw_cfg "name=opt/plasma/ssh_host_ed25519_key,file=$work/ssh_host_ed25519_key"
 )
+export QEMU_PIDFILE=$work/qemu.pid
 # perl stamps each line as it arrives and stops QEMU at the ready line (or an error).
 timeout "$timeout_s" qemu-system-x86_64 "${args[@]}" </dev/null 2>"$work/qemu.err" | perl -MTime::HiRes=time -e '
 	$| = 1; my $t0 = shift; my ($bytes, $lines, %seen) = (0, 0);
@@ -61,4 +62,6 @@ timeout "$timeout_s" qemu-system-x86_64 "${args[@]}" </dev/null 2>"$work/qemu.er
 		if (/plasma-error|Kernel panic/) { print "error $line"; last; }
 	}
 	print "bytes $bytes\nlines $lines\n";
-' "$(perl -MTime::HiRes=time -e 'printf "%.6f", time')"
+	# The guest is quiet after its ready line: stop QEMU now rather than when it next writes.
+	if (open(my $pid, "<", $ENV{QEMU_PIDFILE})) { kill "TERM", 0 + <$pid>; }
+' "$(perl -MTime::HiRes=time -e 'printf "%.6f", time')" || true

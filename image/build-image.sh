@@ -118,7 +118,9 @@ else
 	cp "$work/kernel/boot/vmlinuz-$kver" "$work/vmlinuz"
 	echo "kernel: bzImage (no uncompressed PVH kernel found in it)"
 fi
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.img"
+# Uncompressed: the kernel unpacks a gzip initramfs under TCG at ~7 MB/s (4 s for this one, under load);
+# an uncompressed cpio is copied in 0.5 s, and QEMU loads the bigger file from the host in milliseconds.
+(cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initrd.img"
 {
 	echo "kernel $kpkg"
 	for p in busybox-static openssh-server etcd-server etcd-client gdisk e2fsprogs; do echo "$p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo unknown)"; done
