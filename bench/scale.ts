@@ -9,11 +9,13 @@ import type {UpRun} from './up-runs.js';
 // QEMU's memory per node and the host RSS of plasma-tui itself (the CLI process, sampled every 200 ms).
 
 const GROUP = 'up at scale';
-const PROFILES = [
-	fileURLToPath(new URL('../profiles/demo.json', import.meta.url)),
-	fileURLToPath(new URL('demo-5.json', import.meta.url)),
-	fileURLToPath(new URL('demo-9.json', import.meta.url)),
-];
+const PROFILE_FILES: Record<string, string> = {
+	3: fileURLToPath(new URL('../profiles/demo.json', import.meta.url)),
+	5: fileURLToPath(new URL('demo-5.json', import.meta.url)),
+	9: fileURLToPath(new URL('demo-9.json', import.meta.url)),
+};
+// PLASMA_BENCH_SCALE_NODES=9,5: other sizes or another order (e.g. the heavy one first).
+const PROFILES = (process.env['PLASMA_BENCH_SCALE_NODES'] ?? '3,5,9').split(',').map(n => PROFILE_FILES[n.trim()]).filter((f): f is string => f !== undefined);
 
 function rowsFor(run: UpRun): BenchRow[] {
 	const n = run.nodes;
