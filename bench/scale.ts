@@ -20,7 +20,7 @@ const PROFILES = (process.env['PLASMA_BENCH_SCALE_NODES'] ?? '3,5,9').split(',')
 function rowsFor(run: UpRun): BenchRow[] {
 	const n = run.nodes;
 	const record = run.record;
-	if (!record || record.exitCode !== 0) return [failed(GROUP, `up, ${n} nodes`, run.error ?? `exit code ${record?.exitCode}: ${record?.lines.filter(l => /failed|error/i.test(l.line)).at(-1)?.line ?? ''}`)];
+	if (!record) return [failed(GROUP, `up, ${n} nodes`, run.error ?? 'did not run')];
 	const lines = record.lines;
 	const bootStart = at(lines, /^\[boot\] start/);
 	const lastReady = at(lines, /^node\d+: ssh-ready/, 'last');
@@ -30,8 +30,11 @@ function rowsFor(run: UpRun): BenchRow[] {
 	const cliMax = run.cliRssKiB.length > 0 ? Math.max(...run.cliRssKiB) : undefined;
 	const qemuAvg = run.qemuRssKiB.length > 0 ? run.qemuRssKiB.reduce((a, b) => a + b, 0) / run.qemuRssKiB.length : undefined;
 	const load = `1-min load ${round(run.load[0] ?? 0, 1)} at start`;
+	// A failed `up` (e.g. checks that failed under load) still says how long the boot and install took.
+	const total = row(GROUP, `up, ${n} nodes (total)`, round(record.totalMs / 1000, 1), 's', {note: `${load}; validate ${validate === undefined ? '-' : round(validate, 1)} s; exit code ${record.exitCode}${record.exitCode === 0 ? '' : `: ${record.lines.filter(l => /failed/.test(l.line)).at(-1)?.line.slice(0, 100) ?? ''}`}`});
+	if (record.exitCode !== 0) total.status = 'error';
 	return [
-		row(GROUP, `up, ${n} nodes (total)`, round(record.totalMs / 1000, 1), 's', {note: `${load}; validate ${validate === undefined ? '-' : round(validate, 1)} s`}),
+		total,
 		row(GROUP, `boot to all ssh-ready, ${n} nodes`, boot, 's', {note: firstReady !== undefined && bootStart !== undefined ? `first node at ${round((firstReady - bootStart) / 1000, 1)} s` : undefined}),
 		row(GROUP, `QEMU RSS per node, ${n} nodes`, qemuAvg === undefined ? null : mib(qemuAvg), 'MiB', {note: `guest memory ${run.memoryMiB ?? '-'} MiB each; ${run.qemuRssKiB.length} QEMU processes measured after up`}),
 		row(GROUP, `plasma-tui RSS (max), ${n} nodes`, cliMax === undefined ? null : mib(cliMax), 'MiB', {note: `the CLI process, ${run.cliRssKiB.length} samples`}),
