@@ -102,7 +102,7 @@ done
 
 wait_ssh() {
 	local name=$1 port=$2 deadline=$((SECONDS + ssh_timeout))
-	until ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 \
+	until ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=${SSH_ATTEMPT_TIMEOUT:-10} \
 		-o LogLevel=ERROR -i "$work/id_ed25519" -p "$port" root@127.0.0.1 true </dev/null 2>/dev/null; do
 		[ "$SECONDS" -lt "$deadline" ] || { echo "ssh-timeout $name"; return 1; }
 		sleep 0.5
