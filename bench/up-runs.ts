@@ -72,7 +72,7 @@ async function upJob(profileFile: string, job: string): Promise<UpRun> {
 	} finally {
 		clearInterval(sampler);
 		progress('down --purge');
-		result.down = await run(process.execPath, [BIN, 'down', '--profile-file', copy, '--purge'], {env, timeoutMs: 5 * 60_000}).catch(() => undefined);
+		result.down = await run(process.execPath, [BIN, 'down', '--profile-file', copy, '--purge', '--yes'], {env, timeoutMs: 5 * 60_000}).catch(() => undefined);
 		await fs.rm(home, {recursive: true, force: true});
 	}
 	return result;

@@ -81,7 +81,7 @@ async function main(outFile: string): Promise<void> {
 		result.error = error instanceof Error ? error.message : String(error);
 	} finally {
 		progress('plasma-tui down --purge');
-		result.down = await run(process.execPath, [BIN, 'down', '--profile-file', profileFile, '--purge'], {env, timeoutMs: 5 * 60_000}).catch((error: unknown) => {
+		result.down = await run(process.execPath, [BIN, 'down', '--profile-file', profileFile, '--purge', '--yes'], {env, timeoutMs: 5 * 60_000}).catch((error: unknown) => {
 			result.error = `${result.error ?? ''} down: ${String(error)}`.trim();
 			return undefined;
 		});
