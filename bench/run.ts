@@ -9,6 +9,8 @@ import {benchPreflight} from './preflight.js';
 import {benchUp} from './up-phases.js';
 import {benchSnapshot} from './snapshot.js';
 import {benchFaults} from './faults.js';
+import {benchFlow} from './flow.js';
+import {benchScale} from './scale.js';
 import {type BenchReport, type BenchRow, formatTable, machineFacts, round, writeReport} from './result.js';
 
 // `npm run bench`: every benchmark in turn, one table, one JSON report.
@@ -24,6 +26,8 @@ const SUITES: Suite[] = [
 	{name: 'up', run: benchUp},
 	{name: 'snapshot', run: benchSnapshot},
 	{name: 'faults', run: benchFaults},
+	{name: 'flow', run: benchFlow},
+	{name: 'scale', run: benchScale},
 ];
 
 const USAGE = `npm run bench [-- --only SUITE[,SUITE]] [-- --skip SUITE[,SUITE]]

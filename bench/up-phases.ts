@@ -15,12 +15,12 @@ const VM_LOCK = '/tmp/plasma-vm.lock';
 const NODES = ['node01', 'node02', 'node03'];
 const GROUP = 'up --profile demo';
 
-function at(lines: TimedLine[], pattern: RegExp, which: 'first' | 'last' = 'first'): number | undefined {
+export function at(lines: TimedLine[], pattern: RegExp, which: 'first' | 'last' = 'first'): number | undefined {
 	const hits = lines.filter(l => pattern.test(l.line));
 	return (which === 'first' ? hits[0] : hits.at(-1))?.ms;
 }
 
-function span(lines: TimedLine[], start: RegExp, end: RegExp): number | undefined {
+export function span(lines: TimedLine[], start: RegExp, end: RegExp): number | undefined {
 	const a = at(lines, start);
 	const b = at(lines, end);
 	return a !== undefined && b !== undefined ? (b - a) / 1000 : undefined;

@@ -1,11 +1,10 @@
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
-import {execa, type ResultPromise} from 'execa';
+import {execa} from 'execa';
 import {toolPaths} from '../source/services/paths.js';
+import {type CommandRecord, freePortBase, run} from './session-tools.js';
 
 // The part of the `up` benchmark that boots VMs. bench/up-phases.ts runs it as
 // `flock /tmp/plasma-vm.lock node --import tsx bench/vm-session.ts OUT.json`,
@@ -15,8 +14,7 @@ import {toolPaths} from '../source/services/paths.js';
 // 1. `plasma-tui up --profile-file <copy of demo> --yes` in a temp PLASMA_TUI_HOME, `stop`, `start`, then `down --purge`.
 // 2. bench/boot-baseline.sh on the same image with the accelerator the tool chose.
 
-export type TimedLine = {ms: number; line: string};
-export type CommandRecord = {command: string[]; exitCode: number | undefined; totalMs: number; lines: TimedLine[]; stderr: string};
+export type {CommandRecord, TimedLine} from './session-tools.js';
 export type VmSessionResult = {
 	lockedAt: number;
 	imageDir: string;
@@ -39,51 +37,6 @@ const BIN = path.join(root, 'dist', 'cli.js');
 const BASELINE = path.join(here, 'boot-baseline.sh');
 const NODES = 3;
 
-async function portFree(port: number): Promise<boolean> {
-	return new Promise(resolve => {
-		const server = net.createServer();
-		server.once('error', () => resolve(false));
-		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-	});
-}
-
-// Three consecutive free ports on 127.0.0.1, away from the templates' 22xx.
-async function freePortBase(avoid: number[] = []): Promise<number> {
-	for (let attempt = 0; attempt < 200; attempt++) {
-		const base = 30_000 + Math.floor(Math.random() * 25_000);
-		const ports = Array.from({length: NODES}, (_, i) => base + i);
-		if (ports.some(p => avoid.includes(p))) continue;
-		if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
-	}
-	throw new Error('no three consecutive free ports found on 127.0.0.1');
-}
-
-// Every stdout line with the time it arrived, relative to the spawn.
-async function timed(child: ResultPromise, started: number, onLine?: (line: string) => void): Promise<CommandRecord> {
-	const lines: TimedLine[] = [];
-	let partial = '';
-	child.stdout!.on('data', (chunk: Buffer) => {
-		const at = performance.now() - started;
-		const parts = (partial + chunk.toString('utf8')).split('\n');
-		partial = parts.pop() ?? '';
-		for (const line of parts) {
-			lines.push({ms: at, line});
-			onLine?.(line);
-		}
-	});
-	const result = await child;
-	if (partial) lines.push({ms: performance.now() - started, line: partial});
-	return {command: [result.command], exitCode: result.exitCode, totalMs: performance.now() - started, lines, stderr: String(result.stderr ?? '').slice(-4000)};
-}
-
-async function run(command: string, args: string[], options: {env?: NodeJS.ProcessEnv; timeoutMs: number; onLine?: (line: string) => void}): Promise<CommandRecord> {
-	const started = performance.now();
-	const child = execa(command, args, {env: options.env, timeout: options.timeoutMs, reject: false, stdin: 'ignore', all: false});
-	const record = await timed(child, started, options.onLine);
-	record.command = [command, ...args];
-	return record;
-}
-
 async function main(outFile: string): Promise<void> {
 	const lockedAt = Date.now();
 	const progress = (text: string) => process.stderr.write(`bench: up: ${text}\n`);
@@ -95,8 +48,8 @@ async function main(outFile: string): Promise<void> {
 		() => true,
 		() => false,
 	);
-	const toolBase = await freePortBase();
-	const baselineBase = await freePortBase(Array.from({length: NODES}, (_, i) => toolBase + i));
+	const toolBase = await freePortBase(NODES);
+	const baselineBase = await freePortBase(NODES, Array.from({length: NODES}, (_, i) => toolBase + i));
 	const result: VmSessionResult = {lockedAt, imageDir, imageCachedBefore, ports: {tool: toolBase, baseline: baselineBase}, accel: 'tcg', planArgs: []};
 	const env: NodeJS.ProcessEnv = {...process.env, PLASMA_TUI_HOME: home, PLASMA_TUI_IMAGE_DIR: imageDir, FORCE_COLOR: '0'};
 	const profileFile = path.join(home, 'bench-profile.json');

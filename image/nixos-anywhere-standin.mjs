@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import ssh2 from 'ssh2';
 
 const {Client} = ssh2;
@@ -51,9 +52,10 @@ function systemFiles(flake) {
 	const dir = flake.slice(0, Math.max(0, flake.lastIndexOf('#'))) || '.';
 	const cache = demoImageDir(process.env);
 	for (const candidate of [dir, cache]) {
-		const kernel = path.resolve(candidate, 'vmlinuz');
+		// A bootloader loads a bzImage only: the demo image keeps one beside its PVH kernel.
+		const kernel = ['bzImage', 'vmlinuz'].map(name => path.resolve(candidate, name)).find(file => fs.existsSync(file));
 		const initrd = path.resolve(candidate, 'initrd.img');
-		if (fs.existsSync(kernel) && fs.existsSync(initrd)) return {kernel, initrd};
+		if (kernel && fs.existsSync(initrd)) return {kernel, initrd};
 	}
 	throw new Error(`no system to install: neither ${dir} nor ${cache} holds vmlinuz and initrd.img (run \`plasma-tui image\`)`);
 }
@@ -180,10 +182,11 @@ async function main() {
 		step('Formatting hard drive with disko (stand-in: plasma-disk system-disk)');
 		await run(client, '/sbin/plasma-disk system-disk');
 		step(`Installing the system from ${path.dirname(system.kernel)}`);
-		for (const [file, name] of [[system.kernel, 'vmlinuz'], [system.initrd, 'initrd.img']]) {
-			await run(client, `cat > /mnt/boot/${name}`, fs.createReadStream(file));
-			console.log(`  /mnt/boot/${name}: ${fs.statSync(file).size} bytes`);
-		}
+		// The initrd is gzipped on its way: the demo's is an uncompressed cpio (fast for -initrd), too big for the 64 MiB ESP.
+		await run(client, 'cat > /mnt/boot/vmlinuz', fs.createReadStream(system.kernel));
+		console.log(`  /mnt/boot/vmlinuz: ${fs.statSync(system.kernel).size} bytes`);
+		await run(client, 'cat > /mnt/boot/initrd.img', fs.createReadStream(system.initrd).pipe(zlib.createGzip({level: 1})));
+		console.log(`  /mnt/boot/initrd.img: ${fs.statSync(system.initrd).size} bytes, gzipped`);
 		if (options.extraFiles) {
 			step(`Copying extra files from ${options.extraFiles}`);
 			await run(client, 'sh -s', extraFilesScript(options.extraFiles));

@@ -338,6 +338,9 @@ export function qemuArgsFor(node: NodePlan, plan: Pick<Plan, 'accel' | 'boot' | 
 		'-device', `virtio-net-pci,netdev=${GUEST_NICS[0].netdev},mac=${node.mac}`,
 		'-netdev', `user,id=${GUEST_NICS[1].netdev},restrict=on,hostfwd=tcp:127.0.0.1:${node.sshPort}-:22`,
 		'-device', `virtio-net-pci,netdev=${GUEST_NICS[1].netdev},mac=${node.mgmtMac}`,
+		// Entropy from the host's /dev/urandom: without it a TCG guest's sshd blocks in getrandom()
+		// until the kernel's jitter entropy seeds the CRNG (2-12 s of the boot, measured in bench/README.md).
+		'-device', 'virtio-rng-pci',
 		'-chardev', `socket,id=console,path=${qemuValue(node.runtime.consoleSocket)},server=on,wait=off,logfile=${qemuValue(node.runtime.consoleLog)}`,
 		'-serial', 'chardev:console',
 		// Not `-qmp unix:PATH`: that form parses PATH as an implied key, so a path with "=" breaks it.

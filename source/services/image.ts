@@ -16,7 +16,7 @@ import {readJsonFile} from './json-file.js';
 export type DemoImage = {kernel: string; initrd: string; stampFile: string; built: boolean; versions: string};
 
 // What image/build-image.sh leaves in the image directory: a cache of an earlier version, found without the marker, is adopted.
-const IMAGE_ENTRIES = ['vmlinuz', 'initrd.img', 'versions.txt', 'stamp.json'];
+const IMAGE_ENTRIES = ['vmlinuz', 'bzImage', 'initrd.img', 'versions.txt', 'stamp.json'];
 const SOURCES = ['build-image.sh', 'init', 'svc', 'inittab', 'plasma-ready', 'plasma-disk', 'plasma-services', 'plasma-shutdown', 'acpi-power'];
 const PACKAGES = ['busybox-static', 'openssh-server', 'etcd-server', 'etcd-client', 'gdisk', 'e2fsprogs', 'extlinux', 'syslinux-common', 'dosfstools', 'grub-efi-amd64-bin'];
 const BUILD_TIMEOUT_MS = 10 * 60_000;
