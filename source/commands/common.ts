@@ -4,7 +4,7 @@ import {formatProblem, formatProblems, ProblemError} from '../model/field-error.
 import {buildPlan, type Plan, type PlanContext} from '../model/plan.js';
 import {checkName} from '../model/check-name.js';
 import {assertVmTarget} from '../model/ssh-hosts-rules.js';
-import {toolPaths} from '../services/paths.js';
+import {packageRoot, toolPaths} from '../services/paths.js';
 import {findProfile, ProfileStore} from '../services/profiles.js';
 import type {CommandOptions} from './registry.js';
 
@@ -51,7 +51,7 @@ export async function vmProfileFromOptions(values: CommandOptions, command: stri
 
 export function planContext(accel?: PlanContext['accel']): PlanContext {
 	const paths = toolPaths();
-	return {clustersDir: paths.clustersDir, imageDir: paths.imageDir, home: paths.home, accel, userHome: os.homedir(), configDir: paths.configDir};
+	return {clustersDir: paths.clustersDir, imageDir: paths.imageDir, home: paths.home, accel, userHome: os.homedir(), configDir: paths.configDir, packageRoot: packageRoot()};
 }
 
 export function planFor(profile: Profile, accel?: PlanContext['accel']): Plan {

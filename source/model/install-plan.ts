@@ -29,7 +29,9 @@ export type NixosAnywhereReboot = {hostKeyPub: string; restartsQemu: boolean};
 type InstallNode = Pick<NodePlan, 'name' | 'role' | 'dir' | 'sshPort' | 'secrets' | 'files' | 'sshHost'>;
 
 // A name is looked up on the PATH; a path is taken from the current directory, like push files.
-export function nixosAnywhereCommand(command: string): string {
+// `{package}/...` names a program shipped with plasma-tui (the stand-in of the demo-nixos-anywhere template).
+export function nixosAnywhereCommand(command: string, packageRoot?: string): string {
+	if (command.startsWith('{package}/') && packageRoot) return path.join(packageRoot, command.slice('{package}/'.length));
 	return command.includes('/') ? path.resolve(command) : command;
 }
 
@@ -97,7 +99,7 @@ function sshHostArgs(profile: Profile, ssh: {privateKey: string}, host: NonNulla
 export function installPlanFor(
 	profile: Profile,
 	node: InstallNode,
-	context: {vars: Record<string, string | number>; ssh: {privateKey: string; user: string}; etcd: EtcdPlan},
+	context: {vars: Record<string, string | number>; ssh: {privateKey: string; user: string}; etcd: EtcdPlan; packageRoot?: string},
 ): {install: NodeInstallPlan; problems: FieldError[]} {
 	const {method} = profile.install;
 	const problems: FieldError[] = [];
@@ -126,7 +128,7 @@ export function installPlanFor(
 		const extraFilesRoot = path.join(extraFilesDir, 'root');
 		const argv = nixosAnywhereArgs(profile, context.ssh, node, extraFilesRoot);
 		const reboot = {hostKeyPub: node.files.hostKeyPub, restartsQemu: restartsIntoInstalled(profile)};
-		return {install: {method, command: nixosAnywhereCommand(profile.install.nixosAnywhere.command), extraFilesDir, extraFilesRoot, argv, timeoutSec: profile.install.timeoutSec, reboot}, problems};
+		return {install: {method, command: nixosAnywhereCommand(profile.install.nixosAnywhere.command, context.packageRoot), extraFilesDir, extraFilesRoot, argv, timeoutSec: profile.install.timeoutSec, reboot}, problems};
 	}
 	return {install: {method: 'none'}, problems};
 }

@@ -30,6 +30,8 @@ export type PlanContext = {
 	// Control planes that join a cluster already running (`node add`): their etcd starts with
 	// `--initial-cluster-state existing` and an initial cluster of the members plus itself.
 	joining?: readonly string[];
+	// Where plasma-tui is installed: `{package}/` in install.nixosAnywhere.command names a program shipped with it.
+	packageRoot?: string;
 };
 
 export type NodePlan = ResolvedNode & {
@@ -378,7 +380,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 	const tls = profile.tls;
 	const base = {
 		profileName: profile.name,
-		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake, nixos: profile.install.nixos, command: nixosAnywhereCommand(profile.install.nixosAnywhere.command)},
+		install: {method: profile.install.method, flake: profile.install.nixosAnywhere.flake, nixos: profile.install.nixos, command: nixosAnywhereCommand(profile.install.nixosAnywhere.command, context.packageRoot)},
 		accel,
 		boot: bootPaths(profile, context, workDir),
 		vde: {
@@ -481,7 +483,7 @@ export function buildPlan(profile: Profile, context: PlanContext): Plan {
 		partial.qemuArgs = qemuArgsFor(partial, base);
 		partial.qemuArgsInstalled = qemuArgsFor(partial, base, true);
 		partial.hostKey.expect = describeHostKey({policy: profile.ssh.hostKeyPolicy, sshPort: node.sshPort, pinned: partial.pinnedHostKey, generated: `key ${partial.files.hostKeyPub}`, knownHosts: base.ssh.knownHosts});
-		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcd: {etcdInitialCluster: partial.etcd.initialCluster, etcdEndpoints, etcdClusterState: partial.etcd.clusterState}});
+		const install = installPlanFor(profile, partial, {vars, ssh: base.ssh, etcd: {etcdInitialCluster: partial.etcd.initialCluster, etcdEndpoints, etcdClusterState: partial.etcd.clusterState}, packageRoot: context.packageRoot});
 		partial.install = install.install;
 		problems.push(...install.problems);
 		return partial;

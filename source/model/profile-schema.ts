@@ -147,8 +147,9 @@ export const installSchema = z.strictObject({
 	nixosAnywhere: z
 		.strictObject({
 			flake: z.string().default('.'),
-			// The program run as nixos-anywhere, with its argv: a name on the PATH or a path (relative to the
-			// current directory), e.g. image/nixos-anywhere-standin.mjs, the demo's stand-in.
+			// The program run as nixos-anywhere, with its argv: a name on the PATH, a path (relative to the
+			// current directory), or `{package}/...` for one shipped with plasma-tui, e.g.
+			// {package}/image/nixos-anywhere-standin.mjs, the demo's stand-in.
 			command: z.string().default('nixos-anywhere'),
 			extraArgs: z.array(z.string()).default([]),
 			// nixos-anywhere erases the disk: on existing machines (target ssh-hosts) it runs only with this set.

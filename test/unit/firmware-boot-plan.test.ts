@@ -11,7 +11,7 @@ import {template} from '../helpers.js';
 // the plan holds both QEMU argument lists, the program run as nixos-anywhere and what the engine
 // expects after the install's reboot.
 
-const context = {clustersDir: '/w', imageDir: '/img', home: '/h'};
+const context = {clustersDir: '/w', imageDir: '/img', home: '/h', packageRoot: '/opt/plasma-tui'};
 const option = (args: string[], name: string) => args.filter((_, index) => args[index - 1] === name);
 
 test('the stand-in profile: first boot netboots with -no-reboot, the installed boot has no -kernel and no fw_cfg host key', () => {
@@ -28,7 +28,7 @@ test('the stand-in profile: first boot netboots with -no-reboot, the installed b
 		assert.deepEqual(option(installed, '-device'), option(node.qemuArgs, '-device'), 'the same NICs (fixed management MAC) after the install');
 		assert.equal(node.install.method, 'nixos-anywhere');
 		if (node.install.method !== 'nixos-anywhere') continue;
-		assert.equal(node.install.command, path.resolve('image/nixos-anywhere-standin.mjs'));
+		assert.equal(node.install.command, '/opt/plasma-tui/image/nixos-anywhere-standin.mjs', '{package}/ is where plasma-tui is installed, whatever the current directory');
 		assert.deepEqual(node.install.reboot, {hostKeyPub: node.files.hostKeyPub, restartsQemu: true});
 		assert.equal(node.install.argv.at(-1), 'root@127.0.0.1');
 	}
