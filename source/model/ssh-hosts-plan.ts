@@ -3,6 +3,7 @@ import {fieldError, type FieldError} from './field-error.js';
 import {commandsFor, commandVariables, renderCommand} from './install-plan.js';
 import {stagesFor, type StageName} from './stages.js';
 import type {NodePlan, Plan, PlannedThing} from './plan.js';
+import {jumpAddress, type SshJump} from './ssh-hosts-jump.js';
 
 // The plan of a profile whose target is machines that already exist (target
 // ssh-hosts): no QEMU, switch, image, MACs, forwarded ports or disks. What
@@ -12,8 +13,8 @@ export type PlanTarget =
 	| {kind: 'qemu'}
 	| {kind: 'ssh-hosts'; connectTimeoutSec: number; minFreeDiskMiB: number; consoleLog?: string};
 
-// How one machine is reached; `jump` is a bastion (user@host:port).
-export type SshHost = {host: string; port: number; user: string; jump?: string};
+// How one machine is reached, directly or through a bastion (`jump`, its user filled in).
+export type SshHost = {host: string; port: number; user: string; jump?: SshJump};
 
 // What `down` does on a machine: the profile's uninstall commands (filled in
 // like the install's), then the files the push put there are removed.
@@ -26,7 +27,9 @@ export function planTarget(profile: Profile): PlanTarget {
 export function sshHostOf(profile: Profile, index: number): SshHost | undefined {
 	const spec = profile.nodes[index];
 	if (profile.target.kind !== 'ssh-hosts' || !spec?.ssh) return undefined;
-	return {host: spec.ssh.host, port: spec.ssh.port, user: spec.ssh.user ?? profile.ssh.user, ...(spec.ssh.jump ? {jump: spec.ssh.jump} : {})};
+	const user = spec.ssh.user ?? profile.ssh.user;
+	const jump = spec.ssh.jump ? {...spec.ssh.jump, user: spec.ssh.jump.user ?? user} : undefined;
+	return {host: spec.ssh.host, port: spec.ssh.port, user, ...(jump ? {jump} : {})};
 }
 
 export function describeSshHostKey(node: Pick<NodePlan, 'pinnedHostKey' | 'sshHost'>, knownHosts: string): string {
@@ -84,7 +87,7 @@ function sshHostsThings(plan: Plan, ownKey: boolean): PlannedThing[] {
 		{kind: 'file', path: plan.timelineFile, note: 'timeline, one JSON line per event'},
 	];
 	for (const node of plan.nodes) {
-		const where = node.sshHost ? `${node.sshHost.user}@${node.sshHost.host}:${node.sshHost.port}${node.sshHost.jump ? ` via ${node.sshHost.jump}` : ''}` : '?';
+		const where = node.sshHost ? `${node.sshHost.user}@${node.sshHost.host}:${node.sshHost.port}${node.sshHost.jump ? ` via ${jumpAddress(node.sshHost.jump)}` : ''}` : '?';
 		things.push(
 			{kind: 'file', path: node.secrets.cert, note: `${node.name}: certificate for ${node.hostname}, ${node.fqdn}, ${node.ip} (0644)`},
 			{kind: 'secret', path: node.secrets.key, note: `${node.name}: private key (0400)`},

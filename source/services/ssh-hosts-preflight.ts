@@ -2,7 +2,8 @@ import type {NodePlan, Plan} from '../model/plan.js';
 import {problemOf} from '../model/field-error.js';
 import {l2MeshCheck} from './checks/l2-mesh.js';
 import type {Finding} from './preflight.js';
-import {HostKeyMismatchError, HostKeyUnknownError, NodeSsh, pinnedKeyFor, presentedHostKey, type SshTarget} from './ssh.js';
+import {jumpAddress, jumpPinName} from '../model/ssh-hosts-jump.js';
+import {HostKeyMismatchError, HostKeyUnknownError, NodeSsh, pinnedKeyFor, presentedHostKey, presentedHostKeyOf, type SshTarget} from './ssh.js';
 
 // Preflight of machines that already exist (target ssh-hosts): instead of
 // QEMU, KVM and free ports on this host, each machine must answer, present the
@@ -18,31 +19,46 @@ export type HostsPreflight = {
 	accepted: Array<{node: string; where: string; fingerprint: string}>;
 };
 
+// Every SSH use on an existing machine goes through here: preflight, install, checks, console, down.
 export function hostTarget(plan: Pick<Plan, 'ssh'>, node: NodePlan): SshTarget {
 	const host = node.sshHost!;
-	return {node: node.name, host: host.host, port: host.port, username: host.user, privateKeyPath: plan.ssh.privateKey, pinStorePath: plan.ssh.knownHosts, pinned: node.pinnedHostKey, policy: 'first-use', pinRequired: true};
+	const keys = {privateKeyPath: plan.ssh.privateKey, pinStorePath: plan.ssh.knownHosts, policy: 'first-use', pinRequired: true} as const;
+	const jump: SshTarget | undefined = host.jump ? {...keys, node: jumpPinName(host.jump), host: host.jump.host, port: host.jump.port, username: host.jump.user, pinned: host.jump.hostKey} : undefined;
+	return {...keys, node: node.name, host: host.host, port: host.port, username: host.user, pinned: node.pinnedHostKey, ...(jump ? {jump} : {})};
 }
 
 function whereOf(node: NodePlan): string {
-	return `${node.sshHost!.user}@${node.sshHost!.host}:${node.sshHost!.port}`;
+	const host = node.sshHost!;
+	return `${host.user}@${host.host}:${host.port}${host.jump ? ` via ${jumpAddress(host.jump)}` : ''}`;
 }
 
+const CHECK_ON_MACHINE = 'check the fingerprint on the machine itself (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub)';
+
 // Reaches one machine within the target's connect timeout: a refused or silent port is named, not waited for.
-async function reachHost(plan: Plan, node: NodePlan, options: {acceptNewHostKeys: boolean; timeoutMs: number; signal?: AbortSignal}): Promise<{ssh?: NodeSsh; finding: Finding; accepted?: string}> {
+async function reachHost(plan: Plan, node: NodePlan, options: {acceptNewHostKeys: boolean; timeoutMs: number; signal?: AbortSignal}): Promise<{ssh?: NodeSsh; finding: Finding; accepted?: string; jumpAccepted?: string}> {
 	const id = `host:${node.name}`;
 	const where = whereOf(node);
-	if (node.sshHost!.jump) return {finding: {id, status: 'fail', message: `${node.name}: jump host ${node.sshHost!.jump} is not supported by the built-in SSH client yet`, fix: `reach ${node.sshHost!.host} directly (e.g. a port forwarded by "ssh -L" on this host as ssh.host 127.0.0.1), or remove nodes[].ssh.jump`}};
-	// The one place a machine's first key may be pinned: up with --accept-new-host-keys.
-	const target = {...hostTarget(plan, node), pinRequired: !options.acceptNewHostKeys};
+	// The one place a machine's (or its bastion's) first key may be pinned: up with --accept-new-host-keys.
+	const direct = hostTarget(plan, node);
+	const jump = direct.jump ? {...direct.jump, pinRequired: !options.acceptNewHostKeys} : undefined;
+	const target: SshTarget = {...direct, pinRequired: !options.acceptNewHostKeys, ...(jump ? {jump} : {})};
+	const jumpKnown = jump ? await pinnedKeyFor(jump) : undefined;
+	const at = `nodes[${plan.nodes.indexOf(node)}]`;
+	if (jump && !jumpKnown && !options.acceptNewHostKeys) {
+		const presented = await presentedHostKey(jump.host, jump.port, {timeoutMs: options.timeoutMs, signal: options.signal}).catch((error: Error) => `nothing (${error.message})`);
+		return {finding: {id, status: 'fail', message: `${node.name}: no host key is pinned for its bastion ${jumpAddress(node.sshHost!.jump!)}; it presents ${presented}`, fix: `${CHECK_ON_MACHINE.replace('the machine', 'the bastion')} and set it as ${at}.ssh.jump.hostKey, or run up with --accept-new-host-keys to pin the first key seen`}};
+	}
 	const known = await pinnedKeyFor(target);
 	if (!known && !options.acceptNewHostKeys) {
-		const presented = await presentedHostKey(target.host, target.port, {timeoutMs: options.timeoutMs, signal: options.signal}).catch((error: Error) => `nothing (${error.message})`);
-		return {finding: {id, status: 'fail', message: `${node.name}: no host key is pinned for ${where}; it presents ${presented}`, fix: `check the fingerprint on the machine itself (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and add it to ssh.hostKeys["${node.name}"], or run up with --accept-new-host-keys to pin the first key seen`}};
+		const presented = await presentedHostKeyOf(target, {timeoutMs: options.timeoutMs, signal: options.signal}).catch((error: Error) => `nothing (${error.message})`);
+		return {finding: {id, status: 'fail', message: `${node.name}: no host key is pinned for ${where}; it presents ${presented}`, fix: `${CHECK_ON_MACHINE} and add it to ssh.hostKeys["${node.name}"], or run up with --accept-new-host-keys to pin the first key seen`}};
 	}
 	try {
 		const ssh = await NodeSsh.connect(target, {timeoutMs: options.timeoutMs, signal: options.signal});
 		const accepted = known ? undefined : ssh.hostKey;
-		return {ssh, accepted, finding: {id, status: 'ok', message: `${node.name}: ${where} answers with host key ${ssh.hostKey} (${accepted ? 'accepted now: --accept-new-host-keys' : ssh.hostKeyTrust})`}};
+		const jumpAccepted = jump && !jumpKnown ? await pinnedKeyFor(jump) : undefined;
+		const via = jump ? `, through its bastion (host key ${jumpKnown ?? `${jumpAccepted} accepted now: --accept-new-host-keys`})` : '';
+		return {ssh, accepted, jumpAccepted, finding: {id, status: 'ok', message: `${node.name}: ${where} answers with host key ${ssh.hostKey} (${accepted ? 'accepted now: --accept-new-host-keys' : ssh.hostKeyTrust})${via}`}};
 	} catch (error) {
 		if (error instanceof HostKeyMismatchError || error instanceof HostKeyUnknownError) return {finding: {id, status: 'fail', message: error.problem.message, fix: error.problem.fix}};
 		const problem = problemOf(error);
@@ -89,6 +105,9 @@ export async function preflightHosts(plan: Plan, options: {acceptNewHostKeys?: b
 		const node = plan.nodes[index]!;
 		if (r.ssh) sessions.set(node.name, r.ssh);
 		if (r.accepted) accepted.push({node: node.name, where: whereOf(node), fingerprint: r.accepted});
+		const jump = node.sshHost!.jump;
+		// A bastion several machines go through is said once.
+		if (r.jumpAccepted && jump && !accepted.some(a => a.node === jumpPinName(jump))) accepted.push({node: jumpPinName(jump), where: jumpAddress(jump), fingerprint: r.jumpAccepted});
 	});
 	const answered = plan.nodes.filter(n => sessions.has(n.name));
 	for (const node of answered) findings.push(...(await systemFindings(node, sessions.get(node.name)!, minFreeDiskMiB)));

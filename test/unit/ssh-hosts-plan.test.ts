@@ -14,7 +14,7 @@ function hostsProfile(edit?: (profile: Profile) => void): Profile {
 	const profile = onSshHosts(template('demo'), {
 		node01: {host: '10.9.0.1', port: 22},
 		node02: {host: 'db2.example.org', port: 2222, user: 'admin'},
-		node03: {host: '10.9.0.3', port: 22, jump: 'ops@bastion:22'},
+		node03: {host: '10.9.0.3', port: 22, jump: {host: 'bastion', port: 22, user: 'ops', hostKey: KEY}},
 	}, {node01: KEY});
 	profile.install.push.uninstall = [{roles: ['control-plane'], run: '/sbin/svc stop etcd'}, 'rm -rf /var/lib/etcd/{name}'];
 	edit?.(profile);
@@ -40,7 +40,7 @@ test('ssh-hosts: the plan assigns no MAC, port, disk or QEMU; it keeps the clust
 	assert.deepEqual(plan.nodes.map(n => n.sshHost), [
 		{host: '10.9.0.1', port: 22, user: 'root'},
 		{host: 'db2.example.org', port: 2222, user: 'admin'},
-		{host: '10.9.0.3', port: 22, user: 'root', jump: 'ops@bastion:22'},
+		{host: '10.9.0.3', port: 22, user: 'root', jump: {host: 'bastion', port: 22, user: 'ops', hostKey: KEY}},
 	]);
 	assert.deepEqual(plan.nodes.map(n => n.ip), ['192.168.100.11', '192.168.100.12', '192.168.100.13']);
 	for (const node of plan.nodes) {
@@ -109,4 +109,24 @@ test('nixos-anywhere onto existing machines is refused without allowWipe, and wi
 	const vm = template('demo');
 	vm.install.method = 'nixos-anywhere';
 	assert.ok(!buildPlan(vm, context).problems.some(p => p.field === 'install.nixosAnywhere.allowWipe'), 'VMs are the rehearsal: their disks are the tool\'s own');
+});
+
+test('ssh.jump: a bastion object (strict), its address and pinned key checked; the plan names it and its user defaults to the machine\'s', () => {
+	const errorsOf = (jump: unknown) => {
+		const profile = JSON.parse(JSON.stringify(hostsProfile()));
+		profile.nodes[0].ssh.jump = jump;
+		const parsed = parseProfile(profile);
+		return parsed.ok ? [] : parsed.errors.map(e => `${e.field}: ${e.message}`);
+	};
+	assert.deepEqual(errorsOf({host: 'bastion.example.org', port: 2222, hostKey: KEY}), []);
+	assert.ok(errorsOf('ops@bastion:22').some(e => e.startsWith('nodes[0].ssh.jump')), 'the old user@host:port string is not a bastion');
+	assert.ok(errorsOf({host: 'bastion', proxy: 'x'}).some(e => e.includes('proxy')), 'unknown keys are errors');
+	assert.ok(errorsOf({host: 'bastion', hostKey: 'md5:aa:bb'}).some(e => e.startsWith('nodes[0].ssh.jump.hostKey: "md5:aa:bb" is not an SSH host key fingerprint')));
+	assert.ok(errorsOf({host: 'bad host', port: 70000, user: '1x'}).some(e => e.startsWith('nodes[0].ssh.jump.host:')));
+	assert.ok(errorsOf({host: 'bastion', port: 70000}).some(e => e.startsWith('nodes[0].ssh.jump.port: 70000 is not a TCP port')));
+	assert.ok(errorsOf({host: 'bastion', user: '1x'}).some(e => e.startsWith('nodes[0].ssh.jump.user:')));
+
+	const plan = buildPlan(hostsProfile(p => (p.nodes[2]!.ssh!.jump = {host: 'bastion', port: 22})), context);
+	assert.deepEqual(plan.nodes[2]!.sshHost!.jump, {host: 'bastion', port: 22, user: 'root'});
+	assert.ok(plan.creates.some(t => t.path === 'root@10.9.0.3:22 via root@bastion:22'), JSON.stringify(plan.creates.map(t => t.path)));
 });

@@ -107,8 +107,48 @@ describe('ssh-hosts preflight against a real sshd', {skip}, () => {
 		assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
 	});
 
-	test('a jump host is refused for now, naming the workaround', async () => {
-		const result = await preflightHosts(planFor(p => (p.nodes[0]!.ssh = {host: '127.0.0.1', port: sshd.port, jump: 'ops@bastion:22'})), {acceptNewHostKeys: true});
-		assert.match(result.findings[0]!.message, /jump host ops@bastion:22 is not supported/);
+	test('through a bastion: both host keys pinned, the machine reached through its tunnel; an unpinned or wrong bastion key is refused before the machine is touched', async () => {
+		// The same sshd is the bastion and, through its tunnel to 127.0.0.1, the machine.
+		const jump = {host: '127.0.0.1', port: sshd.port, user: sshd.user};
+		const key = sshd.hostKey.fingerprint;
+		const via = (hostKey?: string) => planFor(p => {
+			p.nodes[0]!.ssh = {host: '127.0.0.1', port: sshd.port, user: sshd.user, jump: {...jump, ...(hostKey ? {hostKey} : {})}};
+			p.ssh.hostKeys = {node01: key};
+		});
+		const pinned = await preflightHosts(via(key));
+		for (const ssh of pinned.sessions.values()) ssh.close();
+		assert.deepEqual(pinned.findings.filter(f => f.status !== 'ok'), []);
+		assert.match(pinned.findings[0]!.message, new RegExp(`via ${sshd.user}@127\\.0\\.0\\.1:${sshd.port} answers .*through its bastion`));
+		assert.deepEqual(pinned.accepted, []);
+
+		const unpinned = await preflightHosts(via());
+		assert.equal(unpinned.sessions.size, 0);
+		assert.match(unpinned.findings[0]!.message, new RegExp(`no host key is pinned for its bastion ${sshd.user}@127\\.0\\.0\\.1:${sshd.port}; it presents ${key.replace(/[+/]/g, '\\$&')}`));
+		assert.match(unpinned.findings[0]!.fix ?? '', /nodes\[0\]\.ssh\.jump\.hostKey/);
+
+		const wrong = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+		const refused = await preflightHosts(via(wrong), {acceptNewHostKeys: true});
+		assert.equal(refused.sessions.size, 0);
+		assert.ok(refused.findings[0]!.message.includes(wrong) && refused.findings[0]!.message.includes(key), refused.findings[0]!.message);
+
+		// --accept-new-host-keys pins the bastion's first key too, and says so.
+		const plan = via();
+		const accepted = await preflightHosts(plan, {acceptNewHostKeys: true});
+		for (const ssh of accepted.sessions.values()) ssh.close();
+		assert.equal(accepted.findings[0]!.status, 'ok', accepted.findings[0]!.message);
+		assert.deepEqual(accepted.accepted, [{node: `jump ${sshd.user}@127.0.0.1:${sshd.port}`, where: `${sshd.user}@127.0.0.1:${sshd.port}`, fingerprint: key}]);
+		assert.equal(JSON.parse(readFileSync(plan.ssh.knownHosts, 'utf8'))[`jump ${sshd.user}@127.0.0.1:${sshd.port}`].fingerprint, key);
+	});
+
+	test('a bastion that cannot reach the machine is named, within the connect timeout', async () => {
+		const closed = await freePort();
+		const started = Date.now();
+		const result = await preflightHosts(planFor(p => {
+			p.nodes[0]!.ssh = {host: '127.0.0.1', port: closed, user: sshd.user, jump: {host: '127.0.0.1', port: sshd.port, user: sshd.user, hostKey: sshd.hostKey.fingerprint}};
+		}), {acceptNewHostKeys: true});
+		const finding = result.findings.find(f => f.id === 'host:node01')!;
+		assert.equal(finding.status, 'fail');
+		assert.match(finding.message, new RegExp(`127\\.0\\.0\\.1:${closed} through the bastion ${sshd.user}@127\\.0\\.0\\.1:${sshd.port}`));
+		assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
 	});
 });
