@@ -20,6 +20,11 @@ export type SshHost = {host: string; port: number; user: string; jump?: SshJump}
 // like the install's), then the files the push put there are removed.
 export type NodeUninstallPlan = {commands: string[]; commandFields: string[]; removeFiles: string[]; removeDirs: string[]};
 
+// user@host:port, and the bastion it goes through: how a machine is named to the operator.
+export function sshHostAddress(host: SshHost): string {
+	return `${host.user}@${host.host}:${host.port}${host.jump ? ` via ${jumpAddress(host.jump)}` : ''}`;
+}
+
 export function planTarget(profile: Profile): PlanTarget {
 	return profile.target.kind === 'qemu' ? {kind: 'qemu'} : {...profile.target};
 }
@@ -87,7 +92,7 @@ function sshHostsThings(plan: Plan, ownKey: boolean): PlannedThing[] {
 		{kind: 'file', path: plan.timelineFile, note: 'timeline, one JSON line per event'},
 	];
 	for (const node of plan.nodes) {
-		const where = node.sshHost ? `${node.sshHost.user}@${node.sshHost.host}:${node.sshHost.port}${node.sshHost.jump ? ` via ${jumpAddress(node.sshHost.jump)}` : ''}` : '?';
+		const where = node.sshHost ? sshHostAddress(node.sshHost) : '?';
 		things.push(
 			{kind: 'file', path: node.secrets.cert, note: `${node.name}: certificate for ${node.hostname}, ${node.fqdn}, ${node.ip} (0644)`},
 			{kind: 'secret', path: node.secrets.key, note: `${node.name}: private key (0400)`},

@@ -3,6 +3,7 @@ import {problemOf} from '../model/field-error.js';
 import {l2MeshCheck} from './checks/l2-mesh.js';
 import type {Finding} from './preflight.js';
 import {jumpAddress, jumpPinName} from '../model/ssh-hosts-jump.js';
+import {sshHostAddress} from '../model/ssh-hosts-plan.js';
 import {HostKeyMismatchError, HostKeyUnknownError, NodeSsh, pinnedKeyFor, presentedHostKey, presentedHostKeyOf, type SshTarget} from './ssh.js';
 
 // Preflight of machines that already exist (target ssh-hosts): instead of
@@ -28,8 +29,7 @@ export function hostTarget(plan: Pick<Plan, 'ssh'>, node: NodePlan): SshTarget {
 }
 
 function whereOf(node: NodePlan): string {
-	const host = node.sshHost!;
-	return `${host.user}@${host.host}:${host.port}${host.jump ? ` via ${jumpAddress(host.jump)}` : ''}`;
+	return sshHostAddress(node.sshHost!);
 }
 
 const CHECK_ON_MACHINE = 'check the fingerprint on the machine itself (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub)';
