@@ -67,6 +67,8 @@ export function uninstallPlanFor(profile: Profile, node: NodePlan, plan: Pick<Pl
 	return {uninstall: {commands, commandFields: planned.map(c => c.field), removeFiles, removeDirs: [node.secrets.remoteDir]}, problems};
 }
 
+const MIN_INSTALL_DISK_GIB = 2;
+
 // nixos-anywhere erases the machine's disk: never without the profile saying so, and only the disk it names.
 function wipeProblems(profile: Profile): FieldError[] {
 	if (profile.install.method !== 'nixos-anywhere') return [];
@@ -76,6 +78,9 @@ function wipeProblems(profile: Profile): FieldError[] {
 	}
 	profile.nodes.forEach((node, index) => {
 		if (!node.installDisk) problems.push(fieldError(`nodes[${index}].installDisk`, `${node.name}: nixos-anywhere on an existing machine needs the disk it erases`, 'set it to a stable name, e.g. /dev/disk/by-id/nvme-Samsung_SSD_980_S64...'));
+		// The disk layout (disko.nix) gives the root file system a share of it: no guess from the VM defaults.
+		if (node.diskGiB === undefined) problems.push(fieldError(`nodes[${index}].diskGiB`, `${node.name}: the disk layout needs the size of its install disk`, `set it to the size of ${node.installDisk ?? 'nodes[].installDisk'} in GiB (lsblk -d -o NAME,SIZE on the machine); preflight checks the disk is at least that big`));
+		else if (node.diskGiB < MIN_INSTALL_DISK_GIB) problems.push(fieldError(`nodes[${index}].diskGiB`, `${node.name}: ${node.diskGiB} GiB cannot hold the layout (512 MiB ESP, a root of at least 1 GiB, a data partition)`, `use a disk of at least ${MIN_INSTALL_DISK_GIB} GiB`));
 	});
 	return problems;
 }

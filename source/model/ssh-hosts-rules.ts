@@ -10,7 +10,8 @@ const SSH_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 // As ssh-keygen -lf prints it: base64 of a SHA-256 without its padding.
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 // Values the tool assigns to VMs only: on an existing machine they would be silently ignored.
-const VM_ONLY = ['mac', 'sshPort', 'vcpus', 'memoryMiB', 'diskGiB'] as const;
+// diskGiB stays: on a machine it is the size of its installDisk, which the disk layout divides.
+const VM_ONLY = ['mac', 'sshPort', 'vcpus', 'memoryMiB'] as const;
 
 export function validateTarget(profile: Profile): FieldError[] {
 	const errors: FieldError[] = [];

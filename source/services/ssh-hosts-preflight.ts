@@ -1,6 +1,7 @@
 import type {NodePlan, Plan} from '../model/plan.js';
 import {problemOf} from '../model/field-error.js';
 import {l2MeshCheck} from './checks/l2-mesh.js';
+import {shellQuote} from './shell-quote.js';
 import type {Finding} from './preflight.js';
 import {jumpAddress, jumpPinName} from '../model/ssh-hosts-jump.js';
 import {sshHostAddress} from '../model/ssh-hosts-plan.js';
@@ -90,7 +91,23 @@ async function systemFindings(node: NodePlan, ssh: NodeSsh, minFreeMiB: number):
 				: {id: `disk:${node.name}`, status: 'fail', message: `${node.name}: only ${freeMiB} MiB free on /, ${minFreeMiB} MiB wanted`, fix: 'free space on the machine, or lower target.minFreeDiskMiB'},
 		);
 	}
+	if (node.install.method === 'nixos-anywhere' && node.installDisk) findings.push(await installDiskFinding(node, ssh, node.installDisk));
 	return findings;
+}
+
+// The disk nixos-anywhere will erase: it exists on this machine and is as big as the layout was made for.
+async function installDiskFinding(node: NodePlan, ssh: NodeSsh, disk: string): Promise<Finding> {
+	const id = `install-disk:${node.name}`;
+	// sysfs counts 512-byte sectors whatever the disk's own sector size; no lsblk or blockdev needed.
+	const read = await ssh.exec(`d=$(readlink -f ${shellQuote(disk)}) && [ -b "$d" ] && cat "/sys/class/block/\${d##*/}/size"`, {timeoutMs: 15_000});
+	const sectors = Number(read.stdout.trim());
+	if (read.code !== 0 || !Number.isFinite(sectors) || read.stdout.trim() === '') {
+		return {id, status: 'fail', message: `${node.name}: ${disk} is not a block device on ${node.sshHost!.host}`, fix: 'set nodes[].installDisk to the disk to erase, as ls -l /dev/disk/by-id/ names it on the machine'};
+	}
+	const gib = Math.floor((sectors * 512) / 2 ** 30);
+	return gib >= node.diskGiB
+		? {id, status: 'ok', message: `${node.name}: ${disk} is ${gib} GiB (the layout is for ${node.diskGiB} GiB)`}
+		: {id, status: 'fail', message: `${node.name}: ${disk} is ${gib} GiB, smaller than nodes[].diskGiB ${node.diskGiB} GiB the layout is for`, fix: `set nodes[].diskGiB to ${gib} or less, or point installDisk at the right disk`};
 }
 
 export async function preflightHosts(plan: Plan, options: {acceptNewHostKeys?: boolean; signal?: AbortSignal} = {}): Promise<HostsPreflight> {

@@ -1,6 +1,6 @@
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {readFileSync} from 'node:fs';
+import {readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {buildPlan, type Plan} from '../../source/model/plan.js';
 import {parseProfile} from '../../source/model/parse-profile.js';
@@ -150,5 +150,31 @@ describe('ssh-hosts preflight against a real sshd', {skip}, () => {
 		assert.equal(finding.status, 'fail');
 		assert.match(finding.message, new RegExp(`127\\.0\\.0\\.1:${closed} through the bastion ${sshd.user}@127\\.0\\.0\\.1:${sshd.port}`));
 		assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
+	});
+
+	test('nixos-anywhere: the install disk must exist on the machine and be as big as nodes[].diskGiB says', async t => {
+		// A block device of this host (the sshd standing in for the machine runs here), its size read from sysfs.
+		const name = readdirSync('/sys/class/block').find(d => existsSync(`/dev/${d}`) && Number(readFileSync(`/sys/class/block/${d}/size`, 'utf8')) > 2 * 2 ** 21);
+		if (!name) return t.skip('no block device of 1 GiB or more on this host');
+		const gib = Math.floor((Number(readFileSync(`/sys/class/block/${name}/size`, 'utf8')) * 512) / 2 ** 30);
+		const run = async (installDisk: string, diskGiB: number) => {
+			const result = await preflightHosts(planFor(p => {
+				p.ssh.hostKeys = {node01: sshd.hostKey.fingerprint};
+				p.install.method = 'nixos-anywhere';
+				p.install.nixosAnywhere.allowWipe = true;
+				Object.assign(p.nodes[0]!, {installDisk, diskGiB});
+			}));
+			for (const ssh of result.sessions.values()) ssh.close();
+			return result.findings.find(f => f.id === 'install-disk:node01')!;
+		};
+		const fits = await run(`/dev/${name}`, gib);
+		assert.equal(fits.status, 'ok', fits.message);
+		assert.match(fits.message, new RegExp(`/dev/${name} is ${gib} GiB`));
+		const small = await run(`/dev/${name}`, gib + 1);
+		assert.equal(small.status, 'fail');
+		assert.match(small.message, new RegExp(`is ${gib} GiB, smaller than nodes\\[\\]\\.diskGiB ${gib + 1} GiB`));
+		const missing = await run('/dev/disk/by-id/plasma-no-such-disk', 2);
+		assert.equal(missing.status, 'fail');
+		assert.match(missing.message, /is not a block device/);
 	});
 });
