@@ -5,7 +5,7 @@ import {shellQuote} from './shell-quote.js';
 import type {Finding} from './preflight.js';
 import {jumpAddress, jumpPinName} from '../model/ssh-hosts-jump.js';
 import {sshHostAddress} from '../model/ssh-hosts-plan.js';
-import {HostKeyMismatchError, HostKeyUnknownError, NodeSsh, pinnedKeyFor, presentedHostKey, presentedHostKeyOf, type SshTarget} from './ssh.js';
+import {HostKeyMismatchError, HostKeyUnknownError, NodeSsh, pinHostKey, pinnedKeyFor, presentedHostKey, presentedHostKeyOf, type SshTarget} from './ssh.js';
 
 // Preflight of machines that already exist (target ssh-hosts): instead of
 // QEMU, KVM and free ports on this host, each machine must answer, present the
@@ -35,36 +35,84 @@ function whereOf(node: NodePlan): string {
 
 const CHECK_ON_MACHINE = 'check the fingerprint on the machine itself (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub)';
 
+// Host keys the operator confirmed (the TUI's overlay), by pin name (a node, or "jump user@host:port"):
+// each is the only key accepted where none is pinned yet, and is pinned once the session is open.
+export type ApprovedHostKeys = Record<string, string>;
+
+// A key that would be pinned on first use: what the TUI lists before it asks.
+export type NewHostKey = {name: string; where: string; fingerprint: string};
+
+type ReachOptions = {acceptNewHostKeys: boolean; approved: ApprovedHostKeys; timeoutMs: number; signal?: AbortSignal};
+
+// The key pinned for a target (profile or pins file), else the one the operator approved for it.
+async function trustOf(target: SshTarget, approved: ApprovedHostKeys): Promise<{known?: string; approved?: string}> {
+	const known = await pinnedKeyFor(target);
+	return {known, approved: known ? undefined : approved[target.node]};
+}
+
+// The targets of one machine with what is trusted so far: its bastion's, then its own.
+async function trustedTargets(plan: Plan, node: NodePlan, options: Pick<ReachOptions, 'acceptNewHostKeys' | 'approved'>) {
+	const direct = hostTarget(plan, node);
+	const pinRequired = !options.acceptNewHostKeys;
+	const jumpTrust = direct.jump ? await trustOf(direct.jump, options.approved) : undefined;
+	const jump: SshTarget | undefined = direct.jump ? {...direct.jump, pinRequired, ...(jumpTrust?.approved ? {pinned: jumpTrust.approved} : {})} : undefined;
+	const trust = await trustOf(direct, options.approved);
+	const target: SshTarget = {...direct, pinRequired, ...(trust.approved ? {pinned: trust.approved} : {}), ...(jump ? {jump} : {})};
+	return {direct, target, trust, jump, jumpTrust};
+}
+
 // Reaches one machine within the target's connect timeout: a refused or silent port is named, not waited for.
-async function reachHost(plan: Plan, node: NodePlan, options: {acceptNewHostKeys: boolean; timeoutMs: number; signal?: AbortSignal}): Promise<{ssh?: NodeSsh; finding: Finding; accepted?: string; jumpAccepted?: string}> {
+async function reachHost(plan: Plan, node: NodePlan, options: ReachOptions): Promise<{ssh?: NodeSsh; finding: Finding; accepted?: string; jumpAccepted?: string}> {
 	const id = `host:${node.name}`;
 	const where = whereOf(node);
-	// The one place a machine's (or its bastion's) first key may be pinned: up with --accept-new-host-keys.
-	const direct = hostTarget(plan, node);
-	const jump = direct.jump ? {...direct.jump, pinRequired: !options.acceptNewHostKeys} : undefined;
-	const target: SshTarget = {...direct, pinRequired: !options.acceptNewHostKeys, ...(jump ? {jump} : {})};
-	const jumpKnown = jump ? await pinnedKeyFor(jump) : undefined;
+	// The one place a machine's (or its bastion's) first key may be pinned: up with
+	// --accept-new-host-keys, or keys the operator confirmed one by one.
+	const {direct, target, trust, jump, jumpTrust} = await trustedTargets(plan, node, options);
 	const at = `nodes[${plan.nodes.indexOf(node)}]`;
-	if (jump && !jumpKnown && !options.acceptNewHostKeys) {
+	const how = options.acceptNewHostKeys ? '--accept-new-host-keys' : 'confirmed by the operator';
+	if (jump && !jumpTrust?.known && !jumpTrust?.approved && !options.acceptNewHostKeys) {
 		const presented = await presentedHostKey(jump.host, jump.port, {timeoutMs: options.timeoutMs, signal: options.signal}).catch((error: Error) => `nothing (${error.message})`);
 		return {finding: {id, status: 'fail', message: `${node.name}: no host key is pinned for its bastion ${jumpAddress(node.sshHost!.jump!)}; it presents ${presented}`, fix: `${CHECK_ON_MACHINE.replace('the machine', 'the bastion')} and set it as ${at}.ssh.jump.hostKey, or run up with --accept-new-host-keys to pin the first key seen`}};
 	}
-	const known = await pinnedKeyFor(target);
-	if (!known && !options.acceptNewHostKeys) {
+	if (!trust.known && !trust.approved && !options.acceptNewHostKeys) {
 		const presented = await presentedHostKeyOf(target, {timeoutMs: options.timeoutMs, signal: options.signal}).catch((error: Error) => `nothing (${error.message})`);
 		return {finding: {id, status: 'fail', message: `${node.name}: no host key is pinned for ${where}; it presents ${presented}`, fix: `${CHECK_ON_MACHINE} and add it to ssh.hostKeys["${node.name}"], or run up with --accept-new-host-keys to pin the first key seen`}};
 	}
 	try {
 		const ssh = await NodeSsh.connect(target, {timeoutMs: options.timeoutMs, signal: options.signal});
-		const accepted = known ? undefined : ssh.hostKey;
-		const jumpAccepted = jump && !jumpKnown ? await pinnedKeyFor(jump) : undefined;
-		const via = jump ? `, through its bastion (host key ${jumpKnown ?? `${jumpAccepted} accepted now: --accept-new-host-keys`})` : '';
-		return {ssh, accepted, jumpAccepted, finding: {id, status: 'ok', message: `${node.name}: ${where} answers with host key ${ssh.hostKey} (${accepted ? 'accepted now: --accept-new-host-keys' : ssh.hostKeyTrust})${via}`}};
+		// A confirmed key was checked as if pinned: now it is.
+		if (jumpTrust?.approved) await pinHostKey(direct.jump!, jumpTrust.approved);
+		if (trust.approved) await pinHostKey(direct, trust.approved);
+		const accepted = trust.known ? undefined : ssh.hostKey;
+		const jumpAccepted = jump && !jumpTrust?.known ? (jumpTrust?.approved ?? (await pinnedKeyFor(jump))) : undefined;
+		const via = jump ? `, through its bastion (host key ${jumpTrust?.known ?? `${jumpAccepted} accepted now: ${how}`})` : '';
+		return {ssh, accepted, jumpAccepted, finding: {id, status: 'ok', message: `${node.name}: ${where} answers with host key ${ssh.hostKey} (${accepted ? `accepted now: ${how}` : ssh.hostKeyTrust})${via}`}};
 	} catch (error) {
 		if (error instanceof HostKeyMismatchError || error instanceof HostKeyUnknownError) return {finding: {id, status: 'fail', message: error.problem.message, fix: error.problem.fix}};
 		const problem = problemOf(error);
 		return {finding: {id, status: 'fail', message: `${node.name}: ${where} is unreachable (connect timeout ${Math.round(options.timeoutMs / 1000)} s): ${problem.message}`, fix: `check that the machine is up and that ${where} is its SSH address and port (nodes[].ssh), and that this host's key ${plan.ssh.publicKey} is in its authorized_keys`}};
 	}
+}
+
+// The keys up would have to pin on first use (bastions first), as the machines present them now;
+// nothing is pinned. A machine that does not answer is left out: preflight names it.
+export async function newHostKeys(plan: Plan, options: {signal?: AbortSignal} = {}): Promise<NewHostKey[]> {
+	if (plan.target.kind !== 'ssh-hosts') return [];
+	const timeoutMs = plan.target.connectTimeoutSec * 1000;
+	const found = new Map<string, NewHostKey>();
+	await Promise.all(plan.nodes.map(async node => {
+		const {target, trust, jump, jumpTrust} = await trustedTargets(plan, node, {acceptNewHostKeys: false, approved: {}});
+		let jumpKey = jumpTrust?.known;
+		if (jump && !jumpKey) {
+			jumpKey = await presentedHostKey(jump.host, jump.port, {timeoutMs, signal: options.signal}).catch(() => undefined);
+			if (jumpKey) found.set(jump.node, {name: jump.node, where: jumpAddress(node.sshHost!.jump!), fingerprint: jumpKey});
+		}
+		if (trust.known || (jump && !jumpKey)) return;
+		// Behind a bastion, through it, holding it to the key just seen.
+		const fingerprint = await presentedHostKeyOf({...target, ...(jump ? {jump: {...jump, pinned: jumpKey}} : {})}, {timeoutMs, signal: options.signal}).catch(() => undefined);
+		if (fingerprint) found.set(node.name, {name: node.name, where: whereOf(node), fingerprint});
+	}));
+	return [...found.values()].sort((a, b) => Number(b.name.startsWith('jump ')) - Number(a.name.startsWith('jump ')) || a.name.localeCompare(b.name));
 }
 
 // uname and os-release: a machine the install cannot run on is named before anything is pushed.
@@ -110,11 +158,11 @@ async function installDiskFinding(node: NodePlan, ssh: NodeSsh, disk: string): P
 		: {id, status: 'fail', message: `${node.name}: ${disk} is ${gib} GiB, smaller than nodes[].diskGiB ${node.diskGiB} GiB the layout is for`, fix: `set nodes[].diskGiB to ${gib} or less, or point installDisk at the right disk`};
 }
 
-export async function preflightHosts(plan: Plan, options: {acceptNewHostKeys?: boolean; signal?: AbortSignal} = {}): Promise<HostsPreflight> {
+export async function preflightHosts(plan: Plan, options: {acceptNewHostKeys?: boolean; approvedHostKeys?: ApprovedHostKeys; signal?: AbortSignal} = {}): Promise<HostsPreflight> {
 	if (plan.target.kind !== 'ssh-hosts') throw new Error('preflightHosts is for target ssh-hosts');
 	const {connectTimeoutSec, minFreeDiskMiB} = plan.target;
 	const timeoutMs = connectTimeoutSec * 1000;
-	const reached = await Promise.all(plan.nodes.map(node => reachHost(plan, node, {acceptNewHostKeys: options.acceptNewHostKeys === true, timeoutMs, signal: options.signal})));
+	const reached = await Promise.all(plan.nodes.map(node => reachHost(plan, node, {acceptNewHostKeys: options.acceptNewHostKeys === true, approved: options.approvedHostKeys ?? {}, timeoutMs, signal: options.signal})));
 	const findings = reached.map(r => r.finding);
 	const sessions = new Map<string, NodeSsh>();
 	const accepted: HostsPreflight['accepted'] = [];

@@ -105,7 +105,7 @@ async function readPins(file: string): Promise<PinStore> {
 // Pins from several nodes arrive at once; one writer at a time. Resolves with
 // the key pinned for the node, which is an earlier one if another connection won.
 let pinWrites: Promise<unknown> = Promise.resolve();
-function pinHostKey(target: SshTarget, fingerprint: string): Promise<string> {
+export function pinHostKey(target: SshTarget, fingerprint: string): Promise<string> {
 	const write = pinWrites.then(async () => {
 		const pins = await readPins(target.pinStorePath);
 		if (pins[target.node]) return pins[target.node]!.fingerprint;
