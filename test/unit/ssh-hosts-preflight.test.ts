@@ -6,7 +6,7 @@ import {buildPlan, type Plan} from '../../source/model/plan.js';
 import {parseProfile} from '../../source/model/parse-profile.js';
 import {onSshHosts} from '../../source/model/ssh-hosts-profile.js';
 import type {Profile} from '../../source/model/profile-schema.js';
-import {preflightHosts} from '../../source/services/ssh-hosts-preflight.js';
+import {newHostKeys, preflightHosts} from '../../source/services/ssh-hosts-preflight.js';
 import {reachNodes} from '../../source/engine/validate-running.js';
 import {existsSync} from 'node:fs';
 import {ensureKeyPair} from '../../source/services/ssh-keys.js';
@@ -176,5 +176,32 @@ describe('ssh-hosts preflight against a real sshd', {skip}, () => {
 		const missing = await run('/dev/disk/by-id/plasma-no-such-disk', 2);
 		assert.equal(missing.status, 'fail');
 		assert.match(missing.message, /is not a block device/);
+	});
+
+	test('first contact from the TUI: newHostKeys lists the keys (bastion too) and pins nothing; only the approved key is accepted, then pinned', async () => {
+		const key = sshd.hostKey.fingerprint;
+		const jumpName = `jump ${sshd.user}@127.0.0.1:${sshd.port}`;
+		const plan = planFor(p => (p.nodes[0]!.ssh = {host: '127.0.0.1', port: sshd.port, user: sshd.user, jump: {host: '127.0.0.1', port: sshd.port, user: sshd.user}}));
+		assert.deepEqual(await newHostKeys(plan), [
+			{name: jumpName, where: `${sshd.user}@127.0.0.1:${sshd.port}`, fingerprint: key},
+			{name: 'node01', where: `${sshd.user}@127.0.0.1:${sshd.port} via ${sshd.user}@127.0.0.1:${sshd.port}`, fingerprint: key},
+		]);
+		assert.equal(existsSync(plan.ssh.knownHosts), false, 'listing pins nothing');
+
+		const wrong = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+		const refused = await preflightHosts(plan, {approvedHostKeys: {[jumpName]: key, node01: wrong}});
+		assert.equal(refused.sessions.size, 0);
+		assert.ok(refused.findings[0]!.message.includes(wrong) && refused.findings[0]!.message.includes(key), refused.findings[0]!.message);
+		const pinsNow = existsSync(plan.ssh.knownHosts) ? JSON.parse(readFileSync(plan.ssh.knownHosts, 'utf8')) : {};
+		assert.equal(pinsNow.node01, undefined, 'a key the operator did not approve is never pinned');
+
+		const accepted = await preflightHosts(plan, {approvedHostKeys: {[jumpName]: key, node01: key}});
+		for (const ssh of accepted.sessions.values()) ssh.close();
+		assert.equal(accepted.findings[0]!.status, 'ok', accepted.findings[0]!.message);
+		assert.match(accepted.findings[0]!.message, /accepted now: confirmed by the operator/);
+		const pins = JSON.parse(readFileSync(plan.ssh.knownHosts, 'utf8'));
+		assert.equal(pins.node01.fingerprint, key);
+		assert.equal(pins[jumpName].fingerprint, key);
+		assert.deepEqual(await newHostKeys(plan), [], 'nothing left to ask');
 	});
 });
