@@ -40,7 +40,8 @@ async function hostsProfile(name: string, edit?: (profile: Profile) => void): Pr
 	profile.name = name;
 	profile.workDir = path.join(home, name);
 	profile.ssh.keyPath = vm.plan.ssh.privateKey;
-	profile.target = {kind: 'ssh-hosts', connectTimeoutSec: 5, minFreeDiskMiB: 16, consoleLog: '/var/log/etcd.log'};
+	// 15 s: under a loaded host (2 cores, several TCG VMs) a handshake through node01, which is node02's bastion too, took over 5 s.
+	profile.target = {kind: 'ssh-hosts', connectTimeoutSec: 15, minFreeDiskMiB: 16, consoleLog: '/var/log/etcd.log'};
 	// The rehearsal VMs were only booted: the install and checks are the demo's.
 	const demo = template('demo');
 	profile.install = {...demo.install, push: {...demo.install.push, uninstall: [{roles: ['control-plane'], run: '/sbin/svc stop etcd'}, 'rm -rf /var/lib/etcd/{name}']}};
