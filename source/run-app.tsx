@@ -1,5 +1,5 @@
 import {Box, Text, useStdin} from 'ink';
-import {useEffect, useRef} from 'react';
+import {useEffect, useMemo, useRef} from 'react';
 import type {Profile} from './model/profile-schema.js';
 import {stageOf, type StageView} from './model/run-view.js';
 import type {RunServices} from './hooks/run-services.js';
@@ -18,6 +18,8 @@ import {RunQuitConfirm} from './screens/run-quit-confirm.js';
 import {SnapshotsScreen} from './screens/snapshots-screen.js';
 import {useSnapshots} from './hooks/use-snapshots.js';
 import {NodePowerConfirm} from './screens/node-power-confirm.js';
+import {HostKeysConfirm} from './screens/host-keys-confirm.js';
+import {useNewHostKeys} from './hooks/use-new-host-keys.js';
 import type {NodePowerAction, NodePowerGuard} from './model/node-power.js';
 import {elapsed, spinner} from './screens/components/run-format.js';
 import {KeyDispatcher, useKeys, useTextEntry} from './screens/components/key-dispatcher.js';
@@ -99,8 +101,38 @@ function StageLine({stages, now}: {stages: StageView[]; now: number}) {
 export function RunApp(props: Props) {
 	return (
 		<KeyDispatcher>
-			<Run {...props} />
+			<FirstContact {...props} />
 		</KeyDispatcher>
+	);
+}
+
+// On existing machines the run starts once the operator has said which new
+// host keys it may pin (never silently); elsewhere at once.
+function FirstContact(props: Props) {
+	const {profile, services, onExit} = props;
+	const decision = useNewHostKeys(profile, services);
+	const {rows} = useTerminalSize();
+	useKeys(
+		(input, key) => {
+			if (key.ctrl && input === 'c') onExit();
+			else if (decision.status !== 'asking') return true;
+			else if (input === 'y') decision.accept();
+			else if (input === 'n' || key.escape) decision.decline();
+			return true;
+		},
+		{priority: 'overlay', active: decision.status !== 'decided'},
+	);
+	const approved = decision.status === 'decided' ? decision.approved : undefined;
+	const gated = useMemo<RunServices>(
+		() => (approved && Object.keys(approved).length > 0 ? {...services, startRun: (p, options) => services.startRun(p, {...options, approvedHostKeys: approved})} : services),
+		[approved, services],
+	);
+	if (decision.status === 'decided') return <Run {...props} services={gated} />;
+	return (
+		<Box flexDirection="column" height={Math.max(10, rows - 1)} overflow="hidden">
+			<Text bold color="cyan">{`plasma-tui · profile ${profile.name} · run`}</Text>
+			{decision.status === 'scanning' ? <Text dimColor>reading the host key each machine presents…</Text> : <HostKeysConfirm keys={decision.keys} />}
+		</Box>
 	);
 }
 

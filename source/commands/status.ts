@@ -5,6 +5,7 @@ import {formatProblem, problemOf} from '../model/field-error.js';
 import {isOurProcess} from '../services/processes.js';
 import {identityOf, readState} from '../services/state.js';
 import {describeOperation} from '../model/snapshot.js';
+import {sshHostAddress} from '../model/ssh-hosts-plan.js';
 import {EXIT, planFor, profileFromOptions} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -47,7 +48,10 @@ export const run: CommandRun = async ({values}) => {
 			const stopped = stoppedNodes.has(node.name) || cluster === 'stopped';
 			const phase = stopped ? `stopped (was ${recorded})` : qemuGone && recordedPhase !== 'failed' ? 'failed: QEMU is not running' : recorded;
 			const markers = faultMarkers(state?.faults ?? [], node.name);
-			console.log(`${node.name.padEnd(8)} ${phase}${markers.length > 0 ? ` [${markers.join(', ')}]` : ''}  pid ${entry?.pid ?? '-'}${entry ? (entry.alive ? ' (alive)' : ' (dead)') : ''}  ssh 127.0.0.1:${node.sshPort}  console ${node.runtime.consoleLog}${entry?.alive ? `  sockets ${entry.sockets.join(' ')}` : ''}`);
+			const where = node.sshHost
+				? `ssh ${sshHostAddress(node.sshHost)}  ip ${node.ip}  console ${plan.target.kind === 'ssh-hosts' && plan.target.consoleLog ? plan.target.consoleLog : 'the journal'} over SSH`
+				: `pid ${entry?.pid ?? '-'}${entry ? (entry.alive ? ' (alive)' : ' (dead)') : ''}  ssh 127.0.0.1:${node.sshPort}  console ${node.runtime.consoleLog}${entry?.alive ? `  sockets ${entry.sockets.join(' ')}` : ''}`;
+			console.log(`${node.name.padEnd(8)} ${phase}${markers.length > 0 ? ` [${markers.join(', ')}]` : ''}  ${where}`);
 		}
 		if (state?.membership) console.log(`unfinished: ${recovery(state.membership)}`);
 		const faults = state?.faults ?? [];

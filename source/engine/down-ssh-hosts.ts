@@ -1,6 +1,7 @@
 import type {Plan, NodePlan} from '../model/plan.js';
 import {problemOf} from '../model/field-error.js';
 import {failureReason} from '../model/failure-reason.js';
+import {sshHostAddress} from '../model/ssh-hosts-plan.js';
 import {withoutHostsBlock} from '../services/install.js';
 import {shellQuote} from '../services/shell-quote.js';
 import {hostTarget} from '../services/ssh-hosts-preflight.js';
@@ -22,7 +23,7 @@ export function hostsDownInventory(plan: Plan): string[] {
 		const host = node.sshHost!;
 		const uninstall = node.uninstall!;
 		return [
-			`${node.name} (${host.user}@${host.host}:${host.port}):`,
+			`${node.name} (${sshHostAddress(host)}):`,
 			...uninstall.commands.map(command => `  $ ${command}`),
 			...[...uninstall.removeDirs, ...uninstall.removeFiles].map(file => `  remove ${file}`),
 			'  remove the plasma-tui block of /etc/hosts',

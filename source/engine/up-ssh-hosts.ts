@@ -29,7 +29,7 @@ export async function runUpSshHosts(profile: Profile, options: UpOptions, connec
 		stage.failed(plan.problems.map(formatProblem).join('; '));
 		return result(2, {failedStage: 'preflight'});
 	}
-	const checked = await preflightHosts(plan, {acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal});
+	const checked = await preflightHosts(plan, {acceptNewHostKeys: options.acceptNewHostKeys, approvedHostKeys: options.approvedHostKeys, signal: options.signal});
 	for (const [name, ssh] of checked.sessions) connections.set(name, ssh);
 	for (const {node, where, fingerprint} of checked.accepted) log(`accepted new host key ${fingerprint} for ${node} (${where}), pinned in ${plan.ssh.knownHosts}`, 'warn', node);
 	for (const finding of checked.findings) emit({type: 'log', level: finding.status === 'fail' ? 'error' : finding.status === 'warn' ? 'warn' : 'info', message: describeFinding(finding), at: Date.now()});

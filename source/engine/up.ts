@@ -35,6 +35,8 @@ export type UpOptions = {
 	fromSnapshot?: string;
 	// Target ssh-hosts: pin the host key a machine presents when none is pinned yet (and print it).
 	acceptNewHostKeys?: boolean;
+	// Target ssh-hosts: keys the operator confirmed one by one (the TUI), by pin name: only these are pinned.
+	approvedHostKeys?: Record<string, string>;
 };
 
 export type UpResult = {

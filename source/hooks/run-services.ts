@@ -2,6 +2,7 @@ import type {Profile} from '../model/profile-schema.js';
 import type {RunEventListener} from '../model/events.js';
 import type {StageName} from '../model/stages.js';
 import type {SnapshotServices} from './snapshot-services.js';
+import type {NewHostKey} from '../services/ssh-hosts-preflight.js';
 import type {TimelineEntry} from '../model/timeline.js';
 import type {WatchRoundSummary} from '../model/watch-view.js';
 import type {NodePowerAction, NodePowerGuard} from '../model/node-power.js';
@@ -18,7 +19,10 @@ export type RunOutcome = {
 // What the run screens need from the outside world. The TUI command passes
 // the real engine; screen tests pass a recorded event stream.
 export type RunServices = {
-	startRun(profile: Profile, options: {onEvent: RunEventListener; signal: AbortSignal}): Promise<RunOutcome>;
+	// approvedHostKeys: target ssh-hosts, the new host keys the operator confirmed (by pin name).
+	startRun(profile: Profile, options: {onEvent: RunEventListener; signal: AbortSignal; approvedHostKeys?: Record<string, string>}): Promise<RunOutcome>;
+	// Target ssh-hosts: the host keys the run would have to pin on first use, asked before it starts.
+	newHostKeys?(profile: Profile): Promise<NewHostKey[]>;
 	// Keeps the consoles live after the run has ended (the engine stops following them then).
 	followConsoles?(profile: Profile, options: {onEvent: RunEventListener; signal: AbortSignal}): void;
 	sendToConsole?(node: string, data: string): void;

@@ -6,6 +6,7 @@ import {fieldError, type FieldError} from './field-error.js';
 import {fillTemplate} from './template.js';
 import {shellQuote} from './shell-quote.js';
 import type {NodePlan} from './plan.js';
+import {jumpAddress} from './ssh-hosts-jump.js';
 
 // What installing one node means, decided before the run: the files a push
 // uploads and its commands already filled in, or nixos-anywhere's exact argv.
@@ -88,10 +89,13 @@ function nixosAnywhereArgs(profile: Profile, ssh: {privateKey: string; user: str
 }
 
 // An existing machine: its own address and port, no forwarded port to come back to after kexec
-// (the kexec image's sshd listens on the machine's port 22, nixos-anywhere's default).
+// (the kexec image's sshd listens on the machine's port 22, nixos-anywhere's default). A bastion
+// goes in as ProxyJump: nixos-anywhere hands --ssh-option to each ssh and to nix copy (NIX_SSHOPTS,
+// split on spaces: a ProxyCommand would not survive). OpenSSH runs the hop with the operator's own
+// ssh config: the bastion's key must be in ~/.ssh/known_hosts and the login key offered there.
 function sshHostArgs(profile: Profile, ssh: {privateKey: string}, host: NonNullable<InstallNode['sshHost']>, name: string, extraFilesDir: string): string[] {
 	const {flake, extraArgs} = profile.install.nixosAnywhere;
-	const jump = host.jump ? ['--ssh-option', `ProxyJump=${host.jump}`] : [];
+	const jump = host.jump ? ['--ssh-option', `ProxyJump=${jumpAddress(host.jump)}`] : [];
 	return ['--flake', `${flake}#${name}`, '--extra-files', extraFilesDir, '-p', String(host.port), '-i', ssh.privateKey, ...jump, ...extraArgs, `${host.user}@${host.host}`];
 }
 

@@ -1,5 +1,6 @@
 import {printable, visible} from './field-error.js';
 import {nixBuildArgv, type Plan} from './plan.js';
+import {sshHostAddress} from './ssh-hosts-plan.js';
 
 // Rows of cells, each column as wide as its widest cell (names and hostnames
 // have no fixed length), indented by two spaces and without trailing blanks.
@@ -16,7 +17,7 @@ function checkLines(plan: Plan): string[] {
 }
 
 function nodeLines(plan: Plan): string[] {
-	return table(plan.nodes.map(n => [printable(n.name), n.role, n.ip, n.mac, printable(n.hostname), n.sshHost ? `ssh ${n.sshHost.user}@${n.sshHost.host}:${n.sshHost.port}` : `ssh 127.0.0.1:${n.sshPort}`, `${n.vcpus} vCPU`, `${n.memoryMiB} MiB`, `${n.diskGiB} GiB`]), [' ', ' ', ' ']);
+	return table(plan.nodes.map(n => [printable(n.name), n.role, n.ip, n.mac, printable(n.hostname), n.sshHost ? `ssh ${sshHostAddress(n.sshHost)}` : `ssh 127.0.0.1:${n.sshPort}`, `${n.vcpus} vCPU`, `${n.memoryMiB} MiB`, `${n.diskGiB} GiB`]), [' ', ' ', ' ']);
 }
 
 // Arguments are shown one option per line so a long QEMU command stays readable.

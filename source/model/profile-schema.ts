@@ -22,12 +22,23 @@ export const afterInstallSchema = z.enum(['disk', 'netboot']);
 export const firmwareSchema = z.enum(['seabios', 'ovmf']);
 export const hostKeyPolicySchema = z.enum(['generated', 'first-use']);
 
-// A machine that already exists, reached over SSH (target ssh-hosts). `jump`: user@host:port of a bastion.
+// A bastion a machine is reached through: the tool connects to it, then to the machine through a
+// tunnel it opens. Its host key is pinned like a machine's: `hostKey` (SHA256:...), or the pins file
+// (up --accept-new-host-keys pins the first key seen, under "jump user@host:port"). `user`: absent,
+// the machine's user. The same key (ssh.keyPath) logs in on both.
+export const jumpSchema = z.strictObject({
+	host: z.string(),
+	port: z.number().int().default(22),
+	user: z.string().optional(),
+	hostKey: z.string().optional(),
+});
+
+// A machine that already exists, reached over SSH (target ssh-hosts), directly or through `jump`.
 export const nodeSshSchema = z.strictObject({
 	host: z.string(),
 	port: z.number().int().default(22),
 	user: z.string().optional(),
-	jump: z.string().optional(),
+	jump: jumpSchema.optional(),
 });
 
 // Where the nodes run: VMs this tool boots (qemu), or machines that already exist (ssh-hosts).
@@ -210,6 +221,7 @@ export type ProfileInput = z.input<typeof profileSchema>;
 export type NodeSpec = z.infer<typeof nodeSchema>;
 export type Target = z.infer<typeof targetSchema>;
 export type NodeSshSpec = z.infer<typeof nodeSshSchema>;
+export type JumpSpec = z.infer<typeof jumpSchema>;
 export type {NodeRole} from './node-role.js';
 export type PushCommand = z.infer<typeof pushCommandSchema>;
 export type KeyType = z.infer<typeof keyTypeSchema>;

@@ -3,6 +3,7 @@ import {fieldError, type FieldError} from './field-error.js';
 import {commandsFor, commandVariables, renderCommand} from './install-plan.js';
 import {stagesFor, type StageName} from './stages.js';
 import type {NodePlan, Plan, PlannedThing} from './plan.js';
+import {jumpAddress, type SshJump} from './ssh-hosts-jump.js';
 
 // The plan of a profile whose target is machines that already exist (target
 // ssh-hosts): no QEMU, switch, image, MACs, forwarded ports or disks. What
@@ -12,12 +13,17 @@ export type PlanTarget =
 	| {kind: 'qemu'}
 	| {kind: 'ssh-hosts'; connectTimeoutSec: number; minFreeDiskMiB: number; consoleLog?: string};
 
-// How one machine is reached; `jump` is a bastion (user@host:port).
-export type SshHost = {host: string; port: number; user: string; jump?: string};
+// How one machine is reached, directly or through a bastion (`jump`, its user filled in).
+export type SshHost = {host: string; port: number; user: string; jump?: SshJump};
 
 // What `down` does on a machine: the profile's uninstall commands (filled in
 // like the install's), then the files the push put there are removed.
 export type NodeUninstallPlan = {commands: string[]; commandFields: string[]; removeFiles: string[]; removeDirs: string[]};
+
+// user@host:port, and the bastion it goes through: how a machine is named to the operator.
+export function sshHostAddress(host: SshHost): string {
+	return `${host.user}@${host.host}:${host.port}${host.jump ? ` via ${jumpAddress(host.jump)}` : ''}`;
+}
 
 export function planTarget(profile: Profile): PlanTarget {
 	return profile.target.kind === 'qemu' ? {kind: 'qemu'} : {...profile.target};
@@ -26,7 +32,9 @@ export function planTarget(profile: Profile): PlanTarget {
 export function sshHostOf(profile: Profile, index: number): SshHost | undefined {
 	const spec = profile.nodes[index];
 	if (profile.target.kind !== 'ssh-hosts' || !spec?.ssh) return undefined;
-	return {host: spec.ssh.host, port: spec.ssh.port, user: spec.ssh.user ?? profile.ssh.user, ...(spec.ssh.jump ? {jump: spec.ssh.jump} : {})};
+	const user = spec.ssh.user ?? profile.ssh.user;
+	const jump = spec.ssh.jump ? {...spec.ssh.jump, user: spec.ssh.jump.user ?? user} : undefined;
+	return {host: spec.ssh.host, port: spec.ssh.port, user, ...(jump ? {jump} : {})};
 }
 
 export function describeSshHostKey(node: Pick<NodePlan, 'pinnedHostKey' | 'sshHost'>, knownHosts: string): string {
@@ -59,6 +67,8 @@ export function uninstallPlanFor(profile: Profile, node: NodePlan, plan: Pick<Pl
 	return {uninstall: {commands, commandFields: planned.map(c => c.field), removeFiles, removeDirs: [node.secrets.remoteDir]}, problems};
 }
 
+const MIN_INSTALL_DISK_GIB = 2;
+
 // nixos-anywhere erases the machine's disk: never without the profile saying so, and only the disk it names.
 function wipeProblems(profile: Profile): FieldError[] {
 	if (profile.install.method !== 'nixos-anywhere') return [];
@@ -68,6 +78,9 @@ function wipeProblems(profile: Profile): FieldError[] {
 	}
 	profile.nodes.forEach((node, index) => {
 		if (!node.installDisk) problems.push(fieldError(`nodes[${index}].installDisk`, `${node.name}: nixos-anywhere on an existing machine needs the disk it erases`, 'set it to a stable name, e.g. /dev/disk/by-id/nvme-Samsung_SSD_980_S64...'));
+		// The disk layout (disko.nix) gives the root file system a share of it: no guess from the VM defaults.
+		if (node.diskGiB === undefined) problems.push(fieldError(`nodes[${index}].diskGiB`, `${node.name}: the disk layout needs the size of its install disk`, `set it to the size of ${node.installDisk ?? 'nodes[].installDisk'} in GiB (lsblk -d -o NAME,SIZE on the machine); preflight checks the disk is at least that big`));
+		else if (node.diskGiB < MIN_INSTALL_DISK_GIB) problems.push(fieldError(`nodes[${index}].diskGiB`, `${node.name}: ${node.diskGiB} GiB cannot hold the layout (512 MiB ESP, a root of at least 1 GiB, a data partition)`, `use a disk of at least ${MIN_INSTALL_DISK_GIB} GiB`));
 	});
 	return problems;
 }
@@ -84,7 +97,7 @@ function sshHostsThings(plan: Plan, ownKey: boolean): PlannedThing[] {
 		{kind: 'file', path: plan.timelineFile, note: 'timeline, one JSON line per event'},
 	];
 	for (const node of plan.nodes) {
-		const where = node.sshHost ? `${node.sshHost.user}@${node.sshHost.host}:${node.sshHost.port}${node.sshHost.jump ? ` via ${node.sshHost.jump}` : ''}` : '?';
+		const where = node.sshHost ? sshHostAddress(node.sshHost) : '?';
 		things.push(
 			{kind: 'file', path: node.secrets.cert, note: `${node.name}: certificate for ${node.hostname}, ${node.fqdn}, ${node.ip} (0644)`},
 			{kind: 'secret', path: node.secrets.key, note: `${node.name}: private key (0400)`},

@@ -7,10 +7,11 @@ import {hostnameProblem} from './profile-rules.js';
 // reached and the cluster IP they already have. A mix is refused for now.
 
 const SSH_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
-// user@host:port, user@ and :port optional.
-const JUMP = /^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}@)?[A-Za-z0-9.-]+(?::\d{1,5})?$/;
+// As ssh-keygen -lf prints it: base64 of a SHA-256 without its padding.
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 // Values the tool assigns to VMs only: on an existing machine they would be silently ignored.
-const VM_ONLY = ['mac', 'sshPort', 'vcpus', 'memoryMiB', 'diskGiB'] as const;
+// diskGiB stays: on a machine it is the size of its installDisk, which the disk layout divides.
+const VM_ONLY = ['mac', 'sshPort', 'vcpus', 'memoryMiB'] as const;
 
 export function validateTarget(profile: Profile): FieldError[] {
 	const errors: FieldError[] = [];
@@ -27,11 +28,11 @@ export function validateTarget(profile: Profile): FieldError[] {
 		if (!node.ssh) {
 			errors.push(fieldError(`${at}.ssh`, `${node.name} has no SSH host, but the profile's target is ssh-hosts: one target kind per profile (no VMs mixed in)`, `add "ssh": {"host": "...", "port": 22} to ${at}`));
 		} else {
-			const problem = node.ssh.host.length === 0 ? 'is empty' : hostnameProblem(node.ssh.host.toLowerCase());
-			if (problem && !/^\d{1,3}(\.\d{1,3}){3}$/.test(node.ssh.host)) errors.push(fieldError(`${at}.ssh.host`, `"${printable(node.ssh.host)}" ${problem}`, 'write a host name or an IPv4 address'));
-			if (!Number.isInteger(node.ssh.port) || node.ssh.port < 1 || node.ssh.port > 65_535) errors.push(fieldError(`${at}.ssh.port`, `${node.ssh.port} is not a TCP port`, 'use 1-65535 (22 for most machines)'));
-			if (node.ssh.user !== undefined && !SSH_USER.test(node.ssh.user)) errors.push(fieldError(`${at}.ssh.user`, `"${printable(node.ssh.user)}" is not a user name`, 'use a login name such as root'));
-			if (node.ssh.jump !== undefined && !JUMP.test(node.ssh.jump)) errors.push(fieldError(`${at}.ssh.jump`, `"${printable(node.ssh.jump)}" is not user@host:port`, 'write the bastion as user@host:port, e.g. root@bastion:22'));
+			errors.push(...addressProblems(`${at}.ssh`, node.ssh));
+			if (node.ssh.jump) {
+				errors.push(...addressProblems(`${at}.ssh.jump`, node.ssh.jump));
+				if (node.ssh.jump.hostKey !== undefined && !FINGERPRINT.test(node.ssh.jump.hostKey)) errors.push(fieldError(`${at}.ssh.jump.hostKey`, `"${printable(node.ssh.jump.hostKey)}" is not an SSH host key fingerprint`, 'write it as ssh-keygen -lf prints it on the bastion: SHA256: and 43 characters'));
+			}
 		}
 		if (node.ip === undefined) errors.push(fieldError(`${at}.ip`, `${node.name}: a machine of target ssh-hosts keeps the cluster IP it has: the tool cannot assign one`, `set ${at}.ip to its address on the cluster network`));
 		for (const key of VM_ONLY) {
@@ -42,13 +43,23 @@ export function validateTarget(profile: Profile): FieldError[] {
 		const seen = new Map<string, string>();
 		for (const node of profile.nodes) {
 			if (!node.ssh) continue;
-			const key = `${node.ssh.host}:${node.ssh.port}`;
+			const key = `${node.ssh.host}:${node.ssh.port}${node.ssh.jump ? ` via ${node.ssh.jump.host}:${node.ssh.jump.port}` : ''}`;
 			const other = seen.get(key);
 			if (other) errors.push(fieldError(`nodes[${profile.nodes.indexOf(node)}].ssh`, `${node.name} and ${other} are both ${key}`, 'give each node its own machine'));
 			seen.set(key, node.name);
 		}
 		if (profile.target.kind === 'ssh-hosts' && profile.target.connectTimeoutSec < 1) errors.push(fieldError('target.connectTimeoutSec', 'must be at least 1 second', 'set it to how long a host may take to answer, e.g. 15'));
 	}
+	return errors;
+}
+
+// How a machine or its bastion is reached: a host name or IPv4 address, a TCP port, a login name.
+function addressProblems(at: string, ssh: {host: string; port: number; user?: string}): FieldError[] {
+	const errors: FieldError[] = [];
+	const problem = ssh.host.length === 0 ? 'is empty' : hostnameProblem(ssh.host.toLowerCase());
+	if (problem && !/^\d{1,3}(\.\d{1,3}){3}$/.test(ssh.host)) errors.push(fieldError(`${at}.host`, `"${printable(ssh.host)}" ${problem}`, 'write a host name or an IPv4 address'));
+	if (!Number.isInteger(ssh.port) || ssh.port < 1 || ssh.port > 65_535) errors.push(fieldError(`${at}.port`, `${ssh.port} is not a TCP port`, 'use 1-65535 (22 for most machines)'));
+	if (ssh.user !== undefined && !SSH_USER.test(ssh.user)) errors.push(fieldError(`${at}.user`, `"${printable(ssh.user)}" is not a user name`, 'use a login name such as root'));
 	return errors;
 }
 

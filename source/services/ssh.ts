@@ -48,6 +48,9 @@ export type SshTarget = {
 	// An existing machine (target ssh-hosts): no key is pinned on first use; only up's
 	// preflight with --accept-new-host-keys connects without a pin (and pins what it saw).
 	pinRequired?: boolean;
+	// A bastion (nodes[].ssh.jump): connected to first, its own key checked like any
+	// target's; the machine is then reached through a tunnel it opens.
+	jump?: SshTarget;
 };
 
 // How the key a session was opened with was trusted.
@@ -102,7 +105,7 @@ async function readPins(file: string): Promise<PinStore> {
 // Pins from several nodes arrive at once; one writer at a time. Resolves with
 // the key pinned for the node, which is an earlier one if another connection won.
 let pinWrites: Promise<unknown> = Promise.resolve();
-function pinHostKey(target: SshTarget, fingerprint: string): Promise<string> {
+export function pinHostKey(target: SshTarget, fingerprint: string): Promise<string> {
 	const write = pinWrites.then(async () => {
 		const pins = await readPins(target.pinStorePath);
 		if (pins[target.node]) return pins[target.node]!.fingerprint;
@@ -218,7 +221,10 @@ export class NodeSsh {
 		signal?.throwIfAborted();
 		const expected = await expectedHostKey(target);
 		signal?.throwIfAborted();
+		const hop = target.jump ? await throughJump(target, options) : undefined;
 		const client = new Client();
+		// The bastion's session lives as long as this connection (a reconnect opens its own).
+		if (hop) client.on('close', () => hop.ssh.close());
 		let presented = '';
 		let trust: HostKeyTrust = expected.trust;
 		let mismatch: HostKeyMismatchError | HostKeyUnknownError | undefined;
@@ -231,6 +237,7 @@ export class NodeSsh {
 				settled = true;
 				signal?.removeEventListener('abort', onAbort);
 				client.destroy();
+				hop?.ssh.close();
 				reject(error);
 			};
 			const onAbort = () => fail(signal!.reason ?? new Error('aborted'));
@@ -263,6 +270,7 @@ export class NodeSsh {
 			client.connect({
 				host: target.host,
 				port: target.port,
+				...(hop ? {sock: hop.sock} : {}),
 				username: target.username,
 				privateKey,
 				readyTimeout: options.timeoutMs,
@@ -656,9 +664,47 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 	});
 }
 
+// A session on the target's bastion and a tunnel through it to the target, within the timeout.
+async function throughJump(target: SshTarget, options: {timeoutMs: number; signal?: AbortSignal}): Promise<{ssh: NodeSsh; sock: Duplex}> {
+	const bastion = `the bastion ${target.jump!.username}@${target.jump!.host}:${target.jump!.port}`;
+	let ssh: NodeSsh;
+	try {
+		ssh = await NodeSsh.connect(target.jump!, options);
+	} catch (error) {
+		// A refused host key or login says itself (and is not retried); the rest is named as the bastion's.
+		if (error instanceof ProblemError) throw error;
+		throw new Error(`${target.node}: ${bastion}: ${(error as Error).message}`);
+	}
+	let timer: NodeJS.Timeout | undefined;
+	try {
+		const timeout = new Promise<never>((_resolve, reject) => {
+			timer = setTimeout(() => reject(new Error(`the bastion ${target.jump!.host}:${target.jump!.port} opened no tunnel to ${target.host}:${target.port} within ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
+		});
+		const sock = await Promise.race([ssh.forwardOut(target.host, target.port), timeout]);
+		options.signal?.throwIfAborted();
+		return {ssh, sock};
+	} catch (error) {
+		ssh.close();
+		throw new Error(`${target.node}: ${target.host}:${target.port} through ${bastion}: ${(error as Error).message}`);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+// The key a target presents, through its bastion when it has one (whose own key must match first).
+export async function presentedHostKeyOf(target: SshTarget, options: {timeoutMs: number; signal?: AbortSignal}): Promise<string> {
+	if (!target.jump) return presentedHostKey(target.host, target.port, options);
+	const hop = await throughJump(target, options);
+	try {
+		return await presentedHostKey(target.host, target.port, {...options, sock: hop.sock});
+	} finally {
+		hop.ssh.close();
+	}
+}
+
 // The host key a server presents, without logging in (what ssh-keyscan does):
 // the verifier records the key and refuses it, which ends the handshake.
-export async function presentedHostKey(host: string, port: number, options: {timeoutMs: number; signal?: AbortSignal}): Promise<string> {
+export async function presentedHostKey(host: string, port: number, options: {timeoutMs: number; signal?: AbortSignal; sock?: Duplex}): Promise<string> {
 	options.signal?.throwIfAborted();
 	const client = new Client();
 	return new Promise<string>((resolve, reject) => {
@@ -676,6 +722,7 @@ export async function presentedHostKey(host: string, port: number, options: {tim
 		client.connect({
 			host,
 			port,
+			...(options.sock ? {sock: options.sock} : {}),
 			username: 'plasma-tui-keyscan',
 			readyTimeout: options.timeoutMs,
 			hostVerifier: (key: Buffer) => {
@@ -691,7 +738,7 @@ export async function presentedHostKey(host: string, port: number, options: {tim
 // with, and its forwarded port is still held by its QEMU.
 export async function confirmHostKey(ssh: Pick<NodeSsh, 'target' | 'hostKey' | 'hostKeyTrust'>, options: {qemuPid?: number; timeoutMs: number; signal?: AbortSignal}): Promise<void> {
 	const {target} = ssh;
-	const presented = await presentedHostKey(target.host, target.port, options);
+	const presented = await presentedHostKeyOf(target, options);
 	options.signal?.throwIfAborted();
 	if (presented !== ssh.hostKey) throw new HostKeyMismatchError(target.node, ssh.hostKey, presented, target.pinStorePath, {policy: ssh.hostKeyTrust === 'generated' ? 'generated' : undefined, port: target.port, why: 'checked right before the install'});
 	if (options.qemuPid === undefined) return;

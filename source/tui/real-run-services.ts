@@ -17,7 +17,11 @@ export function realRunServices(context: PlanContext): RunServices & {settled: (
 	let started = false;
 	let runPlan: Plan | undefined;
 	return {
-		async startRun(profile: Profile, {onEvent, signal}): Promise<RunOutcome> {
+		async newHostKeys(profile) {
+			const {newHostKeys} = await import('../services/ssh-hosts-preflight.js');
+			return newHostKeys(buildPlan(profile, context));
+		},
+		async startRun(profile: Profile, {onEvent, signal, approvedHostKeys}): Promise<RunOutcome> {
 			started = true;
 			const plan = buildPlan(profile, context);
 			runPlan = plan;
@@ -29,7 +33,7 @@ export function realRunServices(context: PlanContext): RunServices & {settled: (
 			// The engine loads when a run starts, not before the wizard's first frame.
 			const [{runUp}, {withWorkLock}] = await Promise.all([import('../engine/up.js'), import('../services/work-lock.js')]);
 			// The same lock as the headless commands: never two runs of one work directory.
-			const running = withWorkLock(plan, 'tui run', () => runUp(profile, {plan, onEvent, signal}));
+			const running = withWorkLock(plan, 'tui run', () => runUp(profile, {plan, onEvent, signal, approvedHostKeys}));
 			active = running.catch(() => undefined);
 			const result = await running;
 			return {

@@ -67,3 +67,44 @@ test('ssh-hosts: s says snapshots are unavailable for existing machines; n, r an
 	assert.doesNotMatch(lastFrame() ?? '', /Proceed\?|y\/n/);
 	assert.deepEqual(calls, []);
 });
+
+// First contact: the run screen lists the keys it would pin and asks; only y passes them to the run.
+function mountFirstContact() {
+	const vm = template();
+	const profile = onSshHosts(vm, Object.fromEntries(vm.nodes.map((n, i) => [n.name, {host: `10.9.0.${i + 1}`, port: 22}])));
+	const run = fakeRun(recordedEvents('run-demo-ok'), {outcome: {exitCode: 0}});
+	const started: Array<Record<string, string> | undefined> = [];
+	const keys = [
+		{name: 'jump ops@bastion:22', where: 'ops@bastion:22', fingerprint: 'SHA256:bastionbastionbastionbastionbastionbastion0'},
+		{name: 'node03', where: 'root@10.9.0.3:22', fingerprint: 'SHA256:node03node03node03node03node03node03node03'},
+	];
+	const services = {
+		...run.services,
+		newHostKeys: async () => keys,
+		startRun: (p: typeof profile, options: Parameters<typeof run.services.startRun>[1]) => (started.push(options.approvedHostKeys), run.services.startRun(p, options)),
+	};
+	const mounted = render(<RunApp profile={profile} services={services} onExit={() => undefined} options={{tickMs: 20}} />);
+	return {...mounted, started, keys};
+}
+
+test('ssh-hosts first contact: the new host keys are listed and the run waits; y runs with exactly those keys approved', async () => {
+	const {stdin, lastFrame, started, keys} = mountFirstContact();
+	const frame = await waitForFrame(lastFrame, f => f.includes('No host key is pinned yet for these 2'), 'the confirmation');
+	for (const key of keys) assert.ok(frame.includes(key.fingerprint), frame);
+	assert.match(frame, /bastion +ops@bastion:22/);
+	assert.match(frame, /y: accept and pin exactly these keys/);
+	await press(stdin, 'x');
+	await settle();
+	assert.deepEqual(started, [], 'no run before the answer, whatever else is pressed');
+	await press(stdin, 'y');
+	await waitForFrame(lastFrame, f => f.includes('done: every stage passed'), 'the run');
+	assert.deepEqual(started, [{'jump ops@bastion:22': keys[0]!.fingerprint, node03: keys[1]!.fingerprint}]);
+});
+
+test('ssh-hosts first contact: n runs without accepting any key', async () => {
+	const {stdin, lastFrame, started} = mountFirstContact();
+	await waitForFrame(lastFrame, f => f.includes('No host key is pinned yet'), 'the confirmation');
+	await press(stdin, 'n');
+	await waitForFrame(lastFrame, f => f.includes('done: every stage passed'), 'the run');
+	assert.deepEqual(started, [undefined]);
+});

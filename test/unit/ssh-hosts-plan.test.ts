@@ -5,7 +5,10 @@ import {parseProfile} from '../../source/model/parse-profile.js';
 import {diskoLayout} from '../../source/model/node-config.js';
 import {onSshHosts} from '../../source/model/ssh-hosts-profile.js';
 import type {Profile} from '../../source/model/profile-schema.js';
-import {template} from '../helpers.js';
+import {writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {execa} from 'execa';
+import {hostTools, skipUnless, template, tempDir} from '../helpers.js';
 
 const context = {clustersDir: '/w', imageDir: '/img', home: '/h'};
 const KEY = 'SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
@@ -14,7 +17,7 @@ function hostsProfile(edit?: (profile: Profile) => void): Profile {
 	const profile = onSshHosts(template('demo'), {
 		node01: {host: '10.9.0.1', port: 22},
 		node02: {host: 'db2.example.org', port: 2222, user: 'admin'},
-		node03: {host: '10.9.0.3', port: 22, jump: 'ops@bastion:22'},
+		node03: {host: '10.9.0.3', port: 22, jump: {host: 'bastion', port: 22, user: 'ops', hostKey: KEY}},
 	}, {node01: KEY});
 	profile.install.push.uninstall = [{roles: ['control-plane'], run: '/sbin/svc stop etcd'}, 'rm -rf /var/lib/etcd/{name}'];
 	edit?.(profile);
@@ -40,7 +43,7 @@ test('ssh-hosts: the plan assigns no MAC, port, disk or QEMU; it keeps the clust
 	assert.deepEqual(plan.nodes.map(n => n.sshHost), [
 		{host: '10.9.0.1', port: 22, user: 'root'},
 		{host: 'db2.example.org', port: 2222, user: 'admin'},
-		{host: '10.9.0.3', port: 22, user: 'root', jump: 'ops@bastion:22'},
+		{host: '10.9.0.3', port: 22, user: 'root', jump: {host: 'bastion', port: 22, user: 'ops', hostKey: KEY}},
 	]);
 	assert.deepEqual(plan.nodes.map(n => n.ip), ['192.168.100.11', '192.168.100.12', '192.168.100.13']);
 	for (const node of plan.nodes) {
@@ -84,7 +87,10 @@ test('nixos-anywhere onto existing machines: their own address and port, --extra
 	const plan = buildPlan(hostsProfile(p => {
 		p.install.method = 'nixos-anywhere';
 		p.install.nixosAnywhere.allowWipe = true;
-		p.nodes.forEach((n, i) => (n.installDisk = `/dev/disk/by-id/nvme-disk${i}`));
+		p.nodes.forEach((n, i) => {
+			n.installDisk = `/dev/disk/by-id/nvme-disk${i}`;
+			n.diskGiB = 100 * (i + 1);
+		});
 	}), context);
 	assert.deepEqual(plan.problems, []);
 	const [one, two, three] = plan.nodes.map(n => (n.install.method === 'nixos-anywhere' ? n.install.argv : []));
@@ -106,7 +112,61 @@ test('nixos-anywhere onto existing machines is refused without allowWipe, and wi
 	assert.ok(wipe, JSON.stringify(plan.problems));
 	assert.match(wipe.message, /erases/);
 	assert.ok(plan.problems.some(p => p.field === 'nodes[0].installDisk'));
+	assert.match(plan.problems.find(p => p.field === 'nodes[0].diskGiB')?.message ?? '', /needs the size of its install disk/);
+	const tiny = buildPlan(hostsProfile(p => {
+		p.install.method = 'nixos-anywhere';
+		p.install.nixosAnywhere.allowWipe = true;
+		p.nodes.forEach((n, i) => Object.assign(n, {installDisk: `/dev/sd${'abc'[i]}`, diskGiB: i === 0 ? 1 : 8}));
+	}), context);
+	assert.deepEqual(tiny.problems.map(p => p.field), ['nodes[0].diskGiB']);
 	const vm = template('demo');
 	vm.install.method = 'nixos-anywhere';
 	assert.ok(!buildPlan(vm, context).problems.some(p => p.field === 'install.nixosAnywhere.allowWipe'), 'VMs are the rehearsal: their disks are the tool\'s own');
+});
+
+test('ssh.jump: a bastion object (strict), its address and pinned key checked; the plan names it and its user defaults to the machine\'s', () => {
+	const errorsOf = (jump: unknown) => {
+		const profile = JSON.parse(JSON.stringify(hostsProfile()));
+		profile.nodes[0].ssh.jump = jump;
+		const parsed = parseProfile(profile);
+		return parsed.ok ? [] : parsed.errors.map(e => `${e.field}: ${e.message}`);
+	};
+	assert.deepEqual(errorsOf({host: 'bastion.example.org', port: 2222, hostKey: KEY}), []);
+	assert.ok(errorsOf('ops@bastion:22').some(e => e.startsWith('nodes[0].ssh.jump')), 'the old user@host:port string is not a bastion');
+	assert.ok(errorsOf({host: 'bastion', proxy: 'x'}).some(e => e.includes('proxy')), 'unknown keys are errors');
+	assert.ok(errorsOf({host: 'bastion', hostKey: 'md5:aa:bb'}).some(e => e.startsWith('nodes[0].ssh.jump.hostKey: "md5:aa:bb" is not an SSH host key fingerprint')));
+	assert.ok(errorsOf({host: 'bad host', port: 70000, user: '1x'}).some(e => e.startsWith('nodes[0].ssh.jump.host:')));
+	assert.ok(errorsOf({host: 'bastion', port: 70000}).some(e => e.startsWith('nodes[0].ssh.jump.port: 70000 is not a TCP port')));
+	assert.ok(errorsOf({host: 'bastion', user: '1x'}).some(e => e.startsWith('nodes[0].ssh.jump.user:')));
+
+	const plan = buildPlan(hostsProfile(p => (p.nodes[2]!.ssh!.jump = {host: 'bastion', port: 22})), context);
+	assert.deepEqual(plan.nodes[2]!.sshHost!.jump, {host: 'bastion', port: 22, user: 'root'});
+	assert.ok(plan.creates.some(t => t.path === 'root@10.9.0.3:22 via root@bastion:22'), JSON.stringify(plan.creates.map(t => t.path)));
+});
+
+function diskoPlan() {
+	return buildPlan(hostsProfile(p => {
+		p.install.method = 'nixos-anywhere';
+		p.install.nixosAnywhere.allowWipe = true;
+		p.nodes.forEach((n, i) => Object.assign(n, {installDisk: `/dev/disk/by-id/nvme-disk${i}`, diskGiB: [100, 250, 2][i]}));
+	}), context);
+}
+
+test('disko on existing machines: the layout divides the size the profile gives its install disk', () => {
+	const plan = diskoPlan();
+	assert.deepEqual(plan.problems, []);
+	const sizes = plan.nodes.map(node => diskoLayout(node).match(/root = \{\n\s+size = "(\d+)M"/)?.[1]);
+	// 80% of what the 512 MiB ESP leaves (T036: 80 GB root on 100 GB), at least 1 GiB.
+	assert.deepEqual(sizes, [String(Math.floor((100 * 1024 - 512) * 0.8)), String(Math.floor((250 * 1024 - 512) * 0.8)), '1228']);
+	assert.match(diskoLayout(plan.nodes[1]!), /^# Generated by plasma-tui for node02: \/dev\/disk\/by-id\/nvme-disk1, 250 GiB \(nodes\[\]\.diskGiB\)\.$/m);
+});
+
+test('disko on existing machines: nix-instantiate --parse accepts every generated layout', {skip: skipUnless(await hostTools({'nix-instantiate': 'nix-bin'}))}, async () => {
+	const dir = tempDir('plasma-disko-');
+	for (const node of diskoPlan().nodes) {
+		const file = path.join(dir, `${node.name}.nix`);
+		writeFileSync(file, diskoLayout(node));
+		const parsed = await execa('nix-instantiate', ['--store', 'dummy://', '--parse', file], {reject: false, timeout: 30_000, env: {...process.env, NIX_REMOTE: ''}});
+		assert.equal(parsed.exitCode, 0, parsed.stderr);
+	}
 });

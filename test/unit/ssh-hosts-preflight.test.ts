@@ -1,12 +1,12 @@
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {readFileSync} from 'node:fs';
+import {readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {buildPlan, type Plan} from '../../source/model/plan.js';
 import {parseProfile} from '../../source/model/parse-profile.js';
 import {onSshHosts} from '../../source/model/ssh-hosts-profile.js';
 import type {Profile} from '../../source/model/profile-schema.js';
-import {preflightHosts} from '../../source/services/ssh-hosts-preflight.js';
+import {newHostKeys, preflightHosts} from '../../source/services/ssh-hosts-preflight.js';
 import {reachNodes} from '../../source/engine/validate-running.js';
 import {existsSync} from 'node:fs';
 import {ensureKeyPair} from '../../source/services/ssh-keys.js';
@@ -107,8 +107,101 @@ describe('ssh-hosts preflight against a real sshd', {skip}, () => {
 		assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
 	});
 
-	test('a jump host is refused for now, naming the workaround', async () => {
-		const result = await preflightHosts(planFor(p => (p.nodes[0]!.ssh = {host: '127.0.0.1', port: sshd.port, jump: 'ops@bastion:22'})), {acceptNewHostKeys: true});
-		assert.match(result.findings[0]!.message, /jump host ops@bastion:22 is not supported/);
+	test('through a bastion: both host keys pinned, the machine reached through its tunnel; an unpinned or wrong bastion key is refused before the machine is touched', async () => {
+		// The same sshd is the bastion and, through its tunnel to 127.0.0.1, the machine.
+		const jump = {host: '127.0.0.1', port: sshd.port, user: sshd.user};
+		const key = sshd.hostKey.fingerprint;
+		const via = (hostKey?: string) => planFor(p => {
+			p.nodes[0]!.ssh = {host: '127.0.0.1', port: sshd.port, user: sshd.user, jump: {...jump, ...(hostKey ? {hostKey} : {})}};
+			p.ssh.hostKeys = {node01: key};
+		});
+		const pinned = await preflightHosts(via(key));
+		for (const ssh of pinned.sessions.values()) ssh.close();
+		assert.deepEqual(pinned.findings.filter(f => f.status !== 'ok'), []);
+		assert.match(pinned.findings[0]!.message, new RegExp(`via ${sshd.user}@127\\.0\\.0\\.1:${sshd.port} answers .*through its bastion`));
+		assert.deepEqual(pinned.accepted, []);
+
+		const unpinned = await preflightHosts(via());
+		assert.equal(unpinned.sessions.size, 0);
+		assert.match(unpinned.findings[0]!.message, new RegExp(`no host key is pinned for its bastion ${sshd.user}@127\\.0\\.0\\.1:${sshd.port}; it presents ${key.replace(/[+/]/g, '\\$&')}`));
+		assert.match(unpinned.findings[0]!.fix ?? '', /nodes\[0\]\.ssh\.jump\.hostKey/);
+
+		const wrong = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+		const refused = await preflightHosts(via(wrong), {acceptNewHostKeys: true});
+		assert.equal(refused.sessions.size, 0);
+		assert.ok(refused.findings[0]!.message.includes(wrong) && refused.findings[0]!.message.includes(key), refused.findings[0]!.message);
+
+		// --accept-new-host-keys pins the bastion's first key too, and says so.
+		const plan = via();
+		const accepted = await preflightHosts(plan, {acceptNewHostKeys: true});
+		for (const ssh of accepted.sessions.values()) ssh.close();
+		assert.equal(accepted.findings[0]!.status, 'ok', accepted.findings[0]!.message);
+		assert.deepEqual(accepted.accepted, [{node: `jump ${sshd.user}@127.0.0.1:${sshd.port}`, where: `${sshd.user}@127.0.0.1:${sshd.port}`, fingerprint: key}]);
+		assert.equal(JSON.parse(readFileSync(plan.ssh.knownHosts, 'utf8'))[`jump ${sshd.user}@127.0.0.1:${sshd.port}`].fingerprint, key);
+	});
+
+	test('a bastion that cannot reach the machine is named, within the connect timeout', async () => {
+		const closed = await freePort();
+		const started = Date.now();
+		const result = await preflightHosts(planFor(p => {
+			p.nodes[0]!.ssh = {host: '127.0.0.1', port: closed, user: sshd.user, jump: {host: '127.0.0.1', port: sshd.port, user: sshd.user, hostKey: sshd.hostKey.fingerprint}};
+		}), {acceptNewHostKeys: true});
+		const finding = result.findings.find(f => f.id === 'host:node01')!;
+		assert.equal(finding.status, 'fail');
+		assert.match(finding.message, new RegExp(`127\\.0\\.0\\.1:${closed} through the bastion ${sshd.user}@127\\.0\\.0\\.1:${sshd.port}`));
+		assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
+	});
+
+	test('nixos-anywhere: the install disk must exist on the machine and be as big as nodes[].diskGiB says', async t => {
+		// A block device of this host (the sshd standing in for the machine runs here), its size read from sysfs.
+		const name = readdirSync('/sys/class/block').find(d => existsSync(`/dev/${d}`) && Number(readFileSync(`/sys/class/block/${d}/size`, 'utf8')) > 2 * 2 ** 21);
+		if (!name) return t.skip('no block device of 1 GiB or more on this host');
+		const gib = Math.floor((Number(readFileSync(`/sys/class/block/${name}/size`, 'utf8')) * 512) / 2 ** 30);
+		const run = async (installDisk: string, diskGiB: number) => {
+			const result = await preflightHosts(planFor(p => {
+				p.ssh.hostKeys = {node01: sshd.hostKey.fingerprint};
+				p.install.method = 'nixos-anywhere';
+				p.install.nixosAnywhere.allowWipe = true;
+				Object.assign(p.nodes[0]!, {installDisk, diskGiB});
+			}));
+			for (const ssh of result.sessions.values()) ssh.close();
+			return result.findings.find(f => f.id === 'install-disk:node01')!;
+		};
+		const fits = await run(`/dev/${name}`, gib);
+		assert.equal(fits.status, 'ok', fits.message);
+		assert.match(fits.message, new RegExp(`/dev/${name} is ${gib} GiB`));
+		const small = await run(`/dev/${name}`, gib + 1);
+		assert.equal(small.status, 'fail');
+		assert.match(small.message, new RegExp(`is ${gib} GiB, smaller than nodes\\[\\]\\.diskGiB ${gib + 1} GiB`));
+		const missing = await run('/dev/disk/by-id/plasma-no-such-disk', 2);
+		assert.equal(missing.status, 'fail');
+		assert.match(missing.message, /is not a block device/);
+	});
+
+	test('first contact from the TUI: newHostKeys lists the keys (bastion too) and pins nothing; only the approved key is accepted, then pinned', async () => {
+		const key = sshd.hostKey.fingerprint;
+		const jumpName = `jump ${sshd.user}@127.0.0.1:${sshd.port}`;
+		const plan = planFor(p => (p.nodes[0]!.ssh = {host: '127.0.0.1', port: sshd.port, user: sshd.user, jump: {host: '127.0.0.1', port: sshd.port, user: sshd.user}}));
+		assert.deepEqual(await newHostKeys(plan), [
+			{name: jumpName, where: `${sshd.user}@127.0.0.1:${sshd.port}`, fingerprint: key},
+			{name: 'node01', where: `${sshd.user}@127.0.0.1:${sshd.port} via ${sshd.user}@127.0.0.1:${sshd.port}`, fingerprint: key},
+		]);
+		assert.equal(existsSync(plan.ssh.knownHosts), false, 'listing pins nothing');
+
+		const wrong = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+		const refused = await preflightHosts(plan, {approvedHostKeys: {[jumpName]: key, node01: wrong}});
+		assert.equal(refused.sessions.size, 0);
+		assert.ok(refused.findings[0]!.message.includes(wrong) && refused.findings[0]!.message.includes(key), refused.findings[0]!.message);
+		const pinsNow = existsSync(plan.ssh.knownHosts) ? JSON.parse(readFileSync(plan.ssh.knownHosts, 'utf8')) : {};
+		assert.equal(pinsNow.node01, undefined, 'a key the operator did not approve is never pinned');
+
+		const accepted = await preflightHosts(plan, {approvedHostKeys: {[jumpName]: key, node01: key}});
+		for (const ssh of accepted.sessions.values()) ssh.close();
+		assert.equal(accepted.findings[0]!.status, 'ok', accepted.findings[0]!.message);
+		assert.match(accepted.findings[0]!.message, /accepted now: confirmed by the operator/);
+		const pins = JSON.parse(readFileSync(plan.ssh.knownHosts, 'utf8'));
+		assert.equal(pins.node01.fingerprint, key);
+		assert.equal(pins[jumpName].fingerprint, key);
+		assert.deepEqual(await newHostKeys(plan), [], 'nothing left to ask');
 	});
 });

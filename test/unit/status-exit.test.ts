@@ -11,6 +11,7 @@ import {execa} from 'execa';
 import {statusExitCode} from '../../source/commands/status.js';
 import {buildPlan} from '../../source/model/plan.js';
 import {writeProfileFile} from '../../source/services/profiles.js';
+import {onSshHosts} from '../../source/model/ssh-hosts-profile.js';
 import {tempDir, template} from '../helpers.js';
 
 test('status exit codes: 0 all running and none failed, 1 any failed or dead, 3 nothing running', () => {
@@ -51,4 +52,23 @@ test('status prints a state file\'s reasons without terminal escapes (issue 9, p
 	assert.equal(run.exitCode, 3, run.stdout + run.stderr);
 	assert.match(run.stdout, /^node02 +failed: install\.push\.commands\[0\] exited 1: visible-beforevisible-after /m);
 	assert.doesNotMatch(run.stdout, /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/);
+});
+
+test('status of an ssh-hosts profile names each machine by its ssh address (and bastion) and cluster IP, not 127.0.0.1', async () => {
+	const home = tempDir('plasma-status-hosts-');
+	const profile = onSshHosts(template('demo'), {
+		node01: {host: '10.9.0.1', port: 22},
+		node02: {host: 'db2.example.org', port: 2222, user: 'admin'},
+		node03: {host: '10.9.0.3', port: 22, jump: {host: 'bastion.example.org', port: 2200, user: 'ops'}},
+	});
+	profile.name = 'statushosts';
+	profile.workDir = path.join(home, 'statushosts');
+	const file = path.join(home, 'statushosts.json');
+	await writeProfileFile(file, profile);
+	const run = await execa(process.execPath, ['--import', 'tsx', 'source/cli.tsx', 'status', '--profile-file', file], {env: {...process.env, PLASMA_TUI_HOME: home}, reject: false, timeout: 60_000});
+	assert.equal(run.exitCode, 3, run.stdout + run.stderr);
+	assert.match(run.stdout, /^node01 +pending  ssh root@10\.9\.0\.1:22  ip 192\.168\.100\.11  console the journal over SSH$/m);
+	assert.match(run.stdout, /^node02 +pending  ssh admin@db2\.example\.org:2222  ip 192\.168\.100\.12 /m);
+	assert.match(run.stdout, /^node03 +pending  ssh root@10\.9\.0\.3:22 via ops@bastion\.example\.org:2200  ip 192\.168\.100\.13 /m);
+	assert.doesNotMatch(run.stdout, /127\.0\.0\.1/);
 });
