@@ -9,14 +9,17 @@ import {qmpAction} from '../source/services/node-faults.js';
 export async function firmwareQemu(node: NodePlan): Promise<ChildProcess> {
 	fs.mkdirSync(path.dirname(node.runtime.pidfile), {recursive: true});
 	const qemu = spawn('qemu-system-x86_64', ['-S', '-display', 'none', '-nodefaults', '-accel', 'tcg', '-m', '64', '-netdev', 'user,id=cluster,restrict=on', '-device', 'virtio-net-pci,netdev=cluster', '-chardev', `socket,id=qmp,path=${node.runtime.qmpSocket},server=on,wait=off`, '-mon', 'chardev=qmp,mode=control', '-pidfile', node.runtime.pidfile], {stdio: 'ignore'});
-	const deadline = Date.now() + 20_000;
-	while (!fs.existsSync(node.runtime.pidfile) || !fs.existsSync(node.runtime.qmpSocket)) {
-		if (Date.now() > deadline) {
-			qemu.kill('SIGKILL');
-			throw new Error('QEMU did not start within 20 s');
+	try {
+		const deadline = Date.now() + 20_000;
+		while (!fs.existsSync(node.runtime.pidfile) || !fs.existsSync(node.runtime.qmpSocket)) {
+			if (Date.now() > deadline) throw new Error('QEMU did not start within 20 s');
+			await new Promise(resolve => setTimeout(resolve, 50));
 		}
-		await new Promise(resolve => setTimeout(resolve, 50));
+		await qmpAction(node, 'cont');
+	} catch (error) {
+		// A QEMU left behind would keep the test process alive for ever.
+		qemu.kill('SIGKILL');
+		throw error;
 	}
-	await qmpAction(node, 'cont');
 	return qemu;
 }

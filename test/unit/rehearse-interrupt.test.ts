@@ -18,7 +18,7 @@ const skip = skipUnless(await hostTools({'qemu-system-x86_64': 'qemu-system-x86'
 // node03 is a real QEMU with no guest; node01's SSH port is a listener that
 // never says anything, so the SSH wait would go on for its whole timeout.
 
-test('an interrupted rehearsal stops its SSH wait at once and thaws what it froze', {skip, timeout: 60_000}, async () => {
+test('an interrupted rehearsal stops its SSH wait at once and thaws what it froze', {skip, timeout: 60_000}, async t => {
 	const dir = tempDir('plasma-ri-');
 	const silent = net.createServer(() => undefined);
 	await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve));
@@ -26,8 +26,14 @@ test('an interrupted rehearsal stops its SSH wait at once and thaws what it froz
 	profile.workDir = path.join(dir, 'w');
 	profile.network.sshPortBase = (silent.address() as net.AddressInfo).port;
 	const plan = buildPlan(profile, {clustersDir: dir, imageDir: dir, home: dir, accel: 'tcg'});
+	t.after(() => {
+		silent.close();
+		fs.rmSync(dir, {recursive: true, force: true});
+	});
 	const qemu = await firmwareQemu(plan.nodes[2]!);
-	try {
+	// Also when the test times out: a QEMU left behind keeps the test process alive.
+	t.after(() => void qemu.kill('SIGKILL'));
+	{
 		const parsed = parseScenario({version: 1, name: 'interrupted', steps: [{fault: 'freeze node03'}, {run: 'true', on: 'node01', within: 60}, {wait: 1}]}, plan.nodes.map(n => n.name));
 		assert.ok(parsed.ok, JSON.stringify(parsed));
 		const controller = new AbortController();
@@ -58,9 +64,5 @@ test('an interrupted rehearsal stops its SSH wait at once and thaws what it froz
 		assert.ok(lines.includes('cleanup: thawed node03: frozen'), lines.join('\n'));
 		assert.equal(await nodeRunStatus(plan.nodes[2]!), 'running');
 		assert.equal((await readState(plan.stateFile))?.faults, undefined);
-	} finally {
-		qemu.kill('SIGKILL');
-		silent.close();
-		fs.rmSync(dir, {recursive: true, force: true});
 	}
 });
