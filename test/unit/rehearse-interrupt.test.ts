@@ -33,36 +33,34 @@ test('an interrupted rehearsal stops its SSH wait at once and thaws what it froz
 	const qemu = await firmwareQemu(plan.nodes[2]!);
 	// Also when the test times out: a QEMU left behind keeps the test process alive.
 	t.after(() => void qemu.kill('SIGKILL'));
-	{
-		const parsed = parseScenario({version: 1, name: 'interrupted', steps: [{fault: 'freeze node03'}, {run: 'true', on: 'node01', within: 60}, {wait: 1}]}, plan.nodes.map(n => n.name));
-		assert.ok(parsed.ok, JSON.stringify(parsed));
-		const controller = new AbortController();
-		const lines: string[] = [];
-		const started = Date.now();
-		let abortedAt = 0;
-		const report = await rehearse(profile, plan, parsed.scenario, {
-			force: true,
-			signal: controller.signal,
-			onLine: line => {
-				lines.push(line);
-				if (line.startsWith('step 2:')) {
-					setTimeout(() => {
-						abortedAt = Date.now();
-						controller.abort(new Error('interrupted (Ctrl-C)'));
-					}, 1000);
-				}
-			},
-		});
-		const afterAbortMs = Date.now() - abortedAt;
-		assert.ok(abortedAt > 0, lines.join('\n'));
-		assert.ok(afterAbortMs < 5000, `the rehearsal ended ${afterAbortMs} ms after Ctrl-C (took ${Date.now() - started} ms in all)`);
-		assert.deepEqual(report.steps.map(s => s.status), ['ok', 'failed', 'not-run']);
-		assert.match(report.steps[1]!.detail, /interrupted/);
-		assert.equal(report.steps[2]!.detail, 'interrupted');
-		assert.equal(report.ok, false);
-		assert.equal(report.leftActive, 0);
-		assert.ok(lines.includes('cleanup: thawed node03: frozen'), lines.join('\n'));
-		assert.equal(await nodeRunStatus(plan.nodes[2]!), 'running');
-		assert.equal((await readState(plan.stateFile))?.faults, undefined);
-	}
+	const parsed = parseScenario({version: 1, name: 'interrupted', steps: [{fault: 'freeze node03'}, {run: 'true', on: 'node01', within: 60}, {wait: 1}]}, plan.nodes.map(n => n.name));
+	assert.ok(parsed.ok, JSON.stringify(parsed));
+	const controller = new AbortController();
+	const lines: string[] = [];
+	const started = Date.now();
+	let abortedAt = 0;
+	const report = await rehearse(profile, plan, parsed.scenario, {
+		force: true,
+		signal: controller.signal,
+		onLine: line => {
+			lines.push(line);
+			if (line.startsWith('step 2:')) {
+				setTimeout(() => {
+					abortedAt = Date.now();
+					controller.abort(new Error('interrupted (Ctrl-C)'));
+				}, 1000);
+			}
+		},
+	});
+	const afterAbortMs = Date.now() - abortedAt;
+	assert.ok(abortedAt > 0, lines.join('\n'));
+	assert.ok(afterAbortMs < 5000, `the rehearsal ended ${afterAbortMs} ms after Ctrl-C (took ${Date.now() - started} ms in all)`);
+	assert.deepEqual(report.steps.map(s => s.status), ['ok', 'failed', 'not-run']);
+	assert.match(report.steps[1]!.detail, /interrupted/);
+	assert.equal(report.steps[2]!.detail, 'interrupted');
+	assert.equal(report.ok, false);
+	assert.equal(report.leftActive, 0);
+	assert.ok(lines.includes('cleanup: thawed node03: frozen'), lines.join('\n'));
+	assert.equal(await nodeRunStatus(plan.nodes[2]!), 'running');
+	assert.equal((await readState(plan.stateFile))?.faults, undefined);
 });
