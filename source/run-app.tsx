@@ -140,7 +140,7 @@ function Run({profile, services, onExit, options}: Props) {
 	const {isRawModeSupported} = useStdin();
 	const {rows, columns} = useTerminalSize();
 	const run = useRun(profile, services, options);
-	const markers = useFaultMarkers(profile, services);
+	const markers = useFaultMarkers(profile, services, run.emit);
 	const [screen, setScreen] = useStateRef<RunScreenName>('panes');
 	const [overlay, setOverlay, overlayRef] = useStateRef<'help' | 'quit' | 'power' | undefined>(undefined);
 	const [power, setPower, powerRef] = useStateRef<(NodePowerGuard & {node: string; action: NodePowerAction}) | undefined>(undefined);

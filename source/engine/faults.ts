@@ -6,6 +6,8 @@ import type {NodePlan, Plan} from '../model/plan.js';
 import {runningNodes} from '../services/qemu.js';
 import {quorumVerdict, type QuorumVerdict} from '../model/quorum.js';
 import type {TimelineEntry} from '../model/timeline.js';
+import {faultEvent} from '../model/fault-events.js';
+import type {RunEventListener} from '../model/events.js';
 import {setImpairment} from '../services/node-link.js';
 import {applyPartition, healPartition, killNode, partitionVlans, qmpAction, setClusterLink, waitForNodeExit} from '../services/node-faults.js';
 import {StateStore} from '../services/state.js';
@@ -23,6 +25,8 @@ export type FaultOptions = {
 	state?: StateStore;
 	// The nodes whose QEMU runs, when the caller knows them; read from their pidfiles otherwise.
 	alive?: ReadonlySet<string>;
+	// Each fault applied or undone, as the engine's events (a log line on the node's pane).
+	onEvent?: RunEventListener;
 };
 
 export type FaultOutcome = {done: string[]; verdict?: QuorumVerdict};
@@ -56,6 +60,14 @@ function entry(kind: 'fault' | 'heal', subject: string, detail: string, data?: T
 	return {at: new Date().toISOString(), kind, subject, node: subject === 'cluster' ? undefined : subject, detail, data};
 }
 
+// A fault applied or undone: one timeline entry (here only: the event below is a log line,
+// which no timeline recorder writes again) and one event for whoever shows the run.
+async function told(plan: Plan, options: FaultOptions, kind: 'fault' | 'heal', subject: string, detail: string, data?: TimelineEntry['data']): Promise<void> {
+	const line = entry(kind, subject, detail, data);
+	await appendTimeline(plan.timelineFile, line);
+	options.onEvent?.(faultEvent(line));
+}
+
 export async function applyFault(plan: Plan, request: FaultRequest, options: FaultOptions = {}): Promise<FaultOutcome> {
 	assertVmTarget(plan.target, plan.profileName, `fault ${request.action}`);
 	const state = options.state ?? (await openState(plan));
@@ -65,9 +77,9 @@ export async function applyFault(plan: Plan, request: FaultRequest, options: Fau
 	if (verdict?.losesQuorum && !options.force) {
 		throw new ProblemError({message: `refused: ${verdict.message}`, fix: 'add --force to do it anyway'});
 	}
-	if (request.action === 'thaw' || request.action === 'heal') return {done: await heal(plan, state, request), verdict};
+	if (request.action === 'thaw' || request.action === 'heal') return {done: await heal(plan, state, request, options), verdict};
 	const at = new Date().toISOString();
-	const timeline = (subject: string, detail: string, data?: TimelineEntry['data']) => appendTimeline(plan.timelineFile, entry('fault', subject, detail, data));
+	const timeline = (subject: string, detail: string, data?: TimelineEntry['data']) => told(plan, options, 'fault', subject, detail, data);
 
 	if (request.action === 'partition') {
 		if (active.some(f => f.kind === 'partition')) throw new ProblemError({message: 'a partition is already active', fix: 'plasma-tui fault heal first'});
@@ -76,13 +88,13 @@ export async function applyFault(plan: Plan, request: FaultRequest, options: Fau
 		await timeline('cluster', describeFault(fault));
 		return {done: [describeFault(fault)], verdict};
 	}
-	return applyNodeFault(plan, state, request as Exclude<FaultRequest, {action: 'thaw' | 'heal' | 'partition'}>, verdict);
+	return applyNodeFault(plan, state, request as Exclude<FaultRequest, {action: 'thaw' | 'heal' | 'partition'}>, verdict, options);
 }
 
-async function applyNodeFault(plan: Plan, state: StateStore, request: Exclude<FaultRequest, {action: 'thaw' | 'heal' | 'partition'}>, verdict: QuorumVerdict | undefined): Promise<FaultOutcome> {
+async function applyNodeFault(plan: Plan, state: StateStore, request: Exclude<FaultRequest, {action: 'thaw' | 'heal' | 'partition'}>, verdict: QuorumVerdict | undefined, options: FaultOptions): Promise<FaultOutcome> {
 	const active = state.current.faults ?? [];
 	const at = new Date().toISOString();
-	const timeline = (subject: string, detail: string, data?: TimelineEntry['data']) => appendTimeline(plan.timelineFile, entry('fault', subject, detail, data));
+	const timeline = (subject: string, detail: string, data?: TimelineEntry['data']) => told(plan, options, 'fault', subject, detail, data);
 	const node = nodeOf(plan, request.node);
 	switch (request.action) {
 		case 'kill': {
@@ -139,7 +151,7 @@ async function recorded(state: StateStore, same: (f: ActiveFault) => boolean, fa
 
 // heal: every network fault (of one node, or all); thaw: frozen nodes. Each
 // undone fault is taken off the record once it is undone.
-async function heal(plan: Plan, state: StateStore, request: {action: 'thaw' | 'heal'; node?: string}): Promise<string[]> {
+async function heal(plan: Plan, state: StateStore, request: {action: 'thaw' | 'heal'; node?: string}, options: FaultOptions): Promise<string[]> {
 	const matches = (fault: ActiveFault): boolean => {
 		if (request.action === 'thaw') return fault.kind === 'frozen' && (!request.node || fault.node === request.node);
 		if (fault.kind === 'partition') return !request.node || fault.groups.some(group => group.includes(request.node!));
@@ -150,7 +162,7 @@ async function heal(plan: Plan, state: StateStore, request: {action: 'thaw' | 'h
 		await undo(plan, fault);
 		await state.setFault(f => f === fault);
 		const subject = fault.kind === 'partition' ? 'cluster' : fault.node;
-		await appendTimeline(plan.timelineFile, entry('heal', subject, `${request.action === 'thaw' ? 'thawed' : 'healed'}: ${describeFault(fault)}`));
+		await told(plan, options, 'heal', subject, `${request.action === 'thaw' ? 'thawed' : 'healed'}: ${describeFault(fault)}`);
 		undone.push(`${request.action === 'thaw' ? 'thawed' : 'healed'} ${describeFault(fault)}`);
 	}
 	return undone;
@@ -197,12 +209,4 @@ export async function forgetQemuFaults(plan: Plan, state: StateStore, node: stri
 	if (ended.length === 0) return;
 	await state.setFault(f => ended.includes(f));
 	await appendTimeline(plan.timelineFile, entry('heal', node, `${why}: ${ended.map(describeFault).join('; ')} no longer apply`));
-}
-
-// A killed or powered-down node that boots again is no longer a fault.
-export async function forgetNodeLoss(plan: Plan, state: StateStore, node: string): Promise<void> {
-	const lost = (state.current.faults ?? []).filter(f => (f.kind === 'killed' || f.kind === 'powered-down') && f.node === node);
-	if (lost.length === 0) return;
-	await state.setFault(f => lost.includes(f));
-	await appendTimeline(plan.timelineFile, entry('heal', node, 'booted again'));
 }

@@ -1,35 +1,41 @@
+import {plainEventPrinter, type RunEventListener} from '../model/events.js';
 import type {Profile} from '../model/profile-schema.js';
 import {etcdVariablesFor, withAccel, nodeVars, type Plan} from '../model/plan.js';
 import {commandVariables, renderCommand} from '../model/install-plan.js';
-import {startNodeLink} from '../services/node-link.js';
-import {startNode} from '../services/qemu.js';
-import {waitForSsh, type NodeSsh} from '../services/ssh.js';
 import {runningAccel, type StateStore} from '../services/state.js';
-import {forgetNodeLoss} from './faults.js';
-import {sshTargetFor} from './up.js';
+import {startOneNode} from './node-power.js';
 
-// Boots one killed or powered-down node of a running cluster again and
-// installs it (push), so it rejoins: the `start` step of a rehearsal. The
-// demo guest keeps etcd's data in RAM, so a scenario may give the commands
-// that make it rejoin (`rejoin`) instead of the install's own.
+// Boots one killed or powered-down node of a running cluster again: the
+// `start` step of a rehearsal, done as `plasma-tui node start` does it. An
+// installed node of a profile with boot.afterInstall: disk boots from its
+// disk and keeps its data and identity (etcd restarts as the same member with
+// its data). A node that netboots blank is installed again; a scenario may
+// give the commands that make it rejoin (`rejoin`) instead of the install's own.
 
-export async function bootNodeAgain(profile: Profile, plan: Plan, name: string, options: {state: StateStore; rejoin?: string[]; onLine: (line: string) => void; signal?: AbortSignal}): Promise<NodeSsh> {
+export type NodeAgainOptions = {state: StateStore; rejoin?: string[]; onLine: (line: string) => void; onEvent?: RunEventListener; signal?: AbortSignal};
+
+export function bootsFromDisk(plan: Plan, state: StateStore, name: string): boolean {
+	return plan.boot.afterInstall === 'disk' && state.current.nodes[name]?.installed === true;
+}
+
+export async function bootNodeAgain(profile: Profile, plan: Plan, name: string, options: NodeAgainOptions): Promise<string> {
 	// The accelerator the cluster was started with (its recorded QEMU argv), not a new probe.
 	const running = withAccel(plan, runningAccel(options.state.current, 'tcg', name));
-	const planned = running.nodes.find(n => n.name === name);
-	if (!planned) throw new Error(`unknown node "${name}"`);
-	const node = options.rejoin && planned.install.method === 'push'
-		? {...planned, install: {...planned.install, commands: options.rejoin.map(command => renderCommand(command, commandVariables(nodeVars(planned, plan.cluster), planned, etcdVariablesFor(plan, planned))))}}
-		: planned;
-	await startNodeLink(node, running, options.state, options.signal);
-	const proc = await startNode(node, running, options.state, options.signal);
-	options.onLine(`${name}: QEMU ${proc.attached ? 'already running' : 'started'} (pid ${proc.pid})`);
-	await options.state.setNode(name, 'booting', 'booted again by a rehearsal');
-	const ssh = await waitForSsh(sshTargetFor(running, node), {timeoutMs: profile.boot.sshTimeoutSec * 1000, signal: options.signal});
-	options.onLine(`${name}: answers on SSH`);
-	const {installNode} = await import('../services/install.js');
-	await installNode({plan: running, node, ssh, state: options.state, signal: options.signal, qemuPid: proc.pid, onLine: line => options.onLine(`${name}: ${line}`)});
-	await options.state.setNode(name, 'installed');
-	await forgetNodeLoss(plan, options.state, name);
-	return ssh;
+	const rejoin = options.rejoin && !bootsFromDisk(running, options.state, name) ? options.rejoin : undefined;
+	const withRejoin: Plan = rejoin
+		? {
+				...running,
+				nodes: running.nodes.map(node =>
+					node.name === name && node.install.method === 'push'
+						? {...node, install: {...node.install, commands: rejoin.map(command => renderCommand(command, commandVariables(nodeVars(node, plan.cluster), node, etcdVariablesFor(plan, node))))}}
+						: node,
+				),
+			}
+		: running;
+	const print = plainEventPrinter(options.onLine);
+	const onEvent: RunEventListener = event => {
+		print(event);
+		options.onEvent?.(event);
+	};
+	return startOneNode(profile, withRejoin, name, {state: options.state, signal: options.signal, onEvent, validate: false});
 }

@@ -39,7 +39,8 @@ export async function nodePowerVerdict(plan: Plan, name: string, action: NodePow
 }
 
 // validate: run the started node's checks (default true), as `start` of the cluster does.
-type PowerOptions = {onEvent: RunEventListener; signal?: AbortSignal; validate?: boolean};
+// state: the caller's open store (a rehearsal's), so both see the same record.
+type PowerOptions = {onEvent: RunEventListener; signal?: AbortSignal; validate?: boolean; state?: StateStore};
 
 export async function stopOneNode(profile: Profile, plan: Plan, name: string, options: PowerOptions): Promise<string> {
 	assertVmTarget(plan.target, profile.name, 'node stop');
@@ -74,7 +75,7 @@ export async function stopOneNode(profile: Profile, plan: Plan, name: string, op
 export async function startOneNode(profile: Profile, plan: Plan, name: string, options: PowerOptions): Promise<string> {
 	assertVmTarget(plan.target, profile.name, 'node start');
 	const node = findNode(plan, name);
-	const state = await StateStore.open(plan.stateFile, profile.name, plan.workDir);
+	const state = options.state ?? (await StateStore.open(plan.stateFile, profile.name, plan.workDir));
 	if (await nodePid(node, plan)) return 'already running';
 	await state.setLifecycle(state.current.lifecycle?.cluster === 'stopped' ? 'stopped' : 'running', current => current.filter(n => n !== name));
 	await appendTimeline(plan.timelineFile, lifecycleEntry(name, 'starting', 'plasma-tui node start', name));

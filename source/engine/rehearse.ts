@@ -35,19 +35,24 @@ const CONNECT_TIMEOUT_MS = 30_000;
 // One SSH session per node, opened when a step needs it and again after the node came back.
 export class Sessions {
 	#held = new Map<string, NodeSsh>();
-	constructor(private readonly plan: Plan) {}
+	// signal: Ctrl-C; every SSH wait and command of the rehearsal ends with it.
+	constructor(
+		private readonly plan: Plan,
+		readonly signal?: AbortSignal,
+	) {}
 
 	async of(node: NodePlan, timeoutMs = CONNECT_TIMEOUT_MS): Promise<NodeSsh> {
 		const held = this.#held.get(node.name);
 		if (held && !held.closed) return held;
-		const ssh = await waitForSsh(sshTargetFor(this.plan, node), {timeoutMs, attemptTimeoutMs: Math.min(timeoutMs, 20_000)});
+		const ssh = await waitForSsh(sshTargetFor(this.plan, node), {timeoutMs, attemptTimeoutMs: Math.min(timeoutMs, 20_000), signal: this.signal});
 		this.#held.set(node.name, ssh);
 		return ssh;
 	}
 
-	set(name: string, ssh: NodeSsh): void {
+	// The node went away (killed, booted again): the next step connects afresh.
+	drop(name: string): void {
 		this.#held.get(name)?.close();
-		this.#held.set(name, ssh);
+		this.#held.delete(name);
 	}
 
 	// Those that answer now; a node that does not is left out (its node checks fail: no SSH connection).
@@ -65,7 +70,7 @@ export class Sessions {
 
 export async function rehearse(profile: Profile, plan: Plan, scenario: Scenario, options: RehearseOptions): Promise<RehearsalReport> {
 	const state = await openState(plan);
-	const sessions = new Sessions(plan);
+	const sessions = new Sessions(plan, options.signal);
 	const bindings: Record<string, string> = {};
 	const results: StepResult[] = [];
 	const startedAt = new Date().toISOString();
@@ -153,9 +158,9 @@ async function runStep(profile: Profile, plan: Plan, step: ScenarioStep, context
 	}
 	if ('start' in step) {
 		const name = bound(step.start);
-		const ssh = await bootNodeAgain(profile, plan, name, {state, rejoin: step.rejoin, onLine: line => options.onLine(`  ${line}`), signal: options.signal});
-		sessions.set(name, ssh);
-		return `${name} booted and installed again`;
+		sessions.drop(name);
+		const outcome = await bootNodeAgain(profile, plan, name, {state, rejoin: step.rejoin, onLine: line => options.onLine(`  ${line}`), signal: options.signal});
+		return `${name} ${outcome}`;
 	}
 	if ('run' in step) return runCommand(plan, step, context);
 	return expectCheck(profile, plan, step.expect, context);
@@ -170,12 +175,13 @@ async function runCommand(plan: Plan, step: Extract<ScenarioStep, {run: string}>
 	for (;;) {
 		try {
 			const ssh = await sessions.of(node);
-			const result = await ssh.exec(command, {timeoutMs: 20_000});
+			const result = await ssh.exec(command, {timeoutMs: 20_000, signal: options.signal});
 			const text = `${result.stdout}${result.stderr}`.trim();
 			const exitHeld = step.exit === 'ok' ? result.code === 0 : result.code !== 0;
 			last = `exit ${result.code ?? result.signal}${text ? `: ${text.split('\n').at(-1)!.slice(0, 200)}` : ''}`;
 			if (exitHeld && (!output || output.test(text))) return last;
 		} catch (error) {
+			options.signal?.throwIfAborted();
 			last = (error as Error).message;
 		}
 		if (Date.now() >= deadline) throw new Error(`expected ${step.exit === 'ok' ? 'exit 0' : 'a failure'}${output ? ` and output matching /${step.output}/` : ''}; got ${last}`);
@@ -227,7 +233,7 @@ export async function findLeader(plan: Plan, sessions: Sessions, skip: readonly 
 			if (!ssh) return undefined;
 			const vars = commandVariables(nodeVars(node, plan.cluster), node, etcdVariablesFor(plan, node));
 			const etcdctl = `etcdctl --endpoints https://127.0.0.1:2379 --cacert ${vars['ca']} --cert ${vars['cert']} --key ${vars['key']} --command-timeout 5s`;
-			const result = await ssh.exec(`${etcdctl} endpoint status -w json && ${etcdctl} member list -w json`, {timeoutMs: 15_000}).catch(() => undefined);
+			const result = await ssh.exec(`${etcdctl} endpoint status -w json && ${etcdctl} member list -w json`, {timeoutMs: 15_000, signal: sessions.signal}).catch(() => undefined);
 			if (result?.code !== 0) return undefined;
 			// Raw text, not JSON.parse: member ids are 64-bit and lose their low digits as numbers.
 			const leaderId = /"leader":(\d+)/.exec(result.stdout)?.[1];

@@ -102,6 +102,8 @@ test('watch shows the checks of a killed leader going to failed and the new lead
 	const all = await cli(['timeline', '--profile-file', profileFile, '--run', 'all'], 30_000);
 	assert.match(all.stdout, /run: plasma-tui up \(e2ewatch\)/);
 
+	// The kill here is a plain SIGKILL, not a fault: none may be on record (a fault left active is a failure).
+	assert.deepEqual((await readState(plan!.stateFile))?.faults ?? [], []);
 	await teardown(plan!, {graceMs: 500});
 	assert.deepEqual(await processesOf(plan!), []);
 });

@@ -1,6 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {describeFault, faultMarkers, membersDownBy, parseFault, parseRate, takenBy, wirefilterCommands, withImpairment, type ActiveFault} from '../../source/model/fault.js';
+import {markerEvents} from '../../source/model/fault-events.js';
 
 const nodes = ['node01', 'node02', 'node03', 'node04', 'node05'];
 const at = '2026-01-01T00:00:00.000Z';
@@ -65,4 +66,13 @@ test('impairments add up per node and become wirefilter commands on the outgoing
 	assert.deepEqual(wirefilterCommands({}), ['delay LR 0', 'loss LR 0', 'bandwidth LR 0']);
 	assert.equal(parseRate('512kbit'), 64_000);
 	assert.equal(parseRate('fast'), undefined);
+});
+
+test('fault markers read from the state file become events: each fault on or off once, per node', () => {
+	const events = markerEvents({node02: ['frozen'], node03: ['isolated']}, {node03: ['isolated', 'delay 200ms'], node01: ['partition 1/2']}, 5);
+	assert.deepEqual(
+		events.map(e => (e.type === 'log' ? `${e.level} ${e.node}: ${e.message}` : e.type)),
+		['info node02: fault undone: frozen', 'warn node03: fault: delay 200ms', 'warn node01: fault: partition 1/2'],
+	);
+	assert.deepEqual(markerEvents({node03: ['isolated']}, {node03: ['isolated']}, 5), []);
 });

@@ -1,15 +1,17 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {applyFault} from '../../source/engine/faults.js';
 import {buildPlan} from '../../source/model/plan.js';
-import {nodeRunStatus, qmpAction} from '../../source/services/node-faults.js';
+import type {RunEvent} from '../../source/model/events.js';
+import {EMPTY_CHECK_MEMORY, timelineEntriesOf} from '../../source/model/timeline-record.js';
+import {nodeRunStatus} from '../../source/services/node-faults.js';
 import {isOurProcess} from '../../source/services/processes.js';
 import {nodeIdentity} from '../../source/services/qemu.js';
 import {readState, StateStore} from '../../source/services/state.js';
 import {readTimeline} from '../../source/services/timeline.js';
+import {firmwareQemu} from '../firmware-qemu.js';
 import {hostTools, skipUnless, template, tempDir} from '../helpers.js';
 
 const skip = skipUnless(await hostTools({'qemu-system-x86_64': 'qemu-system-x86'}));
@@ -24,19 +26,13 @@ test('freeze/thaw, isolate/heal, kill on a real QEMU; the guard refuses what cos
 	profile.workDir = path.join(dir, 'w');
 	const plan = buildPlan(profile, {clustersDir: dir, imageDir: dir, home: dir, accel: 'tcg'});
 	const node = plan.nodes[2]!;
-	fs.mkdirSync(path.dirname(node.runtime.pidfile), {recursive: true});
-	const qemu = spawn('qemu-system-x86_64', ['-S', '-display', 'none', '-nodefaults', '-accel', 'tcg', '-m', '64', '-netdev', 'user,id=cluster,restrict=on', '-device', 'virtio-net-pci,netdev=cluster', '-chardev', `socket,id=qmp,path=${node.runtime.qmpSocket},server=on,wait=off`, '-mon', 'chardev=qmp,mode=control', '-pidfile', node.runtime.pidfile], {stdio: 'ignore'});
+	const qemu = await firmwareQemu(node);
 	try {
-		const deadline = Date.now() + 20_000;
-		while (!fs.existsSync(node.runtime.pidfile) || !fs.existsSync(node.runtime.qmpSocket)) {
-			if (Date.now() > deadline) throw new Error('QEMU did not start');
-			await new Promise(resolve => setTimeout(resolve, 50));
-		}
-		await qmpAction(node, 'cont');
 		const state = await StateStore.open(plan.stateFile, plan.profileName, plan.workDir);
 		const verdicts: string[] = [];
 		// Only node03 has a real QEMU; the guard is told all three run.
-		const options = {state, alive: new Set(plan.nodes.map(n => n.name)), onVerdict: (v: {message: string}) => verdicts.push(v.message)};
+		const events: RunEvent[] = [];
+		const options = {state, alive: new Set(plan.nodes.map(n => n.name)), onVerdict: (v: {message: string}) => verdicts.push(v.message), onEvent: (e: RunEvent) => events.push(e)};
 
 		await applyFault(plan, {action: 'freeze', node: 'node03'}, options);
 		assert.equal(await nodeRunStatus(node), 'paused');
@@ -72,6 +68,12 @@ test('freeze/thaw, isolate/heal, kill on a real QEMU; the guard refuses what cos
 			'heal node03: healed: node03: isolated',
 			'fault node03: killed (SIGKILL of its QEMU)',
 		]);
+		// The same, once each, as the engine's events (log lines: no timeline recorder writes them again).
+		assert.deepEqual(
+			events.map(e => (e.type === 'log' ? `${e.level} ${e.node}: ${e.message}` : e.type)),
+			['warn node03: fault: frozen (QMP stop)', 'info node03: fault undone: thawed: node03: frozen', 'warn node03: fault: isolated (cluster NIC link down)', 'info node03: fault undone: healed: node03: isolated', 'warn node03: fault: killed (SIGKILL of its QEMU)'],
+		);
+		assert.deepEqual(timelineEntriesOf(EMPTY_CHECK_MEMORY, events[0]!).entries, []);
 	} finally {
 		qemu.kill('SIGKILL');
 		fs.rmSync(dir, {recursive: true, force: true});
