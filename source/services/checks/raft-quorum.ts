@@ -12,6 +12,8 @@ export const raftQuorumCheck = defineCheck({
 	params: z.strictObject({port: z.number().int().default(2379)}),
 	example: {port: 2379},
 	scope: 'cluster',
+	// A majority of the members answering is a quorum: it need not wait for the last one.
+	startsWhen: 'quorum',
 	name: spec => `${spec.type} :${spec.port}`,
 	port: spec => spec.port,
 	async run(spec, context) {
