@@ -4,7 +4,7 @@ import type {Profile, CheckSpec} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
 import {changesNode, checkName, clusterCheckAttempt, isClusterCheck, nodeCheckAttempt, runsOn, startsWhen, type CheckContext, type NodeAccess} from '../services/checks/registry.js';
-import {mayStart, START_RANK, startWaitLine, type ArrivingNode} from '../model/check-start.js';
+import {formatTiming, mayStart, START_RANK, startWaitLine, type ArrivingNode} from '../model/check-start.js';
 import type {NodeSsh} from '../services/ssh.js';
 import {writeFileAtomic} from '../services/atomic-file.js';
 import {ensureWorkDirs} from '../services/owned-dir.js';
@@ -266,12 +266,6 @@ export async function validateCluster(
 	const report: Report = {profile: profile.name, ok: ordered.every(r => r.status === 'ok'), startedAt, finishedAt: new Date().toISOString(), results: ordered, ...timing, planDigest: options.planDigest};
 	if (options.writeReport !== false) await writeReport(plan, report);
 	return report;
-}
-
-// "4.1 s wall for 9.8 s of checks": how much the validation's checks overlapped.
-export function formatTiming(report: Pick<Report, 'wallMs' | 'checkMs'>): string | undefined {
-	if (report.wallMs === undefined || report.checkMs === undefined) return undefined;
-	return `${(report.wallMs / 1000).toFixed(1)} s wall for ${(report.checkMs / 1000).toFixed(1)} s of checks`;
 }
 
 // A check's detail and reason carry remote stderr and HTTP bodies: the report (text and JSON) gets them cleaned.

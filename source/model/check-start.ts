@@ -43,3 +43,9 @@ export function mayStart(needs: CheckStart, nodes: readonly ArrivingNode[], self
 export function startWaitLine(check: string, waitingFor: readonly string[]): string {
 	return `waiting for ${check}: starts once ${waitingFor.join(', ')} ${waitingFor.length === 1 ? 'is' : 'are'} installed`;
 }
+
+// "4.1 s wall for 9.8 s of checks": how much the validation's checks overlapped.
+export function formatTiming(report: {wallMs?: number; checkMs?: number}): string | undefined {
+	if (report.wallMs === undefined || report.checkMs === undefined) return undefined;
+	return `${(report.wallMs / 1000).toFixed(1)} s wall for ${(report.checkMs / 1000).toFixed(1)} s of checks`;
+}

@@ -49,7 +49,7 @@ test('a cluster check that needs any node waits for the first one', () => {
 });
 
 test('the registry says when each check type starts: node-local at once, membership counts with a quorum, l2-mesh with everyone', () => {
-	const starts = Object.fromEntries(CHECK_DEFINITIONS.map(d => [d.type, startsWhen({type: d.type, ...d.schema.parse({type: d.type, ...d.example})})]));
+	const starts = Object.fromEntries(CHECK_DEFINITIONS.map(d => [d.type, startsWhen(d.schema.parse({type: d.type, ...d.example}))]));
 	assert.equal(starts['ssh'], 'node');
 	assert.equal(starts['tcp-port'], 'node');
 	assert.equal(starts['tls'], 'node');
