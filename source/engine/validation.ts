@@ -192,7 +192,7 @@ export async function validateCluster(
 			await Promise.race([wake.promise, aborted]);
 		}
 	};
-	const contextOf = (spec: CheckSpec): CheckContext => ({plan, nodes: ready(), timeoutMs: Math.min(spec.timeoutSec * 1000, options.timeoutCapMs ?? Infinity), signal, target: options.target});
+	const contextOf = (spec: CheckSpec): CheckContext => ({plan, nodes: ready(), pending: plan.nodes.filter(n => !arrived.has(n.name)).map(n => n.name), timeoutMs: Math.min(spec.timeoutSec * 1000, options.timeoutCapMs ?? Infinity), signal, target: options.target});
 
 	const notRun = (index: number, spec: CheckSpec, name: string, node: NodePlan | undefined, reason: string) => {
 		record(index, node, {check: name, type: spec.type, node: node?.name, status: 'not-run', detail: `not run: ${reason}`, reason, durationMs: 0});

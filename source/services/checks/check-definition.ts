@@ -30,6 +30,8 @@ export type CheckContext = {
 	target?: (node: NodePlan, port: number) => {host: string; port: number};
 	timeoutMs: number;
 	signal?: AbortSignal;
+	// Nodes not in this validation yet (up: still installing): not silent, only not there yet.
+	pending?: string[];
 };
 
 // A node check runs once per node: the context says which node and its connection.
