@@ -427,7 +427,7 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 			const resumed = plan.nodes.filter(n => !leftOut.includes(n)).map(n => n.name);
 			await appendTimeline(plan.timelineFile, {at: new Date().toISOString(), kind: 'snapshot', subject: 'cluster', to: `booted from ${fromSnapshot}`, detail: `up --from-snapshot ${fromSnapshot}: ${resumed.length} of ${plan.nodes.length} nodes resumed (${resumed.join(', ')})`, data: {name: fromSnapshot, nodes: resumed.length}});
 		}
-		// The nodes that failed before validation (their checks may already be failing nodes by now).
+		// The nodes that failed before validation (not those a check failed since: validation runs meanwhile).
 		const failed = plan.nodes.filter(n => leftOut.includes(n));
 		if (installStage) endStage(installStage, 'installed', failed);
 		if (options.bootOnly) for (const name of plan.stages.slice(plan.stages.indexOf('boot') + 1)) Stage.skipped(emit, name, 'up --boot-only');
