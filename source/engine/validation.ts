@@ -235,7 +235,7 @@ export async function validateCluster(
 		emit({type: 'check', node: access.node.name, check: name, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, logLine, facts: outcome.facts, at: Date.now()});
 	};
 
-	// One node's checks of a segment, one after the other, those that wait for fewer others first.
+	// One node's checks of a segment: those that wait for fewer others first.
 	const nodeChain = async (node: NodePlan, segment: Array<{spec: CheckSpec; index: number}>) => {
 		const mine = segment.filter(({spec}) => !isClusterCheck(spec) && runsOn(spec, node));
 		if (mine.length === 0) return;
@@ -250,8 +250,10 @@ export async function validateCluster(
 			}
 			return;
 		}
-		const ordered = [...mine].sort((a, b) => START_RANK[startsWhen(a.spec)] - START_RANK[startsWhen(b.spec)]);
-		for (const item of ordered) await nodeCheck(item, {node, ssh: arrival.ssh});
+		// Checks that start alike run at once: one exec channel each on the node's one session (NodeSsh caps them).
+		for (const rank of [...new Set(mine.map(({spec}) => START_RANK[startsWhen(spec)]))].sort()) {
+			await Promise.all(mine.filter(({spec}) => START_RANK[startsWhen(spec)] === rank).map(item => nodeCheck(item, {node, ssh: arrival.ssh})));
+		}
 	};
 	const clusterChain = async (segment: Array<{spec: CheckSpec; index: number}>) => {
 		for (const item of segment.filter(({spec}) => isClusterCheck(spec))) await clusterCheck(item);
