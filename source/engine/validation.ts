@@ -4,7 +4,7 @@ import type {Profile, CheckSpec} from '../model/profile-schema.js';
 import type {NodePlan, Plan} from '../model/plan.js';
 import type {RunEventListener} from '../model/events.js';
 import {changesNode, checkName, clusterCheckAttempt, isClusterCheck, nodeCheckAttempt, runsOn, startsWhen, type CheckContext, type NodeAccess} from '../services/checks/registry.js';
-import {formatTiming, mayStart, START_RANK, startWaitLine, type ArrivingNode} from '../model/check-start.js';
+import {formatTiming, mayStart, startWaitLine, type ArrivingNode} from '../model/check-start.js';
 import type {NodeSsh} from '../services/ssh.js';
 import {writeFileAtomic} from '../services/atomic-file.js';
 import {ensureWorkDirs} from '../services/owned-dir.js';
@@ -199,7 +199,20 @@ export async function validateCluster(
 		emit({type: 'check', node: node?.name, check: name, status: 'not-run', detail: reason, at: Date.now()});
 	};
 
-	const clusterCheck = async ({spec, index}: {spec: CheckSpec; index: number}) => {
+	// Each cluster check's end, for the node checks the profile lists after it.
+	const specs = options.checks ?? profile.checks;
+	const clusterEnds = new Map(specs.flatMap((spec, index) => (isClusterCheck(spec) ? [[index, {name: checkName(spec), finished: false, ...nextWake()}]] : [])));
+	const clusterBefore = (index: number) => [...clusterEnds].filter(([at]) => at < index).at(-1)?.[1];
+	const clusterCheck = async (item: {spec: CheckSpec; index: number}) => {
+		try {
+			await runClusterCheck(item);
+		} finally {
+			const end = clusterEnds.get(item.index)!;
+			end.finished = true;
+			end.resolve();
+		}
+	};
+	const runClusterCheck = async ({spec, index}: {spec: CheckSpec; index: number}) => {
 		const name = checkName(spec);
 		await startGate(spec, name);
 		if (ready().length === 0) {
@@ -220,6 +233,13 @@ export async function validateCluster(
 
 	const nodeCheck = async ({spec, index}: {spec: CheckSpec; index: number}, access: NodeAccess) => {
 		const name = checkName(spec);
+		// The profile's order still counts across kinds: a node check written after a cluster check
+		// (etcd health after raft-quorum) starts once that one has finished, as when checks ran in order.
+		const before = clusterBefore(index);
+		if (before && !before.finished) {
+			emit({type: 'check', node: access.node.name, check: name, status: 'waiting', detail: `waiting for ${name}: starts after ${before.name}`, at: Date.now()});
+			await Promise.race([before.promise, aborted]);
+		}
 		await startGate(spec, name, access.node);
 		const checkStarted = Date.now();
 		emit({type: 'check', node: access.node.name, check: name, status: 'waiting', detail: `waiting for ${name}`, at: Date.now()});
@@ -235,7 +255,7 @@ export async function validateCluster(
 		emit({type: 'check', node: access.node.name, check: name, status: outcome.ok ? 'ok' : 'failed', detail: outcome.detail, logLine, facts: outcome.facts, at: Date.now()});
 	};
 
-	// One node's checks of a segment: those that wait for fewer others first.
+	// One node's checks of a segment, at once.
 	const nodeChain = async (node: NodePlan, segment: Array<{spec: CheckSpec; index: number}>) => {
 		const mine = segment.filter(({spec}) => !isClusterCheck(spec) && runsOn(spec, node));
 		if (mine.length === 0) return;
@@ -250,16 +270,14 @@ export async function validateCluster(
 			}
 			return;
 		}
-		// Checks that start alike run at once: one exec channel each on the node's one session (NodeSsh caps them).
-		for (const rank of [...new Set(mine.map(({spec}) => START_RANK[startsWhen(spec)]))].sort()) {
-			await Promise.all(mine.filter(({spec}) => START_RANK[startsWhen(spec)] === rank).map(item => nodeCheck(item, {node, ssh: arrival.ssh})));
-		}
+		// Each waits for its own start: one exec channel each on the node's one session (NodeSsh caps them).
+		await Promise.all(mine.map(item => nodeCheck(item, {node, ssh: arrival.ssh})));
 	};
 	const clusterChain = async (segment: Array<{spec: CheckSpec; index: number}>) => {
 		for (const item of segment.filter(({spec}) => isClusterCheck(spec))) await clusterCheck(item);
 	};
 
-	for (const segment of segmentsOf(options.checks ?? profile.checks)) {
+	for (const segment of segmentsOf(specs)) {
 		await Promise.all([clusterChain(segment), ...plan.nodes.map(node => nodeChain(node, segment))]);
 	}
 	// Wall time next to the sum of the checks' own times: how much the checks overlapped.

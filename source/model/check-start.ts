@@ -16,10 +16,6 @@ export type ArrivingNode = {name: string; role: NodeRole; status: ArrivalStatus}
 
 export type StartVerdict = {start: true} | {start: false; waitingFor: string[]};
 
-// The order a node runs its checks in: what needs the fewest others first,
-// so one slow node does not hold back another's own checks.
-export const START_RANK: Record<CheckStart, number> = {node: 0, quorum: 1, all: 2};
-
 export function mayStart(needs: CheckStart, nodes: readonly ArrivingNode[], self?: string): StartVerdict {
 	const pending = nodes.filter(n => n.status === 'pending');
 	if (self !== undefined) {

@@ -146,3 +146,49 @@ test('a check that changes a node runs alone: after every check before it, befor
 	assert.ok(order.slice(0, restart).every(e => !e.startsWith('after@')), order.join(' '));
 	await fs.rm(home, {recursive: true, force: true});
 });
+
+test('a node check written after a cluster check starts once that one has finished (etcd health after raft-quorum)', async () => {
+	const home = tempDir();
+	const profile = template();
+	profile.checks = [
+		{type: 'command', name: 'first', command: 'first', expectExit: 0, timeoutSec: 5},
+		{type: 'crud', port: 2379, timeoutSec: 5},
+		{type: 'command', name: 'health', command: 'health', expectExit: 0, timeoutSec: 5},
+	];
+	const plan = planIn(home, profile);
+	for (const node of plan.nodes) {
+		for (const file of [node.secrets.ca, node.secrets.cert, node.secrets.key]) {
+			await fs.mkdir(path.dirname(file), {recursive: true});
+			await fs.writeFile(file, 'pem');
+		}
+	}
+	const store = new Map<string, string>();
+	const order: string[] = [];
+	const connections = new Map(
+		plan.nodes.map(n => {
+			const base = fakeNode(store);
+			const session = {
+				closed: false,
+				async exec(command: string) {
+					order.push(`${command}@${n.name}`);
+					return {code: 0, stdout: '', stderr: ''};
+				},
+				async httpsRequest(request: {path: string; body?: string}) {
+					if (request.path === '/v3/kv/put') order.push(`crud@${n.name}`);
+					return (base as unknown as {httpsRequest: (r: unknown) => Promise<unknown>}).httpsRequest(request);
+				},
+				close() {},
+			};
+			return [n.name, session as unknown as NodeSsh];
+		}),
+	);
+	const events: RunEvent[] = [];
+	const report = await validateCluster(profile, plan, {connections, onEvent: event => events.push(event)});
+	assert.equal(report.ok, true, formatReport(report));
+	const crud = order.indexOf(order.find(e => e.startsWith('crud@'))!);
+	assert.ok(crud >= 0, order.join(' '));
+	assert.ok(order.slice(0, crud).every(e => !e.startsWith('health@')), order.join(' '));
+	assert.ok(order.slice(crud).every(e => !e.startsWith('first@')), 'a check before the cluster one does not wait for it');
+	assert.ok(events.some(e => e.type === 'check' && e.check === 'health' && e.detail === 'waiting for health: starts after crud :2379'));
+	await fs.rm(home, {recursive: true, force: true});
+});
