@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {execa} from 'execa';
-import {type BenchRow, failed, round, row, skipped} from './result.js';
+import {type BenchRow, failed, median, round, row, skipped} from './result.js';
 import type {CommandRecord, TimedLine, VmSessionResult} from './vm-session.js';
 
 // `up --profile demo --yes`, phase by phase, from the plain lines it prints
@@ -56,6 +56,7 @@ export function upRows(session: VmSessionResult): BenchRow[] {
 	const installAll = installStart !== undefined && installEnd !== undefined ? (installEnd - installStart) / 1000 : undefined;
 	rows.push(row(GROUP, 'install (first start to last done)', s(installAll), 's', {note: `per node: ${installs.map((v, i) => `${NODES[i]} ${v === undefined ? '-' : round(v, 1)}`).join(', ')}`}));
 	rows.push(row(GROUP, 'validate', s(stage('validate')), 's', {note: lines.find(l => /^\[validate\] (done|failed)/.test(l.line))?.line.replace(/; report .*/, '').slice(0, 80)}));
+	rows.push(...validateRows(session));
 	const total = row(GROUP, 'total: up until it exits', round(up.totalMs / 1000, 1), 's', {note: `exit code ${up.exitCode}`});
 	if (up.exitCode !== 0) total.status = 'error';
 	rows.push(total);
@@ -77,6 +78,32 @@ export function upRows(session: VmSessionResult): BenchRow[] {
 	rows.push(row(GROUP, `boot-baseline.sh: all ssh-ready (${session.accel.toUpperCase()})`, s(baseValue), 's', {note: `${perNode.join(', ')}; QEMU options ${same ? 'match the plan' : 'DIFFER from the plan'}`}));
 	if (allReady !== undefined && baseValue !== undefined) {
 		rows.push(row(GROUP, 'tool boot / baseline boot', round(allReady / baseValue, 2), 'x', {goal: {max: 1, text: '<= 1.0x'}}));
+	}
+	return rows;
+}
+
+// The validate stage's wall time next to the sum of its checks' times (they overlap, pipelined per node),
+// up again on the validated cluster, and what a check would cost with a handshake of its own.
+export function validateRows(session: VmSessionResult): BenchRow[] {
+	const rows: BenchRow[] = [];
+	const done = session.up?.lines.find(l => /^\[validate\] done: .* in [\d.]+ s wall for [\d.]+ s of checks/.test(l.line))?.line;
+	const [, wall, sum] = done ? /in ([\d.]+) s wall for ([\d.]+) s of checks/.exec(done)! : [];
+	rows.push(row(GROUP, 'validate: wall time (sum of check times in note)', wall === undefined ? null : Number(wall), 's', {note: wall === undefined ? 'no "[validate] done" line with its times' : `sum of check times ${sum} s: ${round(Number(sum) / Number(wall), 1)}x overlap`}));
+	const reruns = session.rerun ?? [];
+	if (reruns.length > 0) {
+		const times = reruns.map(r => round(r.totalMs / 1000, 2));
+		const skippedBoot = reruns.every(r => r.exitCode === 0 && r.lines.some(l => /^up again: preflight, boot and install skipped/.test(l.line)));
+		const value = row(GROUP, 'up again on a validated cluster', median(times), 's', {goal: {max: 3, text: '< 3 s'}, samples: times, note: `median of ${times.length} (${times.join(', ')}); node-local checks only${skippedBoot ? '' : '; DID NOT skip boot'}; machine shared: noisy`});
+		if (!skippedBoot) value.status = 'error';
+		rows.push(value);
+	}
+	if (session.rerunFull) rows.push(row(GROUP, 'up again --full (every check)', round(session.rerunFull.totalMs / 1000, 1), 's', {note: `exit code ${session.rerunFull.exitCode}`}));
+	const costs = (name: string) => session.sshCost?.lines.find(l => l.line.startsWith(`${name} `))?.line.split(' ').slice(1).map(Number) ?? [];
+	const handshake = costs('handshake-ms');
+	const exec = costs('exec-ms');
+	if (handshake.length > 0 && exec.length > 0) {
+		rows.push(row(GROUP, 'one check with its own SSH handshake', median(handshake), 'ms', {samples: handshake, note: 'connect + exec "true" + close, node01 (what a handshake per check would cost)'}));
+		rows.push(row(GROUP, 'one check on the kept session', median(exec), 'ms', {samples: exec, note: 'exec "true" on the one session per node a validation keeps'}));
 	}
 	return rows;
 }

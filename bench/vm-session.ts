@@ -11,7 +11,7 @@ import {type CommandRecord, freePortBase, run} from './session-tools.js';
 // so the lock is held for both boots and the teardowns, and nothing else on
 // the machine boots VMs meanwhile. It records raw, timestamped output; the
 // parsing and the table are up-phases.ts's job.
-// 1. `plasma-tui up --profile-file <copy of demo> --yes` in a temp PLASMA_TUI_HOME, `stop`, `start`, then `down --purge`.
+// 1. `plasma-tui up --profile-file <copy of demo> --yes` in a temp PLASMA_TUI_HOME, `up` again (and `--full`), `stop`, `start`, then `down --purge`.
 // 2. bench/boot-baseline.sh on the same image with the accelerator the tool chose.
 
 export type {CommandRecord, TimedLine} from './session-tools.js';
@@ -24,6 +24,10 @@ export type VmSessionResult = {
 	planArgs: string[];
 	up?: CommandRecord;
 	down?: CommandRecord;
+	// `up` again on the validated cluster (3 samples), then `up --full`, then one check's SSH cost (bench/ssh-cost.ts).
+	rerun?: CommandRecord[];
+	rerunFull?: CommandRecord;
+	sshCost?: CommandRecord;
 	// `stop` then `start` of the cluster `up` left running (installed disks, no install, validate).
 	stop?: CommandRecord;
 	start?: CommandRecord;
@@ -72,6 +76,11 @@ async function main(outFile: string): Promise<void> {
 		const accel = result.up.lines.map(l => /accelerator (KVM|TCG)\b/.exec(l.line)?.[1]).find(Boolean);
 		if (accel) result.accel = accel.toLowerCase();
 		if (result.up.exitCode === 0) {
+			progress('plasma-tui up again on the validated cluster (3 samples), then up --full');
+			result.rerun = [];
+			for (let sample = 0; sample < 3; sample++) result.rerun.push(await run(process.execPath, [BIN, 'up', '--profile-file', profileFile, '--yes'], {env, timeoutMs: 5 * 60_000}));
+			result.rerunFull = await run(process.execPath, [BIN, 'up', '--profile-file', profileFile, '--yes', '--full'], {env, timeoutMs: 10 * 60_000});
+			result.sshCost = await run(process.execPath, ['--import', 'tsx', path.join(here, 'ssh-cost.ts'), profileFile], {env, timeoutMs: 5 * 60_000});
 			progress('plasma-tui stop');
 			result.stop = await run(process.execPath, [BIN, 'stop', '--profile-file', profileFile], {env, timeoutMs: 5 * 60_000});
 			progress('plasma-tui start');

@@ -85,7 +85,7 @@ export const COMMANDS = {
 	},
 	up: {
 		summary: 'preflight, image, certificates, boot, install, validate',
-		usage: 'up [--profile NAME | --profile-file PATH] [--from-snapshot NAME] --yes',
+		usage: 'up [--profile NAME | --profile-file PATH] [--from-snapshot NAME] [--full] --yes',
 		options: [
 			...profileHelp,
 			['--yes', 'do not ask before starting'],
@@ -93,8 +93,9 @@ export const COMMANDS = {
 			['--boot-only', 'stop once every node answers on SSH'],
 			['--from-snapshot NAME', 'after a down: start every node from snapshot NAME (no image, certificates or install), then validate'],
 			['--accept-new-host-keys', 'target ssh-hosts: pin the host key a machine presents when none is pinned (printed)'],
+			['--full', 'on a cluster already up and validated: run every check again (default: the node-local ones only)'],
 		],
-		parse: {...help, ...profileOptions, yes: {type: 'boolean', short: 'y'}, 'force-install': {type: 'boolean'}, 'boot-only': {type: 'boolean'}, 'from-snapshot': {type: 'string'}, 'accept-new-host-keys': {type: 'boolean'}},
+		parse: {...help, ...profileOptions, yes: {type: 'boolean', short: 'y'}, 'force-install': {type: 'boolean'}, 'boot-only': {type: 'boolean'}, 'from-snapshot': {type: 'string'}, 'accept-new-host-keys': {type: 'boolean'}, full: {type: 'boolean'}},
 		load: async () => (await import('./up.js')).run,
 	},
 	stop: {

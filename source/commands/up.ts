@@ -31,6 +31,7 @@ export async function bringUp(profile: Profile, values: CommandOptions, verb: 'u
 				bootOnly: values['boot-only'] === true,
 				fromSnapshot: typeof values['from-snapshot'] === 'string' ? values['from-snapshot'] : undefined,
 				acceptNewHostKeys: values['accept-new-host-keys'] === true,
+				full: values['full'] === true,
 				// Waits print when they change and then every 10 s per node, not on every retry.
 				onEvent: plainEventPrinter(line => console.log(line)),
 			});

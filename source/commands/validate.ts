@@ -2,6 +2,7 @@ import {plainEventPrinter} from '../model/events.js';
 import {validateRunning} from '../engine/validate-running.js';
 import {formatReport} from '../engine/validation.js';
 import {TimelineRecorder} from '../engine/timeline-recorder.js';
+import {planDigest} from '../model/rerun.js';
 import {checksFromOnly, EXIT, planFor, profileFromOptions, underWorkLock} from './common.js';
 import type {CommandRun} from './registry.js';
 
@@ -20,6 +21,8 @@ export const run: CommandRun = async ({values}) => {
 		const timeline = new TimelineRecorder(plan, 'validate', profile.name, message => console.error(`plasma-tui validate: ${message}`));
 		const {report} = await validateRunning(profile, plan, {
 			checks,
+			// A green validation of this plan lets the next `up` skip to validation.
+			planDigest: planDigest(plan),
 			timeoutCapMs: capSec === undefined ? undefined : capSec * 1000,
 			onEvent: timeline.listener(plainEventPrinter(line => console.log(line), {skip: event => event.type === 'check' && event.status === 'waiting'})),
 		}).finally(() => timeline.flush());

@@ -17,6 +17,9 @@ import {runUpSshHosts} from './up-ssh-hosts.js';
 import {bootCluster, exitReason, type BootedNode, type BootResult} from './boot.js';
 import {TimelineRecorder} from './timeline-recorder.js';
 import {markStarting} from './cluster-power.js';
+import {formatTiming} from '../model/check-start.js';
+import type {NodeArrival, ValidateRunningResult} from './validate-running.js';
+import {planDigest} from '../model/rerun.js';
 
 // The one place that sequences a run: preflight, image, certificates, boot,
 // install, validate. Nodes advance independently: each starts its install as
@@ -37,6 +40,8 @@ export type UpOptions = {
 	acceptNewHostKeys?: boolean;
 	// Target ssh-hosts: keys the operator confirmed one by one (the TUI), by pin name: only these are pinned.
 	approvedHostKeys?: Record<string, string>;
+	// On a cluster already up and validated: run every check again, not only the node-local ones.
+	full?: boolean;
 };
 
 export type UpResult = {
@@ -112,11 +117,21 @@ export async function runUp(profile: Profile, options: UpOptions): Promise<UpRes
 	try {
 		const withTimeline = {...options, onEvent: timeline.listener(options.onEvent)};
 		if (options.plan.target.kind === 'ssh-hosts') return await runUpSshHosts(profile, withTimeline, connections);
-		return await sequenceRun(profile, withTimeline, connections);
+		return (await rerun(profile, withTimeline)) ?? (await sequenceRun(profile, withTimeline, connections));
 	} finally {
 		for (const connection of connections.values()) connection.close();
 		await timeline.flush();
 	}
+}
+
+// Up again on a cluster that is up and validated: validation only. Otherwise undefined, and why when something runs.
+async function rerun(profile: Profile, options: UpOptions): Promise<UpResult | undefined> {
+	if (options.bootOnly || options.fromSnapshot || options.forceInstall || !options.plan.stages.includes('validate') || options.plan.problems.length > 0) return undefined;
+	const {rerunCheck, rerunUp} = await import('./up-rerun.js');
+	const verdict = await rerunCheck(options.plan);
+	if (verdict.rerun) return rerunUp(profile, options.plan, {full: options.full === true, why: verdict.why, lastReport: verdict.lastReport, onEvent: options.onEvent, signal: options.signal});
+	if (verdict.why) options.onEvent({type: 'log', level: 'info', message: `up: a cluster runs, but not as validated (${verdict.why}): the whole run follows`, at: Date.now()});
+	return undefined;
 }
 
 async function sequenceRun(profile: Profile, options: UpOptions, connections: Map<string, NodeSsh>): Promise<UpResult> {
@@ -275,6 +290,20 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		return gone.get(booted.node.name)!;
 	};
 	const installBegun = new Set<string>();
+	const validationOutcome = (validationStage: Stage, validated: ValidateRunningResult, {notRun}: {notRun?: string[]}): UpResult => {
+		Object.assign(phases, validated.phases);
+		const {report} = validated;
+		if (!report) {
+			validationStage.failed('no node answers on SSH any more');
+			return result(1, {plan, failedStage: failedStage ?? 'validate'});
+		}
+		const count = (status: string) => report.results.filter(r => r.status === status).length;
+		const took = formatTiming(report);
+		if (report.ok && !notRun) validationStage.done(`${report.results.length} checks passed${took ? ` in ${took}` : ''}; report ${plan.report.text}`);
+		else validationStage.failed(`${count('failed')} of ${report.results.length} checks failed, ${count('not-run')} not run${notRun ? ` (${notRun.join(', ')} did not finish)` : ''}; report ${plan.report.text}`);
+		const ok = report.ok && !notRun;
+		return result(ok ? 0 : 1, {plan, reportOk: ok, failedStage: failedStage ?? (ok ? undefined : 'validate')});
+	};
 	const netbootWindow = (booted: BootedNode): NetbootWindow | undefined =>
 		booted.attached ? undefined : {pid: booted.pid, isOpen: () => !installBegun.has(booted.node.name) && !state.current.nodes[booted.node.name]?.installed};
 	const withGone = (booted: BootedNode) => (options.signal ? AbortSignal.any([options.signal, goneSignal(booted)]) : goneSignal(booted));
@@ -377,12 +406,42 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		}
 	};
 
+	// Pipelined validation: each node comes into the validate stage as its install ends (its SSH answers,
+	// when nothing is installed); its checks start then, cluster checks once enough members are there.
+	const validates = plan.stages.includes('validate') && !options.bootOnly;
+	const arrivals = new Map(plan.nodes.map(node => [node.name, settleable<NodeArrival>()]));
+	// Nodes that did not finish boot or install: out of the validation, their checks not run.
+	const leftOut: NodePlan[] = [];
+	let validation: {stage: Stage; result: Promise<ValidateRunningResult>} | undefined;
+	const startValidation = () => {
+		if (!validates || validation) return;
+		const stage = new Stage(emit, 'validate');
+		const checks = {checks: profile.checks, state, phases: nodePhases, onEvent: emit, signal: options.signal, planDigest: planDigest(options.plan)};
+		const result = import('./validate-running.js').then(({validateRunning}) => validateRunning(profile, plan, {...checks, arrivals: new Map([...arrivals].map(([name, a]) => [name, a.promise]))}));
+		result.catch(() => undefined);
+		validation = {stage, result};
+	};
+	const arrive = (node: NodePlan) => {
+		const phase = nodePhases.of(node.name);
+		const ssh = connections.get(node.name);
+		if (phase === (installs || fromSnapshot ? 'installed' : 'ssh-ready') && ssh) {
+			arrivals.get(node.name)!.settle({ssh});
+			return startValidation();
+		}
+		leftOut.push(node);
+		arrivals.get(node.name)!.settle({notRun: notRunReasons([node], state.current.nodes)![node.name]});
+	};
+
 	try {
 		const reached = plan.nodes.map(reachSsh);
-		const installed = reached.map(async ready => {
-			const node = await ready;
-			if (node && fromSnapshot) await resumeSaved(node);
-			else if (node && installs) await install(node);
+		const installed = reached.map(async (ready, index) => {
+			try {
+				const node = await ready;
+				if (node && fromSnapshot) await resumeSaved(node);
+				else if (node && installs) await install(node);
+			} finally {
+				if (!options.signal?.aborted) arrive(plan.nodes[index]!);
+			}
 		});
 		if (fromSnapshot && installs) skipForSnapshot('install');
 		// Boot counts the nodes that never answered; a node that fails later (in install) fails install.
@@ -392,33 +451,24 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 		if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
 		if (fromSnapshot) {
 			const {appendTimeline} = await import('../services/timeline.js');
-			const resumed = plan.nodes.filter(n => phases[n.name] === 'installed').map(n => n.name);
+			const resumed = plan.nodes.filter(n => !leftOut.includes(n)).map(n => n.name);
 			await appendTimeline(plan.timelineFile, {at: new Date().toISOString(), kind: 'snapshot', subject: 'cluster', to: `booted from ${fromSnapshot}`, detail: `up --from-snapshot ${fromSnapshot}: ${resumed.length} of ${plan.nodes.length} nodes resumed (${resumed.join(', ')})`, data: {name: fromSnapshot, nodes: resumed.length}});
 		}
-		const failed = plan.nodes.filter(n => phases[n.name] === 'failed');
+		// The nodes that failed before validation (not those a check failed since: validation runs meanwhile).
+		const failed = plan.nodes.filter(n => leftOut.includes(n));
 		if (installStage) endStage(installStage, 'installed', failed);
 		if (options.bootOnly) for (const name of plan.stages.slice(plan.stages.indexOf('boot') + 1)) Stage.skipped(emit, name, 'up --boot-only');
 		// A node that failed after its stage ended (its QEMU exited) still fails the run.
 		if (failed.length > 0) failedStage ??= installs ? 'install' : 'boot';
-		if (options.bootOnly || !plan.stages.includes('validate')) return result(failed.length > 0 ? 1 : 0, {failedStage, plan});
+		if (!validates) return result(failed.length > 0 ? 1 : 0, {failedStage, plan});
 
 		// A partial cluster is validated as far as it is up: the failed nodes' checks are reported as not run, with why.
 		const notRun = notRunReasons(failed, state.current.nodes);
 		if (notRun) log(`validating what is up: ${failed.map(n => n.name).join(', ')} did not finish, their checks are not run`, 'warn');
-		const validation = new Stage(emit, 'validate');
-		const {validateRunning} = await import('./validate-running.js');
-		const validated = await validateRunning(profile, plan, {checks: profile.checks, sessions: connections, state, phases: nodePhases, onEvent: emit, signal: options.signal, notRun});
-		Object.assign(phases, validated.phases);
-		const {report} = validated;
-		if (!report) {
-			validation.failed('no node answers on SSH any more');
-			return result(1, {plan, failedStage: failedStage ?? 'validate'});
-		}
-		const count = (status: string) => report.results.filter(r => r.status === status).length;
-		if (report.ok && !notRun) validation.done(`${report.results.length} checks passed; report ${plan.report.text}`);
-		else validation.failed(`${count('failed')} of ${report.results.length} checks failed, ${count('not-run')} not run${notRun ? ` (${failed.map(n => n.name).join(', ')} did not finish)` : ''}; report ${plan.report.text}`);
-		const ok = report.ok && !notRun;
-		return result(ok ? 0 : 1, {plan, reportOk: ok, failedStage: failedStage ?? (ok ? undefined : 'validate')});
+		// No node arrived: the stage still runs, to report every check as not run.
+		startValidation();
+		const validated = await validation!.result;
+		return validationOutcome(validation!.stage, validated, {notRun: notRun ? failed.map(n => n.name) : undefined});
 	} catch (error) {
 		if (!options.signal?.aborted) throw error;
 		// Only what this run started: nodes it attached to keep running.
@@ -428,6 +478,13 @@ async function sequenceRun(profile: Profile, options: UpOptions, connections: Ma
 	} finally {
 		boot.close();
 	}
+}
+
+// A promise settled from outside, once: a node's arrival in the validation.
+function settleable<T>(): {promise: Promise<T>; settle: (value: T) => void} {
+	let settle: (value: T) => void = () => undefined;
+	const promise = new Promise<T>(resolve => (settle = resolve));
+	return {promise, settle};
 }
 
 // Caps how many nodes install at once (profile.install.concurrency).

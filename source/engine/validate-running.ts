@@ -5,7 +5,7 @@ import {StateStore} from '../services/state.js';
 import {waitForSsh, type NodeSsh} from '../services/ssh.js';
 import {NodePhases} from './node-phases.js';
 import {sshTargetFor} from './up.js';
-import {validateCluster, type Report} from './validation.js';
+import {validateCluster, type Arrival, type Report} from './validation.js';
 
 // Validates a cluster that is already running: the validate stage of `up` and
 // the `validate` command both come here. Every node goes validating, then
@@ -27,7 +27,16 @@ export type ValidateRunningOptions = {
 	// Nodes that failed before validation (up: boot or install), with the reason: not connected to,
 	// their checks reported as not run, their phase left as it is.
 	notRun?: Record<string, string>;
+	// up: each node as its install ends (its session, or why it did not finish); its checks start then.
+	// Instead of sessions and notRun.
+	arrivals?: Map<string, Promise<NodeArrival>>;
+	// Written into the report: a rerun of up trusts a green report of the same plan.
+	planDigest?: string;
+	// false: the caller writes the report (a rerun of up merges it with the last one).
+	writeReport?: boolean;
 };
+
+export type NodeArrival = {ssh?: NodeSsh; notRun?: string};
 
 export type ValidateRunningResult = {
 	// Undefined when no node answered on SSH: nothing was checked.
@@ -53,7 +62,40 @@ export async function validateRunning(profile: Profile, plan: Plan, options: Val
 	// What is up is validated: the others' checks are reported as not run, with why.
 	const notRun: Record<string, string> = {...options.notRun};
 	const validated = plan.nodes.filter(n => notRun[n.name] === undefined);
+	// A node left out keeps the phase and reason that left it out.
+	const settlePhases = async (report: Report) => {
+		for (const node of plan.nodes.filter(n => notRun[n.name] === undefined)) {
+			const failures = report.results.filter(r => r.node === node.name && r.status !== 'ok');
+			await setPhase(node.name, failures.length === 0 ? 'healthy' : 'failed', failures.length === 0 ? undefined : failures.map(r => `${r.check}: ${r.reason}`).join('; '));
+		}
+	};
+	// A node coming from up's install: validating from then on, on the session up holds (or a new one).
+	const arriveAt = async (node: NodePlan, coming: Promise<NodeArrival> | undefined): Promise<Arrival> => {
+		const arrival = (await coming) ?? {notRun: `${node.name} did not finish`};
+		if (arrival.notRun !== undefined || !arrival.ssh) {
+			notRun[node.name] = arrival.notRun ?? `${node.name} did not finish`;
+			return {notRun: notRun[node.name]!};
+		}
+		await setPhase(node.name, 'validating');
+		if (!arrival.ssh.closed) return {ssh: arrival.ssh};
+		try {
+			const ssh = await waitForSsh(sshTargetFor(plan, node), {timeoutMs: sshTimeoutMs, signal: options.signal, onWait: nodeWaitReporter(emit, node.name, `ssh on 127.0.0.1:${node.sshPort}`)});
+			opened.push(ssh);
+			return {ssh};
+		} catch (error) {
+			options.signal?.throwIfAborted();
+			notRun[node.name] = `${node.name} is not reachable over SSH: ${(error as Error).message}`;
+			await setPhase(node.name, 'failed', `not reachable over SSH: ${(error as Error).message}`);
+			return {notRun: notRun[node.name]!};
+		}
+	};
 	try {
+		if (options.arrivals) {
+			const arrivals = new Map(plan.nodes.map(node => [node.name, arriveAt(node, options.arrivals!.get(node.name))]));
+			const report = await validateCluster(profile, plan, {arrivals, checks: options.checks, onEvent: emit, signal: options.signal, timeoutCapMs: options.timeoutCapMs, planDigest: options.planDigest, writeReport: options.writeReport});
+			await settlePhases(report);
+			return {report, phases: phases()};
+		}
 		for (const node of validated) await setPhase(node.name, 'validating');
 		const reached = await reachNodes(plan, validated, {
 			timeoutMs: sshTimeoutMs,
@@ -73,12 +115,8 @@ export async function validateRunning(profile: Profile, plan: Plan, options: Val
 		// Nothing answers: nothing to report (validate says so); a run whose nodes all failed reports every check as not run.
 		if (connections.size === 0 && options.notRun === undefined) return {phases: phases()};
 
-		const report = await validateCluster(profile, plan, {connections, checks: options.checks, onEvent: emit, signal: options.signal, timeoutCapMs: options.timeoutCapMs, notRun});
-		// A node left out keeps the phase and reason that left it out.
-		for (const node of plan.nodes.filter(n => notRun[n.name] === undefined)) {
-			const failures = report.results.filter(r => r.node === node.name && r.status !== 'ok');
-			await setPhase(node.name, failures.length === 0 ? 'healthy' : 'failed', failures.length === 0 ? undefined : failures.map(r => `${r.check}: ${r.reason}`).join('; '));
-		}
+		const report = await validateCluster(profile, plan, {connections, checks: options.checks, onEvent: emit, signal: options.signal, timeoutCapMs: options.timeoutCapMs, notRun, planDigest: options.planDigest, writeReport: options.writeReport});
+		await settlePhases(report);
 		return {report, phases: phases()};
 	} finally {
 		for (const ssh of opened) ssh.close();

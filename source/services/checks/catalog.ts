@@ -2,6 +2,7 @@ import {z} from 'zod';
 import {type FieldError, fieldError} from '../../model/field-error.js';
 import {forRole, type NodeRole} from '../../model/node-role.js';
 import type {CheckAnswer} from '../../model/check-facts.js';
+import type {CheckStart} from '../../model/check-start.js';
 import {type CheckContext, type CheckDefinition, type CheckScope, CheckFailure, type NodeAccess} from './check-definition.js';
 
 // Everything the rest of the tool knows about check types, derived from a list
@@ -64,5 +65,11 @@ export function checkCatalog<const D extends readonly [AnyCheckDefinition, ...An
 	// Why watch mode leaves a check out (it changes the node), or undefined.
 	const changesNode = (spec: Spec): string | undefined => definitionOf(spec).changesNode;
 
-	return {definitions, schema, name, port, rules, isClusterCheck, runsOn, nodeCheckAttempt, clusterCheckAttempt, changesNode};
+	// What it needs installed before it starts (the pipelined validate stage).
+	const startsWhen = (spec: Spec): CheckStart => {
+		const definition = definitionOf(spec);
+		return definition.startsWhen ?? (definition.scope === 'node' ? 'node' : 'all');
+	};
+
+	return {definitions, schema, name, port, rules, isClusterCheck, runsOn, nodeCheckAttempt, clusterCheckAttempt, changesNode, startsWhen};
 }

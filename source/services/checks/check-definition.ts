@@ -3,6 +3,7 @@ import {type FieldError, ProblemError} from '../../model/field-error.js';
 import type {NodePlan, Plan} from '../../model/plan.js';
 import type {CheckAnswer} from '../../model/check-facts.js';
 import {rolesSchema} from '../../model/node-role.js';
+import type {CheckStart} from '../../model/check-start.js';
 import type {NodeSsh} from '../ssh.js';
 
 // What a check type is: its parameters, where it runs, how it is named and
@@ -29,6 +30,8 @@ export type CheckContext = {
 	target?: (node: NodePlan, port: number) => {host: string; port: number};
 	timeoutMs: number;
 	signal?: AbortSignal;
+	// Nodes not in this validation yet (up: still installing): not silent, only not there yet.
+	pending?: string[];
 };
 
 // A node check runs once per node: the context says which node and its connection.
@@ -66,6 +69,9 @@ export type CheckDefinitionInput<T extends string, P extends ParamsShape, S exte
 	run(spec: SpecOf<T, P>, context: S extends 'node' ? NodeCheckContext : CheckContext): Promise<string | CheckAnswer>;
 	// Set on a check that changes the node (restarts a service): the reason watch mode does not re-run it.
 	changesNode?: string;
+	// When it may start while other nodes still install (model/check-start.ts); default: a node
+	// check once its own node is installed, a cluster check once every node is.
+	startsWhen?: CheckStart;
 };
 
 export type CheckDefinition<T extends string, P extends ParamsShape, S extends CheckScope> = CheckDefinitionInput<T, P, S> & {

@@ -9,6 +9,7 @@ export const crudCheck = defineCheck({
 	params: z.strictObject({port: z.number().int().default(2379)}),
 	example: {port: 2379},
 	scope: 'cluster',
+	startsWhen: 'quorum',
 	name: spec => `${spec.type} :${spec.port}`,
 	port: spec => spec.port,
 	async run({port}, context) {

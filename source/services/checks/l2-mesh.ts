@@ -8,6 +8,8 @@ export const l2MeshCheck = defineCheck({
 	params: z.strictObject({}),
 	example: {},
 	scope: 'node',
+	// Pings every peer: it waits until every node is installed (or out of the run).
+	startsWhen: 'all',
 	name: spec => spec.type,
 	async run(_spec, {node, ssh, plan, nodes, timeoutMs}) {
 		// Peers being validated: a node that failed before validation is reported on its own (not run), not here.

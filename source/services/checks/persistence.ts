@@ -22,6 +22,7 @@ export const persistenceCheck = defineCheck({
 	}),
 	example: {restartCommand: 'systemctl restart etcd'},
 	scope: 'cluster',
+	startsWhen: 'quorum',
 	changesNode: 'it restarts the service on a member',
 	name: spec => `${spec.type} :${spec.port}`,
 	port: spec => spec.port,

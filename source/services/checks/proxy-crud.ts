@@ -18,6 +18,8 @@ export const proxyCrudCheck = defineCheck({
 	}),
 	example: {port: 23790},
 	scope: 'node',
+	// Reads back on a member: a quorum of them must be installed.
+	startsWhen: 'quorum',
 	name: spec => `${spec.type} :${spec.port}`,
 	port: spec => spec.port,
 	async run(spec, context) {

@@ -12,6 +12,8 @@ export const raftQuorumCheck = defineCheck({
 	params: z.strictObject({port: z.number().int().default(2379)}),
 	example: {port: 2379},
 	scope: 'cluster',
+	// A majority of the members answering is a quorum: it need not wait for the last one.
+	startsWhen: 'quorum',
 	name: spec => `${spec.type} :${spec.port}`,
 	port: spec => spec.port,
 	async run(spec, context) {
@@ -35,12 +37,12 @@ export const raftQuorumCheck = defineCheck({
 			}),
 		);
 		const ok = answers.flatMap(a => (a.status === 'fulfilled' ? [a.value] : []));
-		const silent = [
-			...controlPlane.filter((_, index) => answers[index]!.status === 'rejected').map(a => a.node.name),
-			...context.plan.nodes.filter(n => n.role === 'control-plane' && !controlPlane.some(a => a.node.name === n.name)).map(n => n.name),
-		];
+		const absent = context.plan.nodes.filter(n => n.role === 'control-plane' && !controlPlane.some(a => a.node.name === n.name)).map(n => n.name);
+		// Still installing (up's pipelined validation): not silent, only not there yet.
+		const installing = absent.filter(name => context.pending?.includes(name));
+		const silent = [...controlPlane.filter((_, index) => answers[index]!.status === 'rejected').map(a => a.node.name), ...absent.filter(name => !installing.includes(name))];
 		const majority = Math.floor(planned / 2) + 1;
-		if (ok.length < majority) throw new CheckFailure(`no quorum: ${ok.length} of ${planned} members answer (need ${majority}); silent: ${silent.join(', ')}`);
+		if (ok.length < majority) throw new CheckFailure(`no quorum: ${ok.length} of ${planned} members answer (need ${majority}); silent: ${[...silent, ...installing].join(', ')}`);
 		const ids = new Set(ok.map(a => a.clusterId));
 		if (ids.size > 1) throw new CheckFailure(`members report different cluster ids (${ok.map(a => `${a.node}: ${a.clusterId}`).join(', ')}): nodes bootstrapped separate clusters`);
 		const lists = new Set(ok.map(a => a.members.join(',')));
@@ -53,7 +55,7 @@ export const raftQuorumCheck = defineCheck({
 		// Members answer at slightly different moments: the highest term seen is the cluster's.
 		const term = Math.max(...ok.map(a => a.term));
 		return {
-			detail: `${memberCount} members, leader ${[...leaders][0]}, ${ok.length} of ${planned} answering${silent.length > 0 ? ` (silent: ${silent.join(', ')})` : ''}`,
+			detail: `${memberCount} members, leader ${[...leaders][0]}, ${ok.length} of ${planned} answering${silent.length > 0 ? ` (silent: ${silent.join(', ')})` : ''}${installing.length > 0 ? ` (still installing: ${installing.join(', ')})` : ''}`,
 			facts: {leader, term, members: memberCount},
 		};
 	},

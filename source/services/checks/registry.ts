@@ -34,5 +34,5 @@ export const CHECK_DEFINITIONS = [
 
 export const CHECKS = checkCatalog(CHECK_DEFINITIONS);
 
-export const {name: checkName, port: checkPort, isClusterCheck, runsOn, nodeCheckAttempt, clusterCheckAttempt, changesNode} = CHECKS;
+export const {name: checkName, port: checkPort, isClusterCheck, runsOn, nodeCheckAttempt, clusterCheckAttempt, changesNode, startsWhen} = CHECKS;
 export {CheckFailure, type CheckContext, type NodeAccess} from './check-definition.js';
