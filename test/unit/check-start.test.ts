@@ -48,12 +48,15 @@ test('a cluster check that needs any node waits for the first one', () => {
 	assert.deepEqual(mayStart('node', cluster('pending', 'ready')), {start: true});
 });
 
-test('the registry says when each check type starts: node-local at once, membership counts with a quorum, l2-mesh with everyone', () => {
+test('the registry says when each check type starts: node-local at once, CRUD with a quorum, member counts, restarts and l2-mesh with everyone', () => {
 	const starts = Object.fromEntries(CHECK_DEFINITIONS.map(d => [d.type, startsWhen(d.schema.parse({type: d.type, ...d.example}))]));
 	assert.equal(starts['ssh'], 'node');
 	assert.equal(starts['tcp-port'], 'node');
 	assert.equal(starts['tls'], 'node');
-	assert.equal(starts['raft-quorum'], 'quorum');
+	// A member count or a service restart while a member still installs would report 2 of 3 or cost the quorum.
+	assert.equal(starts['raft-quorum'], 'all');
+	assert.equal(starts['persistence'], 'all');
+	assert.equal(starts['persistence-across-restart'], 'all');
 	assert.equal(starts['crud'], 'quorum');
 	assert.equal(starts['proxy-crud'], 'quorum');
 	assert.equal(starts['l2-mesh'], 'all');

@@ -20,7 +20,7 @@ export const persistenceAcrossRestartCheck = defineCheck({
 	}),
 	example: {port: 2379},
 	scope: 'cluster',
-	startsWhen: 'quorum',
+	startsWhen: 'all',
 	name: spec => `${spec.type} :${spec.port}`,
 	port: spec => spec.port,
 	async run(spec, context) {

@@ -22,7 +22,7 @@ export const persistenceCheck = defineCheck({
 	}),
 	example: {restartCommand: 'systemctl restart etcd'},
 	scope: 'cluster',
-	startsWhen: 'quorum',
+	startsWhen: 'all',
 	changesNode: 'it restarts the service on a member',
 	name: spec => `${spec.type} :${spec.port}`,
 	port: spec => spec.port,

@@ -13,7 +13,7 @@ export const raftQuorumCheck = defineCheck({
 	example: {port: 2379},
 	scope: 'cluster',
 	// A majority of the members answering is a quorum: it need not wait for the last one.
-	startsWhen: 'quorum',
+	startsWhen: 'all',
 	name: spec => `${spec.type} :${spec.port}`,
 	port: spec => spec.port,
 	async run(spec, context) {
