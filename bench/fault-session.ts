@@ -15,6 +15,7 @@ import type {NodeSsh} from '../source/services/ssh.js';
 import {toolPaths} from '../source/services/paths.js';
 import {StateStore} from '../source/services/state.js';
 import {readTimeline} from '../source/services/timeline.js';
+import {withDeadline} from '../source/services/wait.js';
 
 // The VM part of the faults benchmark, run by bench/faults.ts under the VM
 // locks. Two clusters of the demo profile, one after the other:
@@ -38,6 +39,7 @@ const BIN = path.join(root, 'dist', 'cli.js');
 const CHECKS = ['ssh', 'raft-quorum', 'etcd health', 'crud'];
 const LIMIT_MS = 240_000;
 const ROUND_CAP_MS = 3000;
+const ROUND_LIMIT_MS = 20_000;
 const PINGS = 20;
 const PUTS = 10;
 
@@ -45,11 +47,18 @@ type Round = {failed: string[]; startedAt: number; at: number};
 
 async function round(profile: Profile, plan: Plan, sessions: Sessions): Promise<Round> {
 	const startedAt = Date.now();
-	const connections = new Map<string, NodeSsh>();
-	await Promise.all(plan.nodes.map(node => sessions.of(node, ROUND_CAP_MS).then(ssh => void connections.set(node.name, ssh), () => undefined)));
-	const checks = profile.checks.filter(spec => CHECKS.includes(spec.type) || CHECKS.includes(spec.name ?? ''));
-	const report = await validateCluster(profile, plan, {connections, checks, onEvent: () => undefined, timeoutCapMs: ROUND_CAP_MS});
-	return {failed: report.results.filter(r => r.status !== 'ok').map(r => `${r.node ?? 'cluster'} ${r.check}`), startedAt, at: Date.now()};
+	const checking = (async () => {
+		const connections = new Map<string, NodeSsh>();
+		await Promise.all(plan.nodes.map(node => sessions.of(node, ROUND_CAP_MS).then(ssh => void connections.set(node.name, ssh), () => undefined)));
+		const checks = profile.checks.filter(spec => CHECKS.includes(spec.type) || CHECKS.includes(spec.name ?? ''));
+		const report = await validateCluster(profile, plan, {connections, checks, onEvent: () => undefined, timeoutCapMs: ROUND_CAP_MS});
+		return report.results.filter(r => r.status !== 'ok').map(r => `${r.node ?? 'cluster'} ${r.check}`);
+	})();
+	// A round that does not end (a check stuck past its own cap) counts as failing, never as a hang.
+	const failed = await withDeadline(checking, ROUND_LIMIT_MS, () => new Error('round limit')).catch(() => [`the round did not end within ${ROUND_LIMIT_MS / 1000} s`]);
+	const r = {failed, startedAt, at: Date.now()};
+	process.stderr.write(`fault-session ${new Date().toISOString()} round ${((r.at - r.startedAt) / 1000).toFixed(1)} s: ${failed.length === 0 ? 'all green' : failed.join(', ')}\n`);
+	return r;
 }
 
 async function until(what: (r: Round) => boolean, profile: Profile, plan: Plan, sessions: Sessions): Promise<Round> {
@@ -135,12 +144,14 @@ async function measureFaults(profile: Profile, plan: Plan, sessions: Sessions, r
 			await until(r => r.failed.length === 0, profile, plan, sessions);
 			const at = Date.now();
 			await apply();
+			process.stderr.write(`fault-session ${new Date().toISOString()} applied: ${fault}\n`);
 			const first = await until(r => r.failed.length > 0, profile, plan, sessions);
 			timing.toFirstFailureS = (first.at - at) / 1000;
 			timing.firstRoundStartS = Math.max(0, (first.startedAt - at) / 1000);
 			timing.firstFailure = first.failed.join(', ');
 			const healedAt = Date.now();
 			await heal();
+			process.stderr.write(`fault-session ${new Date().toISOString()} healed (${((Date.now() - healedAt) / 1000).toFixed(1)} s): ${fault}\n`);
 			const green = await until(r => r.failed.length === 0, profile, plan, sessions);
 			timing.healToGreenS = (green.at - healedAt) / 1000;
 		} catch (error) {

@@ -6,6 +6,7 @@ import type {RunEventListener} from '../model/events.js';
 import {changesNode, checkName, clusterCheckAttempt, isClusterCheck, nodeCheckAttempt, runsOn, startsWhen, type CheckContext, type NodeAccess} from '../services/checks/registry.js';
 import {formatTiming, mayStart, startWaitLine, type ArrivingNode} from '../model/check-start.js';
 import type {NodeSsh} from '../services/ssh.js';
+import {withDeadline} from '../services/wait.js';
 import {writeFileAtomic} from '../services/atomic-file.js';
 import {ensureWorkDirs} from '../services/owned-dir.js';
 import {printableLine} from '../model/printable.js';
@@ -55,7 +56,9 @@ async function poll(what: string, attempt: () => Promise<string | CheckAnswer>, 
 	for (;;) {
 		signal?.throwIfAborted();
 		try {
-			return {ok: true, ...answerOf(await attempt())};
+			// An attempt that hangs (a frozen node holds a channel open) ends at the check's deadline.
+			const left = timeoutMs - (Date.now() - started);
+			return {ok: true, ...answerOf(await withDeadline(attempt(), left, () => new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)))};
 		} catch (error) {
 			if (signal?.aborted) throw error;
 			const message = (error as Error).message;

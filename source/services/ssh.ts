@@ -15,6 +15,7 @@ import {portOwnedBy} from './port-owner.js';
 import {shellQuote} from './shell-quote.js';
 import {readJsonFile} from './json-file.js';
 import {ensureUsableDir} from './owned-dir.js';
+import {withDeadline} from './wait.js';
 
 const {Client} = ssh2;
 type SFTPWrapper = import('ssh2').SFTPWrapper;
@@ -184,6 +185,7 @@ function explain(error: Error & {level?: string; code?: string}, target: SshTarg
 }
 
 const MAX_CHANNELS = 8;
+const FORWARD_TIMEOUT_MS = 15_000;
 const RECONNECT_TIMEOUT_MS = 10_000;
 const EXEC_UPLOAD_TIMEOUT_MS = 60_000;
 
@@ -371,9 +373,13 @@ export class NodeSsh {
 	}
 
 	// `input` is written to the command's stdin, which is then closed.
+	// timeoutMs counts from the call: a node that stops answering (frozen, its link cut) can hold the channel open itself.
 	exec(command: string, options: {timeoutMs?: number; signal?: AbortSignal; onLine?: (line: string, stream: 'stdout' | 'stderr') => void; input?: string | Buffer} = {}): Promise<ExecResult> {
+		const calledAt = Date.now();
+		const tooLate = () => new Error(`${this.target.node}: "${command.slice(0, 60)}" did not finish within ${Math.round(options.timeoutMs! / 1000)} s`);
 		return this.#channel(async () => {
-			const stream = await this.#open('cannot run a command', client => new Promise<ssh2.ClientChannel>((resolve, reject) => client.exec(command, (error, opened) => (error ? reject(error) : resolve(opened)))));
+			const opening = this.#open('cannot run a command', client => new Promise<ssh2.ClientChannel>((resolve, reject) => client.exec(command, (error, opened) => (error ? reject(error) : resolve(opened)))));
+			const stream = options.timeoutMs ? await withDeadline(opening, options.timeoutMs - (Date.now() - calledAt), tooLate, opened => opened.close()) : await opening;
 			return new Promise<ExecResult>((resolve, reject) => {
 				let stdout = '';
 				let stderr = '';
@@ -390,8 +396,8 @@ export class NodeSsh {
 				const timer = options.timeoutMs
 					? setTimeout(() => {
 							stream.close();
-							reject(new Error(`${this.target.node}: "${command.slice(0, 60)}" did not finish within ${Math.round(options.timeoutMs! / 1000)} s`));
-						}, options.timeoutMs)
+							reject(tooLate());
+						}, Math.max(0, options.timeoutMs - (Date.now() - calledAt)))
 					: undefined;
 				const onAbort = () => {
 					clearTimeout(timer);
@@ -442,15 +448,17 @@ export class NodeSsh {
 		await this.writeFile(remotePath, await fs.readFile(localPath), mode);
 	}
 
-	forwardOut(destHost: string, destPort: number): Promise<Duplex> {
-		return new Promise((resolve, reject) =>
+	// The node's sshd connects to destHost itself: a host that drops packets (isolated) can keep it waiting for minutes.
+	forwardOut(destHost: string, destPort: number, timeoutMs = FORWARD_TIMEOUT_MS): Promise<Duplex> {
+		const opening = new Promise<Duplex>((resolve, reject) =>
 			this.#client.forwardOut('127.0.0.1', 0, destHost, destPort, (error, stream) => (error ? reject(new Error(`${this.target.node}: no tunnel to ${destHost}:${destPort}: ${error.message}`)) : resolve(stream))),
 		);
+		return withDeadline(opening, timeoutMs, () => new Error(`${this.target.node}: no tunnel to ${destHost}:${destPort} within ${Math.round(timeoutMs / 1000)} s`), stream => stream.destroy());
 	}
 
 	// HTTP(S) through an SSH tunnel: no port is opened on the host.
 	async httpsRequest(options: {destHost: string; port: number; path: string; method?: string; body?: string; https?: boolean; ca?: string; cert?: string; key?: string; servername?: string; timeoutMs: number}): Promise<{status: number; headers: Record<string, string | string[] | undefined>; body: string; peerCertificate?: {raw: Buffer}}> {
-		const stream = await this.forwardOut(options.destHost, options.port);
+		const stream = await this.forwardOut(options.destHost, options.port, options.timeoutMs);
 		const secure = options.https !== false;
 		return new Promise((resolve, reject) => {
 			let peerCertificate: {raw: Buffer} | undefined;
@@ -497,7 +505,7 @@ export class NodeSsh {
 
 	// The certificate a port serves, whoever signed it (the TLS check judges it, not the handshake).
 	async servedCertificate(destHost: string, port: number, options: {cert?: string; key?: string; timeoutMs: number}): Promise<Buffer> {
-		const stream = await this.forwardOut(destHost, port);
+		const stream = await this.forwardOut(destHost, port, options.timeoutMs);
 		return new Promise((resolve, reject) => {
 			const socket = tls.connect({socket: stream, cert: options.cert, key: options.key, rejectUnauthorized: false, servername: net.isIP(destHost) ? undefined : destHost});
 			const timer = setTimeout(() => {

@@ -22,3 +22,25 @@ export async function waitFor<T>(
 		await new Promise(resolve => setTimeout(resolve, options.intervalMs ?? 200));
 	}
 }
+
+// promise, or tooLate() once ms have passed; what it brings after that is let go (discard).
+export function withDeadline<T>(promise: Promise<T>, ms: number, tooLate: () => Error, discard?: (late: T) => void): Promise<T> {
+	return new Promise<T>((resolve, reject) => {
+		let expired = false;
+		const timer = setTimeout(() => {
+			expired = true;
+			reject(tooLate());
+		}, Math.max(0, ms));
+		promise.then(
+			value => {
+				clearTimeout(timer);
+				if (expired) discard?.(value);
+				else resolve(value);
+			},
+			(error: unknown) => {
+				clearTimeout(timer);
+				reject(error);
+			},
+		);
+	});
+}

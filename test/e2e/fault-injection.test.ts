@@ -214,6 +214,23 @@ for (const scenario of ['minority-partition', 'leader-loss']) {
 	});
 }
 
+// ext4 writes a new file's data up to 30 s after its name: a node killed in between came back
+// with an empty service command, and its services (etcd) did not start.
+test('a node killed right after a service started boots from its disk with that service running', {skip, timeout: 300_000}, async () => {
+	const started = await on('node02', '/sbin/svc start plasma-probe sleep 100000');
+	assert.equal(started.code, 0, started.stderr);
+	const kill = await cli(['fault', 'kill', 'node02']);
+	assert.equal(kill.exitCode, 0, kill.all);
+	const again = await cli(['node', 'start', 'node02'], 300_000);
+	assert.equal(again.exitCode, 0, again.all);
+	for (const service of ['plasma-probe', 'etcd']) {
+		const status = await on('node02', `/sbin/svc status ${service}`);
+		assert.equal(status.code, 0, `${service}: ${status.stdout}${status.stderr}`);
+		assert.match(status.stdout, new RegExp(`^${service} running`));
+	}
+	await on('node02', '/sbin/svc stop plasma-probe');
+});
+
 test('no fault is left active: state file, QMP run status, link carriers', {skip, timeout: 120_000}, async () => {
 	assert.deepEqual(await faults(), []);
 	for (const node of plan.nodes) {

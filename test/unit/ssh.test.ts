@@ -214,4 +214,30 @@ describe('NodeSsh against a real sshd', {skip}, () => {
 		assert.ok(attempts >= 3 && attempts <= 10, `${attempts} attempts in 2 s`);
 		assert.equal(existsSync(path.join(dir, 'pins', 'node06')), false);
 	});
+	// A frozen VM (QMP stop): QEMU's user-mode NIC keeps the TCP connection open, nothing answers.
+	test('a node that stops answering ends exec and forwardOut at their deadline, channel open included', {timeout: 20_000}, async () => {
+		let frozen = false;
+		const sockets: net.Socket[] = [];
+		const proxy = net.createServer(client => {
+			const upstream = net.connect(sshd.port, '127.0.0.1');
+			sockets.push(client, upstream);
+			client.on('data', chunk => void (frozen || upstream.write(chunk)));
+			upstream.on('data', chunk => void (frozen || client.write(chunk)));
+			client.on('error', () => undefined);
+			upstream.on('error', () => undefined);
+		});
+		await new Promise<void>(resolve => proxy.listen(0, '127.0.0.1', resolve));
+		servers.push(proxy);
+		const port = (proxy.address() as net.AddressInfo).port;
+		const ssh = keep(await NodeSsh.connect(target({node: 'node08', port, pinStorePath: path.join(dir, 'pins-frozen.json')}), {timeoutMs: 10_000}));
+		assert.equal((await ssh.exec('echo up', {timeoutMs: 5000})).stdout.trim(), 'up');
+		frozen = true;
+		let started = Date.now();
+		await assert.rejects(ssh.exec('echo frozen', {timeoutMs: 1500}), /node08: "echo frozen" did not finish within 2 s/);
+		assert.ok(Date.now() - started < 3000, `exec took ${Date.now() - started} ms`);
+		started = Date.now();
+		await assert.rejects(ssh.forwardOut('127.0.0.1', sshd.port, 1500), /node08: no tunnel to 127\.0\.0\.1:\d+ within 2 s/);
+		assert.ok(Date.now() - started < 3000, `forwardOut took ${Date.now() - started} ms`);
+		for (const socket of sockets) socket.destroy();
+	});
 });

@@ -39,7 +39,7 @@ type GrpcTarget = {ssh: NodeSsh; host: string; port: number; secrets: NodeSecret
 // Puts key = value through whatever serves etcd's gRPC API at host:port (a member or a grpc-proxy).
 export async function grpcPut(target: GrpcTarget, key: string, value: string): Promise<void> {
 	const {host, port, secrets, timeoutMs} = target;
-	const stream = await target.ssh.forwardOut(host, port);
+	const stream = await target.ssh.forwardOut(host, port, timeoutMs);
 	const where = `${host}:${port}`;
 	await new Promise<void>((resolve, reject) => {
 		let settled = false;

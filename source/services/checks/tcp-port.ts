@@ -12,7 +12,7 @@ export const tcpPortCheck = defineCheck({
 	port: spec => spec.port,
 	async run(spec, context) {
 		const target = targetOf(context, context.node, spec.port);
-		const stream = await context.ssh.forwardOut(target.host, target.port);
+		const stream = await context.ssh.forwardOut(target.host, target.port, context.timeoutMs);
 		stream.destroy();
 		return `${target.host}:${target.port} accepts connections`;
 	},
