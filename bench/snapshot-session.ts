@@ -64,6 +64,7 @@ async function main(outFile: string): Promise<void> {
 		await run('restore', ['snapshot', 'restore', 's1']);
 		await run('restoreAgain', ['snapshot', 'restore', 's1']);
 		await run('restoreNoRollback', ['snapshot', 'restore', 's1', '--no-rollback']);
+		await run('restoreFull', ['snapshot', 'restore', 's1', '--full']);
 		await run('down', ['down']);
 		await run('upFromSnapshot', ['up', '--from-snapshot', 's1', '--yes']);
 	} catch (error) {

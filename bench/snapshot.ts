@@ -22,7 +22,7 @@ const num = (text: string | undefined, pattern: RegExp): number | undefined => {
 // What `snapshot restore` printed: the total, where it went (model/snapshot.ts formatRestoreTimings), the time to SSH.
 function restoreNumbers(step: {output: string}): {total?: number; parts?: string; toSsh?: number} {
 	const total = num(step.output, /in ([\d.]+) s: pause/);
-	const parts = step.output.match(/ s: (pause \d+ ms, save aside (\d+) ms, load\+resume (\d+) ms, ssh\+clock (\d+) ms.*); (all checks green|checks NOT green)/);
+	const parts = step.output.match(/ s: (pause \d+ ms, save aside (\d+) ms, load\+resume (\d+) ms, ssh\+clock (\d+) ms.*); (all \d+ checks green|checks NOT green)/);
 	const pause = num(step.output, / s: pause (\d+) ms/);
 	const toSsh = parts && pause !== undefined ? round((pause + Number(parts[2]) + Number(parts[3]) + Number(parts[4])) / 1000, 2) : undefined;
 	return {total, parts: parts?.[1], toSsh};
@@ -30,7 +30,7 @@ function restoreNumbers(step: {output: string}): {total?: number; parts?: string
 
 export function snapshotRows(session: SnapshotSession): BenchRow[] {
 	const rows: BenchRow[] = [];
-	const {up, save, restore, restoreAgain, restoreNoRollback, upFromSnapshot} = session.steps;
+	const {up, save, restore, restoreAgain, restoreNoRollback, restoreFull, upFromSnapshot} = session.steps;
 	if (up) rows.push(row(GROUP, 'up from nothing (wall)', round(up.seconds, 1), 's', {note: `exit ${up.exitCode}; the baseline restore is held against`}));
 	if (save) {
 		const saveMs = num(save.output, /save (\d+) ms/);
@@ -56,6 +56,10 @@ export function snapshotRows(session: SnapshotSession): BenchRow[] {
 	if (restoreNoRollback) {
 		const fast = restoreNumbers(restoreNoRollback);
 		rows.push(row(GROUP, 'restore --no-rollback to all checks green', fast.total ?? null, 's', {goal: {max: 3, text: '< 3 s'}, note: fast.parts ?? restoreNoRollback.output.slice(-200)}));
+	}
+	if (restoreFull) {
+		const full = restoreNumbers(restoreFull);
+		rows.push(row(GROUP, 'restore --full (also persistence: an etcd restart) to all checks green', full.total ?? null, 's', {note: full.parts ?? restoreFull.output.slice(-200)}));
 	}
 	if (upFromSnapshot) rows.push(row(GROUP, 'down, then up --from-snapshot (wall)', round(upFromSnapshot.seconds, 1), 's', {note: `exit ${upFromSnapshot.exitCode}; ${upFromSnapshot.output.match(/^\[validate\] (done|failed)[^;\n]*/m)?.[0] ?? ''}`}));
 	if (session.error) rows.push(failed(GROUP, 'snapshot session', session.error));

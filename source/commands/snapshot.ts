@@ -1,6 +1,6 @@
 import {formatProblem, problemOf} from '../model/field-error.js';
 import {plainEventPrinter} from '../model/events.js';
-import {formatBytes, formatRestoreTimings, snapshotSizeBytes} from '../model/snapshot.js';
+import {formatBytes, formatRestoreTimings, restoreLeftOut, snapshotSizeBytes} from '../model/snapshot.js';
 import {formatReport} from '../engine/validation.js';
 import {listSnapshots} from '../services/snapshots.js';
 import {EXIT, planFor, vmProfileFromOptions, underWorkLock} from './common.js';
@@ -8,7 +8,7 @@ import {abortOnSignals} from './interrupt.js';
 import type {CommandRun} from './registry.js';
 
 // `plasma-tui snapshot save|list|restore|delete NAME`: the whole cluster at one instant.
-const USAGE = 'usage: plasma-tui snapshot save NAME | list | restore NAME [--no-rollback] | delete NAME [--profile NAME | --profile-file PATH]';
+const USAGE = 'usage: plasma-tui snapshot save NAME | list | restore NAME [--no-rollback] [--full] | delete NAME [--profile NAME | --profile-file PATH]';
 
 export const run: CommandRun = async ({values, positionals}) => {
 	const [action, name] = positionals;
@@ -40,11 +40,13 @@ export const run: CommandRun = async ({values, positionals}) => {
 					return EXIT.ok;
 				}
 				const {restoreSnapshot} = await import('../engine/snapshot-restore.js');
-				const restored = await restoreSnapshot(profile, plan, name, {onEvent, signal: controller.signal, rollback: values['no-rollback'] !== true});
+				const restored = await restoreSnapshot(profile, plan, name, {onEvent, signal: controller.signal, rollback: values['no-rollback'] !== true, full: values['full'] === true});
 				const t = restored.timings;
 				if (restored.report) console.log(`\n${formatReport(restored.report)}`);
 				const ok = restored.report?.ok ?? profile.checks.length === 0;
-				console.log(`restored ${name} (taken ${restored.meta.takenAt}) in ${(t.totalMs / 1000).toFixed(2)} s: ${formatRestoreTimings(t, restored.report)}; ${ok ? 'all checks green' : 'checks NOT green'}`);
+				const checked = restored.report?.results.length ?? 0;
+				const verdict = `${ok ? `all ${checked} checks green` : 'checks NOT green'}${restoreLeftOut(restored.left)}`;
+				console.log(`restored ${name} (taken ${restored.meta.takenAt}) in ${(t.totalMs / 1000).toFixed(2)} s: ${formatRestoreTimings(t, restored.report)}; ${verdict}`);
 				return ok ? EXIT.ok : EXIT.failed;
 			} catch (error) {
 				// Refusals and failures alike: the problem's text, with its fix.

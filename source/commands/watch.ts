@@ -1,5 +1,6 @@
 import {TimelineRecorder} from '../engine/timeline-recorder.js';
-import {silentLine, WATCH_CONNECT_TIMEOUT_MS, watchableChecks, watchCheckTimeoutMs, watchCluster} from '../engine/watch.js';
+import {silentLine, WATCH_CONNECT_TIMEOUT_MS, watchCheckTimeoutMs, watchCluster} from '../engine/watch.js';
+import {checksThatChangeNothing} from '../services/checks/registry.js';
 import {clockOf, factLine, roundLine, transitionLine} from '../model/watch-lines.js';
 import {checksFromOnly, EXIT, planFor, profileFromOptions} from './common.js';
 import {abortOnSignals} from './interrupt.js';
@@ -28,7 +29,7 @@ export const run: CommandRun = async ({values}) => {
 	if (intervalSec === 'bad' || forSec === 'bad') return EXIT.badInput;
 	const chosen = checksFromOnly(profile, values['only'], 'watch');
 	if (!chosen) return EXIT.badInput;
-	const {checks, left} = watchableChecks(chosen);
+	const {checks, left} = checksThatChangeNothing(chosen);
 	if (checks.length === 0) {
 		console.error(`plasma-tui watch: no check of "${profile.name}" can be watched${left.length > 0 ? ` (${left.map(l => `${l.check}: ${l.why}`).join('; ')})` : ''}`);
 		return EXIT.badInput;

@@ -5,7 +5,7 @@ import type {RunEventListener} from '../model/events.js';
 import {allGreen, checkTransitions, EMPTY_CHECK_MEMORY, type CheckMemory, type CheckTransition, type FactChange} from '../model/check-transitions.js';
 import {transitionEntries} from '../model/timeline-record.js';
 import type {TimelineEntry} from '../model/timeline.js';
-import {changesNode, checkName} from '../services/checks/registry.js';
+import {checkName} from '../services/checks/registry.js';
 import type {NodeSsh} from '../services/ssh.js';
 import {reachNodes} from './validate-running.js';
 import {validateCluster, type CheckResult} from './validation.js';
@@ -51,15 +51,6 @@ export type WatchOptions = {
 };
 
 export type WatchResult = {rounds: number; last?: WatchRound; interrupted: boolean};
-
-// Checks that change the node (persistence restarts etcd) are not re-run: watching must not cause what it watches for.
-export function watchableChecks(checks: readonly CheckSpec[]): {checks: CheckSpec[]; left: Array<{check: string; why: string}>} {
-	const left = checks.flatMap(spec => {
-		const why = changesNode(spec);
-		return why ? [{check: checkName(spec), why}] : [];
-	});
-	return {checks: checks.filter(spec => !changesNode(spec)), left};
-}
 
 // A round's checks wait at most this long: the interval, within 5 to 10 s (TCG guests on a busy host answer slowly).
 export function watchCheckTimeoutMs(intervalMs: number): number {

@@ -147,3 +147,9 @@ export function formatRestoreTimings(t: RestoreTimings, report?: {results: Reado
 	const checks = slowest.length > 0 ? ` (slowest: ${slowest.map(([name, ms]) => `${name} ${s(ms)}`).join(', ')})` : '';
 	return `pause ${t.pauseMs} ms, save aside ${t.asideMs} ms, load+resume ${t.loadMs} ms, ssh+clock ${t.sshMs} ms${perNode}, checks ${t.checksMs} ms${checks}`;
 }
+
+// The checks a restore did not run, and how to run them: said on the restore's last line.
+export function restoreLeftOut(left: ReadonlyArray<{check: string; why: string}>): string {
+	if (left.length === 0) return '';
+	return ` (not run: ${left.map(l => `${l.check}: ${l.why}`).join('; ')}; snapshot restore --full runs ${left.length === 1 ? 'it' : 'them'} too)`;
+}

@@ -5,7 +5,7 @@ import {tailFile} from '../services/console-tail.js';
 import type {RunOutcome, RunServices} from '../hooks/run-services.js';
 import type {SnapshotOutcome, SnapshotServices} from '../hooks/snapshot-services.js';
 import type {RunEventListener} from '../model/events.js';
-import {snapshotRow} from '../model/snapshot.js';
+import {restoreLeftOut, snapshotRow} from '../model/snapshot.js';
 
 // The real engine behind the run screens: the same runUp and context as the
 // headless `up`, typing into the consoles' sockets, and the console logs
@@ -81,9 +81,9 @@ export function realRunServices(context: PlanContext): RunServices & {settled: (
 		// Watch mode takes no lock, like the headless `watch`: faults from another terminal still work.
 		async watchChecks(profile, {intervalMs, onEvent, onRound, signal}) {
 			const plan = runPlan ?? buildPlan(profile, context);
-			const [{watchCluster, watchableChecks}, {TimelineRecorder}] = await Promise.all([import('../engine/watch.js'), import('../engine/timeline-recorder.js')]);
+			const [{watchCluster}, {TimelineRecorder}, {checksThatChangeNothing}] = await Promise.all([import('../engine/watch.js'), import('../engine/timeline-recorder.js'), import('../services/checks/registry.js')]);
 			const timeline = new TimelineRecorder(plan, 'tui watch', profile.name, message => onEvent({type: 'log', level: 'warn', message, at: Date.now()}));
-			await watchCluster(profile, plan, {checks: watchableChecks(profile.checks).checks, intervalMs, signal, onEvent, onRound, timeline});
+			await watchCluster(profile, plan, {checks: checksThatChangeNothing(profile.checks).checks, intervalMs, signal, onEvent, onRound, timeline});
 		},
 		async readTimeline(profile) {
 			const {readTimeline} = await import('../services/timeline.js');
@@ -124,7 +124,7 @@ function realSnapshotServices(context: PlanContext): SnapshotServices {
 				const restored = await restoreSnapshot(profile, plan, name, {onEvent});
 				const ok = restored.report?.ok ?? true;
 				if (!ok) throw new Error(`restored ${name}, but checks failed: ${restored.report?.results.filter(r => r.status !== 'ok').map(r => r.check).join(', ')}`);
-				return `restored ${name} in ${(restored.timings.totalMs / 1000).toFixed(1)} s; all checks green`;
+				return `restored ${name} in ${(restored.timings.totalMs / 1000).toFixed(1)} s; all ${restored.report?.results.length ?? 0} checks green${restoreLeftOut(restored.left)}`;
 			}),
 		remove: (profile, name) =>
 			locked(profile, 'delete', async (plan, onEvent) => {

@@ -25,7 +25,7 @@ function fakeSnapshots(rows: SnapshotRow[]) {
 		},
 		async restore(_profile, name) {
 			calls.push(`restore ${name}`);
-			return {ok: true, message: `restored ${name} in 2.1 s; all checks green`};
+			return {ok: true, message: `restored ${name} in 2.1 s; all 24 checks green`};
 		},
 		async remove(_profile, name) {
 			calls.push(`delete ${name}`);
@@ -68,7 +68,7 @@ test('s opens the snapshot list: name, time, node count, size; n saves, r and d 
 	await waitForFrame(lastFrame, f => !f.includes('Restore before-upgrade?'), 'the question gone');
 	assert.equal(fake.calls.length, 1);
 	await press(stdin, 'r', 'y');
-	frame = await waitForFrame(lastFrame, f => f.includes('restored before-upgrade in 2.1 s; all checks green'), 'the restore outcome');
+	frame = await waitForFrame(lastFrame, f => f.includes('restored before-upgrade in 2.1 s; all 24 checks green'), 'the restore outcome');
 	assert.deepEqual(fake.calls.slice(1), ['restore before-upgrade']);
 
 	await press(stdin, KEYS.up, 'd');

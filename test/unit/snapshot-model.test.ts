@@ -2,7 +2,9 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {withAccel, withSnapshotBoot} from '../../source/model/plan.js';
-import {formatRestoreTimings, PRE_RESTORE_TAG, snapshotChanges, snapshotFileFor, snapshotMetaSchema, snapshotNameProblems, snapshotNodeOf, snapshotSizeBytes, type SnapshotMeta} from '../../source/model/snapshot.js';
+import {formatRestoreTimings, PRE_RESTORE_TAG, restoreLeftOut, snapshotChanges, snapshotFileFor, snapshotMetaSchema, snapshotNameProblems, snapshotNodeOf, snapshotSizeBytes, type SnapshotMeta} from '../../source/model/snapshot.js';
+import {checksThatChangeNothing} from '../../source/services/checks/registry.js';
+import type {CheckSpec} from '../../source/model/profile-schema.js';
 import {planIn, template, tempDir} from '../helpers.js';
 
 const dir = tempDir('plasma-snapmodel-');
@@ -87,4 +89,16 @@ test('a restore\'s timings say every part, each node\'s SSH answer and clock ste
 	);
 	assert.equal(line, 'pause 12 ms, save aside 680 ms, load+resume 466 ms, ssh+clock 3771 ms (node01 3.3 s+0.5 s, node02 2.7 s+0.1 s), checks 9150 ms (slowest: persistence :2379 4.9 s, crud :2379 0.9 s, metrics :2379 0.5 s)');
 	assert.equal(formatRestoreTimings({pauseMs: 1, asideMs: 0, loadMs: 2, sshMs: 3, checksMs: 0, totalMs: 6}), 'pause 1 ms, save aside 0 ms, load+resume 2 ms, ssh+clock 3 ms, checks 0 ms');
+});
+
+test('a restore leaves out the checks that change a node and its last line says which, why, and how to run them', () => {
+	const demo = [
+		{type: 'ssh', timeoutSec: 30},
+		{type: 'persistence', port: 2379, restartCommand: '/sbin/svc restart etcd', timeoutSec: 90},
+		{type: 'crud', port: 2379, timeoutSec: 60},
+	] as CheckSpec[];
+	const {checks, left} = checksThatChangeNothing(demo);
+	assert.deepEqual(checks.map(c => c.type), ['ssh', 'crud']);
+	assert.equal(restoreLeftOut(left), ' (not run: persistence :2379: it restarts the service on a member; snapshot restore --full runs it too)');
+	assert.equal(restoreLeftOut([]), '');
 });

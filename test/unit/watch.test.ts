@@ -9,7 +9,7 @@ import {writeProfileFile} from '../../source/services/profiles.js';
 import {ensureKeyPair, fingerprintOfPublicKeyFile} from '../../source/services/ssh-keys.js';
 import {readTimeline} from '../../source/services/timeline.js';
 import {acquireWorkLock} from '../../source/services/work-lock.js';
-import {watchableChecks} from '../../source/engine/watch.js';
+import {checksThatChangeNothing} from '../../source/services/checks/registry.js';
 import {skipUnless, tempDir, template} from '../helpers.js';
 import {freePort, sshdPrerequisites, startSshd, type LocalSshd} from '../local-sshd.js';
 
@@ -43,7 +43,7 @@ async function profileIn(home: string, marker: string) {
 }
 
 test('checks that change the node are left out of watch mode, with why', () => {
-	const {checks, left} = watchableChecks([
+	const {checks, left} = checksThatChangeNothing([
 		{type: 'ssh', timeoutSec: 1},
 		{type: 'persistence', port: 2379, restartCommand: 'svc restart etcd', timeoutSec: 1},
 	]);
