@@ -5,7 +5,7 @@ import {startNode, type NodeProcess} from '../services/qemu.js';
 import {fingerprintOfPublicKeyFile} from '../services/ssh-keys.js';
 import {HostKeyMismatchError, waitForSsh, type NodeSsh, type SshTarget} from '../services/ssh.js';
 import type {StateStore} from '../services/state.js';
-import {nodeGoneSignal} from './up.js';
+import {nodeGoneSignal, sshTargetFor} from './up.js';
 
 // After nixos-anywhere: the node reboots into what it installed, and the engine reaches it again by
 // plan. The key it must present is known before (the host key of the install's extra files); a VM
@@ -32,17 +32,8 @@ export type InstallRebootContext = {
 export type RebootedNode = {ssh: NodeSsh; expected: string; qemu?: NodeProcess};
 
 // Only the key of the extra files: no netboot window, no pin from an earlier boot.
-export function installedTarget(plan: Pick<Plan, 'ssh'>, node: Pick<NodePlan, 'name' | 'sshPort'>, reboot: NixosAnywhereReboot): SshTarget {
-	return {
-		node: node.name,
-		host: '127.0.0.1',
-		port: node.sshPort,
-		username: plan.ssh.user,
-		privateKeyPath: plan.ssh.privateKey,
-		pinStorePath: plan.ssh.knownHosts,
-		policy: 'generated',
-		generatedPublicKey: reboot.hostKeyPub,
-	};
+export function installedTarget(plan: Plan, node: NodePlan, reboot: NixosAnywhereReboot): SshTarget {
+	return {...sshTargetFor(plan, node), pinned: undefined, netboot: undefined, policy: 'generated', generatedPublicKey: reboot.hostKeyPub};
 }
 
 export async function reconnectAfterInstall(ctx: InstallRebootContext): Promise<RebootedNode> {

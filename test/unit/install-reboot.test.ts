@@ -23,7 +23,7 @@ describe('reconnecting after the install reboots the node', {skip}, () => {
 
 	const context = (hostKeyPub: string, overrides: Partial<InstallRebootContext> = {}): InstallRebootContext => ({
 		plan: {ssh: {user: sshd.user, privateKey: key, knownHosts: path.join(dir, 'known_hosts.json')}} as unknown as Plan,
-		node: {name: 'node01', sshPort: sshd.port, runtime: {installLog: path.join(dir, 'install.log'), consoleLog: path.join(dir, 'console.log')}} as unknown as NodePlan,
+		node: {name: 'node01', sshPort: sshd.port, hostKey: {policy: 'generated'}, files: {hostKeyPub: path.join(dir, 'netboot_host_ed25519_key.pub')}, runtime: {installLog: path.join(dir, 'install.log'), consoleLog: path.join(dir, 'console.log')}} as unknown as NodePlan,
 		reboot: {hostKeyPub, restartsQemu: false},
 		first: {exited: new Promise(() => undefined)},
 		state: {} as StateStore,
