@@ -192,3 +192,38 @@ test('a node check written after a cluster check starts once that one has finish
 	assert.ok(events.some(e => e.type === 'check' && e.check === 'health' && e.detail === 'waiting for health: starts after crud :2379'));
 	await fs.rm(home, {recursive: true, force: true});
 });
+
+// raft-quorum needs every member, crud a quorum: crud does not wait behind raft-quorum for the last node.
+test('cluster checks that change nothing run side by side: crud ends with two members while raft-quorum still waits for the third', async () => {
+	const home = tempDir();
+	const profile = template();
+	profile.checks = [
+		{type: 'raft-quorum', port: 2379, timeoutSec: 5},
+		{type: 'crud', port: 2379, timeoutSec: 5},
+	];
+	const plan = planIn(home, profile);
+	for (const node of plan.nodes) {
+		for (const file of [node.secrets.ca, node.secrets.cert, node.secrets.key]) {
+			await fs.mkdir(path.dirname(file), {recursive: true});
+			await fs.writeFile(file, 'pem');
+		}
+	}
+	const [n1, n2, n3] = plan.nodes;
+	assert.ok(n1 && n2 && n3 && n3.role === 'control-plane');
+	const store = new Map<string, string>();
+	const third = later<Arrival>();
+	const arrivals = new Map<string, Promise<Arrival>>([
+		[n1.name, Promise.resolve({ssh: fakeNode(store)})],
+		[n2.name, Promise.resolve({ssh: fakeNode(store)})],
+		[n3.name, third.promise],
+	]);
+	const events: RunEvent[] = [];
+	const seen = (check: string, status: string, detail?: RegExp) => events.some(e => e.type === 'check' && e.node === undefined && e.check === check && e.status === status && (!detail || detail.test(e.detail ?? '')));
+	const validating = validateCluster(profile, plan, {arrivals, onEvent: event => events.push(event)});
+	await until('crud ok with two of three members', () => seen('crud :2379', 'ok'));
+	assert.ok(seen('raft-quorum :2379', 'waiting', new RegExp(`starts once ${n3.name} is installed`)), 'raft-quorum waits for the third');
+	third.resolve({notRun: `${n3.name} did not finish: install failed`});
+	const report = await validating;
+	assert.deepEqual(report.results.map(r => r.check), ['raft-quorum :2379', 'crud :2379'], 'the report keeps the profile order');
+	await fs.rm(home, {recursive: true, force: true});
+});
