@@ -5,7 +5,7 @@ import {resolveNodes} from './resolve.js';
 
 // Wizard edits of a profile's target: VMs (the rehearsal) or existing machines.
 
-export type HostCell = 'ip' | 'hostname' | 'host' | 'port' | 'user';
+export type HostCell = 'ip' | 'hostname' | 'host' | 'port' | 'user' | 'jump';
 
 // To ssh-hosts: each node keeps the cluster IP it was planned with (now written
 // out, the machine has it), gets an empty SSH host to fill in and loses the
@@ -25,6 +25,8 @@ export function cycleTarget(profile: Profile): Profile {
 // One cell of a machine's row; an empty user falls back to ssh.user, an empty port to 22.
 export function setHostCell(profile: Profile, index: number, cell: HostCell, text: string): Profile | Problem {
 	const value = text.trim();
+	const jump = cell === 'jump' && value !== '' ? parseJump(value) : undefined;
+	if (jump === null) return {field: `nodes[${index}].ssh.jump`, message: `"${value}" is not a bastion`, fix: 'write [user@]host[:port], e.g. admin@bastion.example:22, or clear the cell for none'};
 	const nodes = profile.nodes.map((node, i) => {
 		if (i !== index) return node;
 		if (cell === 'ip') return {...node, ip: value};
@@ -39,8 +41,29 @@ export function setHostCell(profile: Profile, index: number, cell: HostCell, tex
 			else ssh.user = value;
 		}
 		if (cell === 'port') ssh.port = value === '' ? 22 : (parseWholeNumber(value) ?? Number.NaN);
+		if (cell === 'jump') {
+			// A pinned bastion key stays only while the bastion is the same machine.
+			const same = jump && ssh.jump && ssh.jump.host === jump.host && ssh.jump.port === jump.port;
+			if (jump === undefined) delete ssh.jump;
+			else ssh.jump = same && ssh.jump!.hostKey ? {...jump, hostKey: ssh.jump!.hostKey} : jump;
+		}
 		return {...node, ssh};
 	});
 	if (cell === 'port' && Number.isNaN(nodes[index]?.ssh?.port)) return {field: `nodes[${index}].ssh.port`, message: `"${value}" is not a number`};
 	return {...profile, nodes};
+}
+
+// "[user@]host[:port]" -> a bastion; null when it is not one.
+function parseJump(text: string): {host: string; port: number; user?: string} | null {
+	const match = /^(?:([^@\s:]+)@)?([^@\s:]+)(?::(\d+))?$/.exec(text);
+	if (!match) return null;
+	const port = match[3] === undefined ? 22 : parseWholeNumber(match[3]);
+	if (port === undefined || port < 1 || port > 65_535) return null;
+	return match[1] === undefined ? {host: match[2]!, port} : {host: match[2]!, port, user: match[1]};
+}
+
+// How a bastion is shown in its cell: the form it is typed in.
+export function jumpText(jump: {host: string; port: number; user?: string} | undefined): string {
+	if (!jump) return '';
+	return `${jump.user ? `${jump.user}@` : ''}${jump.host}${jump.port === 22 ? '' : `:${jump.port}`}`;
 }
