@@ -457,12 +457,24 @@ export class NodeSsh {
 	}
 
 	// HTTP(S) through an SSH tunnel: no port is opened on the host.
-	// One HTTP(S) request to destHost:port as the node reaches it, through an SSH tunnel. Connections are kept
-	// (keep-alive, per destination and client certificate) for the session's life: a check asks etcd several
-	// times, and a new tunnel and TLS handshake each time is what costs inside a TCG guest.
-	async httpsRequest(options: HttpsRequestOptions): Promise<{status: number; headers: Record<string, string | string[] | undefined>; body: string; peerCertificate?: {raw: Buffer}}> {
-		const agent = this.#agentFor(options);
+	async httpsRequest(options: {destHost: string; port: number; path: string; method?: string; body?: string; https?: boolean; ca?: string; cert?: string; key?: string; servername?: string; timeoutMs: number}): Promise<{status: number; headers: Record<string, string | string[] | undefined>; body: string; peerCertificate?: {raw: Buffer}}> {
+		const stream = await this.forwardOut(options.destHost, options.port, options.timeoutMs);
+		const secure = options.https !== false;
 		return new Promise((resolve, reject) => {
+			let peerCertificate: {raw: Buffer} | undefined;
+			const socket = secure
+				? tls.connect({
+						socket: stream,
+						ca: options.ca,
+						cert: options.cert,
+						key: options.key,
+						servername: options.servername ?? (net.isIP(options.destHost) ? undefined : options.destHost),
+						host: options.destHost,
+						checkServerIdentity: (host, cert) => tls.checkServerIdentity(options.destHost, cert),
+					})
+				: stream;
+			if (secure) (socket as tls.TLSSocket).once('secureConnect', () => (peerCertificate = (socket as tls.TLSSocket).getPeerCertificate()));
+			// HTTP over the socket made above (already TLS when secure).
 			const request = http.request(
 				{
 					host: options.destHost,
@@ -470,12 +482,11 @@ export class NodeSsh {
 					path: options.path,
 					method: options.method ?? (options.body ? 'POST' : 'GET'),
 					headers: options.body ? {'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body)} : {},
-					agent,
+					// No agent: with one (even agent: false) node dials host:port itself and ignores createConnection.
+					createConnection: () => socket as net.Socket,
 					timeout: options.timeoutMs,
 				},
 				response => {
-					const socket = response.socket as tls.TLSSocket;
-					const peerCertificate = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
 					let body = '';
 					response.setEncoding('utf8');
 					response.on('data', chunk => (body += chunk));
@@ -484,45 +495,12 @@ export class NodeSsh {
 				},
 			);
 			request.on('timeout', () => request.destroy(new Error(`no answer from ${options.destHost}:${options.port}${options.path} within ${Math.round(options.timeoutMs / 1000)} s`)));
-			request.on('error', reject);
+			request.on('error', error => {
+				stream.destroy();
+				reject(error);
+			});
 			request.end(options.body);
 		});
-	}
-
-	#agents = new Map<string, http.Agent>();
-
-	#agentFor(options: HttpsRequestOptions): http.Agent {
-		const secure = options.https !== false;
-		const key = JSON.stringify([options.destHost, options.port, secure, options.ca, options.cert, options.key, options.servername]);
-		const known = this.#agents.get(key);
-		if (known) return known;
-		const tunnel = (timeoutMs: number) => this.forwardOut(options.destHost, options.port, timeoutMs);
-		const agent = new (class extends http.Agent {
-			override createConnection(_: unknown, done: (error: Error | null, socket?: Duplex) => void): undefined {
-				tunnel(options.timeoutMs).then(stream => {
-					if (!secure) return done(null, plainSocket(stream));
-					const socket = tls.connect({
-						socket: stream,
-						ca: options.ca,
-						cert: options.cert,
-						key: options.key,
-						servername: options.servername ?? (net.isIP(options.destHost) ? undefined : options.destHost),
-						host: options.destHost,
-						checkServerIdentity: (_host, cert) => tls.checkServerIdentity(options.destHost, cert),
-					});
-					socket.once('error', () => stream.destroy());
-					done(null, socket);
-				}, (error: Error) => done(error));
-				return undefined;
-			}
-
-			// A tunnel is no TCP socket: nothing to set keep-alive or unref on (its SSH connection holds it).
-			override keepSocketAlive(): boolean {
-				return true;
-			}
-		})({keepAlive: true, maxSockets: 4});
-		this.#agents.set(key, agent);
-		return agent;
 	}
 
 	// The certificate a port serves, whoever signed it (the TLS check judges it, not the handshake).
@@ -549,31 +527,9 @@ export class NodeSsh {
 
 	close(): void {
 		this.#ended = true;
-		for (const agent of this.#agents.values()) agent.destroy();
-		this.#agents.clear();
 		this.#client.end();
 	}
 }
-
-// Plain HTTP over a tunnel: node's HTTP client calls a few net.Socket methods on its socket.
-function plainSocket(stream: Duplex): Duplex {
-	let timer: NodeJS.Timeout | undefined;
-	stream.once('close', () => clearTimeout(timer));
-	return Object.assign(stream, {
-		setTimeout(ms: number, onTimeout?: () => void) {
-			clearTimeout(timer);
-			if (onTimeout) stream.once('timeout', onTimeout);
-			if (ms > 0) timer = setTimeout(() => stream.emit('timeout'), ms);
-			return stream;
-		},
-		setNoDelay: () => stream,
-		setKeepAlive: () => stream,
-		ref: () => stream,
-		unref: () => stream,
-	});
-}
-
-type HttpsRequestOptions = {destHost: string; port: number; path: string; method?: string; body?: string; https?: boolean; ca?: string; cert?: string; key?: string; servername?: string; timeoutMs: number};
 
 function openSftp(client: InstanceType<typeof Client>): Promise<SFTPWrapper> {
 	return new Promise((resolve, reject) => client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp))));
