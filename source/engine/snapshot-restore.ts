@@ -161,6 +161,8 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 		throw error;
 	}
 	const sessions: NodeSsh[] = [];
+	// A node that answers after the restore ended (interrupted, failed) is let go at once.
+	let ended = false;
 	try {
 		// Each node's checks start as soon as it answers with its clock stepped (cluster checks
 		// when the nodes they need are in: model/check-start.ts), not after the slowest node.
@@ -174,6 +176,10 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 				node.name,
 				reachAndStepClock(profile, plan, node, emit, options.signal).then(
 					reached => {
+						if (ended) {
+							reached.ssh.close();
+							return {notRun: 'the restore ended'};
+						}
 						sessions.push(reached.ssh);
 						clockSteps[node.name] = reached.step;
 						times[node.name] = {answeredMs: reached.answeredMs, clockMs: reached.clockMs};
@@ -203,6 +209,7 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 		});
 		return {meta, report, timings, clockSteps, left};
 	} finally {
+		ended = true;
 		for (const ssh of sessions) ssh.close();
 		await record.end().catch(() => undefined);
 		closeMonitors(monitors);
