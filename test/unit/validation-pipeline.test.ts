@@ -44,6 +44,18 @@ async function until(what: string, predicate: () => boolean, timeoutMs = 5000) {
 	}
 }
 
+// A plan whose nodes have certificate files (the etcd checks read them before they ask).
+async function planWithSecrets(home: string, profile: ReturnType<typeof template>) {
+	const plan = planIn(home, profile);
+	for (const node of plan.nodes) {
+		for (const file of [node.secrets.ca, node.secrets.cert, node.secrets.key]) {
+			await fs.mkdir(path.dirname(file), {recursive: true});
+			await fs.writeFile(file, 'pem');
+		}
+	}
+	return plan;
+}
+
 test('checks start as their nodes arrive: own checks at once, crud with a quorum, l2-mesh with everyone; wall time next to the sum', async () => {
 	const home = tempDir();
 	const profile = template();
@@ -52,13 +64,7 @@ test('checks start as their nodes arrive: own checks at once, crud with a quorum
 		{type: 'l2-mesh', timeoutSec: 5},
 		{type: 'crud', port: 2379, timeoutSec: 5},
 	];
-	const plan = planIn(home, profile);
-	for (const node of plan.nodes) {
-		for (const file of [node.secrets.ca, node.secrets.cert, node.secrets.key]) {
-			await fs.mkdir(path.dirname(file), {recursive: true});
-			await fs.writeFile(file, 'pem');
-		}
-	}
+	const plan = await planWithSecrets(home, profile);
 	const [n1, n2, n3] = plan.nodes;
 	assert.ok(n1 && n2 && n3 && n3.role === 'control-plane');
 	const store = new Map<string, string>();
@@ -113,13 +119,7 @@ test('a check that changes a node runs alone: after every check before it, befor
 		{type: 'persistence', port: 2379, restartCommand: 'restart', timeoutSec: 5},
 		{type: 'command', name: 'after', command: 'after', expectExit: 0, timeoutSec: 5},
 	];
-	const plan = planIn(home, profile);
-	for (const node of plan.nodes) {
-		for (const file of [node.secrets.ca, node.secrets.cert, node.secrets.key]) {
-			await fs.mkdir(path.dirname(file), {recursive: true});
-			await fs.writeFile(file, 'pem');
-		}
-	}
+	const plan = await planWithSecrets(home, profile);
 	const store = new Map<string, string>();
 	const order: string[] = [];
 	const node = (name: string): NodeSsh => {
@@ -155,13 +155,7 @@ test('a node check written after a cluster check starts once that one has finish
 		{type: 'crud', port: 2379, timeoutSec: 5},
 		{type: 'command', name: 'health', command: 'health', expectExit: 0, timeoutSec: 5},
 	];
-	const plan = planIn(home, profile);
-	for (const node of plan.nodes) {
-		for (const file of [node.secrets.ca, node.secrets.cert, node.secrets.key]) {
-			await fs.mkdir(path.dirname(file), {recursive: true});
-			await fs.writeFile(file, 'pem');
-		}
-	}
+	const plan = await planWithSecrets(home, profile);
 	const store = new Map<string, string>();
 	const order: string[] = [];
 	const connections = new Map(
@@ -201,13 +195,7 @@ test('cluster checks that change nothing run side by side: crud ends with two me
 		{type: 'raft-quorum', port: 2379, timeoutSec: 5},
 		{type: 'crud', port: 2379, timeoutSec: 5},
 	];
-	const plan = planIn(home, profile);
-	for (const node of plan.nodes) {
-		for (const file of [node.secrets.ca, node.secrets.cert, node.secrets.key]) {
-			await fs.mkdir(path.dirname(file), {recursive: true});
-			await fs.writeFile(file, 'pem');
-		}
-	}
+	const plan = await planWithSecrets(home, profile);
 	const [n1, n2, n3] = plan.nodes;
 	assert.ok(n1 && n2 && n3 && n3.role === 'control-plane');
 	const store = new Map<string, string>();
