@@ -16,6 +16,7 @@ import {shellQuote} from './shell-quote.js';
 import {readJsonFile} from './json-file.js';
 import {ensureUsableDir} from './owned-dir.js';
 import {withDeadline} from './wait.js';
+import {TlsSessions} from './tls-sessions.js';
 
 const {Client} = ssh2;
 type SFTPWrapper = import('ssh2').SFTPWrapper;
@@ -199,6 +200,7 @@ export class NodeSsh {
 	#reconnecting: Promise<void> | undefined;
 	// Closed by its owner: never reconnected.
 	#ended = false;
+	#tlsSessions = new TlsSessions();
 
 	private constructor(
 		client: InstanceType<typeof Client>,
@@ -462,17 +464,21 @@ export class NodeSsh {
 		const secure = options.https !== false;
 		return new Promise((resolve, reject) => {
 			let peerCertificate: {raw: Buffer} | undefined;
+			const servername = options.servername ?? (net.isIP(options.destHost) ? undefined : options.destHost);
+			const sessionKey = TlsSessions.key({...options, servername});
 			const socket = secure
 				? tls.connect({
 						socket: stream,
 						ca: options.ca,
 						cert: options.cert,
 						key: options.key,
-						servername: options.servername ?? (net.isIP(options.destHost) ? undefined : options.destHost),
+						servername,
 						host: options.destHost,
 						checkServerIdentity: (host, cert) => tls.checkServerIdentity(options.destHost, cert),
+						session: this.#tlsSessions.get(sessionKey),
 					})
 				: stream;
+			if (secure) this.#tlsSessions.keep(sessionKey, socket as tls.TLSSocket);
 			if (secure) (socket as tls.TLSSocket).once('secureConnect', () => (peerCertificate = (socket as tls.TLSSocket).getPeerCertificate()));
 			// HTTP over the socket made above (already TLS when secure).
 			const request = http.request(

@@ -138,6 +138,12 @@ test('the demo image boots under TCG, takes its identity from cmdline and fw_cfg
 		const addr = await session.exec(`ip -o addr show | grep ' ${ip}/24 '; cat /sys/class/net/*/address`);
 		assert.equal(addr.code, 0, addr.stdout);
 		assert.ok(addr.stdout.includes(mac), addr.stdout);
+		// A connection is served by a fork of sshd's listener, not a re-executed sshd: a TCG guest
+		// translates a re-executed (randomly placed) sshd and its libraries again on every connection.
+		const maps = await session.exec(`listener=$(ps -o pid,args | awk '/sshd.*\\[listener\\]/ && !/awk/ {print $1; exit}'); session=$PPID; for pid in $listener $session; do grep -m1 libcrypto /proc/$pid/maps | cut -d- -f1; done`);
+		const [listenerBase, sessionBase] = maps.stdout.trim().split('\n');
+		assert.ok(listenerBase && sessionBase, `libcrypto mappings of the sshd listener and this session: ${maps.stdout}`);
+		assert.equal(sessionBase, listenerBase, 'the session sshd maps libcrypto where the listener does (forked, not re-executed)');
 		const version = await session.exec('etcd --version');
 		assert.equal(version.code, 0);
 		assert.match(version.stdout, /etcd Version: 3\.4/);

@@ -2,11 +2,15 @@ import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {existsSync, readFileSync, statSync} from 'node:fs';
 import fs from 'node:fs/promises';
+import {type KeyObject, randomBytes, X509Certificate} from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
+import type tls from 'node:tls';
 import {HostKeyMismatchError, NodeSsh, waitForSsh, type SshTarget} from '../../source/services/ssh.js';
 import {ensureKeyPair} from '../../source/services/ssh-keys.js';
+import {createCa, issueNodeCertificate} from '../../source/services/tls.js';
 import {skipUnless, tempDir} from '../helpers.js';
 import {freePort, hostKey, sshdPrerequisites, startSshd, type LocalSshd} from '../local-sshd.js';
 
@@ -107,6 +111,32 @@ describe('NodeSsh against a real sshd', {skip}, () => {
 		const answer = await ssh.httpsRequest({destHost: '127.0.0.1', port: (server.address() as net.AddressInfo).port, path: '/health', https: false, timeoutMs: 5000});
 		assert.equal(answer.status, 200);
 		assert.deepEqual(JSON.parse(answer.body), {path: '/health'});
+	});
+
+	test('HTTPS through forwardOut resumes the TLS session on the next request, and a server that forgot it gets a full handshake', async () => {
+		// Each check opens its own connection; a resumed one skips the certificate signature and
+		// the client-certificate verification, work a TCG guest's etcd does slowly after a restore.
+		const created = await createCa('CN=resume CA', 'ecdsa-p256', 1);
+		const ca = {cert: new X509Certificate(created.certPem), pem: created.certPem, key: created.key, keyType: 'ecdsa-p256' as const};
+		const node = {hostname: 'node01', fqdn: 'node01.test', ip: '127.0.0.1'};
+		const pem = (key: KeyObject) => key.export({type: 'pkcs8', format: 'pem'}).toString();
+		const served = await issueNodeCertificate(ca, node, 'ecdsa-p256', 1);
+		const client = await issueNodeCertificate(ca, node, 'ecdsa-p256', 1);
+		const resumed: boolean[] = [];
+		const server = https.createServer({key: pem(served.key), cert: served.certPem, ca: created.certPem, requestCert: true, rejectUnauthorized: true}, (request, response) => {
+			resumed.push((request.socket as tls.TLSSocket).isSessionReused());
+			response.end('{"health":"true"}');
+		});
+		await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+		servers.push(server);
+		const ssh = keep(await NodeSsh.connect(target(), {timeoutMs: 10_000}));
+		const request = () => ssh.httpsRequest({destHost: '127.0.0.1', port: (server.address() as net.AddressInfo).port, path: '/health', ca: created.certPem, cert: client.certPem, key: pem(client.key), timeoutMs: 5000});
+		for (let i = 0; i < 3; i++) assert.equal((await request()).status, 200);
+		assert.deepEqual(resumed, [false, true, true]);
+		server.setTicketKeys(randomBytes(48));
+		assert.equal((await request()).status, 200);
+		assert.equal((await request()).status, 200);
+		assert.deepEqual(resumed.slice(3), [false, true], 'new ticket keys: one full handshake, then resumed again');
 	});
 
 	test('a key the server does not accept gives an authentication error naming the key and the fix', async () => {

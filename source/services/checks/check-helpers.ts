@@ -55,6 +55,23 @@ export async function etcdValue(context: CheckContext, access: NodeAccess, port:
 	return Buffer.from(kvs[0]?.value ?? '', 'base64').toString();
 }
 
+// The first member, in the order given, on which `call` succeeds; the members that failed it
+// are returned too (not worth asking again), and when none succeeds each one's error is named.
+// No status round first: after a restore, each extra connection costs a cold guest a TLS handshake.
+export async function firstAnswering<T>(members: readonly NodeAccess[], what: string, call: (access: NodeAccess) => Promise<T>): Promise<{access: NodeAccess; value: T; failed: NodeAccess[]}> {
+	const failed: NodeAccess[] = [];
+	const why: string[] = [];
+	for (const access of members) {
+		try {
+			return {access, value: await call(access), failed};
+		} catch (error) {
+			failed.push(access);
+			why.push(`${access.node.name}: ${(error as Error).message}`);
+		}
+	}
+	throw new CheckFailure(members.length === 0 ? 'no member answers' : `no member took ${what} (${why.join('; ')})`);
+}
+
 export async function answeringMembers(context: CheckContext, candidates: NodeAccess[], port: number): Promise<NodeAccess[]> {
 	const alive = await Promise.all(candidates.map(a => etcdCall(context, a, port, '/v3/maintenance/status', {}).then(() => true, () => false)));
 	return candidates.filter((_, index) => alive[index]);

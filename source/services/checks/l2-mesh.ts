@@ -15,8 +15,11 @@ export const l2MeshCheck = defineCheck({
 		// Peers being validated: a node that failed before validation is reported on its own (not run), not here.
 		const others = plan.nodes.filter(n => n.name !== node.name && nodes.some(a => a.node.name === n.name));
 		const left = plan.nodes.filter(n => n.name !== node.name && !others.includes(n)).map(n => n.name);
-		const results = await Promise.all(others.map(other => ssh.exec(`ping -c 1 -W 2 ${shellQuote(other.ip)}`, {timeoutMs: attemptTimeoutMs(timeoutMs)})));
-		const unreachable = others.filter((_, index) => results[index]!.code !== 0).map(n => `${n.name} (${n.ip})`);
+		// Every peer pinged at once by one command (one session per node, not one per peer).
+		const script = `for ip in ${others.map(other => shellQuote(other.ip)).join(' ')}; do (ping -c 1 -W 2 "$ip" >/dev/null 2>&1 && echo "reached $ip") & done; wait`;
+		const result = others.length > 0 ? await ssh.exec(script, {timeoutMs: attemptTimeoutMs(timeoutMs)}) : {stdout: ''};
+		const reached = new Set(result.stdout.split('\n').flatMap(line => (line.startsWith('reached ') ? [line.slice(8).trim()] : [])));
+		const unreachable = others.filter(other => !reached.has(other.ip)).map(n => `${n.name} (${n.ip})`);
 		if (unreachable.length > 0) throw new CheckFailure(`cannot reach ${unreachable.join(', ')} over the cluster network`);
 		return `reaches ${others.length} peers${left.length > 0 ? ` (not tried: ${left.join(', ')}, not validated)` : ''}`;
 	},

@@ -22,8 +22,7 @@ export const raftQuorumCheck = defineCheck({
 		const planned = context.plan.nodes.filter(n => n.role === 'control-plane').length;
 		const answers = await Promise.allSettled(
 			controlPlane.map(async access => {
-				const members = await etcdCall(context, access, spec.port, '/v3/cluster/member/list', {});
-				const status = await etcdCall(context, access, spec.port, '/v3/maintenance/status', {});
+				const [members, status] = await Promise.all([etcdCall(context, access, spec.port, '/v3/cluster/member/list', {}), etcdCall(context, access, spec.port, '/v3/maintenance/status', {})]);
 				const list = (members['members'] as Member[] | undefined) ?? [];
 				return {
 					node: access.node.name,
