@@ -11,13 +11,15 @@ import {planIn, template, tempDir} from '../helpers.js';
 // up's validate stage with nodes that arrive one by one: a node's own checks
 // start when it arrives, a quorum check with a majority, l2-mesh with everyone.
 
-// A node that answers exec (ping, true) and etcd's JSON gateway from one shared key store.
+// A node that answers exec (true; l2-mesh's pings reach every address asked) and etcd's JSON
+// gateway from one shared key store.
 function fakeNode(store: Map<string, string>): NodeSsh {
 	const json = (body: unknown) => ({status: 200, headers: {}, body: JSON.stringify(body)});
 	return {
 		closed: false,
-		async exec() {
-			return {code: 0, stdout: '', stderr: ''};
+		async exec(command: string) {
+			const pinged = command.includes('ping') ? [...command.matchAll(/'(\d+\.\d+\.\d+\.\d+)'/g)].map(m => `reached ${m[1]}\n`) : [];
+			return {code: 0, stdout: pinged.join(''), stderr: ''};
 		},
 		async httpsRequest({path: api, body}: {path: string; body?: string}) {
 			const request = JSON.parse(body ?? '{}') as {key?: string; value?: string};
