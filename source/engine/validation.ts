@@ -55,20 +55,25 @@ async function poll(what: string, attempt: () => Promise<string | CheckAnswer>, 
 	let lastError = '';
 	for (;;) {
 		signal?.throwIfAborted();
+		// An attempt that hangs (a frozen node holds a channel open) ends at the check's deadline.
+		const cut = new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`);
 		try {
-			// An attempt that hangs (a frozen node holds a channel open) ends at the check's deadline.
 			const left = timeoutMs - (Date.now() - started);
-			return {ok: true, ...answerOf(await withDeadline(attempt(), left, () => new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)))};
+			return {ok: true, ...answerOf(await withDeadline(attempt(), left, () => cut))};
 		} catch (error) {
 			if (signal?.aborted) throw error;
 			const message = (error as Error).message;
+			// Cut short by the deadline (it may have started just before it): an earlier attempt's answer
+			// says more than "no answer".
+			if (error === cut && lastError) break;
 			if (message !== lastError) onWait(message);
 			lastError = message;
 		}
-		if (Date.now() - started + delay > timeoutMs) return {ok: false, detail: `${what}: ${lastError} (after ${Math.round((Date.now() - started) / 1000)} s)`};
+		if (Date.now() - started + delay > timeoutMs) break;
 		await sleep(delay, undefined, {signal});
 		delay = Math.min(delay * 2, POLL_MAX_MS);
 	}
+	return {ok: false, detail: `${what}: ${lastError} (after ${Math.round((Date.now() - started) / 1000)} s)`};
 }
 
 async function lastConsoleLine(node: NodePlan): Promise<string | undefined> {
