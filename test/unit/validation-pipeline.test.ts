@@ -218,42 +218,35 @@ test('cluster checks that change nothing run side by side: crud ends with two me
 	await fs.rm(home, {recursive: true, force: true});
 });
 
+// One command check on every node, each node's exec answered by `exec`: the first node's result.
+async function commandCheckWith(timeoutSec: number, exec: () => Promise<{code: number; stdout: string; stderr: string}>) {
+	const home = tempDir();
+	const profile = template();
+	profile.checks = [{type: 'command', name: 'probe', command: 'probe', expectExit: 0, timeoutSec}];
+	const plan = await planWithSecrets(home, profile);
+	const node = (): NodeSsh => ({...fakeNode(new Map()), closed: false, exec}) as unknown as NodeSsh;
+	const report = await validateCluster(profile, plan, {connections: new Map(plan.nodes.map(n => [n.name, node()])), onEvent: () => undefined});
+	await fs.rm(home, {recursive: true, force: true});
+	return report.results.find(r => r.node === plan.nodes[0]!.name)!;
+}
+
 test("an attempt cut short by the check's deadline keeps the earlier attempts' reason, not \"no answer\"", async () => {
 	// Seen in CI: raft-quorum with 2 of 3 members stopped answered "no quorum" on every attempt, but the
 	// last one started just before the deadline and was cut: the report said "no answer within 10 s".
-	const home = tempDir();
-	const profile = template();
-	profile.checks = [{type: 'command', name: 'quorum', command: 'quorum', expectExit: 0, timeoutSec: 2}];
-	const plan = await planWithSecrets(home, profile);
 	const started = Date.now();
-	const node = (): NodeSsh =>
-		({
-			...fakeNode(new Map()),
-			closed: false,
-			async exec() {
-				// Answers at once for a while; the attempt that starts after 1.2 s hangs past the deadline.
-				if (Date.now() - started > 1200) await sleep(5000);
-				return {code: 1, stdout: '', stderr: 'no quorum: 1 of 3 members answer'};
-			},
-		}) as unknown as NodeSsh;
-	const connections = new Map(plan.nodes.map(n => [n.name, node()]));
-	const report = await validateCluster(profile, plan, {connections, onEvent: () => undefined});
-	const result = report.results.find(r => r.node === plan.nodes[0]!.name)!;
+	const result = await commandCheckWith(2, async () => {
+		// Answers at once for a while; the attempt that starts after 1.2 s hangs past the deadline.
+		if (Date.now() - started > 1200) await sleep(5000);
+		return {code: 1, stdout: '', stderr: 'no quorum: 1 of 3 members answer'};
+	});
 	assert.equal(result.status, 'failed');
 	assert.match(result.reason ?? '', /no quorum: 1 of 3 members answer/);
 	assert.doesNotMatch(result.reason ?? '', /no answer within/);
-	await fs.rm(home, {recursive: true, force: true});
 });
 
 test('an attempt that never answers is reported as such, within the check deadline', async () => {
-	const home = tempDir();
-	const profile = template();
-	profile.checks = [{type: 'command', name: 'frozen', command: 'frozen', expectExit: 0, timeoutSec: 1}];
-	const plan = await planWithSecrets(home, profile);
-	const node = (): NodeSsh => ({...fakeNode(new Map()), closed: false, exec: () => new Promise(() => undefined)}) as unknown as NodeSsh;
 	const started = Date.now();
-	const report = await validateCluster(profile, plan, {connections: new Map(plan.nodes.map(n => [n.name, node()])), onEvent: () => undefined});
+	const result = await commandCheckWith(1, () => new Promise(() => undefined));
 	assert.ok(Date.now() - started < 4000);
-	assert.match(report.results[0]!.reason ?? '', /no answer within 1 s/);
-	await fs.rm(home, {recursive: true, force: true});
+	assert.match(result.reason ?? '', /no answer within 1 s/);
 });
