@@ -175,29 +175,32 @@ test('`up --yes` goes from nothing to a verified 3-member TLS etcd cluster', {ti
 });
 
 test('one stopped etcd: quorum holds with 2 of 3 and that node is named; a second: quorum is lost', {timeout: 900_000, skip}, async () => {
-	assert.equal((await on('node03', '/sbin/svc stop etcd')).code, 0);
-	let run = await validate(['raft-quorum', 'etcd health']);
-	assert.equal(run.exitCode, 1, run.output);
-	const quorum = resultOf(run.report, 'raft-quorum');
-	assert.equal(quorum.status, 'ok');
-	assert.match(quorum.detail, /2 of 3 answering \(silent: node03\)/);
-	assert.equal(resultOf(run.report, 'etcd health', 'node01').status, 'ok');
-	assert.equal(resultOf(run.report, 'etcd health', 'node02').status, 'ok');
-	const down = resultOf(run.report, 'etcd health', 'node03');
-	assert.equal(down.status, 'failed');
-	assert.match(down.reason ?? '', /node03/);
+	try {
+		assert.equal((await on('node03', '/sbin/svc stop etcd')).code, 0);
+		let run = await validate(['raft-quorum', 'etcd health']);
+		assert.equal(run.exitCode, 1, run.output);
+		const quorum = resultOf(run.report, 'raft-quorum');
+		assert.equal(quorum.status, 'ok');
+		assert.match(quorum.detail, /2 of 3 answering \(silent: node03\)/);
+		assert.equal(resultOf(run.report, 'etcd health', 'node01').status, 'ok');
+		assert.equal(resultOf(run.report, 'etcd health', 'node02').status, 'ok');
+		const down = resultOf(run.report, 'etcd health', 'node03');
+		assert.equal(down.status, 'failed');
+		assert.match(down.reason ?? '', /node03/);
 
-	assert.equal((await on('node02', '/sbin/svc stop etcd')).code, 0);
-	run = await validate(['raft-quorum']);
-	assert.equal(run.exitCode, 1, run.output);
-	const lost = resultOf(run.report, 'raft-quorum');
-	assert.equal(lost.status, 'failed');
-	assert.match(lost.reason ?? '', /no quorum: 1 of 3 members answer \(need 2\); silent: node02, node03/);
-	assert.match(run.output, /\[FAILED\] cluster +raft-quorum/);
-
-	for (const node of ['node02', 'node03']) assert.equal((await on(node, '/sbin/svc start etcd')).code, 0);
-	await waitForQuorum();
-	run = await validate(['raft-quorum', 'crud']);
+		assert.equal((await on('node02', '/sbin/svc stop etcd')).code, 0);
+		run = await validate(['raft-quorum']);
+		assert.equal(run.exitCode, 1, run.output);
+		const lost = resultOf(run.report, 'raft-quorum');
+		assert.equal(lost.status, 'failed');
+		assert.match(lost.reason ?? '', /no quorum: 1 of 3 members answer \(need 2\); silent: node02, node03/);
+		assert.match(run.output, /\[FAILED\] cluster +raft-quorum/);
+	} finally {
+		// Whatever failed above, the next tests get the cluster back with its quorum.
+		for (const node of ['node02', 'node03']) assert.equal((await on(node, '/sbin/svc start etcd')).code, 0);
+		await waitForQuorum();
+	}
+	const run = await validate(['raft-quorum', 'crud']);
 	assert.equal(run.exitCode, 0, run.output);
 });
 
