@@ -19,8 +19,13 @@ export type BenchRow = {
 	samples?: number[];
 };
 
+// A goal written "< 3 s" is not met by 3.00 s; "<= 1.0x" is met by 1.0.
+export function meets(value: number, goal: Goal): boolean {
+	return goal.text.trimStart().startsWith('<=') ? value <= goal.max : value < goal.max;
+}
+
 export function row(group: string, name: string, value: number | null, unit: string, extra: {goal?: Goal; note?: string; samples?: number[]} = {}): BenchRow {
-	const status: RowStatus = value === null ? 'error' : extra.goal ? (value <= extra.goal.max ? 'met' : 'missed') : 'info';
+	const status: RowStatus = value === null ? 'error' : extra.goal ? (meets(value, extra.goal) ? 'met' : 'missed') : 'info';
 	return {group, name, value, unit, status, ...extra};
 }
 
