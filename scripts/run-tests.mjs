@@ -2,7 +2,7 @@
 // Runs the test suite with node's own test runner. Node 20 does not expand
 // globs, so the files are listed here. Groups: unit, security, screens, e2e (default: all).
 // e2e files run one at a time: they boot real VMs and share the machine's 2 cores.
-import {spawnSync} from 'node:child_process';
+import {spawn} from 'node:child_process';
 import {readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 
@@ -33,6 +33,36 @@ function testFiles(dir) {
 		.sort();
 }
 
+// A group that runs far past its usual time has a file that hangs. Seen once in CI: a unit test file's
+// process blocked for good while Node 20 loaded its modules through tsx's loader (main thread in a futex,
+// no test started). The group is stopped (its whole process group) and run once more; a second hang fails.
+// Usual times on 2 cores: unit 3-4 min, security and screens under 1 min, e2e 13-15 min.
+const GROUP_LIMIT_MIN = {unit: 15, security: 8, screens: 8, e2e: 40};
+const limitMin = group => Number(process.env['PLASMA_TUI_TEST_GROUP_LIMIT_MIN'] ?? GROUP_LIMIT_MIN[group]);
+
+function runGroup(group, files) {
+	const concurrency = group === 'e2e' ? '1' : '2';
+	return new Promise(resolve => {
+		const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+			cwd: root,
+			stdio: 'inherit',
+			env: {...process.env, FORCE_COLOR: '0'},
+			detached: true,
+		});
+		const timer = setTimeout(() => {
+			console.log(`\n== ${group}: still running after ${limitMin(group)} min: a test file hangs; stopping the group`);
+			try {
+				process.kill(-child.pid, 'SIGKILL');
+			} catch {}
+			resolve('hung');
+		}, limitMin(group) * 60_000);
+		child.on('exit', code => {
+			clearTimeout(timer);
+			resolve(code === 0 ? 'passed' : 'failed');
+		});
+	});
+}
+
 let failed = false;
 for (const group of only) {
 	const files = testFiles(group);
@@ -42,13 +72,13 @@ for (const group of only) {
 		if (groups.includes(group)) failed = true;
 		continue;
 	}
-	const concurrency = group === 'e2e' ? '1' : '2';
 	console.log(`\n== ${group}: ${files.length} files`);
-	const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
-		cwd: root,
-		stdio: 'inherit',
-		env: {...process.env, FORCE_COLOR: '0'},
-	});
-	if (result.status !== 0) failed = true;
+	let outcome = await runGroup(group, files);
+	if (outcome === 'hung') {
+		console.log(`\n== ${group}: once more (${files.length} files)`);
+		outcome = await runGroup(group, files);
+		if (outcome === 'hung') console.log(`\n== ${group}: hung twice`);
+	}
+	if (outcome !== 'passed') failed = true;
 }
 process.exit(failed ? 1 : 0);
