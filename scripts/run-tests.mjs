@@ -40,6 +40,20 @@ function testFiles(dir) {
 const GROUP_LIMIT_MIN = {unit: 15, security: 8, screens: 8, e2e: 40};
 const limitMin = group => Number(process.env['PLASMA_TUI_TEST_GROUP_LIMIT_MIN'] ?? GROUP_LIMIT_MIN[group]);
 
+// The group runs in its own process group (so a hang can be killed whole): a Ctrl-C or a stop
+// that reaches this script is passed on to it, and nothing keeps running behind the caller.
+let running;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+	process.on(signal, () => {
+		if (running) {
+			try {
+				process.kill(-running.pid, signal);
+			} catch {}
+		}
+		process.exit(130);
+	});
+}
+
 function runGroup(group, files) {
 	const concurrency = group === 'e2e' ? '1' : '2';
 	return new Promise(resolve => {
@@ -49,6 +63,7 @@ function runGroup(group, files) {
 			env: {...process.env, FORCE_COLOR: '0'},
 			detached: true,
 		});
+		running = child;
 		const timer = setTimeout(() => {
 			console.log(`\n== ${group}: still running after ${limitMin(group)} min: a test file hangs; stopping the group`);
 			try {
