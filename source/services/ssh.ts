@@ -464,22 +464,24 @@ export class NodeSsh {
 		const secure = options.https !== false;
 		return new Promise((resolve, reject) => {
 			let peerCertificate: {raw: Buffer} | undefined;
-			const servername = options.servername ?? (net.isIP(options.destHost) ? undefined : options.destHost);
-			const sessionKey = TlsSessions.key({...options, servername});
-			const socket = secure
-				? tls.connect({
-						socket: stream,
-						ca: options.ca,
-						cert: options.cert,
-						key: options.key,
-						servername,
-						host: options.destHost,
-						checkServerIdentity: (host, cert) => tls.checkServerIdentity(options.destHost, cert),
-						session: this.#tlsSessions.get(sessionKey),
-					})
-				: stream;
-			if (secure) this.#tlsSessions.keep(sessionKey, socket as tls.TLSSocket);
-			if (secure) (socket as tls.TLSSocket).once('secureConnect', () => (peerCertificate = (socket as tls.TLSSocket).getPeerCertificate()));
+			let socket: Duplex = stream;
+			if (secure) {
+				const servername = options.servername ?? (net.isIP(options.destHost) ? undefined : options.destHost);
+				const sessionKey = TlsSessions.key({...options, servername});
+				const secured = tls.connect({
+					socket: stream,
+					ca: options.ca,
+					cert: options.cert,
+					key: options.key,
+					servername,
+					host: options.destHost,
+					checkServerIdentity: (host, cert) => tls.checkServerIdentity(options.destHost, cert),
+					session: this.#tlsSessions.get(sessionKey),
+				});
+				this.#tlsSessions.keep(sessionKey, secured);
+				secured.once('secureConnect', () => (peerCertificate = secured.getPeerCertificate()));
+				socket = secured;
+			}
 			// HTTP over the socket made above (already TLS when secure).
 			const request = http.request(
 				{
