@@ -8,44 +8,54 @@ import {ProblemError} from '../model/field-error.js';
 export type ManageAnswer = {command: string; output: string};
 
 const STATUS_LINE = /^(\d{4}) (.*)$/m;
+const PROMPT = /\$ $/;
 
 // timeoutMs is per command (and for the banner): a loaded host answers late, not never.
+// The next command goes out only after the prompt that follows a status line:
+// the prompt has no newline, so a status written after it would not start a line.
 export function manage(socketPath: string, commands: readonly string[], timeoutMs = 10_000): Promise<ManageAnswer[]> {
 	return new Promise((resolve, reject) => {
 		const socket = net.connect(socketPath);
 		const answers: ManageAnswer[] = [];
 		let buffer = '';
 		let next = -1;
+		let answered = true;
 		const finish = (error?: Error) => {
 			clearTimeout(timer);
 			socket.destroy();
 			if (error) reject(error);
 			else resolve(answers);
 		};
-		const expire = () => finish(new ProblemError({message: `${socketPath}: no answer to "${next < 0 ? 'the banner' : commands[next]}" within ${timeoutMs} ms`}));
+		const waitingFor = () => (next < 0 ? 'the banner' : answered ? `the prompt after "${commands[next]}"` : `"${commands[next]}"`);
+		const expire = () => finish(new ProblemError({message: `${socketPath}: no answer to ${waitingFor()} within ${timeoutMs} ms`}));
 		let timer = setTimeout(expire, timeoutMs);
 		const send = () => {
+			if (next + 1 >= commands.length) return finish();
 			next++;
+			answered = false;
 			clearTimeout(timer);
 			timer = setTimeout(expire, timeoutMs);
-			if (next >= commands.length) return finish();
 			buffer = '';
 			socket.write(`${commands[next]}\n`);
 		};
-		socket.on('data', chunk => {
-			buffer += chunk.toString();
-			// The banner ends with the first prompt.
-			if (next < 0) {
-				if (/\$ $/.test(buffer)) send();
+		const take = () => {
+			if (answered) {
+				if (PROMPT.test(buffer)) send();
 				return;
 			}
-			const statuses = [...buffer.matchAll(new RegExp(STATUS_LINE, 'gm'))].filter(match => match[1] !== '0000');
-			const status = statuses[0];
+			const status = [...buffer.matchAll(new RegExp(STATUS_LINE, 'gm'))].find(match => match[1] !== '0000');
 			if (!status) return;
 			const output = buffer.slice(0, status.index).replace(/^0000 DATA END WITH '\.'\n/m, '').replace(/\n\.\n?$/, '');
 			if (status[1] !== '1000') return finish(new ProblemError({message: `${socketPath}: "${commands[next]}" failed: ${status[1]} ${status[2]!.trim()}`}));
 			answers.push({command: commands[next]!, output: output.trim()});
-			send();
+			if (next + 1 >= commands.length) return finish();
+			answered = true;
+			buffer = buffer.slice(status.index! + status[0].length);
+			take();
+		};
+		socket.on('data', chunk => {
+			buffer += chunk.toString();
+			take();
 		});
 		socket.on('error', error => finish(new ProblemError({message: `${socketPath}: ${error.message}`})));
 	});
