@@ -45,12 +45,24 @@ export async function ensureKeyPair(privatePath: string, publicPath: string, com
 	return true;
 }
 
+// DER prefixes of an ed25519 key: PKCS#8 before the 32-byte seed, SPKI before the 32-byte public key.
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
+
 // Built from node:crypto's raw key (model/openssh-key.ts), so the public key is always 32 bytes.
+// The key is encoded by the generating job itself, as DER: no KeyObject is exported afterwards.
+// (Node 20's JWK export of a key from generateKeyPairSync can deadlock: it holds the key's lock
+// while allocating, and a garbage collection destroying the finished job takes that lock too.)
 export function generateKeyPair(comment: string): {private: string; public: string} {
-	const {privateKey, publicKey} = generateKeyPairSync('ed25519');
-	const seed = Buffer.from(privateKey.export({format: 'jwk'}).d ?? '', 'base64url');
-	const raw = Buffer.from(publicKey.export({format: 'jwk'}).x ?? '', 'base64url');
+	const {privateKey, publicKey} = generateKeyPairSync('ed25519', {privateKeyEncoding: {type: 'pkcs8', format: 'der'}, publicKeyEncoding: {type: 'spki', format: 'der'}});
+	const seed = rawAfter(privateKey, PKCS8_ED25519, 'PKCS#8');
+	const raw = rawAfter(publicKey, SPKI_ED25519, 'SPKI');
 	return {private: openSshPrivateKey(seed, raw, comment, randomBytes(4).readUInt32BE()), public: openSshPublicKey(raw, comment)};
+}
+
+function rawAfter(der: Buffer, prefix: Buffer, what: string): Buffer {
+	if (der.length !== prefix.length + 32 || !der.subarray(0, prefix.length).equals(prefix)) throw new Error(`unexpected ${what} encoding of an ed25519 key (${der.length} bytes)`);
+	return Buffer.from(der.subarray(prefix.length));
 }
 
 // Why OpenSSH (or ssh2) would refuse this private key, or undefined when it is usable.
