@@ -52,7 +52,7 @@ flow_install_one() {
 			--listen-peer-urls https://$ip:2380 --initial-advertise-peer-urls https://$name:2380 \
 			--initial-cluster $cluster --initial-cluster-token demo --initial-cluster-state new \
 			--client-cert-auth --trusted-ca-file $secrets/ca.crt --cert-file $secrets/$name.crt --key-file $secrets/$name.key \
-			--peer-client-cert-auth --peer-trusted-ca-file $secrets/ca.crt --peer-cert-file $secrets/$name.crt --peer-key-file $secrets/$name.key" >"$work/$name/install.log" 2>&1 \
+			--peer-client-cert-auth --peer-trusted-ca-file $secrets/ca.crt --peer-cert-file $secrets/$name.crt --peer-key-file $secrets/$name.key --heartbeat-interval 200 --election-timeout 2000" >"$work/$name/install.log" 2>&1 \
 		|| { echo "install-failed $name: $(tail -n 3 "$work/$name/install.log" | tr '\n' ' ')"; return 1; }
 }
 
