@@ -9,7 +9,7 @@ import {toolPaths} from '../source/services/paths.js';
 // The VM part of the snapshot benchmark, run by bench/snapshot.ts as
 // `flock /tmp/plasma-vm.lock node --import tsx bench/snapshot-session.ts OUT.json`:
 // the demo profile up from nothing, `snapshot save`, `snapshot restore` (to all
-// checks green; twice with the rollback copy, once without), the snapshot's size on disk, `down` + `up --from-snapshot`, then
+// checks green; twice as by default, once with --rollback, the copy set aside first), the snapshot's size on disk, `down` + `up --from-snapshot`, then
 // `down --purge`. Each command's wall time and output are recorded; bench/snapshot.ts
 // reads the numbers the commands print.
 
@@ -63,7 +63,7 @@ async function main(outFile: string): Promise<void> {
 		session.listJson = (await step(['snapshot', 'list', '--json', ...p], env)).output;
 		await run('restore', ['snapshot', 'restore', 's1']);
 		await run('restoreAgain', ['snapshot', 'restore', 's1']);
-		await run('restoreNoRollback', ['snapshot', 'restore', 's1', '--no-rollback']);
+		await run('restoreRollback', ['snapshot', 'restore', 's1', '--rollback']);
 		await run('restoreFull', ['snapshot', 'restore', 's1', '--full']);
 		await run('down', ['down']);
 		await run('upFromSnapshot', ['up', '--from-snapshot', 's1', '--yes']);

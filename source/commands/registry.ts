@@ -182,11 +182,11 @@ export const COMMANDS = {
 	},
 	snapshot: {
 		summary: 'save, list, restore or delete a snapshot of the whole cluster, paused at one instant',
-		usage: 'snapshot save NAME | snapshot list | snapshot restore NAME [--no-rollback] [--full] | snapshot delete NAME [--profile NAME | --profile-file PATH] [--json]',
-		options: [...profileHelp, ['--json', 'list: print the snapshots as JSON'], ['--no-rollback', 'restore: no copy of the nodes\' state is saved aside first (faster by a savevm of every node); a failed load is tried again, then says which node is where'], ['--full', 'restore: also the checks that change a node (persistence restarts etcd), which a restore leaves out so as not to move the cluster on from the state it brought back']],
+		usage: 'snapshot save NAME | snapshot list | snapshot restore NAME [--rollback] [--full] | snapshot delete NAME [--profile NAME | --profile-file PATH] [--json]',
+		options: [...profileHelp, ['--json', 'list: print the snapshots as JSON'], ['--rollback', 'restore: save every node\'s state aside first (a savevm of each node: 0.4-0.6 s for the demo), so that a node that fails to load puts every node back where it was; without it (or with --no-rollback) a failed load is tried again, then the error says which node is where'], ['--full', 'restore: also the checks that change a node (persistence restarts etcd), which a restore leaves out so as not to move the cluster on from the state it brought back']],
 		details:
-			'save pauses every node at once, saves each (RAM and disk, inside its qcow2 disk) and resumes them; restore refuses when the node set, MACs, IPs or disks changed, else loads every node or none, steps the guest clocks and runs the checks (on each node as soon as it answers; those that change a node only with --full). up --from-snapshot NAME boots a cluster that was brought down from a snapshot.',
-		parse: {...help, ...profileOptions, json: {type: 'boolean'}, 'no-rollback': {type: 'boolean'}, full: {type: 'boolean'}},
+			'save pauses every node at once, saves each (RAM and disk, inside its qcow2 disk) and resumes them; restore refuses when the node set, MACs, IPs or disks changed, else loads every node (with --rollback every node or none), steps the guest clocks and runs the checks (on each node as soon as it answers; those that change a node only with --full). up --from-snapshot NAME boots a cluster that was brought down from a snapshot.',
+		parse: {...help, ...profileOptions, json: {type: 'boolean'}, rollback: {type: 'boolean'}, 'no-rollback': {type: 'boolean'}, full: {type: 'boolean'}},
 		load: async () => (await import('./snapshot.js')).run,
 	},
 	fault: {

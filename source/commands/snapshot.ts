@@ -8,7 +8,7 @@ import {abortOnSignals} from './interrupt.js';
 import type {CommandRun} from './registry.js';
 
 // `plasma-tui snapshot save|list|restore|delete NAME`: the whole cluster at one instant.
-const USAGE = 'usage: plasma-tui snapshot save NAME | list | restore NAME [--no-rollback] [--full] | delete NAME [--profile NAME | --profile-file PATH]';
+const USAGE = 'usage: plasma-tui snapshot save NAME | list | restore NAME [--rollback] [--full] | delete NAME [--profile NAME | --profile-file PATH]';
 
 export const run: CommandRun = async ({values, positionals}) => {
 	const [action, name] = positionals;
@@ -17,6 +17,10 @@ export const run: CommandRun = async ({values, positionals}) => {
 		return EXIT.badInput;
 	}
 	const command = `snapshot ${action}`;
+	if (values['rollback'] === true && values['no-rollback'] === true) {
+		console.error(`plasma-tui ${command}: --rollback and --no-rollback contradict each other (fix: keep one; without either there is no rollback copy)`);
+		return EXIT.badInput;
+	}
 	const profile = await vmProfileFromOptions(values, command);
 	if (!profile) return EXIT.badInput;
 	const plan = planFor(profile);
@@ -40,7 +44,7 @@ export const run: CommandRun = async ({values, positionals}) => {
 					return EXIT.ok;
 				}
 				const {restoreSnapshot} = await import('../engine/snapshot-restore.js');
-				const restored = await restoreSnapshot(profile, plan, name, {onEvent, signal: controller.signal, rollback: values['no-rollback'] !== true, full: values['full'] === true});
+				const restored = await restoreSnapshot(profile, plan, name, {onEvent, signal: controller.signal, rollback: values['rollback'] === true, full: values['full'] === true});
 				const t = restored.timings;
 				if (restored.report) console.log(`\n${formatReport(restored.report)}`);
 				const ok = restored.report?.ok ?? profile.checks.length === 0;

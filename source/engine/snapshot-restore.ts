@@ -17,9 +17,9 @@ import {sshTargetFor} from './up.js';
 import type {Report} from './validation.js';
 
 // Restore of a whole-cluster snapshot into the running cluster: refused when
-// the plan changed in a way the snapshot cannot satisfy; else every node is
-// paused, saved aside (the rollback), loaded, and all resume together; then
-// guest clocks are stepped over SSH and the profile's checks run.
+// the plan changed in a way the snapshot cannot satisfy or a disk lacks it; else
+// every node is paused, (with rollback: saved aside,) loaded, and all resume
+// together; then guest clocks are stepped over SSH and the profile's checks run.
 
 // left: the profile's checks not run because they change a node (restore --full runs them too).
 export type RestoreResult = {meta: SnapshotMeta; report?: Report; timings: RestoreTimings; clockSteps: Record<string, number>; left: Array<{check: string; why: string}>};
@@ -64,14 +64,14 @@ async function tagsPresent(monitors: readonly NodeMonitor[], name: string): Prom
 	if (lacking.length > 0) throw new ProblemError({message: `the disk of ${lacking.join(', ')} does not hold snapshot ${name}; nothing was changed`, fix: `plasma-tui snapshot delete ${name}, then save it again`});
 }
 
-// rollback: a copy of every node's state is saved aside first (savevm of the whole RAM: the
-// slowest step of a restore, 0.5-3.5 s for the demo on this host), so that a failed load puts
-// every node back. Without it, a failed load is tried once more on that node, and the error
-// says which node is at the snapshot and which is in no known state.
+// rollback: a copy of every node's state is saved aside first (savevm of the whole RAM, 0.4-0.6 s
+// and ~0.9 CPU-s for the demo on 2 cores: an eighth of a restore), so that a failed load puts
+// every node back. Without it (the default, as libvirt's revert), a failed load is tried once
+// more on that node, and the error says which node is at the snapshot and which is in no known state.
 export type LoadOptions = {rollback: boolean};
 
 // Pause, (save aside,) load, resume: all nodes or none. Throws with where each node is when it cannot roll back.
-export async function loadEverywhere(monitors: readonly NodeMonitor[], name: string, record: OperationRecord, log: ReturnType<typeof snapshotLog>, options: LoadOptions = {rollback: true}): Promise<{pauseMs: number; asideMs: number; loadMs: number}> {
+export async function loadEverywhere(monitors: readonly NodeMonitor[], name: string, record: OperationRecord, log: ReturnType<typeof snapshotLog>, options: LoadOptions): Promise<{pauseMs: number; asideMs: number; loadMs: number}> {
 	const start = Date.now();
 	const names = monitors.map(m => m.node.name);
 	const pause = await pauseAll(monitors);
@@ -129,10 +129,10 @@ async function loadAgain(monitors: readonly NodeMonitor[], failed: readonly Node
 	if (still.length === 0) return;
 	await resumeAll(monitors).catch(() => undefined);
 	const at = monitors.map(m => `${m.node.name} ${still.includes(m) ? 'in no known state' : `at ${name}`}`);
-	throw new ProblemError({message: `restore of ${name} failed (${why}), twice on ${still.map(m => m.node.name).join(', ')}; without a rollback copy the nodes are: ${at.join(', ')}; every node runs`, fix: `restore again (with the rollback copy: leave out --no-rollback), or bring the cluster up again`});
+	throw new ProblemError({message: `restore of ${name} failed (${why}), twice on ${still.map(m => m.node.name).join(', ')}; without a rollback copy the nodes are: ${at.join(', ')}; every node runs`, fix: `restore again (--rollback keeps a copy of the state before the restore, to go back to if a load fails), or bring the cluster up again`});
 }
 
-// rollback: false skips the copy set aside before the load (snapshot restore --no-rollback).
+// rollback: true saves a copy of every node aside before the load (snapshot restore --rollback).
 // full: also the checks that change a node (persistence restarts etcd: the restored state moves on).
 export type RestoreOptions = {onEvent: RunEventListener; signal?: AbortSignal; state?: StateStore; rollback?: boolean; full?: boolean};
 
@@ -152,7 +152,7 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 	try {
 		await tagsPresent(monitors, name);
 		await record.begin(monitors.map(m => m.node.name), 'running');
-		loaded = await loadEverywhere(monitors, name, record, log, {rollback: options.rollback !== false});
+		loaded = await loadEverywhere(monitors, name, record, log, {rollback: options.rollback === true});
 	} catch (error) {
 		// Whatever happened, no node stays paused: the error says where each one is.
 		await resumeAll(monitors).catch(() => undefined);
@@ -198,7 +198,7 @@ export async function restoreSnapshot(profile: Profile, plan: Plan, rawName: str
 		const sshMs = lastArrival - sshStart;
 		const timings: RestoreTimings = {...loaded, sshMs, checksMs: end - lastArrival, totalMs: end - start, nodes: times};
 		// The rollback copy is dropped once the restore stands (outside the timings).
-		if (options.rollback !== false) await onEveryNode(monitors, m => m.qmp.hmp(`delvm ${PRE_RESTORE_TAG}`, SAVE_TIMEOUT_MS));
+		if (options.rollback === true) await onEveryNode(monitors, m => m.qmp.hmp(`delvm ${PRE_RESTORE_TAG}`, SAVE_TIMEOUT_MS));
 		await appendTimeline(plan.timelineFile, {
 			at: new Date(start).toISOString(),
 			kind: 'snapshot',

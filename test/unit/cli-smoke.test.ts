@@ -57,3 +57,10 @@ test('a headless command runs from the compiled bin', () => {
 	assert.equal(result.status, 0, result.stderr);
 	assert.match(result.stdout, /templates:\n {2}demo\n {2}demo-nixos-anywhere\n {2}plasmacloud-3node/);
 });
+
+test('snapshot restore: --rollback with --no-rollback is refused with both named, before any profile is read', () => {
+	const result = runBin(['snapshot', 'restore', 's1', '--rollback', '--no-rollback', '--profile', 'no-such-profile']);
+	assert.equal(result.status, 2, result.stderr);
+	assert.match(result.stderr, /--rollback and --no-rollback contradict each other \(fix: keep one; without either there is no rollback copy\)/);
+	assert.match(runBin(['snapshot', '--help']).stdout, /--rollback +restore: save every node's state aside first/);
+});
