@@ -70,7 +70,8 @@ async function tagsPresent(monitors: readonly NodeMonitor[], name: string): Prom
 // more on that node, and the error says which node is at the snapshot and which is in no known state.
 export type LoadOptions = {rollback: boolean};
 
-// Pause, (save aside,) load, resume: all nodes or none. Throws with where each node is when it cannot roll back.
+// Pause, (save aside,) load, resume: with rollback all nodes or none, without it a failed load is
+// tried again. Throws with where each node is when a load still fails and cannot be undone.
 export async function loadEverywhere(monitors: readonly NodeMonitor[], name: string, record: OperationRecord, log: ReturnType<typeof snapshotLog>, options: LoadOptions): Promise<{pauseMs: number; asideMs: number; loadMs: number}> {
 	const start = Date.now();
 	const names = monitors.map(m => m.node.name);
