@@ -18,7 +18,7 @@ export const run: CommandRun = async ({values, positionals}) => {
 	}
 	const command = `snapshot ${action}`;
 	if (values['rollback'] === true && values['no-rollback'] === true) {
-		console.error(`plasma-tui ${command}: --rollback and --no-rollback contradict each other (fix: keep one; without either there is no rollback copy)`);
+		console.error(`plasma-tui ${command}: ${formatProblem({message: '--rollback and --no-rollback contradict each other', fix: 'keep one; without either there is no rollback copy'})}`);
 		return EXIT.badInput;
 	}
 	const profile = await vmProfileFromOptions(values, command);
